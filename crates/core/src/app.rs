@@ -1,0 +1,342 @@
+//! Apps and stages: one definition function, synthesized once per stage.
+//!
+//! ```
+//! use mlcdk_core::{App, CfnResource, Env, Scope, Stack, Stage};
+//!
+//! #[derive(Clone)]
+//! struct Knobs { retention_days: u32 }
+//!
+//! fn define(stack: &mut Stack, knobs: &Knobs) {
+//!     stack.add_resource("Logs", CfnResource::new("AWS::Logs::LogGroup")
+//!         .set("RetentionInDays", knobs.retention_days));
+//! }
+//!
+//! let app = App::new("churn", define)
+//!     .stage(Stage::staging(Env::new("111111111111", "us-east-1"), Knobs { retention_days: 7 }))
+//!     .stage(Stage::production(Env::new("222222222222", "us-east-1"), Knobs { retention_days: 365 }));
+//! let assembly = app.synth(None).unwrap();
+//! assert_eq!(assembly.stacks[1].info.stack_name, "churn-production");
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::asset::AssetEntry;
+use crate::error::{AssemblyError, ValidationError, ValidationErrors};
+use crate::limits::MAX_INLINE_TEMPLATE_BYTES;
+use crate::stack::{Stack, SynthesizedStack};
+
+/// Where a stage deploys: an account (optional: `None` deploys wherever the
+/// credentials point) and a region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Env {
+    pub account: Option<String>,
+    pub region: String,
+}
+
+impl Env {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Env {
+        Env {
+            account: Some(account.into()),
+            region: region.into(),
+        }
+    }
+
+    /// Any account the deploying credentials belong to.
+    pub fn any_account(region: impl Into<String>) -> Env {
+        Env {
+            account: None,
+            region: region.into(),
+        }
+    }
+
+    fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        if let Some(a) = &self.account
+            && (a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()))
+        {
+            errors.push(format!(
+                "account '{a}' is invalid: AWS account ids are exactly 12 digits"
+            ));
+        }
+        if !is_region(&self.region) {
+            errors.push(format!(
+                "region '{}' is invalid: regions look like 'us-east-1' (lower-case letters and dashes, ending in a number)",
+                self.region
+            ));
+        }
+        errors
+    }
+}
+
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// What kind of stage: production turns on stricter defaults by kind, not by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageKind {
+    Staging,
+    Production,
+    /// A custom stage (dev, sandbox…): staging defaults.
+    Other,
+}
+
+/// A stage as the definition function sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageInfo {
+    pub app: String,
+    pub name: String,
+    pub kind: StageKind,
+    pub env: Env,
+    /// `<app>-<stage>`
+    pub stack_name: String,
+}
+
+impl StageInfo {
+    pub fn new(app: &str, name: &str, kind: StageKind, env: Env) -> StageInfo {
+        StageInfo {
+            app: app.to_string(),
+            name: name.to_string(),
+            kind,
+            env,
+            stack_name: format!("{app}-{name}"),
+        }
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.kind == StageKind::Production
+    }
+
+    /// Production stacks get termination protection (the deployer applies it).
+    pub fn termination_protection(&self) -> bool {
+        self.is_production()
+    }
+}
+
+/// A stage: name, kind, environment and the knobs its definition receives.
+#[derive(Clone, Debug)]
+pub struct Stage<K> {
+    pub name: String,
+    pub kind: StageKind,
+    pub env: Env,
+    pub knobs: K,
+}
+
+impl<K> Stage<K> {
+    pub fn staging(env: Env, knobs: K) -> Stage<K> {
+        Stage::custom("staging", StageKind::Staging, env, knobs)
+    }
+
+    pub fn production(env: Env, knobs: K) -> Stage<K> {
+        Stage::custom("production", StageKind::Production, env, knobs)
+    }
+
+    pub fn custom(name: impl Into<String>, kind: StageKind, env: Env, knobs: K) -> Stage<K> {
+        Stage {
+            name: name.into(),
+            kind,
+            env,
+            knobs,
+        }
+    }
+}
+
+type Definition<K> = Box<dyn Fn(&mut Stack, &K)>;
+
+/// An application: one definition, many stages.
+pub struct App<K> {
+    name: String,
+    define: Definition<K>,
+    stages: Vec<Stage<K>>,
+    base_dir: PathBuf,
+}
+
+impl<K> App<K> {
+    pub fn new(name: impl Into<String>, define: impl Fn(&mut Stack, &K) + 'static) -> App<K> {
+        App {
+            name: name.into(),
+            define: Box::new(define),
+            stages: Vec::new(),
+            base_dir: std::env::current_dir().unwrap_or_default(),
+        }
+    }
+
+    pub fn stage(mut self, stage: Stage<K>) -> App<K> {
+        self.stages.push(stage);
+        self
+    }
+
+    /// The directory relative asset paths are resolved against (default: the
+    /// current directory). Examples pass `env!("CARGO_MANIFEST_DIR")`.
+    pub fn base_dir(mut self, dir: impl Into<PathBuf>) -> App<K> {
+        self.base_dir = dir.into();
+        self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn stages(&self) -> &[Stage<K>] {
+        &self.stages
+    }
+
+    /// Build one stage's stack (not yet synthesized).
+    pub fn build(&self, stage: &Stage<K>) -> Stack {
+        let info = StageInfo::new(&self.name, &stage.name, stage.kind, stage.env.clone());
+        let mut stack = Stack::new(info, self.base_dir.clone());
+        for e in stage.env.check() {
+            stack.error_at(&Default::default(), e);
+        }
+        (self.define)(&mut stack, &stage.knobs);
+        stack
+    }
+
+    /// Synthesize every stage, or only `only`. Errors from every stage are
+    /// gathered and returned together.
+    pub fn synth(&self, only: Option<&str>) -> Result<Assembly, ValidationErrors> {
+        let mut errors = Vec::new();
+        if self.stages.is_empty() {
+            errors.push(ValidationError {
+                path: self.name.clone(),
+                message: "the app has no stages; add one with App::stage".into(),
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.stages {
+            if !seen.insert(s.name.as_str()) {
+                errors.push(ValidationError {
+                    path: self.name.clone(),
+                    message: format!("stage '{}' is defined twice; stage names are unique", s.name),
+                });
+            }
+        }
+        if let Some(name) = only
+            && !self.stages.iter().any(|s| s.name == name)
+        {
+            let known: Vec<&str> = self.stages.iter().map(|s| s.name.as_str()).collect();
+            errors.push(ValidationError {
+                path: self.name.clone(),
+                message: format!(
+                    "no stage named '{name}'; stages are: {}",
+                    known.join(", ")
+                ),
+            });
+        }
+        let mut stacks = Vec::new();
+        for stage in self.stages.iter().filter(|s| only.is_none_or(|n| n == s.name)) {
+            match self.build(stage).synth() {
+                Ok(s) => stacks.push(s),
+                Err(e) => errors.extend(e.0),
+            }
+        }
+        if errors.is_empty() {
+            Ok(Assembly {
+                app: self.name.clone(),
+                stacks,
+            })
+        } else {
+            Err(ValidationErrors(errors))
+        }
+    }
+}
+
+/// The synthesized stacks of an app: what `synth` writes to disk.
+#[derive(Clone, Debug)]
+pub struct Assembly {
+    pub app: String,
+    pub stacks: Vec<SynthesizedStack>,
+}
+
+/// `manifest.json`: what the deployer needs besides the templates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub app: String,
+    pub stages: Vec<ManifestStage>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestStage {
+    pub name: String,
+    pub kind: StageKind,
+    pub stack_name: String,
+    pub env: Env,
+    pub template_file: String,
+    pub template_bytes: usize,
+    /// Over 51,200 bytes: the deployer uploads the template and passes `TemplateURL`.
+    pub needs_s3_upload: bool,
+    pub resource_count: usize,
+    pub termination_protection: bool,
+    pub assets: Vec<AssetEntry>,
+}
+
+impl Assembly {
+    pub fn manifest(&self) -> Manifest {
+        Manifest {
+            version: 1,
+            app: self.app.clone(),
+            stages: self
+                .stacks
+                .iter()
+                .map(|s| ManifestStage {
+                    name: s.info.name.clone(),
+                    kind: s.info.kind,
+                    stack_name: s.info.stack_name.clone(),
+                    env: s.info.env.clone(),
+                    template_file: format!("{}.template.json", s.info.stack_name),
+                    template_bytes: s.text.len(),
+                    needs_s3_upload: s.text.len() > MAX_INLINE_TEMPLATE_BYTES,
+                    resource_count: s.template.resources.len(),
+                    termination_protection: s.info.termination_protection(),
+                    assets: s.assets.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Write `<stack-name>.template.json` per stage and `manifest.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<Manifest, AssemblyError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| AssemblyError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let manifest = self.manifest();
+        for (stack, entry) in self.stacks.iter().zip(&manifest.stages) {
+            let path = dir.join(&entry.template_file);
+            std::fs::write(&path, &stack.text).map_err(io(&path))?;
+        }
+        let path = dir.join("manifest.json");
+        let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
+        text.push('\n');
+        std::fs::write(&path, text).map_err(io(&path))?;
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_validation() {
+        assert!(Env::new("111111111111", "us-east-1").check().is_empty());
+        assert!(Env::any_account("eu-central-1").check().is_empty());
+        assert!(Env::new("111111111111", "us-gov-west-1").check().is_empty());
+        let e = Env::new("1234", "useast1").check();
+        assert_eq!(e.len(), 2);
+        assert!(e[0].contains("'1234'") && e[0].contains("12 digits"));
+        assert!(e[1].contains("'useast1'"));
+    }
+}

@@ -1,0 +1,513 @@
+//! IAM: roles, policy statements and grants.
+//!
+//! Constructs grant access through [`Grantee`]: `bucket.grant_read(&role)`
+//! adds a statement naming the bucket's ARNs and the exact actions to the role's
+//! policy. Statements are checked at synth: no `*` or `service:*` actions, and
+//! `iam:PassRole` only on named role ARNs.
+//!
+//! ```
+//! use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
+//! use mlcdk_core::{Expr, Stack};
+//!
+//! let mut stack = Stack::for_test();
+//! let role = Role::new(&mut stack, "Training", RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")));
+//! role.add_to_policy(
+//!     PolicyStatement::allow()
+//!         .actions(["s3:GetObject"])
+//!         .resources([Expr::sub("arn:${AWS::Partition}:s3:::data/*")]),
+//! );
+//! let t = stack.synth().unwrap().template;
+//! assert_eq!(t.resources.len(), 1);
+//! ```
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde_json::{Map, Value};
+
+use crate::expr::Expr;
+use crate::json::Json;
+use crate::stack::{CfnResource, ResourceRef, Scope};
+
+/// Allow or Deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// Who a statement (or a trust policy) is about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Principal {
+    /// An AWS service, `sagemaker.amazonaws.com`.
+    Service(String),
+    /// An account, role or user ARN (or `*`, for resource policies with conditions).
+    Aws(Expr),
+}
+
+impl Principal {
+    pub fn service(name: impl Into<String>) -> Principal {
+        Principal::Service(name.into())
+    }
+
+    pub fn aws(arn: impl Into<Expr>) -> Principal {
+        Principal::Aws(arn.into())
+    }
+
+    /// The root of an account: everything in it that its own IAM policies allow.
+    pub fn account(account_id: impl Into<Expr>) -> Principal {
+        Principal::Aws(Expr::concat([
+            Expr::lit("arn:"),
+            Expr::partition(),
+            Expr::lit(":iam::"),
+            account_id.into(),
+            Expr::lit(":root"),
+        ]))
+    }
+
+    fn key(&self) -> &'static str {
+        match self {
+            Principal::Service(_) => "Service",
+            Principal::Aws(_) => "AWS",
+        }
+    }
+
+    fn value(&self) -> Json {
+        match self {
+            Principal::Service(s) => Json::String(s.clone()),
+            Principal::Aws(e) => Json::from(e),
+        }
+    }
+}
+
+/// One statement of a policy document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyStatement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub actions: Vec<String>,
+    pub resources: Vec<Expr>,
+    pub principals: Vec<Principal>,
+    /// operator → key → value(s)
+    pub conditions: BTreeMap<String, BTreeMap<String, Json>>,
+}
+
+impl PolicyStatement {
+    pub fn allow() -> PolicyStatement {
+        PolicyStatement::new(Effect::Allow)
+    }
+
+    pub fn deny() -> PolicyStatement {
+        PolicyStatement::new(Effect::Deny)
+    }
+
+    fn new(effect: Effect) -> PolicyStatement {
+        PolicyStatement {
+            sid: None,
+            effect,
+            actions: Vec::new(),
+            resources: Vec::new(),
+            principals: Vec::new(),
+            conditions: BTreeMap::new(),
+        }
+    }
+
+    pub fn sid(mut self, sid: impl Into<String>) -> PolicyStatement {
+        self.sid = Some(sid.into());
+        self
+    }
+
+    pub fn actions<S: Into<String>>(mut self, actions: impl IntoIterator<Item = S>) -> PolicyStatement {
+        self.actions.extend(actions.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn resources<E: Into<Expr>>(mut self, resources: impl IntoIterator<Item = E>) -> PolicyStatement {
+        self.resources.extend(resources.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn principal(mut self, principal: Principal) -> PolicyStatement {
+        self.principals.push(principal);
+        self
+    }
+
+    pub fn condition(
+        mut self,
+        operator: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<Json>,
+    ) -> PolicyStatement {
+        self.conditions
+            .entry(operator.into())
+            .or_default()
+            .insert(key.into(), value.into());
+        self
+    }
+
+    /// Least-privilege rules every generated statement follows.
+    pub fn validate(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        if self.actions.is_empty() {
+            errors.push("policy statement has no actions; list the exact actions it allows".into());
+        }
+        for a in &self.actions {
+            let valid_shape = a.split_once(':').is_some_and(|(svc, op)| {
+                !svc.is_empty()
+                    && svc.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !op.is_empty()
+                    && op.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*')
+            });
+            if a == "*" || a.ends_with(":*") {
+                errors.push(format!(
+                    "action '{a}' grants every action{}; name the actions needed (least privilege)",
+                    if a == "*" { " of every service" } else { " of a service" }
+                ));
+            } else if !valid_shape {
+                errors.push(format!(
+                    "action '{a}' is malformed: actions look like 'service:Action' (e.g. 's3:GetObject')"
+                ));
+            }
+        }
+        if self.effect == Effect::Allow
+            && self.actions.iter().any(|a| a == "iam:PassRole")
+            && self.resources.iter().any(|r| r.as_literal().is_some_and(|l| l == "*" || l.ends_with(":role/*")))
+        {
+            errors.push(
+                "iam:PassRole on every role lets the grantee escalate its privileges; scope it to the ARN of the role passed (Role::grant_pass_role)".into(),
+            );
+        }
+        errors
+    }
+
+    pub fn to_json(&self) -> Json {
+        let mut m: BTreeMap<String, Json> = BTreeMap::new();
+        if let Some(sid) = &self.sid {
+            m.insert("Sid".into(), sid.as_str().into());
+        }
+        m.insert(
+            "Effect".into(),
+            match self.effect {
+                Effect::Allow => "Allow",
+                Effect::Deny => "Deny",
+            }
+            .into(),
+        );
+        m.insert("Action".into(), one_or_many(self.actions.iter().map(|a| Json::from(a.as_str())).collect()));
+        if !self.resources.is_empty() {
+            m.insert("Resource".into(), one_or_many(self.resources.iter().map(Json::from).collect()));
+        }
+        if !self.principals.is_empty() {
+            let mut p: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+            for principal in &self.principals {
+                p.entry(principal.key().into()).or_default().push(principal.value());
+            }
+            m.insert(
+                "Principal".into(),
+                Json::Object(p.into_iter().map(|(k, v)| (k, one_or_many(v))).collect()),
+            );
+        }
+        if !self.conditions.is_empty() {
+            m.insert(
+                "Condition".into(),
+                Json::Object(
+                    self.conditions
+                        .iter()
+                        .map(|(op, kv)| (op.clone(), Json::Object(kv.clone())))
+                        .collect(),
+                ),
+            );
+        }
+        Json::Object(m)
+    }
+}
+
+fn one_or_many(mut items: Vec<Json>) -> Json {
+    if items.len() == 1 {
+        items.pop().expect("one item")
+    } else {
+        Json::Array(items)
+    }
+}
+
+/// A policy document: a list of statements.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicyDocument {
+    pub statements: Vec<PolicyStatement>,
+}
+
+impl PolicyDocument {
+    pub fn new(statements: impl IntoIterator<Item = PolicyStatement>) -> PolicyDocument {
+        PolicyDocument {
+            statements: statements.into_iter().collect(),
+        }
+    }
+
+    /// Adds a statement unless an identical one is already there.
+    pub fn add(&mut self, statement: PolicyStatement) {
+        if !self.statements.contains(&statement) {
+            self.statements.push(statement);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    pub fn validate(&self) -> Vec<String> {
+        self.statements.iter().flat_map(PolicyStatement::validate).collect()
+    }
+
+    pub fn to_json(&self) -> Json {
+        Json::object([
+            ("Version", Json::from("2012-10-17")),
+            (
+                "Statement",
+                Json::Array(self.statements.iter().map(PolicyStatement::to_json).collect()),
+            ),
+        ])
+    }
+}
+
+/// Something that can be granted permissions: a role (or, later, a user or
+/// group).
+pub trait Grantee {
+    /// Add `statement` to the grantee's identity policy.
+    fn add_to_policy(&self, statement: PolicyStatement);
+}
+
+/// Props of a [`Role`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleProps {
+    /// Who may assume the role.
+    pub assumed_by: Vec<Principal>,
+    pub description: Option<String>,
+    /// ARNs of managed policies to attach. Prefer grants: they are scoped.
+    pub managed_policies: Vec<Expr>,
+    pub permissions_boundary: Option<Expr>,
+    /// Seconds, 3,600–43,200.
+    pub max_session_duration: Option<u32>,
+}
+
+impl RoleProps {
+    pub fn assumed_by(principal: Principal) -> RoleProps {
+        RoleProps {
+            assumed_by: vec![principal],
+            description: None,
+            managed_policies: Vec::new(),
+            permissions_boundary: None,
+            max_session_duration: None,
+        }
+    }
+}
+
+/// An IAM role whose inline policy is built from grants.
+#[derive(Clone, Debug)]
+pub struct Role {
+    resource: ResourceRef,
+    policy: Rc<RefCell<PolicyDocument>>,
+}
+
+impl Role {
+    pub fn new(scope: &mut impl Scope, id: &str, props: RoleProps) -> Role {
+        let mut node = scope.node(id);
+        if props.assumed_by.is_empty() {
+            node.error("role has no principal in assumed_by; a role must be assumable by someone");
+        }
+        if let Some(d) = props.max_session_duration
+            && !(3600..=43200).contains(&d)
+        {
+            node.error(format!(
+                "max_session_duration {d} is out of range: IAM accepts 3600 to 43200 seconds"
+            ));
+        }
+        let policy = Rc::new(RefCell::new(PolicyDocument::default()));
+        let trust = PolicyDocument::new([PolicyStatement {
+            principals: props.assumed_by.clone(),
+            ..PolicyStatement::allow().actions(["sts:AssumeRole"])
+        }]);
+        let mut base = Map::new();
+        base.insert("AssumeRolePolicyDocument".into(), trust.to_json().to_cfn());
+        if let Some(d) = &props.description {
+            base.insert("Description".into(), Value::String(d.clone()));
+        }
+        if !props.managed_policies.is_empty() {
+            base.insert(
+                "ManagedPolicyArns".into(),
+                Value::Array(props.managed_policies.iter().map(Expr::to_json).collect()),
+            );
+        }
+        if let Some(b) = &props.permissions_boundary {
+            base.insert("PermissionsBoundary".into(), b.to_json());
+        }
+        if let Some(d) = props.max_session_duration {
+            base.insert("MaxSessionDuration".into(), d.into());
+        }
+        let doc = Rc::clone(&policy);
+        let resource = node.add_resource(
+            "Resource",
+            CfnResource::lazy("AWS::IAM::Role", move || {
+                let doc = doc.borrow();
+                let errors = doc.validate();
+                if !errors.is_empty() {
+                    return Err(errors);
+                }
+                let mut props = base.clone();
+                if !doc.is_empty() {
+                    props.insert(
+                        "Policies".into(),
+                        serde_json::json!([{
+                            "PolicyName": "default",
+                            "PolicyDocument": doc.to_json().to_cfn(),
+                        }]),
+                    );
+                }
+                Ok(props)
+            }),
+        );
+        Role { resource, policy }
+    }
+
+    /// The role's ARN.
+    pub fn arn(&self) -> Expr {
+        self.resource.get_att("Arn")
+    }
+
+    /// The role's name (`Ref` of a role).
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// Let `grantee` pass this role (and only this role) to `service`, e.g. so
+    /// a pipeline can start training jobs that run as this role.
+    pub fn grant_pass_role(&self, grantee: &impl Grantee, service: &str) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["iam:PassRole"])
+                .resources([self.arn()])
+                .condition("StringEquals", "iam:PassedToService", service),
+        );
+    }
+
+    /// The statements granted so far.
+    pub fn policy(&self) -> PolicyDocument {
+        self.policy.borrow().clone()
+    }
+}
+
+impl Grantee for Role {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        self.policy.borrow_mut().add(statement);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Stack;
+    use crate::assertions::{Match, TemplateAssert};
+    use serde_json::json;
+
+    fn sagemaker_role(stack: &mut Stack, id: &str) -> Role {
+        Role::new(stack, id, RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")))
+    }
+
+    #[test]
+    fn grants_become_an_inline_policy() {
+        let mut stack = Stack::for_test();
+        let role = sagemaker_role(&mut stack, "Exec");
+        let caller = sagemaker_role(&mut stack, "Pipeline");
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetObject", "s3:ListBucket"])
+                .resources([Expr::lit("arn:aws:s3:::b"), Expr::lit("arn:aws:s3:::b/*")]),
+        );
+        // An identical grant is not repeated.
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetObject", "s3:ListBucket"])
+                .resources([Expr::lit("arn:aws:s3:::b"), Expr::lit("arn:aws:s3:::b/*")]),
+        );
+        role.grant_pass_role(&caller, "sagemaker.amazonaws.com");
+        let t = TemplateAssert::new(stack.synth().unwrap().template);
+        t.resource_count_is("AWS::IAM::Role", 2);
+        t.has_resource_properties(
+            "AWS::IAM::Role",
+            json!({
+                "AssumeRolePolicyDocument": {"Statement": [{
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "sagemaker.amazonaws.com"}
+                }]},
+                "Policies": [{"PolicyDocument": {"Statement": [{
+                    "Action": ["s3:GetObject", "s3:ListBucket"],
+                    "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
+                }]}}]
+            }),
+        );
+        t.has_resource_properties(
+            "AWS::IAM::Role",
+            json!({"Policies": [{"PolicyDocument": {"Statement": [{
+                "Action": "iam:PassRole",
+                "Resource": {"Fn::GetAtt": ["Exec3A74FD70", "Arn"]},
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+            }]}}]}),
+        );
+        let exec = t.find_resources("AWS::IAM::Role", Match::object([("Description", Match::absent())]));
+        assert_eq!(exec.len(), 2);
+        assert_eq!(role.policy().statements.len(), 1);
+    }
+
+    #[test]
+    fn wildcards_are_rejected_at_synth_with_the_role_path() {
+        let mut stack = Stack::for_test();
+        let role = sagemaker_role(&mut stack, "Exec");
+        role.add_to_policy(PolicyStatement::allow().actions(["*"]).resources(["*"]));
+        role.add_to_policy(PolicyStatement::allow().actions(["s3:*"]).resources(["*"]));
+        role.add_to_policy(PolicyStatement::allow().actions(["GetObject"]).resources(["*"]));
+        role.add_to_policy(PolicyStatement::allow().actions(["iam:PassRole"]).resources(["*"]));
+        role.add_to_policy(PolicyStatement::allow().resources(["*"]));
+        let errors = stack.synth().unwrap_err();
+        assert_eq!(errors.len(), 5, "{errors}");
+        assert!(errors.0.iter().all(|e| e.path == "test-staging/Exec/Resource"), "{errors}");
+        assert!(errors.mentions("action '*' grants every action of every service"));
+        assert!(errors.mentions("action 's3:*' grants every action of a service"));
+        assert!(errors.mentions("action 'GetObject' is malformed"));
+        assert!(errors.mentions("iam:PassRole on every role"));
+        assert!(errors.mentions("has no actions"));
+    }
+
+    #[test]
+    fn role_props_are_validated() {
+        let mut stack = Stack::for_test();
+        Role::new(
+            &mut stack,
+            "Bad",
+            RoleProps {
+                assumed_by: vec![],
+                max_session_duration: Some(60),
+                ..RoleProps::assumed_by(Principal::service("x"))
+            },
+        );
+        let errors = stack.synth().unwrap_err();
+        assert!(errors.mentions("[test-staging/Bad] role has no principal"), "{errors}");
+        assert!(errors.mentions("max_session_duration 60 is out of range: IAM accepts 3600 to 43200"));
+    }
+
+    #[test]
+    fn account_principal() {
+        let p = PolicyStatement::allow()
+            .actions(["sagemaker:DescribeModelPackage"])
+            .principal(Principal::account("222222222222"))
+            .to_json()
+            .to_cfn();
+        assert_eq!(
+            p["Principal"],
+            json!({"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::222222222222:root"]]}})
+        );
+    }
+}

@@ -1,0 +1,30 @@
+//! The core of mlcdk: the construct tree ([`App`], [`Stage`], [`Stack`],
+//! [`Scope`]), logical IDs, typed intrinsics ([`Expr`]), JSON documents with
+//! references ([`Json`]), the [`Template`] model, IAM ([`iam`]), file assets,
+//! validation and synthesis.
+//!
+//! Data flows one way: a definition function builds constructs in a [`Stack`];
+//! constructs add resources; [`Stack::synth`] renders and checks a
+//! [`Template`]; [`App::synth`] does that for every stage and returns an
+//! [`Assembly`] to write to disk.
+
+pub mod app;
+pub mod assertions;
+pub mod asset;
+pub mod error;
+pub mod expr;
+pub mod iam;
+pub mod json;
+pub mod limits;
+pub mod logical_id;
+pub mod stack;
+pub mod tags;
+pub mod template;
+
+pub use app::{App, Assembly, Env, Manifest, ManifestStage, Stage, StageInfo, StageKind};
+pub use asset::{Asset, AssetEntry, AssetRef};
+pub use error::{AssemblyError, ValidationError, ValidationErrors};
+pub use expr::{Condition, Expr, ListExpr, Pseudo};
+pub use json::Json;
+pub use stack::{CfnResource, ConstructPath, Node, OutputProps, ResourceRef, Scope, Stack, SynthesizedStack};
+pub use template::{DeletionPolicy, Parameter, Template};

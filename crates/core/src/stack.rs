@@ -1,0 +1,950 @@
+//! The construct tree below a stage: [`Stack`], nested scopes ([`Node`]),
+//! resources ([`CfnResource`]) and their handles ([`ResourceRef`]).
+//!
+//! A construct is created with a scope and an id; the scope is the stack itself
+//! or a node inside it:
+//!
+//! ```
+//! use mlcdk_core::{CfnResource, Scope, Stack, Expr};
+//! use serde_json::json;
+//!
+//! let mut stack = Stack::for_test();
+//! let mut team = stack.node("Team");
+//! let topic = team.add_resource(
+//!     "Alerts",
+//!     CfnResource::new("AWS::SNS::Topic").set("KmsMasterKeyId", Expr::lit("alias/aws/sns")),
+//! );
+//! assert_eq!(topic.logical_id(), "TeamAlerts6050FA24");
+//! let template = stack.synth().unwrap().template;
+//! assert_eq!(template.resources.len(), 1);
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use serde_json::{Map, Value};
+
+use crate::app::{Env, StageInfo, StageKind};
+use crate::asset::{Asset, AssetEntry, AssetRef};
+use crate::error::{ValidationError, ValidationErrors};
+use crate::expr::{Condition, Expr};
+use crate::json::Json;
+use crate::limits;
+use crate::logical_id;
+use crate::tags;
+use crate::template::{DeletionPolicy, Export, Output, Parameter, Resource, Template};
+
+/// The path of a construct below its stack: the ids from the stack down.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConstructPath(Vec<String>);
+
+impl ConstructPath {
+    pub fn child(&self, id: &str) -> ConstructPath {
+        let mut c = self.0.clone();
+        c.push(id.to_string());
+        ConstructPath(c)
+    }
+
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for ConstructPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+type LazyProperties = Rc<dyn Fn() -> Result<Map<String, Value>, Vec<String>>>;
+
+#[derive(Clone)]
+enum Properties {
+    Static(Map<String, Value>),
+    /// Rendered at synth, for resources whose properties grow after they are
+    /// created (a role's policy grows with every grant). Errors are reported
+    /// against the resource's path.
+    Lazy(LazyProperties),
+}
+
+/// A CloudFormation resource about to be added to a scope: its type,
+/// properties and resource attributes.
+///
+/// Properties usually come from a stratosphere L1 struct ([`CfnResource::from_l1`]),
+/// which checks property names and types at compile time; [`CfnResource::set`]
+/// writes a property directly, as an escape hatch.
+#[derive(Clone)]
+pub struct CfnResource {
+    resource_type: String,
+    properties: Properties,
+    overrides: Vec<(String, Value)>,
+    depends_on: Vec<ResourceRef>,
+    deletion_policy: Option<DeletionPolicy>,
+    update_replace_policy: Option<DeletionPolicy>,
+    condition: Option<String>,
+    metadata: BTreeMap<String, Value>,
+}
+
+impl CfnResource {
+    /// A resource of `resource_type` (`AWS::S3::Bucket`) without properties.
+    pub fn new(resource_type: impl Into<String>) -> CfnResource {
+        CfnResource::with_properties(resource_type, Map::new())
+    }
+
+    pub fn with_properties(
+        resource_type: impl Into<String>,
+        properties: Map<String, Value>,
+    ) -> CfnResource {
+        CfnResource {
+            resource_type: resource_type.into(),
+            properties: Properties::Static(properties),
+            overrides: Vec::new(),
+            depends_on: Vec::new(),
+            deletion_policy: None,
+            update_replace_policy: None,
+            condition: None,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    /// From a stratosphere generated L1 struct.
+    pub fn from_l1<T: stratosphere::template::ToResource>(l1: &T) -> CfnResource {
+        CfnResource::with_properties(
+            T::RESOURCE_TYPE_NAME.to_string(),
+            l1.to_resource_properties(),
+        )
+    }
+
+    /// Properties computed at synth time.
+    pub fn lazy(
+        resource_type: impl Into<String>,
+        render: impl Fn() -> Result<Map<String, Value>, Vec<String>> + 'static,
+    ) -> CfnResource {
+        let mut r = CfnResource::new(resource_type);
+        r.properties = Properties::Lazy(Rc::new(render));
+        r
+    }
+
+    /// Set (or replace) a top-level property.
+    pub fn set(mut self, property: impl Into<String>, value: impl Into<Json>) -> CfnResource {
+        self.overrides.push((property.into(), value.into().to_cfn()));
+        self
+    }
+
+    /// An explicit `DependsOn`, for ordering that references do not imply.
+    /// Dependencies already implied by a reference are dropped at synth.
+    pub fn depends_on(mut self, other: &ResourceRef) -> CfnResource {
+        self.depends_on.push(other.clone());
+        self
+    }
+
+    /// `DeletionPolicy` and `UpdateReplacePolicy` together.
+    pub fn removal_policy(mut self, policy: DeletionPolicy) -> CfnResource {
+        self.deletion_policy = Some(policy);
+        self.update_replace_policy = Some(policy);
+        self
+    }
+
+    pub fn condition(mut self, name: impl Into<String>) -> CfnResource {
+        self.condition = Some(name.into());
+        self
+    }
+
+    pub fn metadata(mut self, key: impl Into<String>, value: Value) -> CfnResource {
+        self.metadata.insert(key.into(), value);
+        self
+    }
+
+    pub fn resource_type(&self) -> &str {
+        &self.resource_type
+    }
+}
+
+/// A handle to a resource of a stack: renders as `Ref` / `Fn::GetAtt`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ResourceRef {
+    logical_id: String,
+    resource_type: String,
+    index: usize,
+}
+
+impl ResourceRef {
+    /// The logical ID as computed from the path (before any override; references
+    /// are renamed at synth).
+    pub fn logical_id(&self) -> &str {
+        &self.logical_id
+    }
+
+    pub fn resource_type(&self) -> &str {
+        &self.resource_type
+    }
+
+    /// `{"Ref": id}`: what it returns depends on the type (a name, an ARN, an id).
+    pub fn reference(&self) -> Expr {
+        Expr::reference(&self.logical_id)
+    }
+
+    /// `{"Fn::GetAtt": [id, attribute]}`.
+    pub fn get_att(&self, attribute: &str) -> Expr {
+        Expr::get_att(&self.logical_id, attribute)
+    }
+}
+
+struct ResourceEntry {
+    path: ConstructPath,
+    default_id: String,
+    override_id: Option<String>,
+    resource: CfnResource,
+}
+
+struct OutputEntry {
+    path: ConstructPath,
+    name: String,
+    output: OutputProps,
+}
+
+/// A stack output.
+#[derive(Clone, Debug, Default)]
+pub struct OutputProps {
+    pub value: Option<Expr>,
+    pub description: Option<String>,
+    /// Export name, for `Fn::ImportValue` in other stacks.
+    pub export_name: Option<Expr>,
+    pub condition: Option<String>,
+}
+
+impl OutputProps {
+    pub fn new(value: impl Into<Expr>) -> OutputProps {
+        OutputProps {
+            value: Some(value.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn description(mut self, d: impl Into<String>) -> OutputProps {
+        self.description = Some(d.into());
+        self
+    }
+
+    pub fn export(mut self, name: impl Into<Expr>) -> OutputProps {
+        self.export_name = Some(name.into());
+        self
+    }
+}
+
+/// One stage's CloudFormation stack, while the definition function builds it.
+pub struct Stack {
+    info: StageInfo,
+    base_dir: PathBuf,
+    description: Option<String>,
+    nodes: HashSet<ConstructPath>,
+    resources: Vec<ResourceEntry>,
+    outputs: Vec<OutputEntry>,
+    parameters: BTreeMap<String, Parameter>,
+    conditions: BTreeMap<String, Condition>,
+    mappings: BTreeMap<String, Value>,
+    tags: BTreeMap<String, String>,
+    assets: Vec<AssetEntry>,
+    errors: Vec<ValidationError>,
+}
+
+/// A stack after synthesis.
+#[derive(Clone, Debug)]
+pub struct SynthesizedStack {
+    pub info: StageInfo,
+    pub template: Template,
+    /// The canonical template text ([`Template::to_json_string`]).
+    pub text: String,
+    pub assets: Vec<AssetEntry>,
+}
+
+/// Something constructs can be created in: the stack, or a node inside it.
+pub trait Scope {
+    fn stack(&self) -> &Stack;
+    #[doc(hidden)]
+    fn stack_mut(&mut self) -> &mut Stack;
+    fn path(&self) -> &ConstructPath;
+
+    /// A child scope with id `id`. Ids are unique per scope; a duplicate is
+    /// recorded as an error.
+    fn node(&mut self, id: &str) -> Node<'_> {
+        let path = self.path().child(id);
+        self.stack_mut().register(&path);
+        Node {
+            stack: self.stack_mut(),
+            path,
+        }
+    }
+
+    /// Add a resource with construct id `id` to this scope.
+    fn add_resource(&mut self, id: &str, resource: CfnResource) -> ResourceRef {
+        let path = self.path().child(id);
+        let stack = self.stack_mut();
+        stack.register(&path);
+        stack.push_resource(path, resource)
+    }
+
+    /// Add a stack output with construct id `id`; its name follows the same
+    /// rules as logical IDs.
+    fn add_output(&mut self, id: &str, output: OutputProps) {
+        let path = self.path().child(id);
+        let stack = self.stack_mut();
+        stack.register(&path);
+        let components: Vec<&str> = path.components().collect();
+        let name = logical_id::logical_id(&components).unwrap_or_default();
+        stack.outputs.push(OutputEntry { path, name, output });
+    }
+
+    /// Record a validation error against this scope's path.
+    fn error(&mut self, message: impl Into<String>)
+    where
+        Self: Sized,
+    {
+        let path = self.path().clone();
+        self.stack_mut().error_at(&path, message.into());
+    }
+
+    /// The stage this stack belongs to.
+    fn stage(&self) -> &StageInfo {
+        &self.stack().info
+    }
+
+    /// Register a file asset: it is hashed now and uploaded by the deployer to
+    /// the environment's assets bucket under `assets/<sha256>.<ext>`.
+    fn asset(&mut self, asset: Asset) -> AssetRef
+    where
+        Self: Sized,
+    {
+        let path = self.path().clone();
+        let stack = self.stack_mut();
+        match asset.resolve(&stack.base_dir) {
+            Ok(entry) => {
+                let r = entry.reference();
+                if !stack.assets.iter().any(|a| a.sha256 == entry.sha256) {
+                    stack.assets.push(entry);
+                }
+                r
+            }
+            Err(message) => {
+                stack.error_at(&path, message);
+                AssetRef::unresolved()
+            }
+        }
+    }
+
+    /// The policy a stateful resource gets: Retain unless `requested` says
+    /// otherwise, and never Delete in a production stage (an error).
+    fn removal_policy(&mut self, requested: Option<DeletionPolicy>) -> DeletionPolicy
+    where
+        Self: Sized,
+    {
+        match requested {
+            None => DeletionPolicy::Retain,
+            Some(p @ (DeletionPolicy::Delete | DeletionPolicy::Snapshot))
+                if self.stage().kind == StageKind::Production =>
+            {
+                self.error(format!(
+                    "removal policy {p:?} is not allowed in production stage '{}': stateful resources are retained there (use Retain or RetainExceptOnCreate)",
+                    self.stage().name
+                ));
+                DeletionPolicy::Retain
+            }
+            Some(p) => p,
+        }
+    }
+
+    /// An explicit dependency of `from` on `on`.
+    fn add_dependency(&mut self, from: &ResourceRef, on: &ResourceRef) {
+        if let Some(entry) = self.stack_mut().resources.get_mut(from.index) {
+            entry.resource.depends_on.push(on.clone());
+        }
+    }
+}
+
+/// A scope inside a stack (a construct's own subtree).
+pub struct Node<'a> {
+    stack: &'a mut Stack,
+    path: ConstructPath,
+}
+
+impl Scope for Node<'_> {
+    fn stack(&self) -> &Stack {
+        self.stack
+    }
+    fn stack_mut(&mut self) -> &mut Stack {
+        self.stack
+    }
+    fn path(&self) -> &ConstructPath {
+        &self.path
+    }
+}
+
+static ROOT: ConstructPath = ConstructPath(Vec::new());
+
+impl Scope for Stack {
+    fn stack(&self) -> &Stack {
+        self
+    }
+    fn stack_mut(&mut self) -> &mut Stack {
+        self
+    }
+    fn path(&self) -> &ConstructPath {
+        &ROOT
+    }
+}
+
+impl Stack {
+    pub(crate) fn new(info: StageInfo, base_dir: PathBuf) -> Stack {
+        let mut stack = Stack {
+            info,
+            base_dir,
+            description: None,
+            nodes: HashSet::new(),
+            resources: Vec::new(),
+            outputs: Vec::new(),
+            parameters: BTreeMap::new(),
+            conditions: BTreeMap::new(),
+            mappings: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            assets: Vec::new(),
+            errors: Vec::new(),
+        };
+        if let Err(e) = limits::check_stack_name(&stack.info.stack_name) {
+            stack.errors.push(ValidationError {
+                path: stack.info.stack_name.clone(),
+                message: e,
+            });
+        }
+        let (app, stage) = (stack.info.app.clone(), stack.info.name.clone());
+        stack.add_tag("app", &app);
+        stack.add_tag("stage", &stage);
+        stack
+    }
+
+    /// A staging stack `test-staging` in account 111111111111, us-east-1, for
+    /// examples and unit tests.
+    pub fn for_test() -> Stack {
+        Stack::for_stage(StageKind::Staging)
+    }
+
+    /// Like [`Stack::for_test`], for a given stage kind (`test-<kind>`).
+    pub fn for_stage(kind: StageKind) -> Stack {
+        let name = match kind {
+            StageKind::Staging => "staging",
+            StageKind::Production => "production",
+            StageKind::Other => "dev",
+        };
+        Stack::new(
+            StageInfo::new("test", name, kind, Env::new("111111111111", "us-east-1")),
+            std::env::current_dir().unwrap_or_default(),
+        )
+    }
+
+    pub fn name(&self) -> &str {
+        &self.info.stack_name
+    }
+
+    pub fn base_dir(&self) -> &Path {
+        &self.base_dir
+    }
+
+    pub fn set_description(&mut self, description: impl Into<String>) {
+        self.description = Some(description.into());
+    }
+
+    /// A tag for every taggable resource of the stack (besides `app` and `stage`).
+    pub fn add_tag(&mut self, key: &str, value: &str) {
+        match tags::validate(key, value) {
+            Ok(()) => {
+                self.tags.insert(key.to_string(), value.to_string());
+            }
+            Err(e) => self.error_at(&ConstructPath::default(), e),
+        }
+    }
+
+    /// A template parameter; returns its `Ref`.
+    pub fn add_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
+        if let Err(e) = limits::check_name("parameter", name) {
+            self.error_at(&ConstructPath::default(), e);
+        } else if self.parameters.insert(name.to_string(), parameter).is_some() {
+            self.error_at(
+                &ConstructPath::default(),
+                format!("parameter '{name}' is defined twice; parameter names are unique per stack"),
+            );
+        }
+        Expr::reference(name)
+    }
+
+    /// A named condition, for `CfnResource::condition` and `Expr::if_`.
+    pub fn add_condition(&mut self, name: &str, condition: Condition) -> String {
+        if let Err(e) = limits::check_name("condition", name) {
+            self.error_at(&ConstructPath::default(), e);
+        } else if self.conditions.insert(name.to_string(), condition).is_some() {
+            self.error_at(
+                &ConstructPath::default(),
+                format!("condition '{name}' is defined twice; condition names are unique per stack"),
+            );
+        }
+        name.to_string()
+    }
+
+    /// A mapping for `Expr::find_in_map`: top-level key → second-level key → value.
+    pub fn add_mapping(
+        &mut self,
+        name: &str,
+        entries: BTreeMap<String, BTreeMap<String, Value>>,
+    ) {
+        if let Err(e) = limits::check_name("mapping", name) {
+            self.error_at(&ConstructPath::default(), e);
+            return;
+        }
+        let value = serde_json::to_value(entries).expect("maps of JSON values serialize");
+        if self.mappings.insert(name.to_string(), value).is_some() {
+            self.error_at(
+                &ConstructPath::default(),
+                format!("mapping '{name}' is defined twice; mapping names are unique per stack"),
+            );
+        }
+    }
+
+    /// Give the resource `resource` a logical ID of your choice (for renames
+    /// that must keep the deployed resource). References are rewritten at synth.
+    pub fn override_logical_id(&mut self, resource: &ResourceRef, logical_id: &str) {
+        if let Some(entry) = self.resources.get_mut(resource.index) {
+            entry.override_id = Some(logical_id.to_string());
+        }
+    }
+
+    /// Validation errors recorded so far.
+    pub fn errors(&self) -> &[ValidationError] {
+        &self.errors
+    }
+
+    pub(crate) fn error_at(&mut self, path: &ConstructPath, message: String) {
+        let path = if path.is_root() {
+            self.info.stack_name.clone()
+        } else {
+            format!("{}/{}", self.info.stack_name, path)
+        };
+        self.errors.push(ValidationError { path, message });
+    }
+
+    fn register(&mut self, path: &ConstructPath) {
+        let id = path.0.last().map(String::as_str).unwrap_or_default();
+        let parent = ConstructPath(path.0[..path.0.len().saturating_sub(1)].to_vec());
+        if id.is_empty() {
+            self.error_at(&parent, "construct id is empty; ids need at least one character".into());
+        } else if id.contains('/') {
+            self.error_at(
+                &parent,
+                format!("construct id '{id}' contains '/', which separates path components; use another character"),
+            );
+        }
+        if !self.nodes.insert(path.clone()) {
+            let scope = if parent.is_root() {
+                "the stack".to_string()
+            } else {
+                format!("'{parent}'")
+            };
+            self.error_at(
+                &parent,
+                format!("duplicate construct id '{id}': {scope} already has a child with that id; ids must be unique within their scope"),
+            );
+        }
+    }
+
+    fn push_resource(&mut self, path: ConstructPath, resource: CfnResource) -> ResourceRef {
+        let components: Vec<&str> = path.components().collect();
+        let default_id = logical_id::logical_id(&components).unwrap_or_default();
+        let r = ResourceRef {
+            logical_id: default_id.clone(),
+            resource_type: resource.resource_type.clone(),
+            index: self.resources.len(),
+        };
+        self.resources.push(ResourceEntry {
+            path,
+            default_id,
+            override_id: None,
+            resource,
+        });
+        r
+    }
+
+    /// Render the template and check it; every problem is reported at once.
+    pub fn synth(self) -> Result<SynthesizedStack, ValidationErrors> {
+        let mut errors = self.errors.clone();
+        let stack_name = self.info.stack_name.clone();
+        let at = |path: &ConstructPath| {
+            if path.is_root() {
+                stack_name.clone()
+            } else {
+                format!("{stack_name}/{path}")
+            }
+        };
+
+        // Logical IDs: overrides, validity, collisions (resources and parameters
+        // share one namespace).
+        let mut renames: HashMap<String, String> = HashMap::new();
+        let mut owners: HashMap<String, String> = self
+            .parameters
+            .keys()
+            .map(|p| (p.clone(), format!("parameter '{p}'")))
+            .collect();
+        let mut final_ids = Vec::with_capacity(self.resources.len());
+        for entry in &self.resources {
+            let id = entry.override_id.clone().unwrap_or_else(|| entry.default_id.clone());
+            if let Some(o) = &entry.override_id {
+                renames.insert(entry.default_id.clone(), o.clone());
+            }
+            if !logical_id::is_valid(&id) {
+                errors.push(ValidationError {
+                    path: at(&entry.path),
+                    message: format!(
+                        "logical ID '{}' ({} characters) is invalid: logical IDs match ^[A-Za-z0-9]{{1,255}}$",
+                        abbreviate(&id),
+                        id.chars().count()
+                    ),
+                });
+            } else if let Some(owner) = owners.get(&id) {
+                errors.push(ValidationError {
+                    path: at(&entry.path),
+                    message: format!(
+                        "logical ID '{id}' collides with {owner}; rename one of them or use override_logical_id"
+                    ),
+                });
+            } else {
+                owners.insert(id.clone(), format!("'{}'", at(&entry.path)));
+            }
+            final_ids.push(id);
+        }
+        // A rename only applies to references of the overridden resource, not to
+        // a different resource that happens to own the old ID now.
+        renames.retain(|old, _| !final_ids.contains(old));
+
+        let mut template = Template {
+            format_version: Some(crate::template::FORMAT_VERSION.to_string()),
+            description: self.description.clone(),
+            ..Default::default()
+        };
+
+        for (entry, id) in self.resources.iter().zip(&final_ids) {
+            let r = &entry.resource;
+            let mut properties = match &r.properties {
+                Properties::Static(m) => m.clone(),
+                Properties::Lazy(render) => match render() {
+                    Ok(m) => m,
+                    Err(messages) => {
+                        errors.extend(messages.into_iter().map(|message| ValidationError {
+                            path: at(&entry.path),
+                            message,
+                        }));
+                        Map::new()
+                    }
+                },
+            };
+            for (k, v) in &r.overrides {
+                properties.insert(k.clone(), v.clone());
+            }
+            if let Some(format) = tags::tag_format(&r.resource_type) {
+                tags::apply(&mut properties, format, &self.tags);
+            }
+            let mut props_value = Value::Object(properties);
+            if !renames.is_empty() {
+                rename_references(&mut props_value, &renames);
+            }
+            let Value::Object(properties) = props_value else {
+                unreachable!("an object stays an object")
+            };
+
+            let mut referenced = BTreeSet::new();
+            for v in properties.values() {
+                visit_references(v, &mut |target| {
+                    referenced.insert(target.to_string());
+                });
+            }
+            let mut depends_on = BTreeSet::new();
+            for dep in &r.depends_on {
+                let target = final_ids.get(dep.index).cloned().unwrap_or_default();
+                if !referenced.contains(&target) {
+                    depends_on.insert(target);
+                }
+            }
+            depends_on.remove(id);
+
+            let mut metadata = r.metadata.clone();
+            metadata.insert("mlcdk:path".to_string(), Value::String(at(&entry.path)));
+            template.resources.insert(
+                id.clone(),
+                Resource {
+                    resource_type: r.resource_type.clone(),
+                    properties,
+                    depends_on: depends_on.into_iter().collect(),
+                    deletion_policy: r.deletion_policy,
+                    update_replace_policy: r.update_replace_policy,
+                    condition: r.condition.clone(),
+                    metadata,
+                },
+            );
+        }
+
+        let mut output_owners: HashMap<&str, &ConstructPath> = HashMap::new();
+        for o in &self.outputs {
+            if let Err(e) = limits::check_name("output", &o.name) {
+                errors.push(ValidationError { path: at(&o.path), message: e });
+                continue;
+            }
+            if let Some(first) = output_owners.insert(&o.name, &o.path) {
+                errors.push(ValidationError {
+                    path: at(&o.path),
+                    message: format!(
+                        "output name '{}' collides with the output of '{}'",
+                        o.name,
+                        at(first)
+                    ),
+                });
+                continue;
+            }
+            let Some(value) = &o.output.value else {
+                errors.push(ValidationError {
+                    path: at(&o.path),
+                    message: "output has no value; set OutputProps::value".into(),
+                });
+                continue;
+            };
+            let mut value = value.to_json();
+            let mut export = o.output.export_name.as_ref().map(Expr::to_json);
+            if !renames.is_empty() {
+                rename_references(&mut value, &renames);
+                if let Some(e) = export.as_mut() {
+                    rename_references(e, &renames);
+                }
+            }
+            template.outputs.insert(
+                o.name.clone(),
+                Output {
+                    value,
+                    description: o.output.description.clone(),
+                    export: export.map(|name| Export { name }),
+                    condition: o.output.condition.clone(),
+                },
+            );
+        }
+        template.parameters = self.parameters.clone();
+        template.mappings = self.mappings.clone().into_iter().collect();
+        template.conditions = self
+            .conditions
+            .iter()
+            .map(|(k, c)| (k.clone(), c.to_json()))
+            .collect();
+
+        check_references(&template, &self.resources, &final_ids, &at, &mut errors);
+        errors.extend(
+            limits::check_template(&template)
+                .into_iter()
+                .map(|message| ValidationError {
+                    path: stack_name.clone(),
+                    message,
+                }),
+        );
+        let text = template.to_json_string();
+        if let Err(message) = limits::check_size(text.len()) {
+            errors.push(ValidationError {
+                path: stack_name.clone(),
+                message,
+            });
+        }
+
+        if errors.is_empty() {
+            Ok(SynthesizedStack {
+                info: self.info,
+                template,
+                text,
+                assets: self.assets,
+            })
+        } else {
+            Err(ValidationErrors(errors))
+        }
+    }
+}
+
+fn abbreviate(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Every `Ref` / `Fn::GetAtt` / `Fn::Sub` target must be a resource, a
+/// parameter or a pseudo parameter of this stack.
+fn check_references(
+    template: &Template,
+    entries: &[ResourceEntry],
+    final_ids: &[String],
+    at: &dyn Fn(&ConstructPath) -> String,
+    errors: &mut Vec<ValidationError>,
+) {
+    let known = |target: &str| {
+        target.starts_with("AWS::")
+            || template.resources.contains_key(target)
+            || template.parameters.contains_key(target)
+    };
+    for (entry, id) in entries.iter().zip(final_ids) {
+        let Some(resource) = template.resources.get(id) else {
+            continue;
+        };
+        let mut unknown = BTreeSet::new();
+        for v in resource.properties.values() {
+            visit_references(v, &mut |t| {
+                if !known(t) {
+                    unknown.insert(t.to_string());
+                }
+            });
+        }
+        for t in unknown {
+            errors.push(ValidationError {
+                path: at(&entry.path),
+                message: format!(
+                    "refers to '{t}', which is not a resource or parameter of this stack"
+                ),
+            });
+        }
+    }
+    for (name, output) in &template.outputs {
+        let mut unknown = BTreeSet::new();
+        visit_references(&output.value, &mut |t| {
+            if !known(t) {
+                unknown.insert(t.to_string());
+            }
+        });
+        for t in unknown {
+            errors.push(ValidationError {
+                path: at(&ConstructPath::default()),
+                message: format!("output '{name}' refers to '{t}', which is not a resource or parameter of this stack"),
+            });
+        }
+    }
+}
+
+/// Calls `f` with each logical ID (or pseudo parameter) that `value` refers to
+/// through `Ref`, `Fn::GetAtt` or an `Fn::Sub` pattern.
+pub fn visit_references(value: &Value, f: &mut dyn FnMut(&str)) {
+    match value {
+        Value::Object(map) if map.len() == 1 => {
+            let (k, v) = map.iter().next().expect("one entry");
+            match (k.as_str(), v) {
+                ("Ref", Value::String(target)) => f(target),
+                ("Fn::GetAtt", Value::Array(args)) => {
+                    if let Some(Value::String(target)) = args.first() {
+                        f(target);
+                    }
+                }
+                ("Fn::GetAtt", Value::String(dotted)) => {
+                    f(dotted.split('.').next().unwrap_or(dotted));
+                }
+                ("Fn::Sub", Value::String(pattern)) => {
+                    crate::expr::sub_references(pattern).for_each(|t| f(t));
+                }
+                ("Fn::Sub", Value::Array(args)) => {
+                    let vars = args.get(1).and_then(Value::as_object);
+                    if let Some(Value::String(pattern)) = args.first() {
+                        for t in crate::expr::sub_references(pattern) {
+                            if !vars.is_some_and(|v| v.contains_key(t)) {
+                                f(t);
+                            }
+                        }
+                    }
+                    if let Some(vars) = vars {
+                        vars.values().for_each(|v| visit_references(v, f));
+                    }
+                }
+                _ => visit_references(v, f),
+            }
+        }
+        Value::Object(map) => map.values().for_each(|v| visit_references(v, f)),
+        Value::Array(items) => items.iter().for_each(|v| visit_references(v, f)),
+        _ => {}
+    }
+}
+
+/// Rewrites references to renamed logical IDs (`override_logical_id`).
+fn rename_references(value: &mut Value, renames: &HashMap<String, String>) {
+    match value {
+        Value::Object(map) if map.len() == 1 => {
+            let (k, v) = map.iter_mut().next().expect("one entry");
+            match (k.as_str(), v) {
+                ("Ref", Value::String(target)) => {
+                    if let Some(new) = renames.get(target.as_str()) {
+                        *target = new.clone();
+                    }
+                }
+                ("Fn::GetAtt", Value::Array(args)) => {
+                    if let Some(Value::String(target)) = args.first_mut()
+                        && let Some(new) = renames.get(target.as_str())
+                    {
+                        *target = new.clone();
+                    }
+                }
+                ("Fn::Sub", Value::String(pattern)) => {
+                    *pattern = rename_in_sub(pattern, renames, None);
+                }
+                ("Fn::Sub", Value::Array(args)) => {
+                    let vars: Option<BTreeSet<String>> = args
+                        .get(1)
+                        .and_then(Value::as_object)
+                        .map(|m| m.keys().cloned().collect());
+                    if let Some(Value::String(pattern)) = args.first_mut() {
+                        *pattern = rename_in_sub(pattern, renames, vars.as_ref());
+                    }
+                    if let Some(v) = args.get_mut(1) {
+                        rename_references(v, renames);
+                    }
+                }
+                (_, v) => rename_references(v, renames),
+            }
+        }
+        Value::Object(map) => map.values_mut().for_each(|v| rename_references(v, renames)),
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_references(v, renames)),
+        _ => {}
+    }
+}
+
+fn rename_in_sub(
+    pattern: &str,
+    renames: &HashMap<String, String>,
+    vars: Option<&BTreeSet<String>>,
+) -> String {
+    use crate::expr::{SubPart, parse_sub};
+    let mut out = String::with_capacity(pattern.len());
+    for part in parse_sub(pattern) {
+        match part {
+            SubPart::Text(t) => out.push_str(t),
+            SubPart::Escaped(t) => {
+                out.push_str("${!");
+                out.push_str(t);
+                out.push('}');
+            }
+            SubPart::Var(v) => {
+                let (head, tail) = v.split_once('.').map_or((v, None), |(h, t)| (h, Some(t)));
+                let head = match renames.get(head) {
+                    Some(new) if !vars.is_some_and(|vs| vs.contains(head)) => new.as_str(),
+                    _ => head,
+                };
+                out.push_str("${");
+                out.push_str(head);
+                if let Some(t) = tail {
+                    out.push('.');
+                    out.push_str(t);
+                }
+                out.push('}');
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,267 @@
+//! The CloudFormation template model.
+//!
+//! Every analysis (checks, cost, stage diff, assertions) reads a [`Template`],
+//! so it reads templates that mlcdk did not write too: the model deserializes
+//! any CloudFormation JSON template.
+//!
+//! Output is deterministic whatever serde_json features the dependency graph
+//! enables: sections come in a fixed order, and every JSON object (properties,
+//! metadata, mappings) is written with its keys sorted.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+pub const FORMAT_VERSION: &str = "2010-09-09";
+
+/// A whole template.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    #[serde(
+        rename = "AWSTemplateFormatVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub format_version: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Metadata", default, skip_serializing_if = "BTreeMap::is_empty", serialize_with = "sorted_map")]
+    pub metadata: BTreeMap<String, Value>,
+    #[serde(rename = "Parameters", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Parameter>,
+    #[serde(rename = "Mappings", default, skip_serializing_if = "BTreeMap::is_empty", serialize_with = "sorted_map")]
+    pub mappings: BTreeMap<String, Value>,
+    #[serde(rename = "Conditions", default, skip_serializing_if = "BTreeMap::is_empty", serialize_with = "sorted_map")]
+    pub conditions: BTreeMap<String, Value>,
+    #[serde(rename = "Resources", default)]
+    pub resources: BTreeMap<String, Resource>,
+    #[serde(rename = "Outputs", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outputs: BTreeMap<String, Output>,
+}
+
+/// A resource entry: its type, properties and resource attributes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    #[serde(rename = "Type")]
+    pub resource_type: String,
+    #[serde(
+        rename = "Properties",
+        default,
+        skip_serializing_if = "serde_json::Map::is_empty",
+        serialize_with = "sorted_object"
+    )]
+    pub properties: serde_json::Map<String, Value>,
+    #[serde(
+        rename = "DependsOn",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "string_or_list"
+    )]
+    pub depends_on: Vec<String>,
+    #[serde(rename = "DeletionPolicy", default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+    #[serde(
+        rename = "UpdateReplacePolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub update_replace_policy: Option<DeletionPolicy>,
+    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(
+        rename = "Metadata",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "sorted_map"
+    )]
+    pub metadata: BTreeMap<String, Value>,
+}
+
+/// What CloudFormation does with a resource's physical resource when the
+/// resource leaves the template (or is replaced).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeletionPolicy {
+    Delete,
+    Retain,
+    RetainExceptOnCreate,
+    Snapshot,
+}
+
+/// A template parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Parameter {
+    #[serde(rename = "Type")]
+    pub parameter_type: String,
+    #[serde(rename = "Default", default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "AllowedValues", default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_values: Vec<Value>,
+    #[serde(rename = "AllowedPattern", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_pattern: Option<String>,
+    #[serde(rename = "NoEcho", default, skip_serializing_if = "Option::is_none")]
+    pub no_echo: Option<bool>,
+}
+
+impl Parameter {
+    pub fn new(parameter_type: impl Into<String>) -> Parameter {
+        Parameter {
+            parameter_type: parameter_type.into(),
+            default: None,
+            description: None,
+            allowed_values: Vec::new(),
+            allowed_pattern: None,
+            no_echo: None,
+        }
+    }
+}
+
+/// A template output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Output {
+    #[serde(rename = "Value", serialize_with = "sorted_value")]
+    pub value: Value,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Export", default, skip_serializing_if = "Option::is_none")]
+    pub export: Option<Export>,
+    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+/// The export of an output, for `Fn::ImportValue` in other stacks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    #[serde(rename = "Name", serialize_with = "sorted_value")]
+    pub name: Value,
+}
+
+impl Template {
+    /// Parse any CloudFormation JSON template.
+    pub fn from_json_str(text: &str) -> Result<Template, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The canonical text: two-space indentation, sorted keys, trailing newline.
+    /// This is what `synth` writes and what the size limits are measured on.
+    pub fn to_json_string(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a template always serializes");
+        text.push('\n');
+        text
+    }
+
+    /// Resources of one type, by logical ID.
+    pub fn resources_of_type<'a>(
+        &'a self,
+        resource_type: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+        self.resources
+            .iter()
+            .filter(move |(_, r)| r.resource_type == resource_type)
+    }
+}
+
+/// Serializes a JSON value with object keys sorted, independent of whether
+/// `serde_json/preserve_order` is enabled somewhere in the build.
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut m = serializer.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    m.serialize_entry(k, &Sorted(&map[k]))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => {
+                let mut s = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    s.serialize_element(&Sorted(item))?;
+                }
+                s.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+fn sorted_value<S: Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
+    Sorted(v).serialize(s)
+}
+
+fn sorted_object<S: Serializer>(
+    map: &serde_json::Map<String, Value>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    let mut m = s.serialize_map(Some(keys.len()))?;
+    for k in keys {
+        m.serialize_entry(k, &Sorted(&map[k]))?;
+    }
+    m.end()
+}
+
+fn sorted_map<S: Serializer>(map: &BTreeMap<String, Value>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(map.len()))?;
+    for (k, v) in map {
+        m.serialize_entry(k, &Sorted(v))?;
+    }
+    m.end()
+}
+
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_handwritten_template() {
+        let t = Template::from_json_str(
+            r#"{
+              "AWSTemplateFormatVersion": "2010-09-09",
+              "Resources": {
+                "B": {"Type": "AWS::S3::Bucket", "DependsOn": "R", "DeletionPolicy": "Retain"},
+                "R": {"Type": "AWS::IAM::Role", "Properties": {"Z": 1, "A": {"y": 1, "x": [ {"b": 1, "a": 2} ]}}}
+              },
+              "Outputs": {"O": {"Value": {"Ref": "B"}, "Export": {"Name": "e"}}}
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(t.resources["B"].depends_on, ["R"]);
+        assert_eq!(t.resources["B"].deletion_policy, Some(DeletionPolicy::Retain));
+        assert_eq!(t.resources_of_type("AWS::IAM::Role").count(), 1);
+        let text = t.to_json_string();
+        // Keys sorted at every depth, sections in a fixed order.
+        let a = text.find("\"A\"").unwrap();
+        let z = text.find("\"Z\"").unwrap();
+        assert!(a < z);
+        assert!(text.find("\"a\": 2").unwrap() < text.find("\"b\": 1").unwrap());
+        assert!(text.find("AWSTemplateFormatVersion").unwrap() < text.find("Resources").unwrap());
+        assert!(text.find("Resources").unwrap() < text.find("Outputs").unwrap());
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["Resources"]["B"]["DependsOn"], json!(["R"]));
+    }
+}

@@ -1,0 +1,1 @@
+pub use mlcdk_core as core;
