@@ -1,1 +1,39 @@
+//! # mlcdk
+//!
+//! Typed infrastructure-as-code constructs for machine-learning platforms on
+//! AWS. A platform team writes one definition function; mlcdk synthesizes a
+//! CloudFormation template per stage from it, so staging and production cannot
+//! drift apart.
+//!
+//! ```
+//! use mlcdk::prelude::*;
+//!
+//! fn define(stack: &mut Stack, _knobs: &()) {
+//!     let role = Role::new(stack, "Training",
+//!         RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")));
+//!     stack.add_output("TrainingRoleArn", OutputProps::new(role.arn()));
+//! }
+//!
+//! let app = App::new("churn", define)
+//!     .stage(Stage::staging(Env::new("111111111111", "us-east-1"), ()));
+//! let assembly = app.synth(None).unwrap();
+//! assert!(assembly.stacks[0].text.contains("AWS::IAM::Role"));
+//! ```
+//!
+//! The crates behind the facade: [`core`] (construct tree, template model,
+//! intrinsics, IAM, assets, synth) and [`cli`] (the command line).
+
+pub use mlcdk_cli as cli;
 pub use mlcdk_core as core;
+pub use mlcdk_core::{assertions, iam};
+
+/// What a `stack.rs` needs, in one import.
+pub mod prelude {
+    pub use mlcdk_core::iam::{
+        Grantee, PolicyDocument, PolicyStatement, Principal, Role, RoleProps,
+    };
+    pub use mlcdk_core::{
+        App, Asset, AssetRef, CfnResource, Condition, DeletionPolicy, Env, Expr, Json, ListExpr,
+        OutputProps, Parameter, ResourceRef, Scope, Stack, Stage, StageKind,
+    };
+}

@@ -1,1 +1,271 @@
-pub fn placeholder() {}
+//! The command line every mlcdk app gets.
+//!
+//! ```no_run
+//! // examples/deploy/main.rs
+//! # mod stack { pub fn app() -> mlcdk_core::App<()> { unimplemented!() } }
+//! fn main() -> std::process::ExitCode {
+//!     mlcdk_cli::main(stack::app())
+//! }
+//! ```
+//!
+//! | command | what it does |
+//! |---|---|
+//! | (none) | plan: synthesize every stage to `out/` and print a summary; needs no credentials |
+//! | `synth [--out DIR] [--stage NAME]` | write `<stack>.template.json` per stage and `manifest.json` |
+//! | `list` | stages, stacks, environments and resource counts |
+//!
+//! Exit codes: 0 success; 1 findings, failed deploy or an I/O error; 2 usage or
+//! validation errors (nothing is written then).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mlcdk_core::{App, Assembly, AssemblyError, ValidationErrors};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Synthesize, check and deploy this mlcdk app",
+    disable_version_flag = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Where the plan writes templates (synth takes its own --out)
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Write every stage's template and manifest.json
+    Synth {
+        /// Output directory
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Only this stage
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// List stages, stacks, environments and resource counts
+    List,
+    /// Run the rule pack over the templates (not available yet)
+    Check {
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Estimate monthly cost per resource (not available yet)
+    Cost {
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Show what a deploy would change (not available yet)
+    Diff {
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Deploy a stage through a change set (not available yet)
+    Deploy {
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Delete a stage's stack (not available yet)
+    Destroy {
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Create the assets bucket of a stage's environment (not available yet)
+    Bootstrap {
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Print the JSON Schema of the stage knobs (not available yet)
+    Schema,
+}
+
+/// Parse the process arguments, run, and exit with the documented code.
+pub fn main<K>(app: App<K>) -> ExitCode {
+    let code = run(
+        &app,
+        std::env::args_os(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    ExitCode::from(code)
+}
+
+/// Run with explicit arguments (the first is the program name) and outputs;
+/// returns the exit code. This is what tests call.
+pub fn run<K, I, T>(app: &App<K>, args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let is_help = matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            let rendered = e.render();
+            let _ = if is_help {
+                write!(out, "{rendered}")
+            } else {
+                write!(err, "{rendered}")
+            };
+            return if is_help { EXIT_OK } else { EXIT_USAGE };
+        }
+    };
+    let result = match cli.command {
+        None => plan(app, &cli.out, out),
+        Some(Command::Synth { out: dir, stage }) => synth(app, &dir, stage.as_deref(), out),
+        Some(Command::List) => list(app, out),
+        Some(other) => {
+            let name = format!("{other:?}")
+                .split([' ', '{'])
+                .next()
+                .unwrap_or_default()
+                .to_lowercase();
+            let _ = writeln!(
+                err,
+                "error: `{name}` is not available in this version of mlcdk yet; available: synth, list (and the default plan)"
+            );
+            return EXIT_USAGE;
+        }
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(Failure::Invalid(e)) => {
+            let _ = writeln!(err, "error: {e}\nnothing was written.");
+            EXIT_USAGE
+        }
+        Err(Failure::Io(e)) => {
+            let _ = writeln!(err, "error: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+enum Failure {
+    Invalid(ValidationErrors),
+    Io(String),
+}
+
+impl From<ValidationErrors> for Failure {
+    fn from(e: ValidationErrors) -> Failure {
+        Failure::Invalid(e)
+    }
+}
+
+impl From<AssemblyError> for Failure {
+    fn from(e: AssemblyError) -> Failure {
+        match e {
+            AssemblyError::Invalid(v) => Failure::Invalid(v),
+            other => Failure::Io(other.to_string()),
+        }
+    }
+}
+
+fn write_assembly(assembly: &Assembly, dir: &Path) -> Result<(), Failure> {
+    assembly.write(dir)?;
+    Ok(())
+}
+
+fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    let assembly = app.synth(None)?;
+    write_assembly(&assembly, dir)?;
+    let _ = writeln!(
+        out,
+        "{}: {} stage{} synthesized to {}/",
+        assembly.app,
+        assembly.stacks.len(),
+        if assembly.stacks.len() == 1 { "" } else { "s" },
+        dir.display()
+    );
+    summary_table(&assembly, out);
+    let _ = writeln!(
+        out,
+        "\nnext: review the templates in {0}/, or `synth --out DIR` to write them elsewhere",
+        dir.display()
+    );
+    Ok(())
+}
+
+fn synth<K>(
+    app: &App<K>,
+    dir: &Path,
+    stage: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let assembly = app.synth(stage)?;
+    write_assembly(&assembly, dir)?;
+    for s in &assembly.stacks {
+        let _ = writeln!(
+            out,
+            "{}",
+            dir.join(format!("{}.template.json", s.info.stack_name))
+                .display()
+        );
+    }
+    let _ = writeln!(out, "{}", dir.join("manifest.json").display());
+    Ok(())
+}
+
+fn list<K>(app: &App<K>, out: &mut dyn Write) -> Result<(), Failure> {
+    let assembly = app.synth(None)?;
+    summary_table(&assembly, out);
+    Ok(())
+}
+
+fn summary_table(assembly: &Assembly, out: &mut dyn Write) {
+    let manifest = assembly.manifest();
+    let mut rows = vec![[
+        "STAGE".to_string(),
+        "KIND".to_string(),
+        "STACK".to_string(),
+        "ENV".to_string(),
+        "RESOURCES".to_string(),
+        "TEMPLATE".to_string(),
+        "ASSETS".to_string(),
+    ]];
+    for s in &manifest.stages {
+        let env = format!(
+            "{}/{}",
+            s.env.account.as_deref().unwrap_or("(any account)"),
+            s.env.region
+        );
+        let size = format!(
+            "{:.1} KB{}",
+            s.template_bytes as f64 / 1024.0,
+            if s.needs_s3_upload { " (via S3)" } else { "" }
+        );
+        rows.push([
+            s.name.clone(),
+            format!("{:?}", s.kind).to_lowercase(),
+            s.stack_name.clone(),
+            env,
+            s.resource_count.to_string(),
+            size,
+            s.assets.len().to_string(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "  {}", line.join("  ").trim_end());
+    }
+}

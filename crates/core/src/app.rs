@@ -217,7 +217,10 @@ impl<K> App<K> {
             if !seen.insert(s.name.as_str()) {
                 errors.push(ValidationError {
                     path: self.name.clone(),
-                    message: format!("stage '{}' is defined twice; stage names are unique", s.name),
+                    message: format!(
+                        "stage '{}' is defined twice; stage names are unique",
+                        s.name
+                    ),
                 });
             }
         }
@@ -227,14 +230,15 @@ impl<K> App<K> {
             let known: Vec<&str> = self.stages.iter().map(|s| s.name.as_str()).collect();
             errors.push(ValidationError {
                 path: self.name.clone(),
-                message: format!(
-                    "no stage named '{name}'; stages are: {}",
-                    known.join(", ")
-                ),
+                message: format!("no stage named '{name}'; stages are: {}", known.join(", ")),
             });
         }
         let mut stacks = Vec::new();
-        for stage in self.stages.iter().filter(|s| only.is_none_or(|n| n == s.name)) {
+        for stage in self
+            .stages
+            .iter()
+            .filter(|s| only.is_none_or(|n| n == s.name))
+        {
             match self.build(stage).synth() {
                 Ok(s) => stacks.push(s),
                 Err(e) => errors.extend(e.0),

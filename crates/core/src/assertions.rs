@@ -283,7 +283,10 @@ impl TemplateAssert {
         panic!(
             "no output {name} matches; {}",
             if failures.is_empty() {
-                format!("outputs are {:?}", self.template.outputs.keys().collect::<Vec<_>>())
+                format!(
+                    "outputs are {:?}",
+                    self.template.outputs.keys().collect::<Vec<_>>()
+                )
             } else {
                 failures.join("; ")
             }
@@ -342,7 +345,11 @@ mod tests {
         t.has_resource("AWS::S3::Bucket", json!({"DeletionPolicy": "Retain"}));
         assert_eq!(t.find_resources("AWS::S3::Bucket", json!({})).len(), 1);
         assert_eq!(
-            t.find_resources("AWS::S3::Bucket", Match::object([("Tags", Match::absent())])).len(),
+            t.find_resources(
+                "AWS::S3::Bucket",
+                Match::object([("Tags", Match::absent())])
+            )
+            .len(),
             0,
             "B has no Properties at all, so no Properties object to look into"
         );
@@ -396,7 +403,10 @@ mod tests {
     #[test]
     fn outputs() {
         let t = sample();
-        t.has_output("Name", json!({"Value": {"Ref": "A"}, "Export": {"Name": "n"}}));
+        t.has_output(
+            "Name",
+            json!({"Value": {"Ref": "A"}, "Export": {"Name": "n"}}),
+        );
         t.has_output("*", json!({"Value": {"Ref": "A"}}));
     }
 

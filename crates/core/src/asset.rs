@@ -116,7 +116,9 @@ impl AssetRef {
 
     /// The bucket's ARN, for grants.
     pub fn bucket_arn(&self) -> Expr {
-        Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{ASSETS_BUCKET_PATTERN}"))
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:s3:::{ASSETS_BUCKET_PATTERN}"
+        ))
     }
 
     /// The object's ARN, for grants.

@@ -158,9 +158,7 @@ impl Expr {
         let mut flat: Vec<Expr> = Vec::new();
         for part in parts {
             match part {
-                Expr::Join(d, inner) if d == delimiter || (inner.len() <= 1) => {
-                    flat.extend(inner)
-                }
+                Expr::Join(d, inner) if d == delimiter || (inner.len() <= 1) => flat.extend(inner),
                 other => flat.push(other),
             }
         }
@@ -209,7 +207,11 @@ impl Expr {
         Expr::ImportValue(Box::new(name.into()))
     }
 
-    pub fn find_in_map(map: impl Into<String>, top: impl Into<Expr>, second: impl Into<Expr>) -> Expr {
+    pub fn find_in_map(
+        map: impl Into<String>,
+        top: impl Into<Expr>,
+        second: impl Into<Expr>,
+    ) -> Expr {
         Expr::FindInMap(map.into(), Box::new(top.into()), Box::new(second.into()))
     }
 
@@ -400,7 +402,9 @@ pub(crate) fn sub_references(pattern: &str) -> impl Iterator<Item = &str> {
 
 /// An expression that stratosphere's `ExpString` cannot carry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0} cannot be expressed as a stratosphere ExpString; set the property with CfnResource::set instead")]
+#[error(
+    "{0} cannot be expressed as a stratosphere ExpString; set the property with CfnResource::set instead"
+)]
 pub struct NotRepresentable(pub String);
 
 /// Conversion into stratosphere's `ExpString`, for filling generated L1
@@ -445,14 +449,20 @@ impl TryFrom<&Expr> for stratosphere::value::ExpString {
             }
             Expr::Join(d, parts) => ExpString::Join {
                 delimiter: d.clone(),
-                values: parts.iter().map(ExpString::try_from).collect::<Result<_, _>>()?,
+                values: parts
+                    .iter()
+                    .map(ExpString::try_from)
+                    .collect::<Result<_, _>>()?,
             },
             Expr::Select(i, list) => {
                 let index = u8::try_from(*i)
                     .map_err(|_| NotRepresentable(format!("Fn::Select index {i}")))?;
                 let values = match list.as_ref() {
                     ListExpr::Items(items) => ExpStringList::Literal(
-                        items.iter().map(ExpString::try_from).collect::<Result<_, _>>()?,
+                        items
+                            .iter()
+                            .map(ExpString::try_from)
+                            .collect::<Result<_, _>>()?,
                     ),
                     ListExpr::GetAzs(r) => ExpStringList::GetAZs {
                         region: Box::new(ExpString::try_from(r.as_ref())?),
@@ -508,8 +518,14 @@ mod tests {
 
     #[test]
     fn join_merges_literals_and_collapses() {
-        assert_eq!(Expr::concat([Expr::lit("a"), Expr::lit("b")]), Expr::lit("ab"));
-        assert_eq!(Expr::join(",", [Expr::lit("a"), Expr::lit("b")]), Expr::lit("a,b"));
+        assert_eq!(
+            Expr::concat([Expr::lit("a"), Expr::lit("b")]),
+            Expr::lit("ab")
+        );
+        assert_eq!(
+            Expr::join(",", [Expr::lit("a"), Expr::lit("b")]),
+            Expr::lit("a,b")
+        );
         let j = Expr::concat([
             Expr::lit("a"),
             Expr::lit("b"),
@@ -523,7 +539,13 @@ mod tests {
         );
         assert_eq!(Expr::concat([Expr::reference("X")]), Expr::reference("X"));
         // A different delimiter is not flattened into an outer join.
-        let nested = Expr::join("/", [Expr::lit("a"), Expr::join(",", [Expr::reference("X"), Expr::lit("b")])]);
+        let nested = Expr::join(
+            "/",
+            [
+                Expr::lit("a"),
+                Expr::join(",", [Expr::reference("X"), Expr::lit("b")]),
+            ],
+        );
         assert_eq!(
             nested.to_json(),
             json!({"Fn::Join": ["/", ["a", {"Fn::Join": [",", [{"Ref": "X"}, "b"]]}]]})
@@ -533,8 +555,14 @@ mod tests {
     #[test]
     fn renders_every_intrinsic() {
         let cases = [
-            (Expr::get_att("R", "Arn"), json!({"Fn::GetAtt": ["R", "Arn"]})),
-            (Expr::sub("${AWS::Region}-x"), json!({"Fn::Sub": "${AWS::Region}-x"})),
+            (
+                Expr::get_att("R", "Arn"),
+                json!({"Fn::GetAtt": ["R", "Arn"]}),
+            ),
+            (
+                Expr::sub("${AWS::Region}-x"),
+                json!({"Fn::Sub": "${AWS::Region}-x"}),
+            ),
             (
                 Expr::sub_with("${A}", [("A", Expr::reference("B"))]),
                 json!({"Fn::Sub": ["${A}", {"A": {"Ref": "B"}}]}),
@@ -619,7 +647,10 @@ mod tests {
 
     #[test]
     fn sub_with_vars_becomes_an_equivalent_join() {
-        let e = Expr::sub_with("arn:${P}:x/${B}-${!Lit}", [("B", Expr::reference("Bucket"))]);
+        let e = Expr::sub_with(
+            "arn:${P}:x/${B}-${!Lit}",
+            [("B", Expr::reference("Bucket"))],
+        );
         let s = ExpString::try_from(&e).unwrap();
         assert_eq!(
             s.to_value(),

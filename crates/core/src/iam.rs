@@ -118,12 +118,18 @@ impl PolicyStatement {
         self
     }
 
-    pub fn actions<S: Into<String>>(mut self, actions: impl IntoIterator<Item = S>) -> PolicyStatement {
+    pub fn actions<S: Into<String>>(
+        mut self,
+        actions: impl IntoIterator<Item = S>,
+    ) -> PolicyStatement {
         self.actions.extend(actions.into_iter().map(Into::into));
         self
     }
 
-    pub fn resources<E: Into<Expr>>(mut self, resources: impl IntoIterator<Item = E>) -> PolicyStatement {
+    pub fn resources<E: Into<Expr>>(
+        mut self,
+        resources: impl IntoIterator<Item = E>,
+    ) -> PolicyStatement {
         self.resources.extend(resources.into_iter().map(Into::into));
         self
     }
@@ -155,16 +161,23 @@ impl PolicyStatement {
         for a in &self.actions {
             let valid_shape = a.split_once(':').is_some_and(|(svc, op)| {
                 !svc.is_empty()
-                    && svc.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && svc
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                     && !op.is_empty()
                     && op.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'*')
             });
-            if a == "*" || a.ends_with(":*") {
+            // A Deny may be broad (deny all of s3 without TLS); an Allow may not.
+            if self.effect == Effect::Allow && (a == "*" || a.ends_with(":*")) {
                 errors.push(format!(
                     "action '{a}' grants every action{}; name the actions needed (least privilege)",
-                    if a == "*" { " of every service" } else { " of a service" }
+                    if a == "*" {
+                        " of every service"
+                    } else {
+                        " of a service"
+                    }
                 ));
-            } else if !valid_shape {
+            } else if !valid_shape && a != "*" {
                 errors.push(format!(
                     "action '{a}' is malformed: actions look like 'service:Action' (e.g. 's3:GetObject')"
                 ));
@@ -172,7 +185,10 @@ impl PolicyStatement {
         }
         if self.effect == Effect::Allow
             && self.actions.iter().any(|a| a == "iam:PassRole")
-            && self.resources.iter().any(|r| r.as_literal().is_some_and(|l| l == "*" || l.ends_with(":role/*")))
+            && self.resources.iter().any(|r| {
+                r.as_literal()
+                    .is_some_and(|l| l == "*" || l.ends_with(":role/*"))
+            })
         {
             errors.push(
                 "iam:PassRole on every role lets the grantee escalate its privileges; scope it to the ARN of the role passed (Role::grant_pass_role)".into(),
@@ -194,14 +210,27 @@ impl PolicyStatement {
             }
             .into(),
         );
-        m.insert("Action".into(), one_or_many(self.actions.iter().map(|a| Json::from(a.as_str())).collect()));
+        m.insert(
+            "Action".into(),
+            one_or_many(
+                self.actions
+                    .iter()
+                    .map(|a| Json::from(a.as_str()))
+                    .collect(),
+            ),
+        );
         if !self.resources.is_empty() {
-            m.insert("Resource".into(), one_or_many(self.resources.iter().map(Json::from).collect()));
+            m.insert(
+                "Resource".into(),
+                one_or_many(self.resources.iter().map(Json::from).collect()),
+            );
         }
         if !self.principals.is_empty() {
             let mut p: BTreeMap<String, Vec<Json>> = BTreeMap::new();
             for principal in &self.principals {
-                p.entry(principal.key().into()).or_default().push(principal.value());
+                p.entry(principal.key().into())
+                    .or_default()
+                    .push(principal.value());
             }
             m.insert(
                 "Principal".into(),
@@ -256,7 +285,10 @@ impl PolicyDocument {
     }
 
     pub fn validate(&self) -> Vec<String> {
-        self.statements.iter().flat_map(PolicyStatement::validate).collect()
+        self.statements
+            .iter()
+            .flat_map(PolicyStatement::validate)
+            .collect()
     }
 
     pub fn to_json(&self) -> Json {
@@ -264,7 +296,12 @@ impl PolicyDocument {
             ("Version", Json::from("2012-10-17")),
             (
                 "Statement",
-                Json::Array(self.statements.iter().map(PolicyStatement::to_json).collect()),
+                Json::Array(
+                    self.statements
+                        .iter()
+                        .map(PolicyStatement::to_json)
+                        .collect(),
+                ),
             ),
         ])
     }
@@ -414,7 +451,11 @@ mod tests {
     use serde_json::json;
 
     fn sagemaker_role(stack: &mut Stack, id: &str) -> Role {
-        Role::new(stack, id, RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")))
+        Role::new(
+            stack,
+            id,
+            RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")),
+        )
     }
 
     #[test]
@@ -457,7 +498,10 @@ mod tests {
                 "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
             }]}}]}),
         );
-        let exec = t.find_resources("AWS::IAM::Role", Match::object([("Description", Match::absent())]));
+        let exec = t.find_resources(
+            "AWS::IAM::Role",
+            Match::object([("Description", Match::absent())]),
+        );
         assert_eq!(exec.len(), 2);
         assert_eq!(role.policy().statements.len(), 1);
     }
@@ -468,12 +512,26 @@ mod tests {
         let role = sagemaker_role(&mut stack, "Exec");
         role.add_to_policy(PolicyStatement::allow().actions(["*"]).resources(["*"]));
         role.add_to_policy(PolicyStatement::allow().actions(["s3:*"]).resources(["*"]));
-        role.add_to_policy(PolicyStatement::allow().actions(["GetObject"]).resources(["*"]));
-        role.add_to_policy(PolicyStatement::allow().actions(["iam:PassRole"]).resources(["*"]));
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["GetObject"])
+                .resources(["*"]),
+        );
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["iam:PassRole"])
+                .resources(["*"]),
+        );
         role.add_to_policy(PolicyStatement::allow().resources(["*"]));
         let errors = stack.synth().unwrap_err();
         assert_eq!(errors.len(), 5, "{errors}");
-        assert!(errors.0.iter().all(|e| e.path == "test-staging/Exec/Resource"), "{errors}");
+        assert!(
+            errors
+                .0
+                .iter()
+                .all(|e| e.path == "test-staging/Exec/Resource"),
+            "{errors}"
+        );
         assert!(errors.mentions("action '*' grants every action of every service"));
         assert!(errors.mentions("action 's3:*' grants every action of a service"));
         assert!(errors.mentions("action 'GetObject' is malformed"));
@@ -494,8 +552,13 @@ mod tests {
             },
         );
         let errors = stack.synth().unwrap_err();
-        assert!(errors.mentions("[test-staging/Bad] role has no principal"), "{errors}");
-        assert!(errors.mentions("max_session_duration 60 is out of range: IAM accepts 3600 to 43200"));
+        assert!(
+            errors.mentions("[test-staging/Bad] role has no principal"),
+            "{errors}"
+        );
+        assert!(
+            errors.mentions("max_session_duration 60 is out of range: IAM accepts 3600 to 43200")
+        );
     }
 
     #[test]

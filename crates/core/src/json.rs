@@ -223,7 +223,10 @@ mod tests {
     fn references_split_the_string() {
         let doc = Json::object([
             ("A", Json::from(Expr::reference("Bucket"))),
-            ("B", Json::array([Json::from(Expr::get_att("Role", "Arn")), "z".into()])),
+            (
+                "B",
+                Json::array([Json::from(Expr::get_att("Role", "Arn")), "z".into()]),
+            ),
         ]);
         assert_eq!(
             doc.to_cfn_string().to_json(),
@@ -244,11 +247,17 @@ mod tests {
             ("Arn", Json::from(Expr::get_att("Role", "Arn"))),
             ("Uri", Json::from(Expr::sub("s3://${Bucket}/k"))),
         ]);
-        let Value::Object(join) = doc.to_cfn_string().to_json() else { panic!() };
+        let Value::Object(join) = doc.to_cfn_string().to_json() else {
+            panic!()
+        };
         let parts = join["Fn::Join"][1].as_array().unwrap().clone();
         let text: String = parts
             .iter()
-            .map(|p| p.as_str().map(str::to_string).unwrap_or_else(|| "arn:aws:iam::1:role/x".into()))
+            .map(|p| {
+                p.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "arn:aws:iam::1:role/x".into())
+            })
             .collect();
         let parsed: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["Arn"], "arn:aws:iam::1:role/x");

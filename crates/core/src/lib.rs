@@ -26,5 +26,7 @@ pub use asset::{Asset, AssetEntry, AssetRef};
 pub use error::{AssemblyError, ValidationError, ValidationErrors};
 pub use expr::{Condition, Expr, ListExpr, Pseudo};
 pub use json::Json;
-pub use stack::{CfnResource, ConstructPath, Node, OutputProps, ResourceRef, Scope, Stack, SynthesizedStack};
+pub use stack::{
+    CfnResource, ConstructPath, Node, OutputProps, ResourceRef, Scope, Stack, SynthesizedStack,
+};
 pub use template::{DeletionPolicy, Parameter, Template};

@@ -108,7 +108,10 @@ mod tests {
     fn names() {
         assert!(check_name("output", "BucketArn").is_ok());
         let e = check_name("output", "Bucket-Arn").unwrap_err();
-        assert!(e.contains("output name 'Bucket-Arn' (10 characters) is invalid"), "{e}");
+        assert!(
+            e.contains("output name 'Bucket-Arn' (10 characters) is invalid"),
+            "{e}"
+        );
         let e = check_name("parameter", &"P".repeat(256)).unwrap_err();
         assert!(e.contains("(256 characters)") && e.contains('…'), "{e}");
     }
@@ -125,6 +128,10 @@ mod tests {
         assert!(errors[0].contains("501 resources") && errors[0].contains("at most 500"));
         assert!(errors[1].contains("1025 bytes"));
         assert!(check_size(1_000_000).is_ok());
-        assert!(check_size(1_000_001).unwrap_err().contains("at most 1000000"));
+        assert!(
+            check_size(1_000_001)
+                .unwrap_err()
+                .contains("at most 1000000")
+        );
     }
 }

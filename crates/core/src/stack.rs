@@ -133,7 +133,8 @@ impl CfnResource {
 
     /// Set (or replace) a top-level property.
     pub fn set(mut self, property: impl Into<String>, value: impl Into<Json>) -> CfnResource {
-        self.overrides.push((property.into(), value.into().to_cfn()));
+        self.overrides
+            .push((property.into(), value.into().to_cfn()));
         self
     }
 
@@ -446,8 +447,20 @@ impl Stack {
         )
     }
 
-    pub fn name(&self) -> &str {
+    /// The CloudFormation stack name, `<app>-<stage>`.
+    pub fn stack_name(&self) -> &str {
         &self.info.stack_name
+    }
+
+    /// Re-enter the scope of a construct created earlier (its path, as the
+    /// construct's handle keeps it), to add more to it: a method such as
+    /// `monitor.retrain_on_drift(stack, …)` puts its resources under the monitor.
+    /// Unlike [`Scope::node`], this registers nothing.
+    pub fn scope_at(&mut self, path: &ConstructPath) -> Node<'_> {
+        Node {
+            stack: self,
+            path: path.clone(),
+        }
     }
 
     pub fn base_dir(&self) -> &Path {
@@ -472,10 +485,16 @@ impl Stack {
     pub fn add_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
         if let Err(e) = limits::check_name("parameter", name) {
             self.error_at(&ConstructPath::default(), e);
-        } else if self.parameters.insert(name.to_string(), parameter).is_some() {
+        } else if self
+            .parameters
+            .insert(name.to_string(), parameter)
+            .is_some()
+        {
             self.error_at(
                 &ConstructPath::default(),
-                format!("parameter '{name}' is defined twice; parameter names are unique per stack"),
+                format!(
+                    "parameter '{name}' is defined twice; parameter names are unique per stack"
+                ),
             );
         }
         Expr::reference(name)
@@ -485,21 +504,23 @@ impl Stack {
     pub fn add_condition(&mut self, name: &str, condition: Condition) -> String {
         if let Err(e) = limits::check_name("condition", name) {
             self.error_at(&ConstructPath::default(), e);
-        } else if self.conditions.insert(name.to_string(), condition).is_some() {
+        } else if self
+            .conditions
+            .insert(name.to_string(), condition)
+            .is_some()
+        {
             self.error_at(
                 &ConstructPath::default(),
-                format!("condition '{name}' is defined twice; condition names are unique per stack"),
+                format!(
+                    "condition '{name}' is defined twice; condition names are unique per stack"
+                ),
             );
         }
         name.to_string()
     }
 
     /// A mapping for `Expr::find_in_map`: top-level key → second-level key → value.
-    pub fn add_mapping(
-        &mut self,
-        name: &str,
-        entries: BTreeMap<String, BTreeMap<String, Value>>,
-    ) {
+    pub fn add_mapping(&mut self, name: &str, entries: BTreeMap<String, BTreeMap<String, Value>>) {
         if let Err(e) = limits::check_name("mapping", name) {
             self.error_at(&ConstructPath::default(), e);
             return;
@@ -539,7 +560,10 @@ impl Stack {
         let id = path.0.last().map(String::as_str).unwrap_or_default();
         let parent = ConstructPath(path.0[..path.0.len().saturating_sub(1)].to_vec());
         if id.is_empty() {
-            self.error_at(&parent, "construct id is empty; ids need at least one character".into());
+            self.error_at(
+                &parent,
+                "construct id is empty; ids need at least one character".into(),
+            );
         } else if id.contains('/') {
             self.error_at(
                 &parent,
@@ -578,8 +602,20 @@ impl Stack {
 
     /// Render the template and check it; every problem is reported at once.
     pub fn synth(self) -> Result<SynthesizedStack, ValidationErrors> {
-        let mut errors = self.errors.clone();
-        let stack_name = self.info.stack_name.clone();
+        let Stack {
+            info,
+            description,
+            resources,
+            outputs,
+            parameters,
+            conditions,
+            mappings,
+            tags,
+            assets,
+            mut errors,
+            ..
+        } = self;
+        let stack_name = info.stack_name.clone();
         let at = |path: &ConstructPath| {
             if path.is_root() {
                 stack_name.clone()
@@ -591,14 +627,17 @@ impl Stack {
         // Logical IDs: overrides, validity, collisions (resources and parameters
         // share one namespace).
         let mut renames: HashMap<String, String> = HashMap::new();
-        let mut owners: HashMap<String, String> = self
-            .parameters
+        let mut owners: HashMap<String, String> = parameters
             .keys()
             .map(|p| (p.clone(), format!("parameter '{p}'")))
             .collect();
-        let mut final_ids = Vec::with_capacity(self.resources.len());
-        for entry in &self.resources {
-            let id = entry.override_id.clone().unwrap_or_else(|| entry.default_id.clone());
+        let mut final_ids = Vec::with_capacity(resources.len());
+        for entry in &resources {
+            let id = entry
+                .override_id
+                .as_ref()
+                .unwrap_or(&entry.default_id)
+                .clone();
             if let Some(o) = &entry.override_id {
                 renames.insert(entry.default_id.clone(), o.clone());
             }
@@ -625,15 +664,22 @@ impl Stack {
         }
         // A rename only applies to references of the overridden resource, not to
         // a different resource that happens to own the old ID now.
-        renames.retain(|old, _| !final_ids.contains(old));
+        let known_ids: HashSet<&str> = final_ids.iter().map(String::as_str).collect();
+        renames.retain(|old, _| !known_ids.contains(old.as_str()));
+        let known = |target: &str| {
+            target.starts_with("AWS::")
+                || known_ids.contains(target)
+                || parameters.contains_key(target)
+        };
 
         let mut template = Template {
             format_version: Some(crate::template::FORMAT_VERSION.to_string()),
-            description: self.description.clone(),
+            description,
             ..Default::default()
         };
 
-        for (entry, id) in self.resources.iter().zip(&final_ids) {
+        for (index, entry) in resources.iter().enumerate() {
+            let id = &final_ids[index];
             let r = &entry.resource;
             let mut properties = match &r.properties {
                 Properties::Static(m) => m.clone(),
@@ -652,33 +698,51 @@ impl Stack {
                 properties.insert(k.clone(), v.clone());
             }
             if let Some(format) = tags::tag_format(&r.resource_type) {
-                tags::apply(&mut properties, format, &self.tags);
+                tags::apply(&mut properties, format, &tags);
             }
-            let mut props_value = Value::Object(properties);
             if !renames.is_empty() {
-                rename_references(&mut props_value, &renames);
+                properties
+                    .values_mut()
+                    .for_each(|v| rename_references(v, &renames));
             }
-            let Value::Object(properties) = props_value else {
-                unreachable!("an object stays an object")
-            };
 
-            let mut referenced = BTreeSet::new();
+            // One pass over the references: implied dependencies, and targets
+            // that do not exist in this stack.
+            let mut referenced: HashSet<&str> = HashSet::new();
+            let mut unknown: BTreeSet<String> = BTreeSet::new();
             for v in properties.values() {
                 visit_references(v, &mut |target| {
-                    referenced.insert(target.to_string());
+                    if !known(target) {
+                        unknown.insert(target.to_string());
+                    }
+                    if let Some(t) = known_ids.get(target) {
+                        referenced.insert(t);
+                    }
                 });
             }
-            let mut depends_on = BTreeSet::new();
-            for dep in &r.depends_on {
-                let target = final_ids.get(dep.index).cloned().unwrap_or_default();
-                if !referenced.contains(&target) {
-                    depends_on.insert(target);
-                }
+            for t in unknown {
+                errors.push(ValidationError {
+                    path: at(&entry.path),
+                    message: format!(
+                        "refers to '{t}', which is not a resource or parameter of this stack"
+                    ),
+                });
             }
-            depends_on.remove(id);
+            let depends_on: BTreeSet<String> = r
+                .depends_on
+                .iter()
+                .map(|dep| final_ids[dep.index].as_str())
+                .filter(|target| target != id && !referenced.contains(target))
+                .map(str::to_string)
+                .collect();
 
             let mut metadata = r.metadata.clone();
-            metadata.insert("mlcdk:path".to_string(), Value::String(at(&entry.path)));
+            // The path below the stack (not the stack name), so the same resource
+            // carries the same metadata in every stage.
+            metadata.insert(
+                "mlcdk:path".to_string(),
+                Value::String(entry.path.to_string()),
+            );
             template.resources.insert(
                 id.clone(),
                 Resource {
@@ -694,9 +758,12 @@ impl Stack {
         }
 
         let mut output_owners: HashMap<&str, &ConstructPath> = HashMap::new();
-        for o in &self.outputs {
+        for o in &outputs {
             if let Err(e) = limits::check_name("output", &o.name) {
-                errors.push(ValidationError { path: at(&o.path), message: e });
+                errors.push(ValidationError {
+                    path: at(&o.path),
+                    message: e,
+                });
                 continue;
             }
             if let Some(first) = output_owners.insert(&o.name, &o.path) {
@@ -725,6 +792,21 @@ impl Stack {
                     rename_references(e, &renames);
                 }
             }
+            let mut unknown = BTreeSet::new();
+            visit_references(&value, &mut |t| {
+                if !known(t) {
+                    unknown.insert(t.to_string());
+                }
+            });
+            for t in unknown {
+                errors.push(ValidationError {
+                    path: at(&o.path),
+                    message: format!(
+                        "output '{}' refers to '{t}', which is not a resource or parameter of this stack",
+                        o.name
+                    ),
+                });
+            }
             template.outputs.insert(
                 o.name.clone(),
                 Output {
@@ -735,15 +817,13 @@ impl Stack {
                 },
             );
         }
-        template.parameters = self.parameters.clone();
-        template.mappings = self.mappings.clone().into_iter().collect();
-        template.conditions = self
-            .conditions
+        template.parameters = parameters;
+        template.mappings = mappings;
+        template.conditions = conditions
             .iter()
             .map(|(k, c)| (k.clone(), c.to_json()))
             .collect();
 
-        check_references(&template, &self.resources, &final_ids, &at, &mut errors);
         errors.extend(
             limits::check_template(&template)
                 .into_iter()
@@ -762,10 +842,10 @@ impl Stack {
 
         if errors.is_empty() {
             Ok(SynthesizedStack {
-                info: self.info,
+                info,
                 template,
                 text,
-                assets: self.assets,
+                assets,
             })
         } else {
             Err(ValidationErrors(errors))
@@ -778,57 +858,6 @@ fn abbreviate(s: &str) -> String {
         format!("{}…", s.chars().take(40).collect::<String>())
     } else {
         s.to_string()
-    }
-}
-
-/// Every `Ref` / `Fn::GetAtt` / `Fn::Sub` target must be a resource, a
-/// parameter or a pseudo parameter of this stack.
-fn check_references(
-    template: &Template,
-    entries: &[ResourceEntry],
-    final_ids: &[String],
-    at: &dyn Fn(&ConstructPath) -> String,
-    errors: &mut Vec<ValidationError>,
-) {
-    let known = |target: &str| {
-        target.starts_with("AWS::")
-            || template.resources.contains_key(target)
-            || template.parameters.contains_key(target)
-    };
-    for (entry, id) in entries.iter().zip(final_ids) {
-        let Some(resource) = template.resources.get(id) else {
-            continue;
-        };
-        let mut unknown = BTreeSet::new();
-        for v in resource.properties.values() {
-            visit_references(v, &mut |t| {
-                if !known(t) {
-                    unknown.insert(t.to_string());
-                }
-            });
-        }
-        for t in unknown {
-            errors.push(ValidationError {
-                path: at(&entry.path),
-                message: format!(
-                    "refers to '{t}', which is not a resource or parameter of this stack"
-                ),
-            });
-        }
-    }
-    for (name, output) in &template.outputs {
-        let mut unknown = BTreeSet::new();
-        visit_references(&output.value, &mut |t| {
-            if !known(t) {
-                unknown.insert(t.to_string());
-            }
-        });
-        for t in unknown {
-            errors.push(ValidationError {
-                path: at(&ConstructPath::default()),
-                message: format!("output '{name}' refers to '{t}', which is not a resource or parameter of this stack"),
-            });
-        }
     }
 }
 
@@ -849,7 +878,7 @@ pub fn visit_references(value: &Value, f: &mut dyn FnMut(&str)) {
                     f(dotted.split('.').next().unwrap_or(dotted));
                 }
                 ("Fn::Sub", Value::String(pattern)) => {
-                    crate::expr::sub_references(pattern).for_each(|t| f(t));
+                    crate::expr::sub_references(pattern).for_each(&mut *f);
                 }
                 ("Fn::Sub", Value::Array(args)) => {
                     let vars = args.get(1).and_then(Value::as_object);

@@ -145,9 +145,17 @@ mod tests {
     #[test]
     fn bad_tags_are_rejected_with_the_rule() {
         assert!(validate("", "x").unwrap_err().contains("1 to 128"));
-        assert!(validate(&"k".repeat(129), "x").unwrap_err().contains("129 characters"));
+        assert!(
+            validate(&"k".repeat(129), "x")
+                .unwrap_err()
+                .contains("129 characters")
+        );
         assert!(validate("aws:owner", "x").unwrap_err().contains("reserved"));
-        assert!(validate("k", &"v".repeat(257)).unwrap_err().contains("at most 256"));
+        assert!(
+            validate("k", &"v".repeat(257))
+                .unwrap_err()
+                .contains("at most 256")
+        );
         assert!(validate("k", "v").is_ok());
     }
 }

@@ -24,19 +24,46 @@ pub struct Template {
         skip_serializing_if = "Option::is_none"
     )]
     pub format_version: Option<String>,
-    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
-    #[serde(rename = "Metadata", default, skip_serializing_if = "BTreeMap::is_empty", serialize_with = "sorted_map")]
+    #[serde(
+        rename = "Metadata",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "sorted_map"
+    )]
     pub metadata: BTreeMap<String, Value>,
-    #[serde(rename = "Parameters", default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "Parameters",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub parameters: BTreeMap<String, Parameter>,
-    #[serde(rename = "Mappings", default, skip_serializing_if = "BTreeMap::is_empty", serialize_with = "sorted_map")]
+    #[serde(
+        rename = "Mappings",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "sorted_map"
+    )]
     pub mappings: BTreeMap<String, Value>,
-    #[serde(rename = "Conditions", default, skip_serializing_if = "BTreeMap::is_empty", serialize_with = "sorted_map")]
+    #[serde(
+        rename = "Conditions",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "sorted_map"
+    )]
     pub conditions: BTreeMap<String, Value>,
     #[serde(rename = "Resources", default)]
     pub resources: BTreeMap<String, Resource>,
-    #[serde(rename = "Outputs", default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        rename = "Outputs",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub outputs: BTreeMap<String, Output>,
 }
 
@@ -59,7 +86,11 @@ pub struct Resource {
         deserialize_with = "string_or_list"
     )]
     pub depends_on: Vec<String>,
-    #[serde(rename = "DeletionPolicy", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "DeletionPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deletion_policy: Option<DeletionPolicy>,
     #[serde(
         rename = "UpdateReplacePolicy",
@@ -95,11 +126,23 @@ pub struct Parameter {
     pub parameter_type: String,
     #[serde(rename = "Default", default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
-    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
-    #[serde(rename = "AllowedValues", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "AllowedValues",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub allowed_values: Vec<Value>,
-    #[serde(rename = "AllowedPattern", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AllowedPattern",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub allowed_pattern: Option<String>,
     #[serde(rename = "NoEcho", default, skip_serializing_if = "Option::is_none")]
     pub no_echo: Option<bool>,
@@ -123,7 +166,11 @@ impl Parameter {
 pub struct Output {
     #[serde(rename = "Value", serialize_with = "sorted_value")]
     pub value: Value,
-    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     #[serde(rename = "Export", default, skip_serializing_if = "Option::is_none")]
     pub export: Option<Export>,
@@ -147,9 +194,12 @@ impl Template {
     /// The canonical text: two-space indentation, sorted keys, trailing newline.
     /// This is what `synth` writes and what the size limits are measured on.
     pub fn to_json_string(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a template always serializes");
-        text.push('\n');
-        text
+        // Reserve roughly what a resource takes, so a large template is not
+        // copied again and again as the buffer grows.
+        let mut buf = Vec::with_capacity(4096 + 1536 * self.resources.len());
+        serde_json::to_writer_pretty(&mut buf, self).expect("a template always serializes");
+        buf.push(b'\n');
+        String::from_utf8(buf).expect("serde_json writes UTF-8")
     }
 
     /// Resources of one type, by logical ID.
@@ -169,17 +219,9 @@ struct Sorted<'a>(&'a Value);
 
 impl Serialize for Sorted<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde::ser::SerializeSeq;
         match self.0 {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                let mut m = serializer.serialize_map(Some(keys.len()))?;
-                for k in keys {
-                    m.serialize_entry(k, &Sorted(&map[k]))?;
-                }
-                m.end()
-            }
+            Value::Object(map) => sorted_object(map, serializer),
             Value::Array(items) => {
                 let mut s = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
@@ -201,11 +243,19 @@ fn sorted_object<S: Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    let mut m = s.serialize_map(Some(keys.len()))?;
-    for k in keys {
-        m.serialize_entry(k, &Sorted(&map[k]))?;
+    let mut m = s.serialize_map(Some(map.len()))?;
+    // Without serde_json/preserve_order the map is already sorted: no copy then.
+    let already_sorted = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b);
+    if already_sorted {
+        for (k, v) in map {
+            m.serialize_entry(k, &Sorted(v))?;
+        }
+    } else {
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        for k in keys {
+            m.serialize_entry(k, &Sorted(&map[k]))?;
+        }
     }
     m.end()
 }
@@ -251,7 +301,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.resources["B"].depends_on, ["R"]);
-        assert_eq!(t.resources["B"].deletion_policy, Some(DeletionPolicy::Retain));
+        assert_eq!(
+            t.resources["B"].deletion_policy,
+            Some(DeletionPolicy::Retain)
+        );
         assert_eq!(t.resources_of_type("AWS::IAM::Role").count(), 1);
         let text = t.to_json_string();
         // Keys sorted at every depth, sections in a fixed order.

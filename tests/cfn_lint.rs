@@ -1,0 +1,113 @@
+//! Every example template passes cfn-lint with no findings at all (errors,
+//! warnings or informational).
+//!
+//! cfn-lint comes from the virtualenv `.ci/run` creates (`.venv/bin/cfn-lint`),
+//! or from `MLCDK_CFN_LINT`, or from PATH. In CI (`CI=true`) a missing cfn-lint
+//! fails the test; locally the test is skipped with a message.
+
+mod common;
+#[path = "../examples/deploy/stack.rs"]
+mod stack;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn cfn_lint() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MLCDK_CFN_LINT") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cfn-lint");
+    if venv.exists() {
+        return Some(venv);
+    }
+    Command::new("cfn-lint")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| PathBuf::from("cfn-lint"))
+}
+
+#[test]
+fn example_templates_pass_cfn_lint() {
+    let Some(lint) = cfn_lint() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("cfn-lint is required in CI: run .ci/run, which installs it into .venv");
+        }
+        eprintln!("SKIPPED: cfn-lint not found (run .ci/run or set MLCDK_CFN_LINT)");
+        return;
+    };
+    let dir = common::scratch_dir("cfn-lint");
+    let manifest = stack::app()
+        .synth(None)
+        .expect("the example synthesizes")
+        .write(&dir)
+        .expect("templates written");
+    let files: Vec<PathBuf> = manifest
+        .stages
+        .iter()
+        .map(|s| dir.join(&s.template_file))
+        .collect();
+    assert_eq!(files.len(), 2);
+    let output = Command::new(&lint)
+        .arg("--format")
+        .arg("json")
+        .args(&files)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", lint.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-lint printed no JSON ({e}); stdout: {stdout}; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_eq!(
+        findings,
+        serde_json::json!([]),
+        "cfn-lint findings:\n{}",
+        serde_json::to_string_pretty(&findings).unwrap()
+    );
+    assert!(
+        output.status.success(),
+        "cfn-lint exit status {}",
+        output.status
+    );
+}
+
+/// The harness itself: a template with a known problem must produce findings,
+/// so a silent cfn-lint (wrong binary, wrong output format) cannot pass.
+#[test]
+fn the_harness_sees_findings() {
+    let Some(lint) = cfn_lint() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("cfn-lint is required in CI: run .ci/run, which installs it into .venv");
+        }
+        eprintln!("SKIPPED: cfn-lint not found");
+        return;
+    };
+    let dir = common::scratch_dir("cfn-lint-bad");
+    let bad = dir.join("bad.template.json");
+    std::fs::write(
+        &bad,
+        r#"{"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}}}"#,
+    )
+    .unwrap();
+    let output = Command::new(&lint)
+        .args(["--format", "json"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["Rule"]["Id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"E3002"),
+        "expected E3002 (unknown property), got {ids:?}"
+    );
+    assert!(!output.status.success());
+}

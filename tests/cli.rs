@@ -1,0 +1,144 @@
+//! The command line: exit codes, what is written, and that nothing is written
+//! while a validation error stands.
+
+mod common;
+#[path = "../examples/deploy/stack.rs"]
+mod stack;
+
+use mlcdk::cli::{EXIT_OK, EXIT_USAGE, run};
+use mlcdk::prelude::*;
+
+fn run_cli<K>(app: &App<K>, args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut argv = vec!["deploy"];
+    argv.extend_from_slice(args);
+    let code = run(app, argv, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+#[test]
+fn plan_writes_every_stage_and_prints_a_summary() {
+    let dir = common::scratch_dir("cli-plan");
+    let (code, out, err) = run_cli(&stack::app(), &["--out", dir.to_str().unwrap()]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(out.contains("churn: 2 stages synthesized to"), "{out}");
+    assert!(out.contains("churn-staging"));
+    assert!(out.contains("222222222222/us-east-1"));
+    for f in [
+        "churn-staging.template.json",
+        "churn-production.template.json",
+        "manifest.json",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["app"], "churn");
+    assert_eq!(manifest["stages"][1]["stack_name"], "churn-production");
+    assert_eq!(manifest["stages"][1]["termination_protection"], true);
+    assert_eq!(manifest["stages"][0]["needs_s3_upload"], false);
+}
+
+#[test]
+fn synth_one_stage_into_a_directory() {
+    let dir = common::scratch_dir("cli-synth");
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "synth",
+            "--out",
+            dir.to_str().unwrap(),
+            "--stage",
+            "production",
+        ],
+    );
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(out.contains("churn-production.template.json"), "{out}");
+    assert!(dir.join("churn-production.template.json").is_file());
+    assert!(!dir.join("churn-staging.template.json").exists());
+    let text = std::fs::read_to_string(dir.join("churn-production.template.json")).unwrap();
+    let expected = stack::app().synth(Some("production")).unwrap().stacks[0]
+        .text
+        .clone();
+    assert_eq!(text, expected, "the file is the canonical template text");
+}
+
+#[test]
+fn list_prints_stages_without_writing() {
+    let (code, out, _) = run_cli(&stack::app(), &["list"]);
+    assert_eq!(code, EXIT_OK);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].contains("STAGE") && lines[0].contains("RESOURCES"));
+    assert!(lines[1].contains("staging") && lines[1].contains("111111111111/us-east-1"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, err) = run_cli(&stack::app(), &["synth", "--stage", "nope"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(
+        err.contains("no stage named 'nope'; stages are: staging, production"),
+        "{err}"
+    );
+    let (code, _, err) = run_cli(&stack::app(), &["frobnicate"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(err.contains("frobnicate"), "{err}");
+    let (code, _, err) = run_cli(&stack::app(), &["deploy", "--stage", "staging"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(
+        err.contains("`deploy` is not available in this version of mlcdk yet"),
+        "{err}"
+    );
+    let (code, out, _) = run_cli(&stack::app(), &["--help"]);
+    assert_eq!(code, EXIT_OK);
+    assert!(out.contains("synth"));
+}
+
+#[derive(Clone)]
+struct Bad;
+
+fn bad_definition(stack: &mut Stack, _: &Bad) {
+    let topic = || CfnResource::new("AWS::SNS::Topic");
+    stack.add_resource("Alerts", topic());
+    stack.add_resource("Alerts", topic());
+    let r = stack.add_resource("Renamed", topic());
+    stack.override_logical_id(&r, &"X".repeat(300));
+    for i in 0..500 {
+        stack.add_resource(&format!("T{i}"), topic());
+    }
+}
+
+#[test]
+fn bad_input_reports_every_error_writes_nothing_and_exits_2() {
+    let app = App::new("bad app", bad_definition)
+        .stage(Stage::staging(Env::new("111111111111", "us-east-1"), Bad));
+    let dir = common::scratch_dir("cli-bad");
+    let out_dir = dir.join("out");
+    let (code, _, err) = run_cli(&app, &["synth", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(code, EXIT_USAGE);
+    for expected in [
+        "[bad app-staging] stack name 'bad app-staging' (15 characters) is invalid",
+        "[bad app-staging] duplicate construct id 'Alerts'",
+        "[bad app-staging/Renamed] logical ID 'XXXX",
+        "(300 characters) is invalid: logical IDs match ^[A-Za-z0-9]{1,255}$",
+        // 503 resources were defined; the two colliding ones occupy one slot.
+        "template has 502 resources; CloudFormation accepts at most 500",
+        "nothing was written.",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(
+        !out_dir.exists(),
+        "nothing may be written while errors stand"
+    );
+    // The default plan too.
+    let (code, _, _) = run_cli(&app, &["--out", out_dir.to_str().unwrap()]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(!out_dir.exists());
+}
