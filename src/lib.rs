@@ -37,3 +37,8 @@ pub mod prelude {
         OutputProps, Parameter, ResourceRef, Scope, Stack, Stage, StageKind,
     };
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
