@@ -30,11 +30,7 @@ fn cfn_lint() -> Option<PathBuf> {
 
 #[test]
 fn example_templates_pass_cfn_lint() {
-    let Some(lint) = cfn_lint() else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("cfn-lint is required in CI: run .ci/run, which installs it into .venv");
-        }
-        eprintln!("SKIPPED: cfn-lint not found (run .ci/run or set MLCDK_CFN_LINT)");
+    let Some(lint) = common::require_tool("cfn-lint", cfn_lint()) else {
         return;
     };
     let dir = common::scratch_dir("cfn-lint");
@@ -79,11 +75,7 @@ fn example_templates_pass_cfn_lint() {
 /// so a silent cfn-lint (wrong binary, wrong output format) cannot pass.
 #[test]
 fn the_harness_sees_findings() {
-    let Some(lint) = cfn_lint() else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("cfn-lint is required in CI: run .ci/run, which installs it into .venv");
-        }
-        eprintln!("SKIPPED: cfn-lint not found");
+    let Some(lint) = common::require_tool("cfn-lint", cfn_lint()) else {
         return;
     };
     let dir = common::scratch_dir("cfn-lint-bad");

@@ -483,54 +483,28 @@ impl Stack {
 
     /// A template parameter; returns its `Ref`.
     pub fn add_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
-        if let Err(e) = limits::check_name("parameter", name) {
-            self.error_at(&ConstructPath::default(), e);
-        } else if self
-            .parameters
-            .insert(name.to_string(), parameter)
-            .is_some()
-        {
-            self.error_at(
-                &ConstructPath::default(),
-                format!(
-                    "parameter '{name}' is defined twice; parameter names are unique per stack"
-                ),
-            );
-        }
+        let r = insert_named(&mut self.parameters, "parameter", name, parameter);
+        self.record(r);
         Expr::reference(name)
     }
 
     /// A named condition, for `CfnResource::condition` and `Expr::if_`.
     pub fn add_condition(&mut self, name: &str, condition: Condition) -> String {
-        if let Err(e) = limits::check_name("condition", name) {
-            self.error_at(&ConstructPath::default(), e);
-        } else if self
-            .conditions
-            .insert(name.to_string(), condition)
-            .is_some()
-        {
-            self.error_at(
-                &ConstructPath::default(),
-                format!(
-                    "condition '{name}' is defined twice; condition names are unique per stack"
-                ),
-            );
-        }
+        let r = insert_named(&mut self.conditions, "condition", name, condition);
+        self.record(r);
         name.to_string()
     }
 
     /// A mapping for `Expr::find_in_map`: top-level key → second-level key → value.
     pub fn add_mapping(&mut self, name: &str, entries: BTreeMap<String, BTreeMap<String, Value>>) {
-        if let Err(e) = limits::check_name("mapping", name) {
-            self.error_at(&ConstructPath::default(), e);
-            return;
-        }
         let value = serde_json::to_value(entries).expect("maps of JSON values serialize");
-        if self.mappings.insert(name.to_string(), value).is_some() {
-            self.error_at(
-                &ConstructPath::default(),
-                format!("mapping '{name}' is defined twice; mapping names are unique per stack"),
-            );
+        let r = insert_named(&mut self.mappings, "mapping", name, value);
+        self.record(r);
+    }
+
+    fn record(&mut self, result: Result<(), String>) {
+        if let Err(e) = result {
+            self.error_at(&ConstructPath::default(), e);
         }
     }
 
@@ -851,6 +825,22 @@ impl Stack {
             Err(ValidationErrors(errors))
         }
     }
+}
+
+/// Adds `value` under a validated, not yet used `name` of a template section.
+fn insert_named<T>(
+    section: &mut BTreeMap<String, T>,
+    kind: &str,
+    name: &str,
+    value: T,
+) -> Result<(), String> {
+    limits::check_name(kind, name)?;
+    if section.insert(name.to_string(), value).is_some() {
+        return Err(format!(
+            "{kind} '{name}' is defined twice; {kind} names are unique per stack"
+        ));
+    }
+    Ok(())
 }
 
 fn abbreviate(s: &str) -> String {
