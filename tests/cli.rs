@@ -89,12 +89,15 @@ fn usage_errors_exit_2() {
     let (code, _, err) = run_cli(&stack::app(), &["frobnicate"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("frobnicate"), "{err}");
-    let (code, _, err) = run_cli(&stack::app(), &["deploy", "--stage", "staging"]);
+    let (code, _, err) = run_cli(&stack::app(), &["schema"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(
-        err.contains("`deploy` is not available in this version of mlcdk yet"),
+        err.contains("`schema` is not available in this version of mlcdk yet"),
         "{err}"
     );
+    let (code, _, err) = run_cli(&stack::app(), &["deploy"]);
+    assert_eq!(code, EXIT_USAGE, "deploy needs --stage");
+    assert!(err.contains("--stage"), "{err}");
     let (code, out, _) = run_cli(&stack::app(), &["--help"]);
     assert_eq!(code, EXIT_OK);
     assert!(out.contains("synth"));

@@ -13,6 +13,10 @@
 //! | (none) | plan: synthesize every stage to `out/` and print a summary; needs no credentials |
 //! | `synth [--out DIR] [--stage NAME]` | write `<stack>.template.json` per stage and `manifest.json` |
 //! | `list` | stages, stacks, environments and resource counts |
+//! | `diff --stage NAME` | what a deploy would change (a change set created and deleted) |
+//! | `deploy --stage NAME [--yes] [--allow-replace]` | deploy through a change set |
+//! | `destroy --stage NAME [--yes] [--production]` | delete the stack; retained resources are listed |
+//! | `bootstrap --stage NAME [--yes]` | the assets bucket of the stage's account and region |
 //!
 //! Exit codes: 0 success; 1 findings, failed deploy or an I/O error; 2 usage or
 //! validation errors (nothing is written then).
@@ -65,25 +69,38 @@ enum Command {
         #[arg(long)]
         stage: Option<String>,
     },
-    /// Show what a deploy would change (not available yet)
+    /// Show what a deploy would change: a change set created, shown and deleted
     Diff {
         #[arg(long)]
-        stage: Option<String>,
+        stage: String,
     },
-    /// Deploy a stage through a change set (not available yet)
+    /// Deploy a stage through a change set
     Deploy {
         #[arg(long)]
-        stage: Option<String>,
+        stage: String,
+        /// Do not ask for confirmation (needed without a terminal)
+        #[arg(long)]
+        yes: bool,
+        /// Allow replacing or deleting stateful resources (buckets, KMS keys, registries…)
+        #[arg(long)]
+        allow_replace: bool,
     },
-    /// Delete a stage's stack (not available yet)
+    /// Delete a stage's stack (retained resources are listed, not deleted)
     Destroy {
         #[arg(long)]
-        stage: Option<String>,
+        stage: String,
+        #[arg(long)]
+        yes: bool,
+        /// Required to destroy a production stage
+        #[arg(long)]
+        production: bool,
     },
-    /// Create the assets bucket of a stage's environment (not available yet)
+    /// Create or update the assets bucket of a stage's account and region
     Bootstrap {
         #[arg(long)]
-        stage: Option<String>,
+        stage: String,
+        #[arg(long)]
+        yes: bool,
     },
     /// Print the JSON Schema of the stage knobs (not available yet)
     Schema,
@@ -128,6 +145,22 @@ where
         None => plan(app, &cli.out, out),
         Some(Command::Synth { out: dir, stage }) => synth(app, &dir, stage.as_deref(), out),
         Some(Command::List) => list(app, out),
+        Some(Command::Deploy {
+            stage,
+            yes,
+            allow_replace,
+        }) => {
+            return remote(app, Remote::Deploy { yes, allow_replace }, &stage, err);
+        }
+        Some(Command::Diff { stage }) => return remote(app, Remote::Diff, &stage, err),
+        Some(Command::Destroy {
+            stage,
+            yes,
+            production,
+        }) => return remote(app, Remote::Destroy { yes, production }, &stage, err),
+        Some(Command::Bootstrap { stage, yes }) => {
+            return remote(app, Remote::Bootstrap { yes }, &stage, err);
+        }
         Some(other) => {
             let name = format!("{other:?}")
                 .split([' ', '{'])
@@ -136,7 +169,7 @@ where
                 .to_lowercase();
             let _ = writeln!(
                 err,
-                "error: `{name}` is not available in this version of mlcdk yet; available: synth, list (and the default plan)"
+                "error: `{name}` is not available in this version of mlcdk yet; available: synth, list, diff, deploy, destroy, bootstrap (and the default plan)"
             );
             return EXIT_USAGE;
         }
@@ -193,7 +226,7 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
     summary_table(&assembly, out);
     let _ = writeln!(
         out,
-        "\nnext: review the templates in {0}/, or `synth --out DIR` to write them elsewhere",
+        "\nreview the templates in {}/; deploy a stage with `deploy --stage NAME` (run `bootstrap --stage NAME` once per account and region first)",
         dir.display()
     );
     Ok(())
@@ -268,4 +301,54 @@ fn summary_table(assembly: &Assembly, out: &mut dyn Write) {
             .collect();
         let _ = writeln!(out, "  {}", line.join("  ").trim_end());
     }
+}
+
+/// The subcommands that talk to AWS.
+enum Remote {
+    Deploy { yes: bool, allow_replace: bool },
+    Diff,
+    Destroy { yes: bool, production: bool },
+    Bootstrap { yes: bool },
+}
+
+#[cfg(feature = "deploy")]
+fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8 {
+    use mlcdk_deploy::{Command as C, DeployOptions};
+    // Synthesis errors stop everything before any AWS call.
+    let assembly = match app.synth(Some(stage)) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}\nnothing was deployed.");
+            return EXIT_USAGE;
+        }
+    };
+    let stack = &assembly.stacks[0];
+    let mut options = DeployOptions::default();
+    let command = match what {
+        Remote::Deploy { yes, allow_replace } => {
+            options.yes = yes;
+            options.allow_replace = allow_replace;
+            C::Deploy
+        }
+        Remote::Diff => C::Diff,
+        Remote::Destroy { yes, production } => {
+            options.yes = yes;
+            options.production = production;
+            C::Destroy
+        }
+        Remote::Bootstrap { yes } => {
+            options.yes = yes;
+            C::Bootstrap
+        }
+    };
+    mlcdk_deploy::run(command, stack, options, err)
+}
+
+#[cfg(not(feature = "deploy"))]
+fn remote<K>(_: &App<K>, _: Remote, _: &str, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(
+        err,
+        "error: this build of mlcdk has no deployer; enable the `deploy` feature of the mlcdk crate"
+    );
+    EXIT_USAGE
 }

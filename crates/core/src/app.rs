@@ -28,11 +28,15 @@ use crate::limits::MAX_INLINE_TEMPLATE_BYTES;
 use crate::stack::{Stack, SynthesizedStack};
 
 /// Where a stage deploys: an account (optional: `None` deploys wherever the
-/// credentials point) and a region.
+/// credentials point), a region, and optionally the AWS profile whose
+/// credentials the deployer uses (otherwise the standard chain: environment,
+/// `AWS_PROFILE`, SSO, instance roles).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Env {
     pub account: Option<String>,
     pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 impl Env {
@@ -40,7 +44,14 @@ impl Env {
         Env {
             account: Some(account.into()),
             region: region.into(),
+            profile: None,
         }
+    }
+
+    /// Deploy with the credentials of this AWS profile.
+    pub fn with_profile(mut self, profile: impl Into<String>) -> Env {
+        self.profile = Some(profile.into());
+        self
     }
 
     /// Any account the deploying credentials belong to.
@@ -48,6 +59,7 @@ impl Env {
         Env {
             account: None,
             region: region.into(),
+            profile: None,
         }
     }
 

@@ -59,6 +59,7 @@ impl Asset {
             .unwrap_or_default();
         Ok(AssetEntry {
             source: self.source.to_string_lossy().replace('\\', "/"),
+            file: full,
             key: format!("assets/{sha256}{ext}"),
             sha256,
             size: bytes.len() as u64,
@@ -71,6 +72,8 @@ impl Asset {
 pub struct AssetEntry {
     /// The path as given in the definition (relative to the base directory).
     pub source: String,
+    /// Where the deployer reads it from (the base directory joined with `source`).
+    pub file: PathBuf,
     /// Hex SHA-256 of the content.
     pub sha256: String,
     /// Object key in the assets bucket.

@@ -18,6 +18,7 @@ pub mod json;
 pub mod limits;
 pub mod logical_id;
 pub mod stack;
+pub mod stateful;
 pub mod tags;
 pub mod template;
 

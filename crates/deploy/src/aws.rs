@@ -1,0 +1,349 @@
+//! The real clients: the AWS SDK behind the deployer's traits.
+//!
+//! Configuration comes from the standard chain (`aws-config`: environment,
+//! profiles, SSO, instance roles), with the stage's region and, when set, its
+//! profile. `AWS_ENDPOINT_URL` points every client at a local endpoint (moto).
+
+use aws_sdk_cloudformation as cfn;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3 as s3;
+use aws_sdk_sts as sts;
+
+use crate::api::{
+    ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetType, CloudFormationApi, Identity,
+    ObjectStore, ResourceChange, StackDescription, StackEvent, StackResource, TemplateSource,
+};
+
+/// The SDK configuration for a stage's environment. `retries: false` turns the
+/// SDK's own retries off (local endpoints answer crashes with HTML 500s, which
+/// the SDK would otherwise retry for a long time).
+pub async fn load_config(
+    region: &str,
+    profile: Option<&str>,
+    retries: bool,
+) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()));
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    if !retries {
+        loader = loader.retry_config(aws_config::retry::RetryConfig::disabled());
+    }
+    loader.load().await
+}
+
+fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().map(str::to_string);
+    let message = match e.message() {
+        Some(m) => m.to_string(),
+        None => DisplayErrorContext(&e).to_string(),
+    };
+    ApiError { code, message }
+}
+
+/// CloudFormation through the SDK.
+pub struct SdkCloudFormation(pub cfn::Client);
+
+impl SdkCloudFormation {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        SdkCloudFormation(cfn::Client::new(config))
+    }
+}
+
+impl CloudFormationApi for SdkCloudFormation {
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, ApiError> {
+        let out = match self.0.describe_stacks().stack_name(name).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = api_error(e);
+                if e.message.contains("does not exist") {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        let Some(s) = out.stacks().first() else {
+            return Ok(None);
+        };
+        Ok(Some(StackDescription {
+            name: s.stack_name().unwrap_or(name).to_string(),
+            // Unknown statuses (REVIEW_IN_PROGRESS on older models) keep their text.
+            status: s
+                .stack_status()
+                .map(|st| st.as_str().to_string())
+                .unwrap_or_default(),
+            status_reason: s.stack_status_reason().map(str::to_string),
+            termination_protection: s.enable_termination_protection().unwrap_or(false),
+            outputs: s
+                .outputs()
+                .iter()
+                .map(|o| {
+                    (
+                        o.output_key().unwrap_or_default().to_string(),
+                        o.output_value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect(),
+        }))
+    }
+
+    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<String, ApiError> {
+        let mut req = self
+            .0
+            .create_change_set()
+            .stack_name(&r.stack_name)
+            .change_set_name(&r.change_set_name)
+            .change_set_type(match r.change_set_type {
+                ChangeSetType::Create => cfn::types::ChangeSetType::Create,
+                ChangeSetType::Update => cfn::types::ChangeSetType::Update,
+            });
+        req = match &r.template {
+            TemplateSource::Body(b) => req.template_body(b),
+            TemplateSource::Url(u) => req.template_url(u),
+        };
+        for c in &r.capabilities {
+            req = req.capabilities(cfn::types::Capability::from(c.as_str()));
+        }
+        for (k, v) in &r.tags {
+            req = req.tags(cfn::types::Tag::builder().key(k).value(v).build());
+        }
+        if let Some(d) = &r.description {
+            req = req.description(d);
+        }
+        let out = req.send().await.map_err(api_error)?;
+        Ok(out.id().unwrap_or(&r.change_set_name).to_string())
+    }
+
+    async fn describe_change_set(&self, id: &str) -> Result<ChangeSetDescription, ApiError> {
+        let mut changes = Vec::new();
+        let mut token: Option<String> = None;
+        let mut status = String::new();
+        let mut status_reason = None;
+        loop {
+            let out = self
+                .0
+                .describe_change_set()
+                .change_set_name(id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(api_error)?;
+            status = out
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or(status);
+            status_reason = out.status_reason().map(str::to_string).or(status_reason);
+            for c in out.changes() {
+                if let Some(rc) = c.resource_change() {
+                    changes.push(ResourceChange {
+                        action: rc
+                            .action()
+                            .map(|a| a.as_str().to_string())
+                            .unwrap_or_default(),
+                        logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                        resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                        replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    });
+                }
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(ChangeSetDescription {
+            status,
+            status_reason,
+            changes,
+        })
+    }
+
+    async fn execute_change_set(&self, id: &str) -> Result<(), ApiError> {
+        self.0
+            .execute_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, id: &str) -> Result<(), ApiError> {
+        self.0
+            .delete_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn stack_events(&self, name: &str) -> Result<Vec<StackEvent>, ApiError> {
+        // The first page holds the newest events, which is all a poll needs.
+        let out = self
+            .0
+            .describe_stack_events()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out
+            .stack_events()
+            .iter()
+            .map(|e| StackEvent {
+                id: e.event_id().unwrap_or_default().to_string(),
+                logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                resource_type: e.resource_type().unwrap_or_default().to_string(),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_string),
+            })
+            .collect())
+    }
+
+    async fn stack_resources(&self, name: &str) -> Result<Vec<StackResource>, ApiError> {
+        let mut resources = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .0
+                .list_stack_resources()
+                .stack_name(name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(api_error)?;
+            for r in out.stack_resource_summaries() {
+                resources.push(StackResource {
+                    logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
+                    physical_id: r.physical_resource_id().map(str::to_string),
+                    resource_type: r.resource_type().unwrap_or_default().to_string(),
+                });
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(resources)
+    }
+
+    async fn get_template(&self, name: &str) -> Result<String, ApiError> {
+        let out = self
+            .0
+            .get_template()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(out.template_body().unwrap_or_default().to_string())
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<(), ApiError> {
+        self.0
+            .delete_stack()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+
+    async fn set_termination_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError> {
+        self.0
+            .update_termination_protection()
+            .stack_name(name)
+            .enable_termination_protection(enabled)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+}
+
+/// S3 through the SDK.
+pub struct SdkS3(pub s3::Client);
+
+impl SdkS3 {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        // A local endpoint (AWS_ENDPOINT_URL) has no per-bucket host names.
+        let s3_config = s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build();
+        SdkS3(s3::Client::from_conf(s3_config))
+    }
+}
+
+impl ObjectStore for SdkS3 {
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool, ApiError> {
+        match self.0.head_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if not_found {
+                    Ok(false)
+                } else {
+                    Err(api_error(e))
+                }
+            }
+        }
+    }
+
+    async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, ApiError> {
+        match self.0.head_object().bucket(bucket).key(key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if not_found {
+                    Ok(false)
+                } else {
+                    Err(api_error(e))
+                }
+            }
+        }
+    }
+
+    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ApiError> {
+        self.0
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(())
+    }
+}
+
+/// STS through the SDK.
+pub struct SdkSts(pub sts::Client);
+
+impl SdkSts {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        SdkSts(sts::Client::new(config))
+    }
+}
+
+impl Identity for SdkSts {
+    async fn account_id(&self) -> Result<String, ApiError> {
+        let out = self
+            .0
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(api_error)?;
+        out.account()
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::new("NoAccount", "GetCallerIdentity returned no account"))
+    }
+}

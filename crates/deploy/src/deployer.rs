@@ -1,0 +1,742 @@
+//! The deployment state machine: assets, change sets, refusals, confirmation,
+//! execution with events, outputs; diff; destroy; bootstrap.
+
+use std::future::Future;
+use std::time::Duration;
+
+use mlcdk_core::limits::MAX_INLINE_TEMPLATE_BYTES;
+use mlcdk_core::stateful::is_stateful;
+use mlcdk_core::template::{DeletionPolicy, Template};
+use mlcdk_core::{StageKind, SynthesizedStack};
+use sha2::{Digest, Sha256};
+
+use crate::api::{
+    ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetType, CloudFormationApi, Identity,
+    ObjectStore, ResourceChange, StackDescription, TemplateSource, is_no_changes_reason,
+};
+use crate::error::DeployError;
+use crate::ui::Ui;
+
+/// How the deployer behaves.
+#[derive(Clone, Debug)]
+pub struct DeployOptions {
+    /// Skip the confirmation question.
+    pub yes: bool,
+    /// Allow replacing or deleting stateful resources (buckets, keys, registries…).
+    pub allow_replace: bool,
+    /// For `destroy`: the explicit flag a production stack needs.
+    pub production: bool,
+    /// Pause between polls of a change set or a stack.
+    pub poll_interval: Duration,
+    /// First pause after a throttled call; doubles on each retry.
+    pub retry_base: Duration,
+    /// Calls tried at most this many times when throttled.
+    pub max_attempts: u32,
+    /// Give up waiting for a stack after this many polls.
+    pub max_polls: u32,
+}
+
+impl Default for DeployOptions {
+    fn default() -> Self {
+        DeployOptions {
+            yes: false,
+            allow_replace: false,
+            production: false,
+            poll_interval: Duration::from_secs(3),
+            retry_base: Duration::from_millis(500),
+            max_attempts: 6,
+            max_polls: 2400,
+        }
+    }
+}
+
+/// What a deploy did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeployOutcome {
+    /// The stack already matched the template; the empty change set was deleted.
+    NoChanges,
+    /// The change set ran; the stack ended in `status`.
+    Deployed {
+        status: String,
+        outputs: Vec<(String, String)>,
+    },
+}
+
+/// The name of an environment's assets bucket (what `bootstrap` creates).
+pub fn assets_bucket(account: &str, region: &str) -> String {
+    format!("mlcdk-assets-{account}-{region}")
+}
+
+/// The deployer, over any implementation of the three APIs.
+pub struct Deployer<C, S, I> {
+    pub cfn: C,
+    pub s3: S,
+    pub identity: I,
+    pub options: DeployOptions,
+}
+
+const STATUS_IN_PROGRESS: &str = "_IN_PROGRESS";
+
+impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
+    pub fn new(cfn: C, s3: S, identity: I, options: DeployOptions) -> Self {
+        Deployer {
+            cfn,
+            s3,
+            identity,
+            options,
+        }
+    }
+
+    /// Retries a call while it is throttled, with exponential backoff.
+    async fn call<T, F, Fut>(&self, what: &str, mut f: F) -> Result<T, DeployError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let mut delay = self.options.retry_base;
+        let mut attempt = 1;
+        loop {
+            match f().await {
+                Err(e) if e.is_throttling() && attempt < self.options.max_attempts => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(DeployError::Api {
+                        what: what.to_string(),
+                        source: e,
+                    });
+                }
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    /// The caller's account, checked against the stage's.
+    async fn check_account(&self, stack: &SynthesizedStack) -> Result<String, DeployError> {
+        let actual = self
+            .call("sts:GetCallerIdentity", || self.identity.account_id())
+            .await?;
+        if let Some(expected) = &stack.info.env.account
+            && *expected != actual
+        {
+            return Err(DeployError::AccountMismatch {
+                stage: stack.info.name.clone(),
+                expected: expected.clone(),
+                actual,
+            });
+        }
+        Ok(actual)
+    }
+
+    /// Uploads the stack's assets (and its template when too large to pass
+    /// inline); returns where the template comes from.
+    async fn upload(
+        &self,
+        stack: &SynthesizedStack,
+        account: &str,
+        ui: &mut dyn Ui,
+    ) -> Result<TemplateSource, DeployError> {
+        let large = stack.text.len() > MAX_INLINE_TEMPLATE_BYTES;
+        if stack.assets.is_empty() && !large {
+            return Ok(TemplateSource::Body(stack.text.clone()));
+        }
+        let bucket = assets_bucket(account, &stack.info.env.region);
+        if !self
+            .call("s3:HeadBucket", || self.s3.bucket_exists(&bucket))
+            .await?
+        {
+            return Err(DeployError::NotBootstrapped {
+                bucket,
+                stage: stack.info.name.clone(),
+            });
+        }
+        for asset in &stack.assets {
+            if self
+                .call("s3:HeadObject", || {
+                    self.s3.object_exists(&bucket, &asset.key)
+                })
+                .await?
+            {
+                ui.line(&format!(
+                    "asset {} already uploaded ({})",
+                    asset.source, asset.key
+                ));
+                continue;
+            }
+            let body = std::fs::read(&asset.file).map_err(|e| DeployError::AssetRead {
+                file: asset.file.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            self.call("s3:PutObject", || {
+                self.s3.put_object(&bucket, &asset.key, body.clone())
+            })
+            .await?;
+            ui.line(&format!(
+                "asset {} uploaded to s3://{bucket}/{}",
+                asset.source, asset.key
+            ));
+        }
+        if !large {
+            return Ok(TemplateSource::Body(stack.text.clone()));
+        }
+        let hash: String = Sha256::digest(stack.text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let key = format!("templates/{}-{hash}.json", stack.info.stack_name);
+        self.call("s3:PutObject", || {
+            self.s3
+                .put_object(&bucket, &key, stack.text.clone().into_bytes())
+        })
+        .await?;
+        ui.line(&format!(
+            "template is {} bytes (over {MAX_INLINE_TEMPLATE_BYTES}): uploaded to s3://{bucket}/{key}",
+            stack.text.len()
+        ));
+        Ok(TemplateSource::Url(format!(
+            "https://{bucket}.s3.amazonaws.com/{key}"
+        )))
+    }
+
+    /// The change set type the stack's state calls for, or why it cannot be
+    /// deployed now.
+    fn change_set_type(
+        stack: &SynthesizedStack,
+        existing: Option<&StackDescription>,
+    ) -> Result<ChangeSetType, DeployError> {
+        let Some(s) = existing else {
+            return Ok(ChangeSetType::Create);
+        };
+        match s.status.as_str() {
+            "REVIEW_IN_PROGRESS" => Ok(ChangeSetType::Create),
+            "ROLLBACK_COMPLETE" => Err(DeployError::RollbackComplete {
+                stack: s.name.clone(),
+                stage: stack.info.name.clone(),
+            }),
+            status if status.ends_with(STATUS_IN_PROGRESS) => Err(DeployError::Busy {
+                stack: s.name.clone(),
+                status: status.to_string(),
+            }),
+            status if status.ends_with("_FAILED") => Err(DeployError::Unrecoverable {
+                stack: s.name.clone(),
+                status: status.to_string(),
+                reason: s.status_reason.clone().unwrap_or_default(),
+            }),
+            _ => Ok(ChangeSetType::Update),
+        }
+    }
+
+    /// Creates a change set and waits for it. `Ok(None)`: no changes (the
+    /// change set is already deleted).
+    async fn prepare_change_set(
+        &self,
+        stack: &SynthesizedStack,
+        template: TemplateSource,
+        kind: ChangeSetType,
+    ) -> Result<Option<(String, ChangeSetDescription)>, DeployError> {
+        let request = ChangeSetRequest {
+            stack_name: stack.info.stack_name.clone(),
+            change_set_name: change_set_name(),
+            change_set_type: kind,
+            template,
+            capabilities: capabilities(&stack.template),
+            tags: vec![
+                ("app".to_string(), stack.info.app.clone()),
+                ("stage".to_string(), stack.info.name.clone()),
+            ],
+            description: Some("mlcdk deploy".to_string()),
+        };
+        let created = self
+            .call("cloudformation:CreateChangeSet", || {
+                self.cfn.create_change_set(&request)
+            })
+            .await;
+        let id = match created {
+            Ok(id) => id,
+            Err(DeployError::Api { source, .. }) if source.is_no_changes() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut polls = 0;
+        let description = loop {
+            let d = self
+                .call("cloudformation:DescribeChangeSet", || {
+                    self.cfn.describe_change_set(&id)
+                })
+                .await?;
+            match d.status.as_str() {
+                "CREATE_PENDING" | "CREATE_IN_PROGRESS" => {}
+                _ => break d,
+            }
+            polls += 1;
+            if polls >= self.options.max_polls {
+                return Err(DeployError::Timeout {
+                    what: format!("change set {id}"),
+                });
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        };
+        let failed = description.status == "FAILED";
+        let no_changes = (!failed && description.changes.is_empty())
+            || description
+                .status_reason
+                .as_deref()
+                .is_some_and(is_no_changes_reason);
+        if failed && !no_changes {
+            let _ = self.cfn.delete_change_set(&id).await;
+            return Err(DeployError::ChangeSetFailed {
+                stack: stack.info.stack_name.clone(),
+                reason: description.status_reason.unwrap_or_default(),
+            });
+        }
+        if no_changes {
+            self.call("cloudformation:DeleteChangeSet", || {
+                self.cfn.delete_change_set(&id)
+            })
+            .await?;
+            return Ok(None);
+        }
+        Ok(Some((id, description)))
+    }
+
+    /// Drops a change set that will not run; a stack created only to hold it
+    /// (REVIEW_IN_PROGRESS) goes too.
+    async fn abandon(&self, stack_name: &str, id: &str, kind: ChangeSetType) {
+        let _ = self.cfn.delete_change_set(id).await;
+        if kind == ChangeSetType::Create {
+            let _ = self.cfn.delete_stack(stack_name).await;
+        }
+    }
+
+    /// Deploy one stage's stack.
+    pub async fn deploy(
+        &self,
+        stack: &SynthesizedStack,
+        ui: &mut dyn Ui,
+    ) -> Result<DeployOutcome, DeployError> {
+        let name = &stack.info.stack_name;
+        let account = self.check_account(stack).await?;
+        let existing = self
+            .call("cloudformation:DescribeStacks", || {
+                self.cfn.describe_stack(name)
+            })
+            .await?;
+        let kind = Self::change_set_type(stack, existing.as_ref())?;
+        let template = self.upload(stack, &account, ui).await?;
+        ui.line(&format!(
+            "{} stack {name} in {account}/{}",
+            match kind {
+                ChangeSetType::Create => "creating",
+                ChangeSetType::Update => "updating",
+            },
+            stack.info.env.region
+        ));
+        let Some((id, description)) = self.prepare_change_set(stack, template, kind).await? else {
+            ui.line(&format!("{name}: no changes"));
+            return Ok(DeployOutcome::NoChanges);
+        };
+        print_changes(&description.changes, ui);
+
+        let risky: Vec<&ResourceChange> = description
+            .changes
+            .iter()
+            .filter(|c| is_stateful(&c.resource_type) && (c.is_removal() || c.is_replacement()))
+            .collect();
+        if !risky.is_empty() && !self.options.allow_replace {
+            self.abandon(name, &id, kind).await;
+            return Err(DeployError::StatefulChange {
+                stack: name.clone(),
+                resources: risky
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} ({}) would be {}",
+                            c.logical_id,
+                            c.resource_type,
+                            if c.is_removal() {
+                                "deleted"
+                            } else {
+                                "replaced"
+                            }
+                        )
+                    })
+                    .collect(),
+            });
+        }
+        if !self.options.yes {
+            if !ui.can_ask() {
+                self.abandon(name, &id, kind).await;
+                return Err(DeployError::NeedsConfirmation {
+                    action: format!("deploy {name}"),
+                });
+            }
+            let question = format!(
+                "Deploy {} change{} to {name}?",
+                description.changes.len(),
+                if description.changes.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            );
+            if !ui.confirm(&question) {
+                self.abandon(name, &id, kind).await;
+                return Err(DeployError::Declined);
+            }
+        }
+
+        let seen = self.latest_event_id(name).await?;
+        self.call("cloudformation:ExecuteChangeSet", || {
+            self.cfn.execute_change_set(&id)
+        })
+        .await?;
+        ui.progress_start(description.changes.len());
+        let result = self.wait_for_stack(name, seen, ui).await;
+        ui.progress_finish();
+        let (final_stack, first_failure) = result?;
+        let status = final_stack
+            .as_ref()
+            .map_or("DELETE_COMPLETE".to_string(), |s| s.status.clone());
+        if !matches!(
+            status.as_str(),
+            "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
+        ) {
+            return Err(DeployError::Failed {
+                stack: name.clone(),
+                stage: stack.info.name.clone(),
+                status,
+                first_failure,
+            });
+        }
+        let stack_desc = final_stack.expect("a completed stack exists");
+        if stack.info.kind == StageKind::Production && !stack_desc.termination_protection {
+            self.call("cloudformation:UpdateTerminationProtection", || {
+                self.cfn.set_termination_protection(name, true)
+            })
+            .await?;
+            ui.line(&format!("termination protection enabled on {name}"));
+        }
+        ui.line(&format!("{name}: {status}"));
+        for (k, v) in &stack_desc.outputs {
+            ui.line(&format!("  {k} = {v}"));
+        }
+        Ok(DeployOutcome::Deployed {
+            status,
+            outputs: stack_desc.outputs,
+        })
+    }
+
+    async fn latest_event_id(&self, name: &str) -> Result<Option<String>, DeployError> {
+        // A stack that is only REVIEW_IN_PROGRESS may have events; none counts.
+        let events = match self
+            .call("cloudformation:DescribeStackEvents", || {
+                self.cfn.stack_events(name)
+            })
+            .await
+        {
+            Ok(events) => events,
+            Err(DeployError::Api { source, .. }) if source.message.contains("does not exist") => {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(events.first().map(|e| e.id.clone()))
+    }
+
+    /// Polls events and status until the stack leaves `*_IN_PROGRESS`.
+    /// Returns the final description (`None` once deleted) and the first
+    /// failure reason seen.
+    async fn wait_for_stack(
+        &self,
+        name: &str,
+        mut seen: Option<String>,
+        ui: &mut dyn Ui,
+    ) -> Result<(Option<StackDescription>, Option<String>), DeployError> {
+        let mut first_failure: Option<String> = None;
+        let mut polls = 0;
+        loop {
+            let events = self
+                .call("cloudformation:DescribeStackEvents", || {
+                    self.cfn.stack_events(name)
+                })
+                .await
+                .unwrap_or_default();
+            // Events come newest first; report the new ones oldest first.
+            let new: Vec<_> = events
+                .iter()
+                .take_while(|e| Some(&e.id) != seen.as_ref())
+                .collect();
+            for e in new.iter().rev() {
+                ui.progress_event(e);
+                if first_failure.is_none()
+                    && e.status.ends_with("_FAILED")
+                    && let Some(reason) = &e.reason
+                    && !reason.contains("cancelled")
+                {
+                    first_failure =
+                        Some(format!("{} ({}): {reason}", e.logical_id, e.resource_type));
+                }
+            }
+            if let Some(e) = events.first() {
+                seen = Some(e.id.clone());
+            }
+            let d = self
+                .call("cloudformation:DescribeStacks", || {
+                    self.cfn.describe_stack(name)
+                })
+                .await?;
+            match &d {
+                None => return Ok((None, first_failure)),
+                Some(s) if !s.status.ends_with(STATUS_IN_PROGRESS) => {
+                    return Ok((d, first_failure));
+                }
+                Some(_) => {}
+            }
+            polls += 1;
+            if polls >= self.options.max_polls {
+                return Err(DeployError::Timeout {
+                    what: format!("stack {name}"),
+                });
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        }
+    }
+
+    /// What a deploy would change, without changing anything: a change set
+    /// created, shown and deleted; or, for a stack that does not exist yet,
+    /// the resources it would add.
+    pub async fn diff(
+        &self,
+        stack: &SynthesizedStack,
+        ui: &mut dyn Ui,
+    ) -> Result<Vec<ResourceChange>, DeployError> {
+        let name = &stack.info.stack_name;
+        let account = self.check_account(stack).await?;
+        let existing = self
+            .call("cloudformation:DescribeStacks", || {
+                self.cfn.describe_stack(name)
+            })
+            .await?;
+        if existing
+            .as_ref()
+            .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS")
+        {
+            ui.line(&format!(
+                "{name} does not exist yet; deploying would create:"
+            ));
+            let changes: Vec<ResourceChange> = stack
+                .template
+                .resources
+                .iter()
+                .map(|(id, r)| ResourceChange {
+                    action: "Add".into(),
+                    logical_id: id.clone(),
+                    resource_type: r.resource_type.clone(),
+                    replacement: None,
+                })
+                .collect();
+            print_changes(&changes, ui);
+            return Ok(changes);
+        }
+        let kind = Self::change_set_type(stack, existing.as_ref())?;
+        let template = self.upload(stack, &account, ui).await?;
+        match self.prepare_change_set(stack, template, kind).await? {
+            None => {
+                ui.line(&format!("{name}: no changes"));
+                Ok(Vec::new())
+            }
+            Some((id, description)) => {
+                print_changes(&description.changes, ui);
+                self.call("cloudformation:DeleteChangeSet", || {
+                    self.cfn.delete_change_set(&id)
+                })
+                .await?;
+                Ok(description.changes)
+            }
+        }
+    }
+
+    /// Delete a stage's stack. Lists the resources CloudFormation keeps
+    /// (DeletionPolicy Retain / Snapshot) so nothing is left behind unknowingly.
+    pub async fn destroy(
+        &self,
+        stack: &SynthesizedStack,
+        ui: &mut dyn Ui,
+    ) -> Result<Vec<String>, DeployError> {
+        let name = &stack.info.stack_name;
+        self.check_account(stack).await?;
+        let Some(existing) = self
+            .call("cloudformation:DescribeStacks", || {
+                self.cfn.describe_stack(name)
+            })
+            .await?
+        else {
+            ui.line(&format!("{name} does not exist; nothing to destroy"));
+            return Ok(Vec::new());
+        };
+        if stack.info.kind == StageKind::Production && !self.options.production {
+            return Err(DeployError::ProductionNeedsFlag {
+                stack: name.clone(),
+                stage: stack.info.name.clone(),
+            });
+        }
+        if existing.termination_protection {
+            return Err(DeployError::TerminationProtected {
+                stack: name.clone(),
+                region: stack.info.env.region.clone(),
+            });
+        }
+        let deployed = self
+            .call("cloudformation:GetTemplate", || self.cfn.get_template(name))
+            .await?;
+        let retained_ids: Vec<(String, String)> = Template::from_json_str(&deployed)
+            .map(|t| {
+                t.resources
+                    .into_iter()
+                    .filter(|(_, r)| {
+                        matches!(
+                            r.deletion_policy,
+                            Some(
+                                DeletionPolicy::Retain
+                                    | DeletionPolicy::RetainExceptOnCreate
+                                    | DeletionPolicy::Snapshot
+                            )
+                        )
+                    })
+                    .map(|(id, r)| (id, r.resource_type))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let physical = self
+            .call("cloudformation:ListStackResources", || {
+                self.cfn.stack_resources(name)
+            })
+            .await?;
+        if !self.options.yes {
+            if !ui.can_ask() {
+                return Err(DeployError::NeedsConfirmation {
+                    action: format!("destroy {name}"),
+                });
+            }
+            if !ui.confirm(&format!("Delete stack {name} ({})?", existing.status)) {
+                return Err(DeployError::Declined);
+            }
+        }
+        let seen = self.latest_event_id(name).await?;
+        self.call("cloudformation:DeleteStack", || self.cfn.delete_stack(name))
+            .await?;
+        ui.progress_start(physical.len());
+        let result = self.wait_for_stack(name, seen, ui).await;
+        ui.progress_finish();
+        let (final_stack, first_failure) = result?;
+        if let Some(s) = final_stack
+            && s.status != "DELETE_COMPLETE"
+        {
+            return Err(DeployError::Failed {
+                stack: name.clone(),
+                stage: stack.info.name.clone(),
+                status: s.status,
+                first_failure,
+            });
+        }
+        ui.line(&format!("{name}: deleted"));
+        let retained: Vec<String> = retained_ids
+            .iter()
+            .map(|(id, ty)| {
+                let phys = physical
+                    .iter()
+                    .find(|p| &p.logical_id == id)
+                    .and_then(|p| p.physical_id.clone())
+                    .unwrap_or_else(|| "(not created)".into());
+                format!("{id} ({ty}): {phys}")
+            })
+            .collect();
+        if !retained.is_empty() {
+            ui.warn(&format!(
+                "kept by their DeletionPolicy ({}); delete them by hand when no longer needed:",
+                retained.len()
+            ));
+            for r in &retained {
+                ui.warn(&format!("  {r}"));
+            }
+        }
+        Ok(retained)
+    }
+}
+
+/// Capabilities the template needs: IAM resources need `CAPABILITY_IAM`; named
+/// ones `CAPABILITY_NAMED_IAM`.
+pub fn capabilities(t: &Template) -> Vec<String> {
+    let iam: Vec<_> = t
+        .resources
+        .values()
+        .filter(|r| r.resource_type.starts_with("AWS::IAM::"))
+        .collect();
+    if iam.is_empty() {
+        return Vec::new();
+    }
+    let named = iam.iter().any(|r| {
+        [
+            "RoleName",
+            "UserName",
+            "GroupName",
+            "ManagedPolicyName",
+            "InstanceProfileName",
+        ]
+        .iter()
+        .any(|k| r.properties.contains_key(*k))
+    });
+    let mut caps = vec!["CAPABILITY_IAM".to_string()];
+    if named {
+        caps.push("CAPABILITY_NAMED_IAM".to_string());
+    }
+    caps
+}
+
+fn change_set_name() -> String {
+    // Unique across stacks (change set names are global in moto) and time-ordered.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("mlcdk-{}-{:09}", now.as_secs(), now.subsec_nanos())
+}
+
+/// Prints the changes, loudest first: deletions and replacements are warnings.
+pub fn print_changes(changes: &[ResourceChange], ui: &mut dyn Ui) {
+    let (adds, modifies, removes) =
+        changes
+            .iter()
+            .fold((0, 0, 0), |(a, m, r), c| match c.action.as_str() {
+                "Add" => (a + 1, m, r),
+                "Remove" => (a, m, r + 1),
+                _ => (a, m + 1, r),
+            });
+    ui.line(&format!(
+        "changes: {adds} to add, {modifies} to modify, {removes} to remove"
+    ));
+    for c in changes {
+        let line = format!("  {} {} ({})", symbol(c), c.logical_id, c.resource_type);
+        if c.is_removal() {
+            ui.warn(&format!("{line}  DELETE"));
+        } else if c.is_replacement() {
+            let how = if c.replacement.as_deref() == Some("Conditional") {
+                "MAY BE REPLACED"
+            } else {
+                "REPLACE"
+            };
+            ui.warn(&format!("{line}  {how}"));
+        } else {
+            ui.line(&line);
+        }
+    }
+}
+
+fn symbol(c: &ResourceChange) -> &'static str {
+    match c.action.as_str() {
+        "Add" => "+",
+        "Remove" => "-",
+        _ if c.is_replacement() => "±",
+        _ => "~",
+    }
+}

@@ -1,0 +1,183 @@
+//! How the deployer talks to the person running it: lines, questions, and a
+//! progress display of stack events.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::api::StackEvent;
+
+/// The deployer's output and questions.
+pub trait Ui {
+    /// An informational line.
+    fn line(&mut self, text: &str);
+    /// Something the reader must not miss (replacements, deletions, refusals).
+    fn warn(&mut self, text: &str);
+    /// Whether questions can be asked (an interactive terminal).
+    fn can_ask(&self) -> bool;
+    /// Ask a yes/no question; `false` unless the answer is yes.
+    fn confirm(&mut self, question: &str) -> bool;
+    /// A deployment started, touching about `total` resources.
+    fn progress_start(&mut self, total: usize);
+    /// A new stack event.
+    fn progress_event(&mut self, event: &StackEvent);
+    fn progress_finish(&mut self);
+}
+
+/// A terminal: a progress bar on a TTY, plain lines otherwise.
+pub struct TerminalUi {
+    interactive: bool,
+    bar: Option<ProgressBar>,
+}
+
+impl TerminalUi {
+    pub fn new() -> TerminalUi {
+        TerminalUi {
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            bar: None,
+        }
+    }
+
+    fn print(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
+}
+
+impl Default for TerminalUi {
+    fn default() -> Self {
+        TerminalUi::new()
+    }
+}
+
+impl Ui for TerminalUi {
+    fn line(&mut self, text: &str) {
+        self.print(text);
+    }
+
+    fn warn(&mut self, text: &str) {
+        if self.interactive {
+            self.print(&format!("\x1b[1;33m{text}\x1b[0m"));
+        } else {
+            self.print(text);
+        }
+    }
+
+    fn can_ask(&self) -> bool {
+        self.interactive
+    }
+
+    fn confirm(&mut self, question: &str) -> bool {
+        if !self.interactive {
+            return false;
+        }
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+    }
+
+    fn progress_start(&mut self, total: usize) {
+        if self.interactive {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            );
+            self.bar = Some(bar);
+        }
+    }
+
+    fn progress_event(&mut self, event: &StackEvent) {
+        let text = event_line(event);
+        match &self.bar {
+            Some(bar) => {
+                if event.status.ends_with("_COMPLETE")
+                    && event.resource_type != "AWS::CloudFormation::Stack"
+                {
+                    bar.inc(1);
+                }
+                bar.set_message(format!("{} {}", event.logical_id, event.status));
+                if event.status.ends_with("_FAILED") {
+                    bar.println(text);
+                }
+            }
+            None => println!("{text}"),
+        }
+    }
+
+    fn progress_finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One event as a line: `UPDATE_COMPLETE  Bucket (AWS::S3::Bucket) reason`.
+pub fn event_line(event: &StackEvent) -> String {
+    let mut text = format!(
+        "{:<20} {} ({})",
+        event.status, event.logical_id, event.resource_type
+    );
+    if let Some(r) = &event.reason
+        && !r.is_empty()
+    {
+        text.push_str(": ");
+        text.push_str(r);
+    }
+    text
+}
+
+/// Records everything, answers questions as told: for tests.
+#[derive(Debug, Default)]
+pub struct RecordingUi {
+    pub lines: Vec<String>,
+    pub warnings: Vec<String>,
+    pub questions: Vec<String>,
+    pub events: Vec<StackEvent>,
+    /// `None`: not interactive (cannot ask).
+    pub answer: Option<bool>,
+}
+
+impl RecordingUi {
+    pub fn interactive(answer: bool) -> RecordingUi {
+        RecordingUi {
+            answer: Some(answer),
+            ..Default::default()
+        }
+    }
+
+    /// Everything printed, warnings included, one line each.
+    pub fn text(&self) -> String {
+        let mut all = self.lines.clone();
+        all.extend(self.warnings.iter().cloned());
+        all.join("\n")
+    }
+}
+
+impl Ui for RecordingUi {
+    fn line(&mut self, text: &str) {
+        self.lines.push(text.to_string());
+    }
+    fn warn(&mut self, text: &str) {
+        self.warnings.push(text.to_string());
+    }
+    fn can_ask(&self) -> bool {
+        self.answer.is_some()
+    }
+    fn confirm(&mut self, question: &str) -> bool {
+        self.questions.push(question.to_string());
+        self.answer.unwrap_or(false)
+    }
+    fn progress_start(&mut self, _total: usize) {}
+    fn progress_event(&mut self, event: &StackEvent) {
+        self.events.push(event.clone());
+    }
+    fn progress_finish(&mut self) {}
+}

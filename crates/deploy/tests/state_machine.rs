@@ -1,0 +1,763 @@
+//! The deployer's state machine against a fake CloudFormation: no network.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use mlcdk_core::{
+    App, Asset, CfnResource, DeletionPolicy, Env, Expr, OutputProps, Scope, Stack, Stage,
+    StageKind, SynthesizedStack,
+};
+use mlcdk_deploy::api::*;
+use mlcdk_deploy::ui::RecordingUi;
+use mlcdk_deploy::{DeployError, DeployOptions, DeployOutcome, Deployer};
+
+/// How the fake answers the change set.
+#[derive(Clone)]
+enum ChangeSetPlan {
+    Changes(Vec<ResourceChange>),
+    /// `create_change_set` itself says "No updates are to be performed."
+    NoChangesError,
+    /// Status FAILED with this reason.
+    Failed(String),
+}
+
+#[derive(Default)]
+struct FakeCloud {
+    stacks: RefCell<BTreeMap<String, StackDescription>>,
+    plan: RefCell<Option<ChangeSetPlan>>,
+    /// When set, execution ends in ROLLBACK_COMPLETE with this failure reason.
+    fail_with: RefCell<Option<String>>,
+    template: RefCell<String>,
+    resources: RefCell<Vec<StackResource>>,
+    events: RefCell<Vec<StackEvent>>,
+    /// The next this-many calls are throttled.
+    throttle: Cell<u32>,
+    calls: RefCell<Vec<String>>,
+    account: String,
+    buckets: RefCell<Vec<String>>,
+    objects: RefCell<BTreeMap<String, Vec<u8>>>,
+}
+
+impl FakeCloud {
+    fn new() -> FakeCloud {
+        FakeCloud {
+            account: "111111111111".into(),
+            buckets: RefCell::new(vec!["mlcdk-assets-111111111111-us-east-1".into()]),
+            ..Default::default()
+        }
+    }
+
+    fn with_stack(self, status: &str) -> FakeCloud {
+        self.stacks.borrow_mut().insert(
+            "test-staging".into(),
+            StackDescription {
+                name: "test-staging".into(),
+                status: status.into(),
+                status_reason: None,
+                termination_protection: false,
+                outputs: vec![],
+            },
+        );
+        self
+    }
+
+    fn plan(self, plan: ChangeSetPlan) -> FakeCloud {
+        *self.plan.borrow_mut() = Some(plan);
+        self
+    }
+
+    fn log(&self, call: &str) -> Result<(), ApiError> {
+        self.calls.borrow_mut().push(call.to_string());
+        if self.throttle.get() > 0 {
+            self.throttle.set(self.throttle.get() - 1);
+            return Err(ApiError::new("Throttling", "Rate exceeded"));
+        }
+        Ok(())
+    }
+
+    fn called(&self, call: &str) -> usize {
+        self.calls
+            .borrow()
+            .iter()
+            .filter(|c| c.starts_with(call))
+            .count()
+    }
+
+    fn push_event(&self, logical_id: &str, ty: &str, status: &str, reason: Option<&str>) {
+        let mut events = self.events.borrow_mut();
+        let id = format!("e{}", events.len());
+        events.insert(
+            0,
+            StackEvent {
+                id,
+                logical_id: logical_id.into(),
+                resource_type: ty.into(),
+                status: status.into(),
+                reason: reason.map(str::to_string),
+            },
+        );
+    }
+}
+
+impl CloudFormationApi for &FakeCloud {
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, ApiError> {
+        self.log("describe_stack")?;
+        Ok(self.stacks.borrow().get(name).cloned())
+    }
+
+    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<String, ApiError> {
+        self.log(&format!("create_change_set {:?}", r.change_set_type))?;
+        if let Some(ChangeSetPlan::NoChangesError) = &*self.plan.borrow() {
+            return Err(ApiError::new(
+                "ValidationError",
+                "No updates are to be performed.",
+            ));
+        }
+        if let TemplateSource::Body(b) = &r.template {
+            *self.template.borrow_mut() = b.clone();
+        }
+        if r.change_set_type == ChangeSetType::Create {
+            self.stacks.borrow_mut().insert(
+                r.stack_name.clone(),
+                StackDescription {
+                    name: r.stack_name.clone(),
+                    status: "REVIEW_IN_PROGRESS".into(),
+                    status_reason: None,
+                    termination_protection: false,
+                    outputs: vec![],
+                },
+            );
+        }
+        self.calls.borrow_mut().push(format!(
+            "template {:?}",
+            matches!(r.template, TemplateSource::Url(_))
+        ));
+        self.calls
+            .borrow_mut()
+            .push(format!("capabilities {}", r.capabilities.join(",")));
+        Ok(format!("arn:cs/{}", r.change_set_name))
+    }
+
+    async fn describe_change_set(&self, _id: &str) -> Result<ChangeSetDescription, ApiError> {
+        self.log("describe_change_set")?;
+        Ok(match self.plan.borrow().clone() {
+            Some(ChangeSetPlan::Changes(changes)) => ChangeSetDescription {
+                status: "CREATE_COMPLETE".into(),
+                status_reason: None,
+                changes,
+            },
+            Some(ChangeSetPlan::Failed(reason)) => ChangeSetDescription {
+                status: "FAILED".into(),
+                status_reason: Some(reason),
+                changes: vec![],
+            },
+            _ => unreachable!("a plan is set in every test"),
+        })
+    }
+
+    async fn execute_change_set(&self, _id: &str) -> Result<(), ApiError> {
+        self.log("execute_change_set")?;
+        let mut stacks = self.stacks.borrow_mut();
+        let s = stacks.get_mut("test-staging").or(None);
+        let s = match s {
+            Some(s) => s,
+            None => stacks.values_mut().next().expect("a stack"),
+        };
+        let creating = s.status == "REVIEW_IN_PROGRESS";
+        match &*self.fail_with.borrow() {
+            Some(reason) => {
+                self.push_event("Data", "AWS::S3::Bucket", "CREATE_FAILED", Some(reason));
+                self.push_event(
+                    "Role",
+                    "AWS::IAM::Role",
+                    "CREATE_FAILED",
+                    Some("Resource creation cancelled"),
+                );
+                s.status = if creating {
+                    "ROLLBACK_COMPLETE"
+                } else {
+                    "UPDATE_ROLLBACK_COMPLETE"
+                }
+                .into();
+            }
+            None => {
+                self.push_event("Data", "AWS::S3::Bucket", "CREATE_COMPLETE", None);
+                s.status = if creating {
+                    "CREATE_COMPLETE"
+                } else {
+                    "UPDATE_COMPLETE"
+                }
+                .into();
+                s.outputs = vec![("DataName".into(), "bucket-123".into())];
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, _id: &str) -> Result<(), ApiError> {
+        self.log("delete_change_set")
+    }
+
+    async fn stack_events(&self, _name: &str) -> Result<Vec<StackEvent>, ApiError> {
+        self.log("stack_events")?;
+        Ok(self.events.borrow().clone())
+    }
+
+    async fn stack_resources(&self, _name: &str) -> Result<Vec<StackResource>, ApiError> {
+        self.log("stack_resources")?;
+        Ok(self.resources.borrow().clone())
+    }
+
+    async fn get_template(&self, _name: &str) -> Result<String, ApiError> {
+        self.log("get_template")?;
+        Ok(self.template.borrow().clone())
+    }
+
+    async fn delete_stack(&self, name: &str) -> Result<(), ApiError> {
+        self.log("delete_stack")?;
+        self.stacks.borrow_mut().remove(name);
+        Ok(())
+    }
+
+    async fn set_termination_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError> {
+        self.log(&format!("set_termination_protection {enabled}"))?;
+        if let Some(s) = self.stacks.borrow_mut().get_mut(name) {
+            s.termination_protection = enabled;
+        }
+        Ok(())
+    }
+}
+
+impl ObjectStore for &FakeCloud {
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool, ApiError> {
+        self.log("bucket_exists")?;
+        Ok(self.buckets.borrow().iter().any(|b| b == bucket))
+    }
+    async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, ApiError> {
+        self.log("object_exists")?;
+        Ok(self
+            .objects
+            .borrow()
+            .contains_key(&format!("{bucket}/{key}")))
+    }
+    async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ApiError> {
+        self.log(&format!("put_object {key}"))?;
+        self.objects
+            .borrow_mut()
+            .insert(format!("{bucket}/{key}"), body);
+        Ok(())
+    }
+}
+
+impl Identity for &FakeCloud {
+    async fn account_id(&self) -> Result<String, ApiError> {
+        self.log("account_id")?;
+        Ok(self.account.clone())
+    }
+}
+
+fn options() -> DeployOptions {
+    DeployOptions {
+        yes: true,
+        poll_interval: Duration::ZERO,
+        retry_base: Duration::ZERO,
+        ..Default::default()
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[derive(Clone)]
+struct Shape {
+    kind: StageKind,
+    topics: usize,
+    asset: bool,
+}
+
+fn synth(shape: Shape) -> SynthesizedStack {
+    let name = match shape.kind {
+        StageKind::Production => "production",
+        _ => "staging",
+    };
+    // One directory per call: tests run in parallel and the deployer reads the
+    // asset file at deploy time.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mlcdk-deploy-fake-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("job.py"), "print('job')\n").unwrap();
+    let app = App::new("test", |stack: &mut Stack, s: &Shape| {
+        let data = stack.add_resource(
+            "Data",
+            CfnResource::new("AWS::S3::Bucket").removal_policy(DeletionPolicy::Retain),
+        );
+        stack.add_output("DataName", OutputProps::new(data.reference()));
+        for i in 0..s.topics {
+            stack.add_resource(
+                &format!("Topic{i}"),
+                CfnResource::new("AWS::SNS::Topic").set("DisplayName", "x".repeat(200)),
+            );
+        }
+        if s.asset {
+            let a = stack.asset(Asset::file("job.py"));
+            stack.add_resource(
+                "Job",
+                CfnResource::new("AWS::SNS::Topic").set("DisplayName", a.s3_uri()),
+            );
+        }
+        let mut role = stack.node("Role");
+        role.add_resource(
+            "Resource",
+            CfnResource::new("AWS::IAM::Role").set("AssumeRolePolicyDocument", Expr::lit("{}")),
+        );
+    })
+    .base_dir(dir)
+    .stage(Stage::custom(
+        name,
+        shape.kind,
+        Env::new("111111111111", "us-east-1"),
+        shape.clone(),
+    ));
+    app.synth(None).unwrap().stacks.remove(0)
+}
+
+fn staging() -> SynthesizedStack {
+    synth(Shape {
+        kind: StageKind::Staging,
+        topics: 0,
+        asset: false,
+    })
+}
+
+fn change(action: &str, id: &str, ty: &str, replacement: Option<&str>) -> ResourceChange {
+    ResourceChange {
+        action: action.into(),
+        logical_id: id.into(),
+        resource_type: ty.into(),
+        replacement: replacement.map(str::to_string),
+    }
+}
+
+fn adds() -> ChangeSetPlan {
+    ChangeSetPlan::Changes(vec![change("Add", "Data", "AWS::S3::Bucket", None)])
+}
+
+fn deployer(
+    cloud: &FakeCloud,
+    options: DeployOptions,
+) -> Deployer<&FakeCloud, &FakeCloud, &FakeCloud> {
+    Deployer::new(cloud, cloud, cloud, options)
+}
+
+#[test]
+fn creates_a_missing_stack() {
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = RecordingUi::default();
+    let outcome = block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap();
+    assert_eq!(
+        outcome,
+        DeployOutcome::Deployed {
+            status: "CREATE_COMPLETE".into(),
+            outputs: vec![("DataName".into(), "bucket-123".into())]
+        }
+    );
+    assert_eq!(cloud.called("create_change_set Create"), 1);
+    assert_eq!(cloud.called("capabilities CAPABILITY_IAM"), 1);
+    assert_eq!(cloud.called("execute_change_set"), 1);
+    assert_eq!(
+        cloud.called("set_termination_protection"),
+        0,
+        "staging has none"
+    );
+    let text = ui.text();
+    assert!(
+        text.contains("creating stack test-staging in 111111111111/us-east-1"),
+        "{text}"
+    );
+    assert!(text.contains("changes: 1 to add, 0 to modify, 0 to remove"));
+    assert!(text.contains("  + Data (AWS::S3::Bucket)"));
+    assert!(text.contains("DataName = bucket-123"));
+    assert_eq!(ui.events.len(), 1, "events of this deploy are streamed");
+}
+
+#[test]
+fn updates_an_existing_stack_and_streams_only_new_events() {
+    let cloud = FakeCloud::new()
+        .with_stack("UPDATE_ROLLBACK_COMPLETE")
+        .plan(ChangeSetPlan::Changes(vec![change(
+            "Modify",
+            "Data",
+            "AWS::S3::Bucket",
+            Some("False"),
+        )]));
+    cloud.push_event("Old", "AWS::SNS::Topic", "CREATE_COMPLETE", None);
+    let mut ui = RecordingUi::default();
+    let outcome = block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "UPDATE_COMPLETE")
+    );
+    assert_eq!(cloud.called("create_change_set Update"), 1);
+    assert_eq!(ui.events.len(), 1);
+    assert_eq!(ui.events[0].logical_id, "Data");
+    assert!(ui.text().contains("  ~ Data (AWS::S3::Bucket)"));
+}
+
+#[test]
+fn review_in_progress_is_created_again() {
+    let cloud = FakeCloud::new()
+        .with_stack("REVIEW_IN_PROGRESS")
+        .plan(adds());
+    block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("create_change_set Create"), 1);
+}
+
+#[test]
+fn no_changes_in_each_of_its_three_shapes_is_success() {
+    for plan in [
+        ChangeSetPlan::NoChangesError,
+        ChangeSetPlan::Failed(
+            "The submitted information didn't contain changes. Submit different information to create a change set.".into(),
+        ),
+        ChangeSetPlan::Changes(vec![]),
+    ] {
+        let cloud = FakeCloud::new().with_stack("CREATE_COMPLETE").plan(plan);
+        let mut ui = RecordingUi::default();
+        let outcome = block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap();
+        assert_eq!(outcome, DeployOutcome::NoChanges);
+        assert_eq!(cloud.called("execute_change_set"), 0);
+        assert!(ui.text().contains("test-staging: no changes"));
+        if cloud.called("describe_change_set") > 0 {
+            assert_eq!(cloud.called("delete_change_set"), 1, "an empty change set is deleted");
+        }
+    }
+}
+
+#[test]
+fn a_failed_change_set_reports_its_reason() {
+    let cloud = FakeCloud::new()
+        .with_stack("CREATE_COMPLETE")
+        .plan(ChangeSetPlan::Failed(
+            "Template format error: unknown resource type".into(),
+        ));
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the change set for test-staging failed: Template format error: unknown resource type"
+    );
+    assert_eq!(cloud.called("delete_change_set"), 1);
+    assert_eq!(cloud.called("execute_change_set"), 0);
+}
+
+#[test]
+fn a_failed_create_reports_the_first_failure_and_the_way_out() {
+    let cloud = FakeCloud::new().plan(adds());
+    *cloud.fail_with.borrow_mut() = Some("Bucket name already exists".into());
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    let m = err.to_string();
+    assert!(m.starts_with("test-staging ended in ROLLBACK_COMPLETE; first failure: Data (AWS::S3::Bucket): Bucket name already exists"), "{m}");
+    assert!(
+        m.contains("`destroy --stage staging` and deploy again"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_stack_left_in_rollback_complete_is_not_touched() {
+    let cloud = FakeCloud::new()
+        .with_stack("ROLLBACK_COMPLETE")
+        .plan(adds());
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(matches!(err, DeployError::RollbackComplete { .. }));
+    assert!(
+        err.to_string()
+            .contains("run `destroy --stage staging`, then deploy again")
+    );
+    assert_eq!(cloud.called("create_change_set"), 0);
+}
+
+#[test]
+fn busy_and_broken_stacks_are_refused() {
+    let cloud = FakeCloud::new()
+        .with_stack("UPDATE_IN_PROGRESS")
+        .plan(adds());
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is busy (UPDATE_IN_PROGRESS)"),
+        "{err}"
+    );
+    let cloud = FakeCloud::new()
+        .with_stack("UPDATE_ROLLBACK_FAILED")
+        .plan(adds());
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is in UPDATE_ROLLBACK_FAILED"),
+        "{err}"
+    );
+}
+
+#[test]
+fn replacing_or_deleting_stateful_resources_is_refused_without_the_flag() {
+    let plan = ChangeSetPlan::Changes(vec![
+        change("Modify", "Data", "AWS::S3::Bucket", Some("True")),
+        change("Remove", "Key", "AWS::KMS::Key", None),
+        change("Modify", "Role", "AWS::IAM::Role", Some("True")),
+    ]);
+    let cloud = FakeCloud::new()
+        .with_stack("CREATE_COMPLETE")
+        .plan(plan.clone());
+    let mut ui = RecordingUi::default();
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap_err();
+    let m = err.to_string();
+    assert!(
+        m.contains("Data (AWS::S3::Bucket) would be replaced"),
+        "{m}"
+    );
+    assert!(m.contains("Key (AWS::KMS::Key) would be deleted"), "{m}");
+    assert!(!m.contains("Role"), "a role is not stateful: {m}");
+    assert!(m.contains("pass --allow-replace"));
+    assert_eq!(cloud.called("execute_change_set"), 0);
+    assert_eq!(cloud.called("delete_change_set"), 1);
+    assert!(
+        ui.warnings
+            .iter()
+            .any(|w| w.contains("Data (AWS::S3::Bucket)  REPLACE"))
+    );
+    assert!(
+        ui.warnings
+            .iter()
+            .any(|w| w.contains("Key (AWS::KMS::Key)  DELETE"))
+    );
+
+    let cloud = FakeCloud::new().with_stack("CREATE_COMPLETE").plan(plan);
+    let allowed = DeployOptions {
+        allow_replace: true,
+        ..options()
+    };
+    block_on(deployer(&cloud, allowed).deploy(&staging(), &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("execute_change_set"), 1);
+}
+
+#[test]
+fn throttled_calls_are_retried_then_given_up() {
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.throttle.set(3);
+    block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("account_id"), 4);
+
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.throttle.set(100);
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "sts:GetCallerIdentity failed: Throttling: Rate exceeded"
+    );
+    assert_eq!(cloud.called("account_id"), 6);
+}
+
+#[test]
+fn confirmation_is_required_and_respected() {
+    let ask = DeployOptions {
+        yes: false,
+        ..options()
+    };
+    // No terminal, no --yes: refuse, and clean up the change set and the empty stack.
+    let cloud = FakeCloud::new().plan(adds());
+    let err =
+        block_on(deployer(&cloud, ask.clone()).deploy(&staging(), &mut RecordingUi::default()))
+            .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refusing to deploy test-staging without confirmation: no terminal to ask on; pass --yes"
+    );
+    assert_eq!(cloud.called("delete_stack"), 1);
+    assert!(cloud.stacks.borrow().is_empty());
+
+    let cloud = FakeCloud::new().with_stack("CREATE_COMPLETE").plan(adds());
+    let mut ui = RecordingUi::interactive(false);
+    let err = block_on(deployer(&cloud, ask.clone()).deploy(&staging(), &mut ui)).unwrap_err();
+    assert!(matches!(err, DeployError::Declined));
+    assert_eq!(ui.questions, ["Deploy 1 change to test-staging?"]);
+    assert_eq!(cloud.called("delete_stack"), 0, "an existing stack stays");
+
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = RecordingUi::interactive(true);
+    block_on(deployer(&cloud, ask).deploy(&staging(), &mut ui)).unwrap();
+    assert_eq!(cloud.called("execute_change_set"), 1);
+}
+
+#[test]
+fn the_wrong_account_is_refused_before_anything_else() {
+    let mut cloud = FakeCloud::new().plan(adds());
+    cloud.account = "999999999999".into();
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "stage 'staging' deploys to account 111111111111, but the credentials belong to account 999999999999; use credentials (AWS_PROFILE, or the stage's Env::with_profile) of account 111111111111"
+    );
+    assert_eq!(cloud.calls.borrow().len(), 1);
+}
+
+#[test]
+fn assets_are_uploaded_once_and_need_a_bootstrapped_bucket() {
+    let with_asset = synth(Shape {
+        kind: StageKind::Staging,
+        topics: 0,
+        asset: true,
+    });
+    let key = with_asset.assets[0].key.clone();
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, options()).deploy(&with_asset, &mut ui)).unwrap();
+    assert_eq!(cloud.called(&format!("put_object {key}")), 1);
+    assert_eq!(
+        cloud.objects.borrow()[&format!("mlcdk-assets-111111111111-us-east-1/{key}")],
+        b"print('job')\n"
+    );
+    let cloud2 = FakeCloud::new()
+        .with_stack("CREATE_COMPLETE")
+        .plan(ChangeSetPlan::Changes(vec![]));
+    cloud2
+        .objects
+        .borrow_mut()
+        .extend(cloud.objects.borrow().clone());
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud2, options()).deploy(&with_asset, &mut ui)).unwrap();
+    assert_eq!(cloud2.called("put_object"), 0);
+    assert!(ui.text().contains("asset job.py already uploaded"));
+
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.buckets.borrow_mut().clear();
+    let err =
+        block_on(deployer(&cloud, options()).deploy(&with_asset, &mut RecordingUi::default()))
+            .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the assets bucket mlcdk-assets-111111111111-us-east-1 does not exist; run `bootstrap --stage staging` once for this account and region"
+    );
+}
+
+#[test]
+fn large_templates_go_through_s3() {
+    let large = synth(Shape {
+        kind: StageKind::Staging,
+        topics: 200,
+        asset: false,
+    });
+    assert!(large.text.len() > 51_200);
+    let cloud = FakeCloud::new().plan(adds());
+    block_on(deployer(&cloud, options()).deploy(&large, &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("template true"), 1);
+    assert_eq!(cloud.called("put_object templates/test-staging-"), 1);
+    assert_eq!(cloud.called("template false"), 0);
+    assert_eq!(cloud.called("create_change_set"), 1);
+}
+
+#[test]
+fn production_gets_termination_protection_and_destroy_needs_a_flag() {
+    let prod = synth(Shape {
+        kind: StageKind::Production,
+        topics: 0,
+        asset: false,
+    });
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, options()).deploy(&prod, &mut ui)).unwrap();
+    assert_eq!(cloud.called("set_termination_protection true"), 1);
+    assert!(
+        ui.text()
+            .contains("termination protection enabled on test-production")
+    );
+
+    let err = block_on(deployer(&cloud, options()).destroy(&prod, &mut RecordingUi::default()))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "test-production is a production stack; destroying it needs the explicit flag: `destroy --stage production --production`"
+    );
+    let flagged = DeployOptions {
+        production: true,
+        ..options()
+    };
+    let err = block_on(deployer(&cloud, flagged).destroy(&prod, &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("has termination protection on; turn it off first: aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name test-production --region us-east-1"),
+        "{err}"
+    );
+    assert_eq!(cloud.called("delete_stack"), 0);
+}
+
+#[test]
+fn destroy_lists_what_is_retained() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("CREATE_COMPLETE");
+    *cloud.template.borrow_mut() = stack.text.clone();
+    *cloud.resources.borrow_mut() = vec![
+        StackResource {
+            logical_id: "Data".into(),
+            physical_id: Some("bucket-123".into()),
+            resource_type: "AWS::S3::Bucket".into(),
+        },
+        StackResource {
+            logical_id: "Role5B5B4F9B".into(),
+            physical_id: Some("role-1".into()),
+            resource_type: "AWS::IAM::Role".into(),
+        },
+    ];
+    let mut ui = RecordingUi::default();
+    let retained = block_on(deployer(&cloud, options()).destroy(&stack, &mut ui)).unwrap();
+    assert_eq!(retained, ["Data (AWS::S3::Bucket): bucket-123"]);
+    assert!(ui.warnings[0].starts_with("kept by their DeletionPolicy (1)"));
+    assert_eq!(cloud.called("delete_stack"), 1);
+    assert!(cloud.stacks.borrow().is_empty());
+
+    // Nothing to destroy is not an error.
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, options()).destroy(&stack, &mut ui)).unwrap();
+    assert!(
+        ui.text()
+            .contains("test-staging does not exist; nothing to destroy")
+    );
+}
+
+#[test]
+fn diff_of_a_new_stack_lists_additions_without_a_change_set() {
+    let cloud = FakeCloud::new();
+    let mut ui = RecordingUi::default();
+    let changes = block_on(deployer(&cloud, options()).diff(&staging(), &mut ui)).unwrap();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(cloud.called("create_change_set"), 0);
+    assert!(
+        ui.text()
+            .contains("test-staging does not exist yet; deploying would create:")
+    );
+
+    let cloud = FakeCloud::new()
+        .with_stack("CREATE_COMPLETE")
+        .plan(ChangeSetPlan::Changes(vec![change(
+            "Modify",
+            "Data",
+            "AWS::S3::Bucket",
+            Some("Conditional"),
+        )]));
+    let mut ui = RecordingUi::default();
+    let changes = block_on(deployer(&cloud, options()).diff(&staging(), &mut ui)).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(cloud.called("execute_change_set"), 0);
+    assert_eq!(cloud.called("delete_change_set"), 1);
+    assert!(ui.warnings.iter().any(|w| w.contains("MAY BE REPLACED")));
+}
