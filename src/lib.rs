@@ -26,6 +26,9 @@
 pub use mlcdk_cli as cli;
 pub use mlcdk_core as core;
 pub use mlcdk_core::{assertions, iam};
+/// The deployer (feature `deploy`, on by default).
+#[cfg(feature = "deploy")]
+pub use mlcdk_deploy as deploy;
 
 /// What a `stack.rs` needs, in one import.
 pub mod prelude {

@@ -1,11 +1,14 @@
-//! Every example template passes cfn-lint with no findings at all (errors,
-//! warnings or informational).
+//! Every template mlcdk ships passes cfn-lint with no findings at all (errors,
+//! warnings or informational): both stages of the example, the local example
+//! and the bootstrap stack.
 //!
 //! cfn-lint comes from the virtualenv `.ci/run` creates (`.venv/bin/cfn-lint`),
 //! or from `MLCDK_CFN_LINT`, or from PATH. In CI (`CI=true`) a missing cfn-lint
 //! fails the test; locally the test is skipped with a message.
 
 mod common;
+#[path = "../examples/local/stack.rs"]
+mod local;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
@@ -29,22 +32,29 @@ fn cfn_lint() -> Option<PathBuf> {
 }
 
 #[test]
-fn example_templates_pass_cfn_lint() {
+fn every_template_passes_cfn_lint() {
     let Some(lint) = common::require_tool("cfn-lint", cfn_lint()) else {
         return;
     };
     let dir = common::scratch_dir("cfn-lint");
-    let manifest = stack::app()
-        .synth(None)
-        .expect("the example synthesizes")
-        .write(&dir)
-        .expect("templates written");
-    let files: Vec<PathBuf> = manifest
-        .stages
-        .iter()
-        .map(|s| dir.join(&s.template_file))
-        .collect();
-    assert_eq!(files.len(), 2);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for assembly in [stack::app().synth(None), local::app().synth(None)] {
+        let assembly = assembly.expect("the example synthesizes");
+        for s in &assembly.stacks {
+            let path = dir.join(format!("{}.template.json", s.info.stack_name));
+            std::fs::write(&path, &s.text).unwrap();
+            files.push(path);
+        }
+    }
+    let boot = mlcdk::deploy::bootstrap::bootstrap_stack(&mlcdk::prelude::Env::new(
+        "111111111111",
+        "us-east-1",
+    ))
+    .unwrap();
+    let path = dir.join("mlcdk-bootstrap.template.json");
+    std::fs::write(&path, &boot.text).unwrap();
+    files.push(path);
+    assert_eq!(files.len(), 4);
     let output = Command::new(&lint)
         .arg("--format")
         .arg("json")

@@ -145,3 +145,21 @@ fn bad_input_reports_every_error_writes_nothing_and_exits_2() {
     assert_eq!(code, EXIT_USAGE);
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn deploy_with_validation_errors_stops_before_any_aws_call() {
+    let app = App::new("bad app", bad_definition)
+        .stage(Stage::staging(Env::new("111111111111", "us-east-1"), Bad));
+    for cmd in ["deploy", "diff", "destroy", "bootstrap"] {
+        let (code, _, err) = run_cli(
+            &app,
+            &[cmd, "--stage", "staging", "--yes"][..if cmd == "diff" { 3 } else { 4 }],
+        );
+        assert_eq!(code, EXIT_USAGE, "{cmd}: {err}");
+        assert!(err.contains("nothing was deployed."), "{cmd}: {err}");
+        assert!(
+            err.contains("duplicate construct id 'Alerts'"),
+            "{cmd}: {err}"
+        );
+    }
+}

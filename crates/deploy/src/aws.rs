@@ -33,6 +33,24 @@ pub async fn load_config(
     loader.load().await
 }
 
+/// Configuration for a local endpoint such as moto: static test credentials,
+/// no SDK retries (moto answers its crashes with HTML 500s).
+pub async fn local_config(endpoint_url: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(endpoint_url)
+        .credentials_provider(cfn::config::Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "mlcdk-local",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await
+}
+
 fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,

@@ -130,16 +130,23 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         Ok(actual)
     }
 
-    /// Uploads the stack's assets (and its template when too large to pass
-    /// inline); returns where the template comes from.
+    /// Uploads the stack's assets (unless `with_assets` is false: a diff needs
+    /// only the template) and its template when too large to pass inline;
+    /// returns where the template comes from.
     async fn upload(
         &self,
         stack: &SynthesizedStack,
         account: &str,
+        with_assets: bool,
         ui: &mut dyn Ui,
     ) -> Result<TemplateSource, DeployError> {
         let large = stack.text.len() > MAX_INLINE_TEMPLATE_BYTES;
-        if stack.assets.is_empty() && !large {
+        let assets = if with_assets {
+            stack.assets.as_slice()
+        } else {
+            &[]
+        };
+        if assets.is_empty() && !large {
             return Ok(TemplateSource::Body(stack.text.clone()));
         }
         let bucket = assets_bucket(account, &stack.info.env.region);
@@ -152,7 +159,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 stage: stack.info.name.clone(),
             });
         }
-        for asset in &stack.assets {
+        for asset in assets {
             if self
                 .call("s3:HeadObject", || {
                     self.s3.object_exists(&bucket, &asset.key)
@@ -323,7 +330,6 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             })
             .await?;
         let kind = Self::change_set_type(stack, existing.as_ref())?;
-        let template = self.upload(stack, &account, ui).await?;
         ui.line(&format!(
             "{} stack {name} in {account}/{}",
             match kind {
@@ -332,6 +338,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             },
             stack.info.env.region
         ));
+        let template = self.upload(stack, &account, true, ui).await?;
         let Some((id, description)) = self.prepare_change_set(stack, template, kind).await? else {
             ui.line(&format!("{name}: no changes"));
             return Ok(DeployOutcome::NoChanges);
@@ -540,7 +547,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             return Ok(changes);
         }
         let kind = Self::change_set_type(stack, existing.as_ref())?;
-        let template = self.upload(stack, &account, ui).await?;
+        let template = self.upload(stack, &account, false, ui).await?;
         match self.prepare_change_set(stack, template, kind).await? {
             None => {
                 ui.line(&format!("{name}: no changes"));

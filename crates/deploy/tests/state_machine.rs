@@ -761,3 +761,23 @@ fn diff_of_a_new_stack_lists_additions_without_a_change_set() {
     assert_eq!(cloud.called("delete_change_set"), 1);
     assert!(ui.warnings.iter().any(|w| w.contains("MAY BE REPLACED")));
 }
+
+#[test]
+fn diff_uploads_no_assets() {
+    let with_asset = synth(Shape {
+        kind: StageKind::Staging,
+        topics: 0,
+        asset: true,
+    });
+    let cloud = FakeCloud::new()
+        .with_stack("CREATE_COMPLETE")
+        .plan(ChangeSetPlan::Changes(vec![change(
+            "Add",
+            "Job",
+            "AWS::SNS::Topic",
+            None,
+        )]));
+    block_on(deployer(&cloud, options()).diff(&with_asset, &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("put_object"), 0);
+    assert_eq!(cloud.called("execute_change_set"), 0);
+}

@@ -1,0 +1,176 @@
+//! The deployer end to end, through the real AWS SDK, against moto as a local
+//! CloudFormation endpoint: bootstrap, deploy, deploy again (no changes), diff,
+//! an update, destroy.
+//!
+//! moto comes from the virtualenv `.ci/run` creates (`.venv/bin/moto_server`)
+//! or from `MLCDK_MOTO_SERVER`. In CI (`CI=true`) a missing moto fails the
+//! test; locally it is skipped with a message.
+
+mod common;
+#[path = "../examples/local/stack.rs"]
+mod stack;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mlcdk::deploy::api::{CloudFormationApi, ObjectStore};
+use mlcdk::deploy::aws::{SdkCloudFormation, SdkS3, SdkSts, local_config};
+use mlcdk::deploy::bootstrap::{BOOTSTRAP_STACK, bootstrap_stack};
+use mlcdk::deploy::ui::RecordingUi;
+use mlcdk::deploy::{DeployOptions, DeployOutcome, Deployer};
+
+/// moto, killed when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn http_get_status(port: u16, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    let head = String::from_utf8_lossy(&buf[..n]);
+    head.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn start_moto(server: &Path) -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new(server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+    let moto = Moto { child, port };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http_get_status(port, "/moto-api/") != Some(200) {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not answer on port {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    moto
+}
+
+fn moto_server() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("MLCDK_MOTO_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    venv.exists().then_some(venv)
+}
+
+fn options() -> DeployOptions {
+    DeployOptions {
+        yes: true,
+        poll_interval: Duration::from_millis(100),
+        retry_base: Duration::from_millis(100),
+        max_polls: 600,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn bootstrap_deploy_redeploy_diff_update_destroy_against_moto() {
+    let Some(server) = common::require_tool("moto", moto_server()) else {
+        return;
+    };
+    let moto = start_moto(&server);
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let config = local_config(&endpoint, "us-east-1").await;
+        let deployer = Deployer::new(
+            SdkCloudFormation::new(&config),
+            SdkS3::new(&config),
+            SdkSts::new(&config),
+            options(),
+        );
+        let assets_bucket = "mlcdk-assets-123456789012-us-east-1";
+
+        // Deploying before bootstrap: the assets bucket is missing.
+        let app = stack::app().synth(None).unwrap();
+        let local = &app.stacks[0];
+        let err = deployer.deploy(local, &mut RecordingUi::default()).await.unwrap_err();
+        assert!(err.to_string().contains("run `bootstrap --stage dev`"), "{err}");
+
+        // Bootstrap.
+        let boot = bootstrap_stack(&local.info.env).unwrap();
+        let outcome = deployer.deploy(&boot, &mut RecordingUi::default()).await.unwrap();
+        assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"), "{outcome:?}");
+        assert!(deployer.s3.bucket_exists(assets_bucket).await.unwrap());
+        let b = deployer.cfn.describe_stack(BOOTSTRAP_STACK).await.unwrap().unwrap();
+        assert_eq!(b.status, "CREATE_COMPLETE");
+
+        // Deploy.
+        let mut ui = RecordingUi::default();
+        let outcome = deployer.deploy(local, &mut ui).await.unwrap();
+        assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"), "{outcome:?}");
+        let text = ui.text();
+        assert!(text.contains("creating stack mlcdk-local-dev in 123456789012/us-east-1"), "{text}");
+        assert!(text.contains("asset examples/local/assets/score.py uploaded"), "{text}");
+        assert!(text.contains("changes: 3 to add"), "{text}");
+        let key = &local.assets[0].key;
+        assert!(deployer.s3.object_exists(assets_bucket, key).await.unwrap());
+        let resources = deployer.cfn.stack_resources("mlcdk-local-dev").await.unwrap();
+        let mut types: Vec<&str> = resources.iter().map(|r| r.resource_type.as_str()).collect();
+        types.sort();
+        for ty in ["AWS::IAM::Role", "AWS::S3::Bucket", "AWS::SNS::Topic"] {
+            assert!(types.contains(&ty), "{ty} missing from {types:?}");
+        }
+        let deployed = deployer.cfn.get_template("mlcdk-local-dev").await.unwrap();
+        let deployed: serde_json::Value = serde_json::from_str(&deployed).unwrap();
+        let ours: serde_json::Value = serde_json::from_str(&local.text).unwrap();
+        assert_eq!(deployed, ours, "the template round-trips");
+
+        // Again: no changes, and the asset is not uploaded twice.
+        let mut ui = RecordingUi::default();
+        let outcome = deployer.deploy(local, &mut ui).await.unwrap();
+        assert_eq!(outcome, DeployOutcome::NoChanges);
+        assert!(ui.text().contains("already uploaded"), "{}", ui.text());
+
+        // A change: diff shows it, deploy applies it.
+        let changed = stack::app_with(stack::Knobs {
+            alerts_name: "renamed alerts".into(),
+        })
+        .synth(None)
+        .unwrap();
+        let changed = &changed.stacks[0];
+        let changes = deployer.diff(changed, &mut RecordingUi::default()).await.unwrap();
+        assert!(
+            changes.iter().any(|c| c.logical_id == "Alerts" && c.action == "Modify"),
+            "{changes:?}"
+        );
+        let outcome = deployer.deploy(changed, &mut RecordingUi::default()).await.unwrap();
+        assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "UPDATE_COMPLETE"), "{outcome:?}");
+        let deployed = deployer.cfn.get_template("mlcdk-local-dev").await.unwrap();
+        assert!(deployed.contains("renamed alerts"));
+
+        // Destroy: the retained bucket is listed.
+        let mut ui = RecordingUi::default();
+        let retained = deployer.destroy(changed, &mut ui).await.unwrap();
+        assert_eq!(retained.len(), 1, "{retained:?}");
+        assert!(retained[0].starts_with("Data (AWS::S3::Bucket): "), "{retained:?}");
+        assert!(deployer.cfn.describe_stack("mlcdk-local-dev").await.unwrap().is_none());
+    });
+    drop(moto);
+}
