@@ -20,6 +20,8 @@ enum ChangeSetPlan {
     NoChangesError,
     /// Status FAILED with this reason.
     Failed(String),
+    /// Never leaves CREATE_PENDING.
+    Stuck,
 }
 
 #[derive(Default)]
@@ -150,6 +152,11 @@ impl CloudFormationApi for &FakeCloud {
             Some(ChangeSetPlan::Failed(reason)) => ChangeSetDescription {
                 status: "FAILED".into(),
                 status_reason: Some(reason),
+                changes: vec![],
+            },
+            Some(ChangeSetPlan::Stuck) => ChangeSetDescription {
+                status: "CREATE_PENDING".into(),
+                status_reason: None,
                 changes: vec![],
             },
             _ => unreachable!("a plan is set in every test"),
@@ -780,4 +787,41 @@ fn diff_uploads_no_assets() {
     block_on(deployer(&cloud, options()).diff(&with_asset, &mut RecordingUi::default())).unwrap();
     assert_eq!(cloud.called("put_object"), 0);
     assert_eq!(cloud.called("execute_change_set"), 0);
+}
+
+#[test]
+fn waiting_gives_up_after_max_polls() {
+    let cloud = FakeCloud::new().plan(ChangeSetPlan::Stuck);
+    let few = DeployOptions {
+        max_polls: 3,
+        ..options()
+    };
+    let err = block_on(deployer(&cloud, few).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("gave up waiting for change set arn:cs/mlcdk-"),
+        "{err}"
+    );
+    assert_eq!(cloud.called("describe_change_set"), 3);
+}
+
+#[test]
+fn an_asset_that_vanished_after_synth_is_a_clear_error() {
+    let with_asset = synth(Shape {
+        kind: StageKind::Staging,
+        topics: 0,
+        asset: true,
+    });
+    std::fs::remove_file(&with_asset.assets[0].file).unwrap();
+    let cloud = FakeCloud::new().plan(adds());
+    let err =
+        block_on(deployer(&cloud, options()).deploy(&with_asset, &mut RecordingUi::default()))
+            .unwrap_err();
+    let m = err.to_string();
+    assert!(
+        m.starts_with("cannot read asset ") && m.contains("job.py"),
+        "{m}"
+    );
+    assert_eq!(cloud.called("create_change_set"), 0);
 }
