@@ -40,14 +40,15 @@ pub enum Effect {
 /// Who a statement (or a trust policy) is about.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Principal {
-    /// An AWS service, `sagemaker.amazonaws.com`.
-    Service(String),
+    /// An AWS service, `sagemaker.amazonaws.com` (an expression for regional
+    /// service principals such as `logs.${AWS::Region}.amazonaws.com`).
+    Service(Expr),
     /// An account, role or user ARN (or `*`, for resource policies with conditions).
     Aws(Expr),
 }
 
 impl Principal {
-    pub fn service(name: impl Into<String>) -> Principal {
+    pub fn service(name: impl Into<Expr>) -> Principal {
         Principal::Service(name.into())
     }
 
@@ -75,8 +76,7 @@ impl Principal {
 
     fn value(&self) -> Json {
         match self {
-            Principal::Service(s) => Json::String(s.clone()),
-            Principal::Aws(e) => Json::from(e),
+            Principal::Service(e) | Principal::Aws(e) => Json::from(e),
         }
     }
 }

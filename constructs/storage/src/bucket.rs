@@ -1,0 +1,557 @@
+//! S3 buckets, safe by default.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use mlcdk_core::iam::{Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, Json, ResourceRef, Scope};
+use serde_json::json;
+
+use crate::kms::{KmsKey, KmsKeyProps};
+
+/// How objects are encrypted at rest.
+#[derive(Clone, Debug, Default)]
+pub enum BucketEncryption {
+    /// SSE-S3 (AES-256, keys managed by S3). No KMS cost.
+    #[default]
+    S3Managed,
+    /// SSE-KMS with this key, or with a key created for the bucket (`None`).
+    Kms(Option<KmsKey>),
+}
+
+/// A storage class objects can move to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageClass {
+    IntelligentTiering,
+    StandardIa,
+    OneZoneIa,
+    GlacierInstantRetrieval,
+    Glacier,
+    DeepArchive,
+}
+
+impl StorageClass {
+    fn as_str(self) -> &'static str {
+        match self {
+            StorageClass::IntelligentTiering => "INTELLIGENT_TIERING",
+            StorageClass::StandardIa => "STANDARD_IA",
+            StorageClass::OneZoneIa => "ONEZONE_IA",
+            StorageClass::GlacierInstantRetrieval => "GLACIER_IR",
+            StorageClass::Glacier => "GLACIER",
+            StorageClass::DeepArchive => "DEEP_ARCHIVE",
+        }
+    }
+
+    /// S3 refuses transitions to the infrequent-access classes before 30 days.
+    fn min_days(self) -> u32 {
+        match self {
+            StorageClass::StandardIa | StorageClass::OneZoneIa => 30,
+            _ => 0,
+        }
+    }
+}
+
+/// One lifecycle rule. At least one action must be set.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LifecycleRule {
+    /// Rule id (1–255 characters).
+    pub id: String,
+    /// Only objects under this prefix; all objects when `None`.
+    pub prefix: Option<String>,
+    /// `(storage class, days after creation)`.
+    pub transitions: Vec<(StorageClass, u32)>,
+    /// Delete objects this many days after creation.
+    pub expiration_days: Option<u32>,
+    /// Delete replaced versions this many days after they stop being current.
+    pub noncurrent_expiration_days: Option<u32>,
+    /// Abort multipart uploads left incomplete this many days.
+    pub abort_incomplete_multipart_days: Option<u32>,
+}
+
+impl LifecycleRule {
+    /// Move objects under `prefix` to Intelligent-Tiering after `days`.
+    pub fn tiering(id: &str, prefix: Option<&str>, days: u32) -> LifecycleRule {
+        LifecycleRule {
+            id: id.into(),
+            prefix: prefix.map(str::to_string),
+            transitions: vec![(StorageClass::IntelligentTiering, days)],
+            ..Default::default()
+        }
+    }
+
+    /// Delete objects under `prefix` after `days`.
+    pub fn expire(id: &str, prefix: Option<&str>, days: u32) -> LifecycleRule {
+        LifecycleRule {
+            id: id.into(),
+            prefix: prefix.map(str::to_string),
+            expiration_days: Some(days),
+            ..Default::default()
+        }
+    }
+
+    fn validate(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let id = &self.id;
+        if id.is_empty() || id.chars().count() > 255 {
+            errors.push(format!(
+                "lifecycle rule id '{id}' must have 1 to 255 characters"
+            ));
+        }
+        if self.transitions.is_empty()
+            && self.expiration_days.is_none()
+            && self.noncurrent_expiration_days.is_none()
+            && self.abort_incomplete_multipart_days.is_none()
+        {
+            errors.push(format!(
+                "lifecycle rule '{id}' has no action; set a transition, an expiration, a noncurrent-version expiration or an abort of incomplete uploads"
+            ));
+        }
+        for (class, days) in &self.transitions {
+            if *days < class.min_days() {
+                errors.push(format!(
+                    "lifecycle rule '{id}': transition to {} after {days} days is too early: S3 requires at least {} days",
+                    class.as_str(),
+                    class.min_days()
+                ));
+            }
+            if let Some(exp) = self.expiration_days
+                && exp <= *days
+            {
+                errors.push(format!(
+                    "lifecycle rule '{id}': expiration after {exp} days must come after the transition to {} ({days} days)",
+                    class.as_str()
+                ));
+            }
+        }
+        for (what, d) in [
+            ("expiration_days", self.expiration_days),
+            (
+                "noncurrent_expiration_days",
+                self.noncurrent_expiration_days,
+            ),
+            (
+                "abort_incomplete_multipart_days",
+                self.abort_incomplete_multipart_days,
+            ),
+        ] {
+            if d == Some(0) {
+                errors.push(format!("lifecycle rule '{id}': {what} must be at least 1"));
+            }
+        }
+        errors
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let mut r = json!({"Id": self.id, "Status": "Enabled"});
+        if let Some(p) = &self.prefix {
+            r["Prefix"] = json!(p);
+        }
+        if !self.transitions.is_empty() {
+            r["Transitions"] = self
+                .transitions
+                .iter()
+                .map(|(c, d)| json!({"StorageClass": c.as_str(), "TransitionInDays": d}))
+                .collect();
+        }
+        if let Some(d) = self.expiration_days {
+            r["ExpirationInDays"] = json!(d);
+        }
+        if let Some(d) = self.noncurrent_expiration_days {
+            r["NoncurrentVersionExpiration"] = json!({"NoncurrentDays": d});
+        }
+        if let Some(d) = self.abort_incomplete_multipart_days {
+            r["AbortIncompleteMultipartUpload"] = json!({"DaysAfterInitiation": d});
+        }
+        r
+    }
+}
+
+/// Props of a [`Bucket`]. The defaults are the safe choices: SSE-S3, all public
+/// access blocked, TLS-only, incomplete uploads aborted after 7 days, retained.
+#[derive(Clone, Debug)]
+pub struct BucketProps {
+    /// A fixed name (validated against S3's rules); generated by CloudFormation when `None`.
+    pub bucket_name: Option<String>,
+    pub encryption: BucketEncryption,
+    /// Keep every version of every object (data and artifacts that matter).
+    pub versioned: bool,
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    /// Abort multipart uploads left incomplete this many days (`None`: never).
+    pub abort_incomplete_uploads_days: Option<u32>,
+    /// Server access logs to another bucket, under this prefix.
+    pub access_logs: Option<(Bucket, String)>,
+    /// Retain (default) or, outside production, Delete.
+    pub removal_policy: Option<DeletionPolicy>,
+}
+
+impl Default for BucketProps {
+    fn default() -> Self {
+        BucketProps {
+            bucket_name: None,
+            encryption: BucketEncryption::S3Managed,
+            versioned: false,
+            lifecycle_rules: Vec::new(),
+            abort_incomplete_uploads_days: Some(7),
+            access_logs: None,
+            removal_policy: None,
+        }
+    }
+}
+
+/// An S3 bucket: encrypted, private, TLS-only.
+///
+/// ```
+/// use mlcdk_core::{Stack, iam::{Role, RoleProps, Principal}};
+/// use mlcdk_storage::{Bucket, BucketProps};
+///
+/// let mut stack = Stack::for_test();
+/// let raw = Bucket::new(&mut stack, "Raw", BucketProps { versioned: true, ..Default::default() });
+/// let role = Role::new(&mut stack, "Etl", RoleProps::assumed_by(Principal::service("glue.amazonaws.com")));
+/// raw.path("events/").grant_read(&role);
+/// let uri = raw.path("events/").uri(); // s3://<bucket>/events/
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    resource: ResourceRef,
+    path: ConstructPath,
+    key: Option<KmsKey>,
+    policy: Rc<RefCell<PolicyDocument>>,
+}
+
+impl Bucket {
+    pub fn new(scope: &mut impl Scope, id: &str, props: BucketProps) -> Bucket {
+        let mut node = scope.node(id);
+        let path = node.path().clone();
+        let removal = node.removal_policy(props.removal_policy);
+        if let Some(name) = &props.bucket_name
+            && let Err(e) = check_bucket_name(name)
+        {
+            node.error(e);
+        }
+        let key = match props.encryption {
+            BucketEncryption::S3Managed => None,
+            BucketEncryption::Kms(Some(k)) => Some(k),
+            BucketEncryption::Kms(None) => Some(KmsKey::new(
+                &mut node,
+                "Key",
+                KmsKeyProps {
+                    description: Some(format!("Encrypts the objects of bucket {path}")),
+                    removal_policy: props.removal_policy,
+                    ..Default::default()
+                },
+            )),
+        };
+        let encryption = match &key {
+            None => json!({"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+            ]}),
+            Some(k) => Json::object([(
+                "ServerSideEncryptionConfiguration",
+                Json::array([Json::object([
+                    ("BucketKeyEnabled", Json::Bool(true)),
+                    (
+                        "ServerSideEncryptionByDefault",
+                        Json::object([
+                            ("SSEAlgorithm", Json::from("aws:kms")),
+                            ("KMSMasterKeyID", Json::from(k.arn())),
+                        ]),
+                    ),
+                ])]),
+            )])
+            .to_cfn(),
+        };
+        let mut rules: Vec<serde_json::Value> = Vec::new();
+        if let Some(days) = props.abort_incomplete_uploads_days {
+            if days == 0 {
+                node.error("abort_incomplete_uploads_days must be at least 1 (or None to keep incomplete uploads)");
+            }
+            rules.push(
+                LifecycleRule {
+                    id: "abort-incomplete-uploads".into(),
+                    abort_incomplete_multipart_days: Some(days),
+                    ..Default::default()
+                }
+                .to_json(),
+            );
+        }
+        let mut ids = std::collections::HashSet::new();
+        for rule in &props.lifecycle_rules {
+            for e in rule.validate() {
+                node.error(e);
+            }
+            if !ids.insert(rule.id.as_str()) || rule.id == "abort-incomplete-uploads" {
+                node.error(format!(
+                    "lifecycle rule id '{}' is used twice; rule ids are unique per bucket",
+                    rule.id
+                ));
+            }
+            if rule.noncurrent_expiration_days.is_some() && !props.versioned {
+                node.error(format!(
+                    "lifecycle rule '{}' expires noncurrent versions, but the bucket is not versioned (set versioned: true)",
+                    rule.id
+                ));
+            }
+            rules.push(rule.to_json());
+        }
+        if rules.len() > 1000 {
+            node.error(format!(
+                "{} lifecycle rules; S3 accepts at most 1000 per bucket",
+                rules.len()
+            ));
+        }
+
+        let mut bucket = CfnResource::new("AWS::S3::Bucket")
+            .set("BucketEncryption", encryption)
+            .set(
+                "PublicAccessBlockConfiguration",
+                json!({"BlockPublicAcls": true, "BlockPublicPolicy": true,
+                       "IgnorePublicAcls": true, "RestrictPublicBuckets": true}),
+            )
+            .set(
+                "OwnershipControls",
+                json!({"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}),
+            )
+            .removal_policy(removal);
+        if let Some(name) = &props.bucket_name {
+            bucket = bucket.set("BucketName", name.as_str());
+        }
+        if props.versioned {
+            bucket = bucket.set("VersioningConfiguration", json!({"Status": "Enabled"}));
+        }
+        if !rules.is_empty() {
+            bucket = bucket.set("LifecycleConfiguration", json!({"Rules": rules}));
+        }
+        if let Some((logs, prefix)) = &props.access_logs {
+            bucket = bucket.set(
+                "LoggingConfiguration",
+                Json::object([
+                    ("DestinationBucketName", Json::from(logs.name())),
+                    ("LogFilePrefix", Json::from(prefix.as_str())),
+                ]),
+            );
+        }
+        let resource = node.add_resource("Resource", bucket);
+        let arn = resource.get_att("Arn");
+        let policy = Rc::new(RefCell::new(PolicyDocument::new([PolicyStatement::deny()
+            .sid("DenyInsecureTransport")
+            .principal(Principal::aws("*"))
+            .actions(["s3:*"])
+            .resources([arn.clone(), Expr::concat([arn, Expr::lit("/*")])])
+            .condition("Bool", "aws:SecureTransport", "false")])));
+        let doc = Rc::clone(&policy);
+        let bucket_name = resource.reference();
+        // A bucket has one policy; statements added later (access logs from
+        // other buckets) land in it at synth.
+        node.add_resource(
+            "Policy",
+            CfnResource::lazy("AWS::S3::BucketPolicy", move || {
+                let mut props = serde_json::Map::new();
+                props.insert("Bucket".into(), bucket_name.to_json());
+                props.insert("PolicyDocument".into(), doc.borrow().to_json().to_cfn());
+                Ok(props)
+            }),
+        );
+        let created = Bucket {
+            resource,
+            path,
+            key,
+            policy,
+        };
+        if let Some((logs, prefix)) = &props.access_logs {
+            logs.admit_access_logs_from(&created, prefix);
+        }
+        created
+    }
+
+    /// The bucket's name (`Ref` of a bucket).
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    pub fn arn(&self) -> Expr {
+        self.resource.get_att("Arn")
+    }
+
+    /// The ARN of the objects matching `key_pattern` (`"*"`, `"events/*"`).
+    pub fn arn_for_objects(&self, key_pattern: &str) -> Expr {
+        Expr::concat([self.arn(), Expr::lit(format!("/{key_pattern}"))])
+    }
+
+    /// The KMS key, when the bucket uses SSE-KMS.
+    pub fn key(&self) -> Option<&KmsKey> {
+        self.key.as_ref()
+    }
+
+    pub fn path_in_tree(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// A prefix of the bucket: `bucket.path("features/")`.
+    pub fn path(&self, prefix: &str) -> S3Path {
+        S3Path {
+            bucket: self.clone(),
+            prefix: prefix.trim_start_matches('/').to_string(),
+        }
+    }
+
+    /// The whole bucket as a path.
+    pub fn root(&self) -> S3Path {
+        self.path("")
+    }
+
+    pub fn grant_read(&self, grantee: &impl Grantee) {
+        self.root().grant_read(grantee);
+    }
+
+    pub fn grant_write(&self, grantee: &impl Grantee) {
+        self.root().grant_write(grantee);
+    }
+
+    pub fn grant_read_write(&self, grantee: &impl Grantee) {
+        self.root().grant_read_write(grantee);
+    }
+
+    /// Add a statement to the bucket policy.
+    pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
+        self.policy.borrow_mut().add(statement);
+    }
+
+    /// Let S3 server access logging of `source` write into this bucket.
+    fn admit_access_logs_from(&self, source: &Bucket, prefix: &str) {
+        self.add_to_resource_policy(
+            PolicyStatement::allow()
+                .principal(Principal::service("logging.s3.amazonaws.com"))
+                .actions(["s3:PutObject"])
+                .resources([self.arn_for_objects(&format!("{prefix}*"))])
+                .condition("ArnLike", "aws:SourceArn", Json::from(source.arn()))
+                .condition(
+                    "StringEquals",
+                    "aws:SourceAccount",
+                    Json::from(Expr::account_id()),
+                ),
+        );
+    }
+}
+
+/// A prefix of a bucket, as a typed value: `s3://<bucket>/<prefix>`.
+#[derive(Clone, Debug)]
+pub struct S3Path {
+    pub bucket: Bucket,
+    /// Without a leading `/`; usually ending in `/`.
+    pub prefix: String,
+}
+
+impl S3Path {
+    /// `s3://<bucket>/<prefix>`
+    pub fn uri(&self) -> Expr {
+        Expr::concat([
+            Expr::lit("s3://"),
+            self.bucket.name(),
+            Expr::lit(format!("/{}", self.prefix)),
+        ])
+    }
+
+    /// The ARN of the objects under the prefix.
+    pub fn objects_arn(&self) -> Expr {
+        self.bucket.arn_for_objects(&format!("{}*", self.prefix))
+    }
+
+    /// A sub-prefix: `path.child("2024/")`.
+    pub fn child(&self, prefix: &str) -> S3Path {
+        S3Path {
+            bucket: self.bucket.clone(),
+            prefix: format!("{}{}", self.prefix, prefix.trim_start_matches('/')),
+        }
+    }
+
+    /// List the prefix and read its objects (and decrypt them, with SSE-KMS).
+    pub fn grant_read(&self, grantee: &impl Grantee) {
+        let mut list = PolicyStatement::allow()
+            .actions(["s3:ListBucket", "s3:GetBucketLocation"])
+            .resources([self.bucket.arn()]);
+        if !self.prefix.is_empty() {
+            list = list.condition(
+                "StringLike",
+                "s3:prefix",
+                Json::array([Json::from(format!("{}*", self.prefix))]),
+            );
+        }
+        grantee.add_to_policy(list);
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetObject"])
+                .resources([self.objects_arn()]),
+        );
+        if let Some(k) = &self.bucket.key {
+            k.grant_decrypt(grantee);
+        }
+    }
+
+    /// Write and delete objects under the prefix (and encrypt them, with SSE-KMS).
+    pub fn grant_write(&self, grantee: &impl Grantee) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"])
+                .resources([self.objects_arn()]),
+        );
+        if let Some(k) = &self.bucket.key {
+            // Multipart uploads read back the data key, hence Decrypt too.
+            k.grant_encrypt_decrypt(grantee);
+        }
+    }
+
+    pub fn grant_read_write(&self, grantee: &impl Grantee) {
+        self.grant_read(grantee);
+        self.grant_write(grantee);
+    }
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+pub fn check_bucket_name(name: &str) -> Result<(), String> {
+    let rule = "bucket names have 3 to 63 characters: lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit";
+    let len = name.len();
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let ends_ok = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .last()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+    if !(3..=63).contains(&len) || !chars_ok || !ends_ok {
+        return Err(format!("bucket name '{name}' is invalid: {rule}"));
+    }
+    if name.contains("..") {
+        return Err(format!(
+            "bucket name '{name}' is invalid: no two adjacent periods"
+        ));
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return Err(format!(
+            "bucket name '{name}' is invalid: it must not look like an IP address"
+        ));
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return Err(format!(
+                "bucket name '{name}' is invalid: the prefix '{prefix}' is reserved"
+            ));
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return Err(format!(
+                "bucket name '{name}' is invalid: the suffix '{suffix}' is reserved"
+            ));
+        }
+    }
+    Ok(())
+}

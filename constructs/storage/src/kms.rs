@@ -1,0 +1,296 @@
+//! Customer-managed KMS keys.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use mlcdk_core::iam::{Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, ResourceRef, Scope};
+use serde_json::{Map, Value};
+
+/// Props of a [`KmsKey`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KmsKeyProps {
+    pub description: Option<String>,
+    /// `alias/<name>`; given without the `alias/` prefix.
+    pub alias: Option<String>,
+    /// Days KMS waits before deleting a key removed from the stack (7–30, default 30).
+    pub pending_window_days: Option<u32>,
+    /// Retain (default) or, outside production, Delete.
+    pub removal_policy: Option<DeletionPolicy>,
+}
+
+/// A symmetric KMS key with rotation on. Its key policy lets the account's IAM
+/// policies grant use of the key (the account root statement, as KMS's default
+/// policy does); services that need the key itself in the key policy (CloudWatch
+/// Logs, for instance) are added with [`KmsKey::add_to_key_policy`].
+///
+/// ```
+/// use mlcdk_core::{Stack, iam::{Role, RoleProps, Principal}};
+/// use mlcdk_storage::{KmsKey, KmsKeyProps};
+///
+/// let mut stack = Stack::for_test();
+/// let key = KmsKey::new(&mut stack, "DataKey", KmsKeyProps { alias: Some("ml-data".into()), ..Default::default() });
+/// let role = Role::new(&mut stack, "Job", RoleProps::assumed_by(Principal::service("glue.amazonaws.com")));
+/// key.grant_encrypt_decrypt(&role);
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct KmsKey {
+    resource: ResourceRef,
+    path: ConstructPath,
+    policy: Rc<RefCell<PolicyDocument>>,
+}
+
+impl KmsKey {
+    pub fn new(scope: &mut impl Scope, id: &str, props: KmsKeyProps) -> KmsKey {
+        let mut node = scope.node(id);
+        let path = node.path().clone();
+        let removal = node.removal_policy(props.removal_policy);
+        let window = props.pending_window_days.unwrap_or(30);
+        if !(7..=30).contains(&window) {
+            node.error(format!(
+                "pending_window_days {window} is out of range: KMS waits 7 to 30 days before deleting a key"
+            ));
+        }
+        if let Some(alias) = &props.alias
+            && let Err(e) = check_alias(alias)
+        {
+            node.error(e);
+        }
+        let policy = Rc::new(RefCell::new(PolicyDocument::new([PolicyStatement::allow(
+        )
+        .sid("AccountAdministersTheKeyThroughIam")
+        .principal(Principal::account(Expr::account_id()))
+        .actions(["kms:*"])
+        .resources(["*"])])));
+        let mut base = Map::new();
+        base.insert("EnableKeyRotation".into(), Value::Bool(true));
+        base.insert("PendingWindowInDays".into(), window.into());
+        if let Some(d) = &props.description {
+            base.insert("Description".into(), Value::String(d.clone()));
+        }
+        let doc = Rc::clone(&policy);
+        // The key policy is a resource policy: the account root needs kms:* on
+        // the key itself ("*" there means this key), so the role-policy rules
+        // against wildcards do not apply to it.
+        let resource = node.add_resource(
+            "Resource",
+            CfnResource::lazy("AWS::KMS::Key", move || {
+                let mut props = base.clone();
+                props.insert("KeyPolicy".into(), doc.borrow().to_json().to_cfn());
+                Ok(props)
+            })
+            .removal_policy(removal),
+        );
+        if let Some(alias) = &props.alias {
+            node.add_resource(
+                "Alias",
+                CfnResource::new("AWS::KMS::Alias")
+                    .set("AliasName", format!("alias/{alias}"))
+                    .set("TargetKeyId", resource.reference()),
+            );
+        }
+        KmsKey {
+            resource,
+            path,
+            policy,
+        }
+    }
+
+    /// The key's ARN.
+    pub fn arn(&self) -> Expr {
+        self.resource.get_att("Arn")
+    }
+
+    /// The key's id (`Ref` of a key).
+    pub fn key_id(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    pub fn path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// Add a statement to the key policy (for service principals that need it).
+    pub fn add_to_key_policy(&self, statement: PolicyStatement) {
+        self.policy.borrow_mut().add(statement);
+    }
+
+    /// Decrypt with the key (read data encrypted with it).
+    pub fn grant_decrypt(&self, grantee: &impl Grantee) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["kms:Decrypt"])
+                .resources([self.arn()]),
+        );
+    }
+
+    /// Encrypt with the key (write data encrypted with it).
+    pub fn grant_encrypt(&self, grantee: &impl Grantee) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["kms:Encrypt", "kms:GenerateDataKey"])
+                .resources([self.arn()]),
+        );
+    }
+
+    /// Both: read and write data encrypted with the key.
+    pub fn grant_encrypt_decrypt(&self, grantee: &impl Grantee) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
+                .resources([self.arn()]),
+        );
+    }
+
+    /// Let CloudWatch Logs of this account and region encrypt log groups with
+    /// the key (Glue jobs and crawlers with encrypted logs need it).
+    pub fn allow_cloudwatch_logs(&self) {
+        self.add_to_key_policy(
+            PolicyStatement::allow()
+                .sid("CloudWatchLogsUseTheKey")
+                .principal(Principal::service(Expr::sub(
+                    "logs.${AWS::Region}.amazonaws.com",
+                )))
+                .actions([
+                    "kms:Decrypt",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:DescribeKey",
+                ])
+                .resources(["*"])
+                .condition(
+                    "ArnLike",
+                    "kms:EncryptionContext:aws:logs:arn",
+                    Expr::sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"),
+                ),
+        );
+    }
+}
+
+/// KMS alias names: `alias/` + 1–250 of `[A-Za-z0-9/_-]`, not starting with `aws/`.
+fn check_alias(alias: &str) -> Result<(), String> {
+    let valid = !alias.is_empty()
+        && alias.len() <= 250
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b));
+    if !valid {
+        return Err(format!(
+            "alias '{alias}' is invalid: KMS aliases take 1 to 250 letters, digits, '/', '_' or '-' (given without 'alias/')"
+        ));
+    }
+    if alias.starts_with("aws/") {
+        return Err(format!(
+            "alias '{alias}' starts with 'aws/', which is reserved for AWS managed keys"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlcdk_core::assertions::{Match, TemplateAssert};
+    use mlcdk_core::iam::{Role, RoleProps};
+    use mlcdk_core::{Stack, StageKind};
+    use serde_json::json;
+
+    #[test]
+    fn defaults_rotation_retain_and_root_policy() {
+        let mut stack = Stack::for_test();
+        KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
+        let t = TemplateAssert::new(stack.synth().unwrap().template);
+        t.resource_count_is("AWS::KMS::Alias", 0);
+        t.has_resource(
+            "AWS::KMS::Key",
+            json!({"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
+                "EnableKeyRotation": true,
+                "PendingWindowInDays": 30,
+                "KeyPolicy": {"Statement": [{"Action": "kms:*", "Effect": "Allow", "Resource": "*"}]}
+            }}),
+        );
+    }
+
+    #[test]
+    fn alias_grants_and_logs() {
+        let mut stack = Stack::for_test();
+        let key = KmsKey::new(
+            &mut stack,
+            "Key",
+            KmsKeyProps {
+                alias: Some("ml/data".into()),
+                pending_window_days: Some(7),
+                ..Default::default()
+            },
+        );
+        key.allow_cloudwatch_logs();
+        let role = Role::new(
+            &mut stack,
+            "R",
+            RoleProps::assumed_by(Principal::service("glue.amazonaws.com")),
+        );
+        key.grant_decrypt(&role);
+        let t = TemplateAssert::new(stack.synth().unwrap().template);
+        t.has_resource_properties(
+            "AWS::KMS::Alias",
+            json!({"AliasName": "alias/ml/data", "TargetKeyId": {"Ref": "Key961B73FD"}}),
+        );
+        t.has_resource_properties(
+            "AWS::KMS::Key",
+            Match::object([(
+                "KeyPolicy",
+                Match::object([(
+                    "Statement",
+                    Match::array_with([Match::object_like(json!({
+                        "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+                    }))]),
+                )]),
+            )]),
+        );
+        t.has_resource_properties(
+            "AWS::IAM::Role",
+            json!({"Policies": [{"PolicyDocument": {"Statement": [
+                {"Action": "kms:Decrypt", "Resource": {"Fn::GetAtt": ["Key961B73FD", "Arn"]}}
+            ]}}]}),
+        );
+    }
+
+    #[test]
+    fn validations() {
+        let mut stack = Stack::for_stage(StageKind::Production);
+        KmsKey::new(
+            &mut stack,
+            "Key",
+            KmsKeyProps {
+                alias: Some("aws/mine".into()),
+                pending_window_days: Some(3),
+                removal_policy: Some(DeletionPolicy::Delete),
+                ..Default::default()
+            },
+        );
+        KmsKey::new(
+            &mut stack,
+            "Other",
+            KmsKeyProps {
+                alias: Some("bad alias!".into()),
+                ..Default::default()
+            },
+        );
+        let errors = stack.synth().unwrap_err();
+        assert!(errors.mentions("[test-production/Key] pending_window_days 3 is out of range: KMS waits 7 to 30 days"), "{errors}");
+        assert!(errors.mentions("alias 'aws/mine' starts with 'aws/'"));
+        assert!(
+            errors.mentions(
+                "[test-production/Key] removal policy Delete is not allowed in production"
+            )
+        );
+        assert!(errors.mentions("[test-production/Other] alias 'bad alias!' is invalid"));
+    }
+}
