@@ -29,6 +29,10 @@ pub use mlcdk_core::{assertions, iam};
 /// The deployer (feature `deploy`, on by default).
 #[cfg(feature = "deploy")]
 pub use mlcdk_deploy as deploy;
+/// Glue databases, crawlers and jobs; Athena workgroups; feature groups.
+pub use mlcdk_etl as etl;
+/// S3 buckets and KMS keys.
+pub use mlcdk_storage as storage;
 
 /// What a `stack.rs` needs, in one import.
 pub mod prelude {

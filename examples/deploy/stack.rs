@@ -1,72 +1,134 @@
 //! The one definition of the example ML platform, for every stage.
 //!
-//! This grows with each construct mlcdk gains. Today it holds the artifact
-//! store and the SageMaker execution role that reads and writes it; the
-//! bucket is written with stratosphere's typed L1 structs until the storage
-//! constructs land.
+//! It grows with each construct mlcdk gains. Today: data lands in a raw
+//! bucket, a crawler catalogues it, a Glue job curates it into features,
+//! Athena queries it, a feature group stores features, and a SageMaker role
+//! reads features and writes models to the artifact bucket.
 
+use mlcdk::etl::*;
 use mlcdk::prelude::*;
-use stratosphere::services::aws::s3;
+use mlcdk::storage::*;
 
 /// Everything that may differ between stages. Nothing else may.
 #[derive(Clone, Debug)]
 pub struct Knobs {
     /// Days a replaced model artifact is kept before S3 expires it.
-    pub noncurrent_artifact_days: i32,
+    pub noncurrent_artifact_days: u32,
+    /// Spark workers of the curation job.
+    pub etl_workers: u32,
+    /// Per-query cutoff of the analysts' workgroup.
+    pub athena_cutoff_bytes: u64,
 }
 
 pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
-    stack.set_description("mlcdk example ML platform: artifact store and training role");
+    stack.set_description("mlcdk example ML platform: data, ETL, features, training role");
 
-    let bucket = s3::Bucket! {
-        bucket_encryption: s3::bucket::BucketEncryption! {
-            server_side_encryption_configuration: vec![s3::bucket::ServerSideEncryptionRule! {
-                server_side_encryption_by_default: Box::new(s3::bucket::ServerSideEncryptionByDefault! {
-                    sse_algorithm: "AES256",
-                }),
-            }],
+    // One key for the curated data and the ETL logs and bookmarks.
+    let key = KmsKey::new(
+        stack,
+        "DataKey",
+        KmsKeyProps {
+            description: Some("Curated data, ETL logs and bookmarks".into()),
+            ..Default::default()
         },
-        public_access_block_configuration: s3::bucket::PublicAccessBlockConfiguration! {
-            block_public_acls: true,
-            block_public_policy: true,
-            ignore_public_acls: true,
-            restrict_public_buckets: true,
-        },
-        versioning_configuration: s3::bucket::VersioningConfiguration! { status: "Enabled" },
-        lifecycle_configuration: s3::bucket::LifecycleConfiguration! {
-            rules: vec![s3::bucket::Rule! {
-                id: "expire-replaced-artifacts",
-                status: "Enabled",
-                noncurrent_version_expiration: s3::bucket::NoncurrentVersionExpiration! {
-                    noncurrent_days: knobs.noncurrent_artifact_days,
-                },
-                abort_incomplete_multipart_upload: s3::bucket::AbortIncompleteMultipartUpload! {
-                    days_after_initiation: 7,
-                },
-            }],
-        },
-    };
-    let retain = stack.removal_policy(None);
-    let mut store = stack.node("Artifacts");
-    let bucket = store.add_resource(
-        "Resource",
-        CfnResource::from_l1(&bucket).removal_policy(retain),
     );
-    let bucket_arn = bucket.get_att("Arn");
-    let objects_arn = Expr::concat([bucket_arn.clone(), Expr::lit("/*")]);
+    let logs = Bucket::new(
+        stack,
+        "AccessLogs",
+        BucketProps {
+            lifecycle_rules: vec![LifecycleRule::expire("expire-logs", None, 90)],
+            ..Default::default()
+        },
+    );
+    let raw = Bucket::new(
+        stack,
+        "RawData",
+        BucketProps {
+            versioned: true,
+            lifecycle_rules: vec![LifecycleRule::tiering("tiering", Some("events/"), 30)],
+            access_logs: Some((logs.clone(), "raw/".into())),
+            ..Default::default()
+        },
+    );
+    let curated = Bucket::new(
+        stack,
+        "Curated",
+        BucketProps {
+            encryption: BucketEncryption::Kms(Some(key.clone())),
+            versioned: true,
+            access_logs: Some((logs.clone(), "curated/".into())),
+            ..Default::default()
+        },
+    );
+    let artifacts = Bucket::new(
+        stack,
+        "Artifacts",
+        BucketProps {
+            versioned: true,
+            lifecycle_rules: vec![LifecycleRule {
+                id: "expire-replaced-artifacts".into(),
+                noncurrent_expiration_days: Some(knobs.noncurrent_artifact_days),
+                ..Default::default()
+            }],
+            access_logs: Some((logs, "artifacts/".into())),
+            ..Default::default()
+        },
+    );
 
-    // Deny every request that does not use TLS.
-    let tls_only = PolicyDocument::new([PolicyStatement::deny()
-        .sid("DenyInsecureTransport")
-        .principal(Principal::aws("*"))
-        .actions(["s3:*"])
-        .resources([bucket_arn.clone(), objects_arn.clone()])
-        .condition("Bool", "aws:SecureTransport", "false")]);
-    store.add_resource(
-        "Policy",
-        CfnResource::new("AWS::S3::BucketPolicy")
-            .set("Bucket", bucket.reference())
-            .set("PolicyDocument", tls_only.to_json()),
+    let lake = GlueDatabase::new(
+        stack,
+        "Lake",
+        GlueDatabaseProps {
+            description: Some("Raw churn events, as crawled".into()),
+            ..Default::default()
+        },
+    );
+    Crawler::new(
+        stack,
+        "RawCrawler",
+        CrawlerProps::s3(&lake, raw.path("events/"))
+            .schedule("0 2 * * ? *")
+            .key(&key),
+    );
+    let features = curated.path("features/");
+    let etl = GlueJob::new(
+        stack,
+        "Curate",
+        GlueJobProps::pyspark("examples/deploy/etl/curate.py")
+            .reads(raw.path("events/"))
+            .writes(features.clone())
+            .workers(WorkerType::G1X, knobs.etl_workers)
+            .argument("--database", lake.name())
+            .argument("--table", "events")
+            .argument("--output", features.uri())
+            .key(&key),
+    );
+    lake.grant_read(etl.role());
+
+    AthenaWorkGroup::new(
+        stack,
+        "Analysts",
+        AthenaWorkGroupProps {
+            bytes_scanned_cutoff: knobs.athena_cutoff_bytes,
+            ..AthenaWorkGroupProps::new(curated.path("athena-results/"))
+        },
+    );
+    FeatureGroup::new(
+        stack,
+        "CustomerFeatures",
+        FeatureGroupProps::new(
+            "customer_id",
+            "event_time",
+            [
+                ("customer_id", FeatureType::String),
+                ("event_time", FeatureType::String),
+                ("tenure_months", FeatureType::Fractional),
+                ("monthly_spend", FeatureType::Fractional),
+                ("support_calls", FeatureType::Integral),
+                ("churned", FeatureType::Integral),
+            ],
+        )
+        .offline_store(curated.path("feature-store/")),
     );
 
     let role = Role::new(
@@ -77,20 +139,12 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
         },
     );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["s3:ListBucket"])
-            .resources([bucket_arn]),
-    );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["s3:GetObject", "s3:PutObject"])
-            .resources([objects_arn]),
-    );
+    features.grant_read(&role);
+    artifacts.path("models/").grant_read_write(&role);
 
     stack.add_output(
         "ArtifactsBucketName",
-        OutputProps::new(bucket.reference()).description("Where models and checkpoints go"),
+        OutputProps::new(artifacts.name()).description("Where models and checkpoints go"),
     );
     stack.add_output("TrainingRoleArn", OutputProps::new(role.arn()));
 }
@@ -102,12 +156,16 @@ pub fn app() -> App<Knobs> {
             Env::new("111111111111", "us-east-1"),
             Knobs {
                 noncurrent_artifact_days: 7,
+                etl_workers: 2,
+                athena_cutoff_bytes: 1024 * 1024 * 1024,
             },
         ))
         .stage(Stage::production(
             Env::new("222222222222", "us-east-1"),
             Knobs {
                 noncurrent_artifact_days: 90,
+                etl_workers: 10,
+                athena_cutoff_bytes: 10 * 1024 * 1024 * 1024,
             },
         ))
 }

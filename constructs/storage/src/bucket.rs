@@ -511,6 +511,12 @@ impl S3Path {
     }
 }
 
+impl From<&Bucket> for S3Path {
+    fn from(b: &Bucket) -> S3Path {
+        b.root()
+    }
+}
+
 /// S3's bucket naming rules (general purpose buckets).
 pub fn check_bucket_name(name: &str) -> Result<(), String> {
     let rule = "bucket names have 3 to 63 characters: lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit";

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod assertions;
 pub mod asset;
+pub mod cron;
 pub mod error;
 pub mod expr;
 pub mod iam;

@@ -360,6 +360,33 @@ pub trait Scope {
         }
     }
 
+    /// A physical name for a resource of this scope that must be unique in the
+    /// account and region: `<app><sep><stage><sep><path…>`, characters other than
+    /// letters and digits dropped, cut to `max_len` with a hash of the whole so
+    /// that cut names stay distinct. Names include the stage, so two stages can
+    /// share an account.
+    fn physical_name(&self, sep: char, max_len: usize) -> String {
+        let info = self.stage();
+        let parts: Vec<String> = [info.app.as_str(), info.name.as_str()]
+            .into_iter()
+            .chain(self.path().components())
+            .map(|p| {
+                p.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+            })
+            .filter(|p| !p.is_empty())
+            .collect();
+        let full = parts.join(&sep.to_string());
+        if full.len() <= max_len {
+            return full;
+        }
+        let hash = crate::logical_id::logical_id(&[full.as_str(), "name"]).unwrap_or_default();
+        let hash = &hash[hash.len().saturating_sub(8)..];
+        let keep = max_len.saturating_sub(hash.len() + 1);
+        format!("{}{sep}{}", &full[..keep], hash.to_ascii_lowercase())
+    }
+
     /// An explicit dependency of `from` on `on`.
     fn add_dependency(&mut self, from: &ResourceRef, on: &ResourceRef) {
         if let Some(entry) = self.stack_mut().resources.get_mut(from.index) {

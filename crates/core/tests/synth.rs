@@ -450,3 +450,16 @@ fn a_scope_can_be_reentered_by_path() {
         "{errors}"
     );
 }
+
+#[test]
+fn physical_names_carry_app_stage_and_path() {
+    let mut stack = Stack::for_test();
+    let node = stack.node("Lake-DB");
+    assert_eq!(node.physical_name('_', 255), "test_staging_LakeDB");
+    let mut deep = stack.node(&"x".repeat(80));
+    let long = deep.physical_name('-', 64);
+    assert_eq!(long.len(), 64);
+    assert!(long.starts_with("test-staging-xxxx"), "{long}");
+    let other = deep.node(&"y".repeat(80)).physical_name('-', 64);
+    assert_ne!(long, other, "cut names stay distinct");
+}

@@ -1,0 +1,146 @@
+//! Athena workgroups with enforced, encrypted, cost-bounded settings.
+
+use mlcdk_core::iam::{Grantee, PolicyStatement};
+use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::S3Path;
+
+/// Athena's minimum per-query cutoff (10 MB).
+pub const MIN_BYTES_SCANNED_CUTOFF: u64 = 10_000_000;
+/// mlcdk's default per-query cutoff: 10 GiB (about $0.05 a query at $5/TB).
+pub const DEFAULT_BYTES_SCANNED_CUTOFF: u64 = 10 * 1024 * 1024 * 1024;
+
+/// Props of an [`AthenaWorkGroup`].
+#[derive(Clone, Debug)]
+pub struct AthenaWorkGroupProps {
+    /// Where query results go; encrypted like the bucket (SSE-KMS with its
+    /// key, SSE-S3 otherwise).
+    pub results: S3Path,
+    /// Queries scanning more are cancelled. Default 10 GiB; at least 10 MB.
+    pub bytes_scanned_cutoff: u64,
+    /// `[a-zA-Z0-9._-]{1,128}`; default `<app>-<stage>-<id>`.
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+impl AthenaWorkGroupProps {
+    pub fn new(results: S3Path) -> AthenaWorkGroupProps {
+        AthenaWorkGroupProps {
+            results,
+            bytes_scanned_cutoff: DEFAULT_BYTES_SCANNED_CUTOFF,
+            name: None,
+            description: None,
+        }
+    }
+}
+
+/// A workgroup whose settings clients cannot override: results encrypted in
+/// the given bucket path, a bytes-scanned cutoff per query, CloudWatch metrics.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_etl::{AthenaWorkGroup, AthenaWorkGroupProps};
+/// use mlcdk_storage::{Bucket, BucketProps};
+///
+/// let mut stack = Stack::for_test();
+/// let results = Bucket::new(&mut stack, "Results", BucketProps::default());
+/// AthenaWorkGroup::new(&mut stack, "Analysts", AthenaWorkGroupProps::new(results.path("athena/")));
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct AthenaWorkGroup {
+    resource: ResourceRef,
+    results: S3Path,
+}
+
+impl AthenaWorkGroup {
+    pub fn new(scope: &mut impl Scope, id: &str, props: AthenaWorkGroupProps) -> AthenaWorkGroup {
+        let mut node = scope.node(id);
+        let name = props
+            .name
+            .clone()
+            .unwrap_or_else(|| node.physical_name('-', 128));
+        let valid = (1..=128).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !valid {
+            node.error(format!(
+                "workgroup name '{name}' is invalid: Athena takes 1 to 128 letters, digits, '.', '_' or '-'"
+            ));
+        }
+        if props.bytes_scanned_cutoff < MIN_BYTES_SCANNED_CUTOFF {
+            node.error(format!(
+                "bytes_scanned_cutoff {} is below Athena's minimum of {MIN_BYTES_SCANNED_CUTOFF} bytes (10 MB)",
+                props.bytes_scanned_cutoff
+            ));
+        }
+        let encryption = match props.results.bucket.key() {
+            Some(k) => Json::object([
+                ("EncryptionOption", Json::from("SSE_KMS")),
+                ("KmsKey", Json::from(k.arn())),
+            ]),
+            None => Json::object([("EncryptionOption", Json::from("SSE_S3"))]),
+        };
+        let mut wg = CfnResource::new("AWS::Athena::WorkGroup")
+            .set("Name", name.as_str())
+            .set("State", "ENABLED")
+            .set(
+                "WorkGroupConfiguration",
+                Json::object([
+                    ("EnforceWorkGroupConfiguration", Json::Bool(true)),
+                    ("PublishCloudWatchMetricsEnabled", Json::Bool(true)),
+                    (
+                        "BytesScannedCutoffPerQuery",
+                        Json::Number(props.bytes_scanned_cutoff.into()),
+                    ),
+                    (
+                        "ResultConfiguration",
+                        Json::object([
+                            ("OutputLocation", Json::from(props.results.uri())),
+                            ("EncryptionConfiguration", encryption),
+                        ]),
+                    ),
+                ]),
+            );
+        if let Some(d) = &props.description {
+            if d.chars().count() > 1024 {
+                node.error(format!(
+                    "description has {} characters; Athena accepts at most 1024",
+                    d.chars().count()
+                ));
+            }
+            wg = wg.set("Description", d.as_str());
+        }
+        let resource = node.add_resource("Resource", wg);
+        AthenaWorkGroup {
+            resource,
+            results: props.results,
+        }
+    }
+
+    /// The workgroup's name (`Ref`).
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// Run queries in the workgroup and read their results.
+    pub fn grant_query(&self, grantee: &impl Grantee) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions([
+                    "athena:StartQueryExecution",
+                    "athena:GetQueryExecution",
+                    "athena:GetQueryResults",
+                    "athena:StopQueryExecution",
+                    "athena:GetWorkGroup",
+                ])
+                .resources([Expr::concat([
+                    Expr::sub(
+                        "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/",
+                    ),
+                    self.name(),
+                ])]),
+        );
+        self.results.grant_read_write(grantee);
+    }
+}

@@ -1,0 +1,426 @@
+//! Glue jobs: PySpark (`glueetl`) and Python shell.
+
+use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
+use mlcdk_core::{Asset, CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::{KmsKey, S3Path};
+
+use crate::security::{grant_glue_basics, security_configuration};
+
+/// Spark worker types for batch jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerType {
+    /// 1 DPU (4 vCPU, 16 GB).
+    G1X,
+    /// 2 DPU (8 vCPU, 32 GB).
+    G2X,
+    /// 4 DPU (16 vCPU, 64 GB).
+    G4X,
+    /// 8 DPU (32 vCPU, 128 GB).
+    G8X,
+    /// 0.25 DPU: streaming jobs only, refused for batch jobs.
+    G025X,
+}
+
+impl WorkerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerType::G1X => "G.1X",
+            WorkerType::G2X => "G.2X",
+            WorkerType::G4X => "G.4X",
+            WorkerType::G8X => "G.8X",
+            WorkerType::G025X => "G.025X",
+        }
+    }
+
+    /// The most workers mlcdk allows a job of this type. Glue documents 299
+    /// workers for G.1X and 149 for G.2X; the larger types get the same DPU
+    /// budget (~300 DPU), which also bounds what one run can cost.
+    pub fn max_workers(self) -> u32 {
+        match self {
+            WorkerType::G1X => 299,
+            WorkerType::G2X => 149,
+            WorkerType::G4X => 74,
+            WorkerType::G8X => 37,
+            WorkerType::G025X => 0,
+        }
+    }
+}
+
+/// Python shell capacity: Glue accepts exactly these two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PythonShellCapacity {
+    /// 0.0625 DPU (1 GB).
+    Sixteenth,
+    /// 1 DPU (16 GB).
+    One,
+}
+
+/// What runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// `glueetl`: Spark, with workers.
+    PySpark { worker: WorkerType, workers: u32 },
+    /// `pythonshell`: one Python process.
+    PythonShell(PythonShellCapacity),
+}
+
+/// Where the script is.
+#[derive(Clone, Debug)]
+pub enum Script {
+    /// A local file, uploaded as an asset.
+    File(String),
+    /// An object already in S3.
+    S3(S3Path),
+}
+
+/// Props of a [`GlueJob`]. Build them with [`GlueJobProps::pyspark`] or
+/// [`GlueJobProps::python_shell`] and adjust; the defaults bound the cost of a
+/// run: 60-minute timeout, no retries, one run at a time.
+#[derive(Clone, Debug)]
+pub struct GlueJobProps {
+    pub script: Script,
+    pub kind: JobKind,
+    /// Default `4.0` for PySpark (4.0 or newer), `3.0` for Python shell.
+    pub glue_version: Option<String>,
+    /// Minutes, 1–2,880.
+    pub timeout_minutes: u32,
+    /// 0–10.
+    pub max_retries: u32,
+    /// At least 1.
+    pub max_concurrent_runs: u32,
+    /// Job bookmarks (process only new data on each run). PySpark only.
+    pub bookmarks: bool,
+    /// `--name` → value; values may be references (`bucket.path("x/").uri()`).
+    pub arguments: Vec<(String, Expr)>,
+    /// Read access for the job's role.
+    pub reads: Vec<S3Path>,
+    /// Read-write access for the job's role. The bucket of the first also
+    /// holds Spark's scratch space, under `glue-temp/` (`--TempDir`).
+    pub writes: Vec<S3Path>,
+    /// Key for logs and bookmarks; created when `None`.
+    pub key: Option<KmsKey>,
+    pub description: Option<String>,
+}
+
+impl GlueJobProps {
+    /// A PySpark job running `script` (a file path, relative to the app's base
+    /// directory), on 2 G.1X workers.
+    pub fn pyspark(script: &str) -> GlueJobProps {
+        GlueJobProps::new(
+            Script::File(script.to_string()),
+            JobKind::PySpark {
+                worker: WorkerType::G1X,
+                workers: 2,
+            },
+        )
+    }
+
+    /// A Python shell job running `script`, on 1/16 DPU.
+    pub fn python_shell(script: &str) -> GlueJobProps {
+        let mut p = GlueJobProps::new(
+            Script::File(script.to_string()),
+            JobKind::PythonShell(PythonShellCapacity::Sixteenth),
+        );
+        p.bookmarks = false;
+        p
+    }
+
+    fn new(script: Script, kind: JobKind) -> GlueJobProps {
+        GlueJobProps {
+            script,
+            kind,
+            glue_version: None,
+            timeout_minutes: 60,
+            max_retries: 0,
+            max_concurrent_runs: 1,
+            bookmarks: true,
+            arguments: Vec::new(),
+            reads: Vec::new(),
+            writes: Vec::new(),
+            key: None,
+            description: None,
+        }
+    }
+
+    /// Read from a bucket or a prefix.
+    pub fn reads(mut self, source: impl Into<S3Path>) -> GlueJobProps {
+        self.reads.push(source.into());
+        self
+    }
+
+    /// Write to a bucket or a prefix.
+    pub fn writes(mut self, target: impl Into<S3Path>) -> GlueJobProps {
+        self.writes.push(target.into());
+        self
+    }
+
+    /// Spark workers (PySpark jobs).
+    pub fn workers(mut self, worker: WorkerType, workers: u32) -> GlueJobProps {
+        self.kind = JobKind::PySpark { worker, workers };
+        self
+    }
+
+    /// A job argument (`--name`).
+    pub fn argument(mut self, name: &str, value: impl Into<Expr>) -> GlueJobProps {
+        self.arguments.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn key(mut self, key: &KmsKey) -> GlueJobProps {
+        self.key = Some(key.clone());
+        self
+    }
+
+    pub fn timeout_minutes(mut self, minutes: u32) -> GlueJobProps {
+        self.timeout_minutes = minutes;
+        self
+    }
+}
+
+/// Arguments mlcdk sets itself; set them through the props instead.
+const OWN_ARGUMENTS: [&str; 4] = [
+    "--job-bookmark-option",
+    "--enable-metrics",
+    "--enable-continuous-cloudwatch-log",
+    "--TempDir",
+];
+
+/// A Glue job with its own least-privilege role and an encrypting security
+/// configuration.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_etl::{GlueJob, GlueJobProps, WorkerType};
+/// use mlcdk_storage::{Bucket, BucketProps};
+///
+/// let mut stack = Stack::for_test(); // assets resolve against the current directory
+/// let raw = Bucket::new(&mut stack, "Raw", BucketProps::default());
+/// let curated = Bucket::new(&mut stack, "Curated", BucketProps::default());
+/// GlueJob::new(&mut stack, "Etl", GlueJobProps::pyspark("tests/fixtures/job.py")
+///     .reads(&raw)
+///     .writes(curated.path("features/"))
+///     .workers(WorkerType::G1X, 2)
+///     .argument("--output", curated.path("features/").uri()));
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct GlueJob {
+    resource: ResourceRef,
+    role: Role,
+}
+
+impl GlueJob {
+    pub fn new(scope: &mut impl Scope, id: &str, props: GlueJobProps) -> GlueJob {
+        let mut node = scope.node(id);
+        let (command, default_version) = match props.kind {
+            JobKind::PySpark { .. } => ("glueetl", "4.0"),
+            JobKind::PythonShell(_) => ("pythonshell", "3.0"),
+        };
+        let version = props
+            .glue_version
+            .clone()
+            .unwrap_or_else(|| default_version.to_string());
+        for e in validate(&props, &version) {
+            node.error(e);
+        }
+
+        let description = format!("Glue job {}", node.path());
+        let role = Role::new(
+            &mut node,
+            "Role",
+            RoleProps {
+                description: Some(description),
+                ..RoleProps::assumed_by(Principal::service("glue.amazonaws.com"))
+            },
+        );
+        let script_uri = match &props.script {
+            Script::File(path) => {
+                let asset = node.asset(Asset::file(path));
+                role.add_to_policy(
+                    PolicyStatement::allow()
+                        .actions(["s3:GetObject"])
+                        .resources([asset.object_arn()]),
+                );
+                asset.s3_uri()
+            }
+            Script::S3(path) => {
+                path.grant_read(&role);
+                path.uri()
+            }
+        };
+        for r in &props.reads {
+            r.grant_read(&role);
+        }
+        for w in &props.writes {
+            w.grant_read_write(&role);
+        }
+        grant_glue_basics(&role, "/aws-glue/");
+
+        // Glue applies one S3 encryption setting to everything a job writes.
+        let write_keys: Vec<&KmsKey> = props.writes.iter().filter_map(|w| w.bucket.key()).collect();
+        let s3_key = write_keys.first().copied();
+        if write_keys
+            .iter()
+            .any(|k| k.resource().logical_id() != s3_key.map_or("", |f| f.resource().logical_id()))
+            || (s3_key.is_some() && write_keys.len() != props.writes.len())
+        {
+            node.error(
+                "the job writes to buckets with different encryption; Glue applies one S3 encryption setting to all a job writes, so write to buckets that share one KMS key (or all use SSE-S3)",
+            );
+        }
+        let security = security_configuration(&mut node, props.key.clone(), s3_key, &role);
+
+        let mut args: Vec<(String, Json)> = vec![("--enable-metrics".into(), Json::from("true"))];
+        if let JobKind::PySpark { .. } = props.kind {
+            args.push((
+                "--job-bookmark-option".into(),
+                Json::from(if props.bookmarks {
+                    "job-bookmark-enable"
+                } else {
+                    "job-bookmark-disable"
+                }),
+            ));
+            args.push((
+                "--enable-continuous-cloudwatch-log".into(),
+                Json::from("true"),
+            ));
+            // Spark's scratch space: beside the output, not inside it, so
+            // whatever reads the output never sees temporary files.
+            if let Some(w) = props.writes.first() {
+                let temp = w.bucket.path("glue-temp/");
+                temp.grant_read_write(&role);
+                args.push(("--TempDir".into(), Json::from(temp.uri())));
+            }
+        }
+        for (k, v) in &props.arguments {
+            args.push((k.clone(), Json::from(v)));
+        }
+
+        let mut command_json = vec![
+            ("Name", Json::from(command)),
+            ("ScriptLocation", Json::from(script_uri)),
+        ];
+        let mut job = CfnResource::new("AWS::Glue::Job")
+            .set("Name", node.physical_name('-', 255).as_str())
+            .set("Role", role.arn())
+            .set("GlueVersion", version.as_str())
+            .set("Timeout", props.timeout_minutes)
+            .set("MaxRetries", props.max_retries)
+            .set(
+                "ExecutionProperty",
+                Json::object([("MaxConcurrentRuns", Json::from(props.max_concurrent_runs))]),
+            )
+            .set("SecurityConfiguration", security)
+            .set("DefaultArguments", Json::object(args));
+        match props.kind {
+            JobKind::PySpark { worker, workers } => {
+                job = job
+                    .set("WorkerType", worker.as_str())
+                    .set("NumberOfWorkers", workers);
+            }
+            JobKind::PythonShell(capacity) => {
+                command_json.push(("PythonVersion", Json::from("3.9")));
+                job = job.set(
+                    "MaxCapacity",
+                    Json::Number(
+                        match capacity {
+                            PythonShellCapacity::Sixteenth => serde_json::Number::from_f64(0.0625),
+                            PythonShellCapacity::One => serde_json::Number::from_f64(1.0),
+                        }
+                        .expect("finite"),
+                    ),
+                );
+            }
+        }
+        job = job.set("Command", Json::object(command_json));
+        if let Some(d) = &props.description {
+            job = job.set("Description", d.as_str());
+        }
+        let resource = node.add_resource("Resource", job);
+        GlueJob { resource, role }
+    }
+
+    /// The job's name (`Ref`).
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+}
+
+fn validate(props: &GlueJobProps, version: &str) -> Vec<String> {
+    let mut errors = Vec::new();
+    match props.kind {
+        JobKind::PySpark { worker, workers } => {
+            if worker == WorkerType::G025X {
+                errors.push(
+                    "worker type G.025X is for streaming jobs only; batch PySpark jobs use G.1X, G.2X, G.4X or G.8X".into(),
+                );
+            } else if !(2..=worker.max_workers()).contains(&workers) {
+                errors.push(format!(
+                    "{workers} {} workers is out of range: a PySpark job takes 2 to {} workers of this type",
+                    worker.as_str(),
+                    worker.max_workers()
+                ));
+            }
+            let major = version
+                .split('.')
+                .next()
+                .and_then(|m| m.parse::<u32>().ok());
+            let shape_ok = version.split('.').count() == 2
+                && version
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            if !shape_ok || major.is_none_or(|m| m < 4) {
+                errors.push(format!(
+                    "glue_version '{version}' is not supported: PySpark jobs use Glue 4.0 or newer (e.g. '4.0', '5.0')"
+                ));
+            }
+        }
+        JobKind::PythonShell(_) => {
+            if version != "3.0" {
+                errors.push(format!(
+                    "glue_version '{version}' is not supported for Python shell jobs: use '3.0' (Python 3.9)"
+                ));
+            }
+            if props.bookmarks {
+                errors.push("job bookmarks are for PySpark jobs; Python shell jobs have none (set bookmarks: false)".into());
+            }
+        }
+    }
+    if !(1..=2880).contains(&props.timeout_minutes) {
+        errors.push(format!(
+            "timeout_minutes {} is out of range: 1 to 2880 (48 hours)",
+            props.timeout_minutes
+        ));
+    }
+    if props.max_retries > 10 {
+        errors.push(format!(
+            "max_retries {} is out of range: 0 to 10",
+            props.max_retries
+        ));
+    }
+    if props.max_concurrent_runs == 0 {
+        errors.push("max_concurrent_runs must be at least 1".into());
+    }
+    for (k, _) in &props.arguments {
+        if !k.starts_with("--") || k.len() < 3 {
+            errors.push(format!("argument '{k}' must be named '--something'"));
+        } else if OWN_ARGUMENTS.contains(&k.as_str()) {
+            errors.push(format!(
+                "argument '{k}' is set by mlcdk; use the props (bookmarks, writes) instead"
+            ));
+        }
+    }
+    if let Some(d) = &props.description
+        && d.chars().count() > 2048
+    {
+        errors.push(format!(
+            "description has {} characters; Glue accepts at most 2048",
+            d.chars().count()
+        ));
+    }
+    errors
+}

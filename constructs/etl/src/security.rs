@@ -1,0 +1,93 @@
+//! Glue security configurations: how jobs and crawlers encrypt what they write.
+
+use mlcdk_core::iam::{Grantee, PolicyStatement};
+use mlcdk_core::{CfnResource, Expr, Json, Scope};
+use mlcdk_storage::{KmsKey, KmsKeyProps};
+
+/// Creates the `SecurityConfiguration` of a job or crawler in `scope` and
+/// grants `role` what it needs to use it. Returns the configuration's name.
+///
+/// - S3: SSE-KMS with `s3_key` when the data written is KMS-encrypted, SSE-S3 otherwise;
+/// - CloudWatch logs and job bookmarks: SSE-KMS / CSE-KMS with `key` (created
+///   when `None`), whose key policy admits CloudWatch Logs.
+pub(crate) fn security_configuration(
+    scope: &mut impl Scope,
+    key: Option<KmsKey>,
+    s3_key: Option<&KmsKey>,
+    role: &impl Grantee,
+) -> Expr {
+    let key = key.unwrap_or_else(|| {
+        KmsKey::new(
+            scope,
+            "Key",
+            KmsKeyProps {
+                description: Some(format!(
+                    "Encrypts the logs and bookmarks of {}",
+                    scope.path()
+                )),
+                ..Default::default()
+            },
+        )
+    });
+    key.allow_cloudwatch_logs();
+    key.grant_encrypt_decrypt(role);
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["logs:AssociateKmsKey"])
+            .resources([Expr::sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/*",
+            )]),
+    );
+    let s3 = match s3_key {
+        Some(k) => Json::object([
+            ("S3EncryptionMode", Json::from("SSE-KMS")),
+            ("KmsKeyArn", Json::from(k.arn())),
+        ]),
+        None => Json::object([("S3EncryptionMode", Json::from("SSE-S3"))]),
+    };
+    let name = scope.physical_name('-', 128);
+    scope.add_resource(
+        "SecurityConfiguration",
+        CfnResource::new("AWS::Glue::SecurityConfiguration")
+            .set("Name", name.as_str())
+            .set(
+                "EncryptionConfiguration",
+                Json::object([
+                    ("S3Encryptions", Json::array([s3])),
+                    (
+                        "CloudWatchEncryption",
+                        Json::object([
+                            ("CloudWatchEncryptionMode", Json::from("SSE-KMS")),
+                            ("KmsKeyArn", Json::from(key.arn())),
+                        ]),
+                    ),
+                    (
+                        "JobBookmarksEncryption",
+                        Json::object([
+                            ("JobBookmarksEncryptionMode", Json::from("CSE-KMS")),
+                            ("KmsKeyArn", Json::from(key.arn())),
+                        ]),
+                    ),
+                ]),
+            ),
+    );
+    Expr::lit(name)
+}
+
+/// Logs, metrics: what every Glue job or crawler role needs.
+pub(crate) fn grant_glue_basics(role: &impl Grantee, log_prefix: &str) {
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])
+            .resources([Expr::sub(format!(
+                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_prefix}*"
+            ))]),
+    );
+    // PutMetricData has no resource-level permissions; the namespace condition scopes it.
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["cloudwatch:PutMetricData"])
+            .resources(["*"])
+            .condition("StringEquals", "cloudwatch:namespace", "Glue"),
+    );
+}
