@@ -301,33 +301,11 @@ impl SdkS3 {
 
 impl ObjectStore for SdkS3 {
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, ApiError> {
-        match self.0.head_bucket().bucket(bucket).send().await {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
-                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
-                if not_found {
-                    Ok(false)
-                } else {
-                    Err(api_error(e))
-                }
-            }
-        }
+        exists(self.0.head_bucket().bucket(bucket).send().await)
     }
 
     async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, ApiError> {
-        match self.0.head_object().bucket(bucket).key(key).send().await {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
-                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
-                if not_found {
-                    Ok(false)
-                } else {
-                    Err(api_error(e))
-                }
-            }
-        }
+        exists(self.0.head_object().bucket(bucket).key(key).send().await)
     }
 
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ApiError> {
@@ -340,6 +318,21 @@ impl ObjectStore for SdkS3 {
             .await
             .map_err(api_error)?;
         Ok(())
+    }
+}
+
+/// A HEAD request's answer: found, not found (a 404: HEAD responses carry no
+/// error code to match on), or an error.
+fn exists<T, E>(
+    result: Result<T, SdkError<E, s3::config::http::HttpResponse>>,
+) -> Result<bool, ApiError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
+        Err(e) => Err(api_error(e)),
     }
 }
 

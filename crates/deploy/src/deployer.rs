@@ -130,6 +130,22 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         Ok(actual)
     }
 
+    /// The checks every command starts with: the caller's account (checked
+    /// against the stage's) and the stack as deployed (`None`: not there).
+    async fn begin(
+        &self,
+        stack: &SynthesizedStack,
+    ) -> Result<(String, Option<StackDescription>), DeployError> {
+        let account = self.check_account(stack).await?;
+        let name = &stack.info.stack_name;
+        let existing = self
+            .call("cloudformation:DescribeStacks", || {
+                self.cfn.describe_stack(name)
+            })
+            .await?;
+        Ok((account, existing))
+    }
+
     /// Uploads the stack's assets (unless `with_assets` is false: a diff needs
     /// only the template) and its template when too large to pass inline;
     /// returns where the template comes from.
@@ -323,12 +339,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         ui: &mut dyn Ui,
     ) -> Result<DeployOutcome, DeployError> {
         let name = &stack.info.stack_name;
-        let account = self.check_account(stack).await?;
-        let existing = self
-            .call("cloudformation:DescribeStacks", || {
-                self.cfn.describe_stack(name)
-            })
-            .await?;
+        let (account, existing) = self.begin(stack).await?;
         let kind = Self::change_set_type(stack, existing.as_ref())?;
         ui.line(&format!(
             "{} stack {name} in {account}/{}",
@@ -519,12 +530,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         ui: &mut dyn Ui,
     ) -> Result<Vec<ResourceChange>, DeployError> {
         let name = &stack.info.stack_name;
-        let account = self.check_account(stack).await?;
-        let existing = self
-            .call("cloudformation:DescribeStacks", || {
-                self.cfn.describe_stack(name)
-            })
-            .await?;
+        let (account, existing) = self.begin(stack).await?;
         if existing
             .as_ref()
             .is_none_or(|s| s.status == "REVIEW_IN_PROGRESS")
@@ -572,13 +578,8 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         ui: &mut dyn Ui,
     ) -> Result<Vec<String>, DeployError> {
         let name = &stack.info.stack_name;
-        self.check_account(stack).await?;
-        let Some(existing) = self
-            .call("cloudformation:DescribeStacks", || {
-                self.cfn.describe_stack(name)
-            })
-            .await?
-        else {
+        let (_, existing) = self.begin(stack).await?;
+        let Some(existing) = existing else {
             ui.line(&format!("{name} does not exist; nothing to destroy"));
             return Ok(Vec::new());
         };
