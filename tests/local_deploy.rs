@@ -128,7 +128,7 @@ fn bootstrap_deploy_redeploy_diff_update_destroy_against_moto() {
         let text = ui.text();
         assert!(text.contains("creating stack mlcdk-local-dev in 123456789012/us-east-1"), "{text}");
         assert!(text.contains("asset examples/local/assets/score.py uploaded"), "{text}");
-        assert!(text.contains("changes: 3 to add"), "{text}");
+        assert!(text.contains("changes: 4 to add"), "{text}");
         let key = &local.assets[0].key;
         assert!(deployer.s3.object_exists(assets_bucket, key).await.unwrap());
         let resources = deployer.cfn.stack_resources("mlcdk-local-dev").await.unwrap();
@@ -169,7 +169,7 @@ fn bootstrap_deploy_redeploy_diff_update_destroy_against_moto() {
         let mut ui = RecordingUi::default();
         let retained = deployer.destroy(changed, &mut ui).await.unwrap();
         assert_eq!(retained.len(), 1, "{retained:?}");
-        assert!(retained[0].starts_with("Data (AWS::S3::Bucket): "), "{retained:?}");
+        assert!(retained[0].starts_with("Data666C94C7 (AWS::S3::Bucket): "), "{retained:?}");
         assert!(deployer.cfn.describe_stack("mlcdk-local-dev").await.unwrap().is_none());
     });
     drop(moto);

@@ -4,6 +4,7 @@
 //! types, so the full example (`examples/deploy`) needs a real account.
 
 use mlcdk::prelude::*;
+use mlcdk::storage::{Bucket, BucketProps};
 
 /// What may differ between runs of the local example.
 #[derive(Clone, Debug)]
@@ -14,25 +15,8 @@ pub struct Knobs {
 
 pub fn local_platform(stack: &mut Stack, knobs: &Knobs) {
     stack.set_description("mlcdk local example: runs against moto");
-    let retain = stack.removal_policy(None);
-    let data = stack.add_resource(
-        "Data",
-        CfnResource::new("AWS::S3::Bucket")
-            .set(
-                "BucketEncryption",
-                Json::from(serde_json::json!({"ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]})),
-            )
-            .set(
-                "PublicAccessBlockConfiguration",
-                Json::from(
-                    serde_json::json!({"BlockPublicAcls": true, "BlockPublicPolicy": true,
-                    "IgnorePublicAcls": true, "RestrictPublicBuckets": true}),
-                ),
-            )
-            .removal_policy(retain),
-    );
+    // The Bucket construct: moto creates the bucket and skips its policy.
+    let data = Bucket::new(stack, "Data", BucketProps::default());
     let alerts = stack.add_resource(
         "Alerts",
         CfnResource::new("AWS::SNS::Topic")
@@ -49,7 +33,7 @@ pub fn local_platform(stack: &mut Stack, knobs: &Knobs) {
     role.add_to_policy(
         PolicyStatement::allow()
             .actions(["s3:GetObject", "s3:PutObject"])
-            .resources([Expr::concat([data.get_att("Arn"), Expr::lit("/*")])]),
+            .resources([data.arn_for_objects("*")]),
     );
     role.add_to_policy(
         PolicyStatement::allow()
@@ -62,7 +46,7 @@ pub fn local_platform(stack: &mut Stack, knobs: &Knobs) {
             .resources([alerts.reference()]),
     );
 
-    stack.add_output("DataBucket", OutputProps::new(data.reference()));
+    stack.add_output("DataBucket", OutputProps::new(data.name()));
     stack.add_output("ScorerRoleArn", OutputProps::new(role.arn()));
     stack.add_output("ScriptUri", OutputProps::new(script.s3_uri()));
 }
