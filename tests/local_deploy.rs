@@ -21,6 +21,7 @@ use mlcdk::deploy::aws::{SdkCloudFormation, SdkS3, SdkSts, local_config};
 use mlcdk::deploy::bootstrap::{BOOTSTRAP_STACK, bootstrap_stack};
 use mlcdk::deploy::ui::RecordingUi;
 use mlcdk::deploy::{DeployOptions, DeployOutcome, Deployer};
+use mlcdk::prelude::{App, CfnResource, Env, Scope, Stack, Stage, StageKind};
 
 /// moto, killed when dropped.
 struct Moto {
@@ -164,6 +165,31 @@ fn bootstrap_deploy_redeploy_diff_update_destroy_against_moto() {
         assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "UPDATE_COMPLETE"), "{outcome:?}");
         let deployed = deployer.cfn.get_template("mlcdk-local-dev").await.unwrap();
         assert!(deployed.contains("renamed alerts"));
+
+        // A template over 51,200 bytes goes through the assets bucket as a TemplateURL.
+        let big = App::new("mlcdk-local", |stack: &mut Stack, _: &()| {
+            for i in 0..120 {
+                stack.add_resource(
+                    &format!("Topic{i}"),
+                    CfnResource::new("AWS::SNS::Topic")
+                        .set("DisplayName", format!("topic {i} {}", "x".repeat(60)))
+                        .set("KmsMasterKeyId", "alias/aws/sns"),
+                );
+            }
+        })
+        .stage(Stage::custom("big", StageKind::Other, Env::any_account("us-east-1"), ()))
+        .synth(None)
+        .unwrap();
+        let big = &big.stacks[0];
+        assert!(big.text.len() > 51_200, "{} bytes", big.text.len());
+        let mut ui = RecordingUi::default();
+        let outcome = deployer.deploy(big, &mut ui).await.unwrap();
+        assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"), "{outcome:?}");
+        assert!(ui.text().contains("uploaded to s3://mlcdk-assets-123456789012-us-east-1/templates/mlcdk-local-big-"), "{}", ui.text());
+        let deployed: serde_json::Value =
+            serde_json::from_str(&deployer.cfn.get_template("mlcdk-local-big").await.unwrap()).unwrap();
+        assert_eq!(deployed["Resources"].as_object().unwrap().len(), 120);
+        deployer.destroy(big, &mut RecordingUi::default()).await.unwrap();
 
         // Destroy: the retained bucket is listed.
         let mut ui = RecordingUi::default();
