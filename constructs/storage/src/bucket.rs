@@ -333,12 +333,9 @@ impl Bucket {
         }
         let resource = node.add_resource("Resource", bucket);
         let arn = resource.get_att("Arn");
-        let policy = Rc::new(RefCell::new(PolicyDocument::new([PolicyStatement::deny()
-            .sid("DenyInsecureTransport")
-            .principal(Principal::aws("*"))
-            .actions(["s3:*"])
-            .resources([arn.clone(), Expr::concat([arn, Expr::lit("/*")])])
-            .condition("Bool", "aws:SecureTransport", "false")])));
+        let policy = Rc::new(RefCell::new(PolicyDocument::new([
+            deny_insecure_transport(&arn),
+        ])));
         let doc = Rc::clone(&policy);
         let bucket_name = resource.reference();
         // A bucket has one policy; statements added later (access logs from
@@ -509,6 +506,20 @@ impl S3Path {
         self.grant_read(grantee);
         self.grant_write(grantee);
     }
+}
+
+/// The bucket-policy statement that refuses every request not made over TLS,
+/// for the bucket with ARN `bucket_arn` and its objects.
+pub fn deny_insecure_transport(bucket_arn: &Expr) -> PolicyStatement {
+    PolicyStatement::deny()
+        .sid("DenyInsecureTransport")
+        .principal(Principal::aws("*"))
+        .actions(["s3:*"])
+        .resources([
+            bucket_arn.clone(),
+            Expr::concat([bucket_arn.clone(), Expr::lit("/*")]),
+        ])
+        .condition("Bool", "aws:SecureTransport", "false")
 }
 
 impl From<&Bucket> for S3Path {

@@ -20,5 +20,6 @@ mod kms;
 
 pub use bucket::{
     Bucket, BucketEncryption, BucketProps, LifecycleRule, S3Path, StorageClass, check_bucket_name,
+    deny_insecure_transport,
 };
 pub use kms::{KmsKey, KmsKeyProps};

@@ -1,11 +1,12 @@
 //! The bootstrap stack: one per account and region, holding the encrypted
 //! assets bucket every stage of that environment uploads to.
 
-use mlcdk_core::iam::{PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::iam::PolicyDocument;
 use mlcdk_core::{
     App, CfnResource, Env, Expr, OutputProps, Scope, Stack, Stage, StageKind, SynthesizedStack,
     ValidationErrors,
 };
+use mlcdk_storage::deny_insecure_transport;
 use serde_json::json;
 
 use mlcdk_core::asset::ASSETS_BUCKET_PATTERN;
@@ -54,14 +55,7 @@ fn define(stack: &mut Stack, _: &()) {
             )
             .removal_policy(retain),
     );
-    let arn = bucket.get_att("Arn");
-    let objects = Expr::concat([arn.clone(), Expr::lit("/*")]);
-    let tls_only = PolicyDocument::new([PolicyStatement::deny()
-        .sid("DenyInsecureTransport")
-        .principal(Principal::aws("*"))
-        .actions(["s3:*"])
-        .resources([arn, objects])
-        .condition("Bool", "aws:SecureTransport", "false")]);
+    let tls_only = PolicyDocument::new([deny_insecure_transport(&bucket.get_att("Arn"))]);
     node.add_resource(
         "Policy",
         CfnResource::new("AWS::S3::BucketPolicy")
