@@ -161,18 +161,9 @@ where
         Some(Command::Bootstrap { stage, yes }) => {
             return remote(app, Remote::Bootstrap { yes }, &stage, err);
         }
-        Some(other) => {
-            let name = format!("{other:?}")
-                .split([' ', '{'])
-                .next()
-                .unwrap_or_default()
-                .to_lowercase();
-            let _ = writeln!(
-                err,
-                "error: `{name}` is not available in this version of mlcdk yet; available: synth, list, diff, deploy, destroy, bootstrap (and the default plan)"
-            );
-            return EXIT_USAGE;
-        }
+        Some(Command::Check { .. }) => return not_yet("check", err),
+        Some(Command::Cost { .. }) => return not_yet("cost", err),
+        Some(Command::Schema) => return not_yet("schema", err),
     };
     match result {
         Ok(()) => EXIT_OK,
@@ -185,6 +176,14 @@ where
             EXIT_FAILED
         }
     }
+}
+
+fn not_yet(name: &str, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(
+        err,
+        "error: `{name}` is not available in this version of mlcdk yet; available: synth, list, diff, deploy, destroy, bootstrap (and the default plan)"
+    );
+    EXIT_USAGE
 }
 
 enum Failure {

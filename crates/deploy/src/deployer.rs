@@ -474,6 +474,8 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         let mut first_failure: Option<String> = None;
         let mut polls = 0;
         loop {
+            // Events are for the reader; failing to fetch them once must not
+            // abandon a deployment that is running. The status poll decides.
             let events = self
                 .call("cloudformation:DescribeStackEvents", || {
                     self.cfn.stack_events(name)
