@@ -33,6 +33,8 @@ pub use mlcdk_deploy as deploy;
 pub use mlcdk_etl as etl;
 /// S3 buckets and KMS keys.
 pub use mlcdk_storage as storage;
+/// SageMaker training pipelines and their triggers.
+pub use mlcdk_training as training;
 
 /// What a `stack.rs` needs, in one import.
 pub mod prelude {

@@ -29,3 +29,56 @@ fn logical_ids_are_identical_across_stages() {
         .collect();
     assert_eq!(ids[0], ids[1]);
 }
+
+/// The pipeline definition body, decoded: the JSON SageMaker receives, with
+/// each stack reference shown as `<Ref X>`, `<X.Attr>` or its `Fn::Sub` pattern.
+fn decoded_definition(template: &mlcdk::core::Template) -> serde_json::Value {
+    let pipeline = template
+        .resources_of_type("AWS::SageMaker::Pipeline")
+        .next()
+        .expect("the example has a training pipeline")
+        .1;
+    let body = &pipeline.properties["PipelineDefinition"]["PipelineDefinitionBody"];
+    let text: String = match body {
+        serde_json::Value::String(s) => s.clone(),
+        join => join["Fn::Join"][1]
+            .as_array()
+            .expect("a joined body")
+            .iter()
+            .map(|part| match part {
+                serde_json::Value::String(s) => s.clone(),
+                other if other.get("Ref").is_some() => {
+                    format!("<Ref {}>", other["Ref"].as_str().unwrap())
+                }
+                other if other.get("Fn::GetAtt").is_some() => format!(
+                    "<{}.{}>",
+                    other["Fn::GetAtt"][0].as_str().unwrap(),
+                    other["Fn::GetAtt"][1].as_str().unwrap()
+                ),
+                other if other.get("Fn::Sub").is_some() => {
+                    other["Fn::Sub"].as_str().unwrap().to_string()
+                }
+                other => panic!("unexpected reference in the definition: {other}"),
+            })
+            .collect(),
+    };
+    serde_json::from_str(&text).expect("the definition is JSON")
+}
+
+#[test]
+fn example_pipeline_definitions() {
+    let assembly = stack::app().synth(None).unwrap();
+    for s in &assembly.stacks {
+        let definition = decoded_definition(&s.template);
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            description => format!("{}: the training pipeline definition, decoded", s.info.stack_name),
+        }, {
+            insta::assert_snapshot!(
+                format!("{}-pipeline-definition", s.info.stack_name),
+                serde_json::to_string_pretty(&definition).unwrap()
+            );
+        });
+    }
+}

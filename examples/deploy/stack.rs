@@ -2,12 +2,15 @@
 //!
 //! It grows with each construct mlcdk gains. Today: data lands in a raw
 //! bucket, a crawler catalogues it, a Glue job curates it into features,
-//! Athena queries it, a feature group stores features, and a SageMaker role
-//! reads features and writes models to the artifact bucket.
+//! Athena queries it, a feature group stores features, and a weekly SageMaker
+//! pipeline splits the features, tunes XGBoost on spot instances within a
+//! bound, evaluates the best model, registers it if it is good enough, and
+//! scores a data set with it.
 
 use mlcdk::etl::*;
 use mlcdk::prelude::*;
 use mlcdk::storage::*;
+use mlcdk::training::*;
 
 /// Everything that may differ between stages. Nothing else may.
 #[derive(Clone, Debug)]
@@ -18,6 +21,10 @@ pub struct Knobs {
     pub etl_workers: u32,
     /// Per-query cutoff of the analysts' workgroup.
     pub athena_cutoff_bytes: u64,
+    /// Instance type of training jobs.
+    pub training_instance: String,
+    /// Training jobs one tuning run may start.
+    pub tuning_max_jobs: u32,
 }
 
 pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
@@ -131,22 +138,55 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         .offline_store(curated.path("feature-store/")),
     );
 
-    let role = Role::new(
+    // The model registry construct arrives with the inference issue; until
+    // then the group is a plain resource, retained like the data it indexes.
+    let retain = stack.removal_policy(None);
+    let group_name = format!("{}-models", stack.stack_name());
+    let group = stack.add_resource(
+        "ChurnModels",
+        CfnResource::new("AWS::SageMaker::ModelPackageGroup")
+            .set("ModelPackageGroupName", group_name.as_str())
+            .set("ModelPackageGroupDescription", "Churn classifiers")
+            .removal_policy(retain),
+    );
+    let training = TrainingPipeline::new(
         stack,
-        "TrainingRole",
-        RoleProps {
-            description: Some("SageMaker training jobs of the example platform".into()),
-            ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
+        "Training",
+        TrainingPipelineProps {
+            instance: knobs.training_instance.clone(),
+            spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+            tuning: Some(Tuning::bounded(knobs.tuning_max_jobs, 2)),
+            processing: Some(Processing::script("examples/deploy/training/preprocess.py")),
+            evaluation: Some(Evaluation::at_least(
+                "examples/deploy/training/evaluate.py",
+                "metrics.auc.value",
+                0.75,
+            )),
+            register_into: Some(ModelGroupRef {
+                name: Expr::lit(group_name),
+                arn: group.get_att("ModelPackageGroupArn"),
+            }),
+            batch_transform: Some(BatchTransform {
+                input: curated.path("to-score/"),
+                output: artifacts.path("scores/"),
+                instance: "ml.m5.xlarge".into(),
+                instance_count: 1,
+            }),
+            ..TrainingPipelineProps::xgboost(features.clone(), artifacts.path("pipeline/"))
         },
     );
-    features.grant_read(&role);
-    artifacts.path("models/").grant_read_write(&role);
+    PipelineTrigger::new(
+        stack,
+        "WeeklyRetraining",
+        training.pipeline(),
+        TriggerProps::schedule(Schedule::weekly("MON", 3)),
+    );
 
     stack.add_output(
         "ArtifactsBucketName",
         OutputProps::new(artifacts.name()).description("Where models and checkpoints go"),
     );
-    stack.add_output("TrainingRoleArn", OutputProps::new(role.arn()));
+    stack.add_output("TrainingPipelineName", OutputProps::new(training.name()));
 }
 
 pub fn app() -> App<Knobs> {
@@ -158,6 +198,8 @@ pub fn app() -> App<Knobs> {
                 noncurrent_artifact_days: 7,
                 etl_workers: 2,
                 athena_cutoff_bytes: 1024 * 1024 * 1024,
+                training_instance: "ml.m5.large".into(),
+                tuning_max_jobs: 4,
             },
         ))
         .stage(Stage::production(
@@ -166,6 +208,8 @@ pub fn app() -> App<Knobs> {
                 noncurrent_artifact_days: 90,
                 etl_workers: 10,
                 athena_cutoff_bytes: 10 * 1024 * 1024 * 1024,
+                training_instance: "ml.m5.2xlarge".into(),
+                tuning_max_jobs: 20,
             },
         ))
 }

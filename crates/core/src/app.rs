@@ -328,10 +328,21 @@ impl Assembly {
             move |source| AssemblyError::Io { path, source }
         };
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let manifest = self.manifest();
-        for (stack, entry) in self.stacks.iter().zip(&manifest.stages) {
+        let mut manifest = self.manifest();
+        for (stack, entry) in self.stacks.iter().zip(manifest.stages.iter_mut()) {
             let path = dir.join(&entry.template_file);
             std::fs::write(&path, &stack.text).map_err(io(&path))?;
+            // Generated assets exist only in memory: write them for the deployer.
+            for asset in entry.assets.iter_mut() {
+                if let Some(content) = &asset.content {
+                    let assets = dir.join("assets");
+                    std::fs::create_dir_all(&assets).map_err(io(&assets))?;
+                    let name = asset.key.trim_start_matches("assets/");
+                    let path = assets.join(name);
+                    std::fs::write(&path, content).map_err(io(&path))?;
+                    asset.file = path;
+                }
+            }
         }
         let path = dir.join("manifest.json");
         let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");

@@ -23,10 +23,12 @@ use crate::expr::Expr;
 /// The name of the per-environment assets bucket that `bootstrap` creates.
 pub const ASSETS_BUCKET_PATTERN: &str = "mlcdk-assets-${AWS::AccountId}-${AWS::Region}";
 
-/// A local file to ship with the stack.
+/// A local file to ship with the stack, or content generated at synth (a
+/// large pipeline definition).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Asset {
     source: PathBuf,
+    content: Option<Vec<u8>>,
 }
 
 impl Asset {
@@ -34,18 +36,32 @@ impl Asset {
     pub fn file(path: impl Into<PathBuf>) -> Asset {
         Asset {
             source: path.into(),
+            content: None,
+        }
+    }
+
+    /// Content made at synth; `name` (e.g. `training-pipeline.json`) gives the
+    /// extension and names it in the manifest. `synth --out DIR` writes it to
+    /// `DIR/assets/` for the deployer.
+    pub fn generated(name: &str, content: Vec<u8>) -> Asset {
+        Asset {
+            source: PathBuf::from(name),
+            content: Some(content),
         }
     }
 
     pub(crate) fn resolve(&self, base_dir: &Path) -> Result<AssetEntry, String> {
         let full = base_dir.join(&self.source);
-        let bytes = std::fs::read(&full).map_err(|e| {
-            format!(
-                "asset file '{}' cannot be read ({e}); paths are relative to the app's base directory '{}'",
-                self.source.display(),
-                base_dir.display()
-            )
-        })?;
+        let bytes = match &self.content {
+            Some(c) => c.clone(),
+            None => std::fs::read(&full).map_err(|e| {
+                format!(
+                    "asset file '{}' cannot be read ({e}); paths are relative to the app's base directory '{}'",
+                    self.source.display(),
+                    base_dir.display()
+                )
+            })?,
+        };
         let sha256: String = Sha256::digest(&bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -63,6 +79,7 @@ impl Asset {
             key: format!("assets/{sha256}{ext}"),
             sha256,
             size: bytes.len() as u64,
+            content: self.content.is_some().then_some(bytes),
         })
     }
 }
@@ -79,6 +96,19 @@ pub struct AssetEntry {
     /// Object key in the assets bucket.
     pub key: String,
     pub size: u64,
+    /// Generated content (not read from `file`); written out by `synth`.
+    #[serde(skip)]
+    pub content: Option<Vec<u8>>,
+}
+
+impl AssetEntry {
+    /// The bytes to upload: generated content, or the file read now.
+    pub fn bytes(&self) -> std::io::Result<Vec<u8>> {
+        match &self.content {
+            Some(c) => Ok(c.clone()),
+            None => std::fs::read(&self.file),
+        }
+    }
 }
 
 impl AssetEntry {

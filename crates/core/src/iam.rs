@@ -325,6 +325,10 @@ pub struct RoleProps {
     pub permissions_boundary: Option<Expr>,
     /// Seconds, 3,600–43,200.
     pub max_session_duration: Option<u32>,
+    /// A fixed name (needs `CAPABILITY_NAMED_IAM`); generated when `None`. A
+    /// named role's ARN is known without a reference to the role, which lets
+    /// its own policy name it (PassRole on itself).
+    pub role_name: Option<String>,
 }
 
 impl RoleProps {
@@ -335,6 +339,7 @@ impl RoleProps {
             managed_policies: Vec::new(),
             permissions_boundary: None,
             max_session_duration: None,
+            role_name: None,
         }
     }
 }
@@ -344,6 +349,7 @@ impl RoleProps {
 pub struct Role {
     resource: ResourceRef,
     policy: Rc<RefCell<PolicyDocument>>,
+    name: Option<String>,
 }
 
 impl Role {
@@ -381,6 +387,17 @@ impl Role {
         if let Some(d) = props.max_session_duration {
             base.insert("MaxSessionDuration".into(), d.into());
         }
+        if let Some(n) = &props.role_name {
+            let valid = (1..=64).contains(&n.len())
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+            if !valid {
+                node.error(format!(
+                    "role name '{n}' is invalid: IAM role names have 1 to 64 letters, digits or '+=,.@_-'"
+                ));
+            }
+            base.insert("RoleName".into(), Value::String(n.clone()));
+        }
         let doc = Rc::clone(&policy);
         let resource = node.add_resource(
             "Resource",
@@ -403,7 +420,21 @@ impl Role {
                 Ok(props)
             }),
         );
-        Role { resource, policy }
+        Role {
+            resource,
+            policy,
+            name: props.role_name,
+        }
+    }
+
+    /// The ARN built from the role's fixed name, without referring to the role
+    /// resource: what the role's own policy can use. `None` for a generated name.
+    pub fn arn_from_name(&self) -> Option<Expr> {
+        self.name.as_ref().map(|n| {
+            Expr::sub(format!(
+                "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{n}"
+            ))
+        })
     }
 
     /// The role's ARN.

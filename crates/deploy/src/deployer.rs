@@ -188,7 +188,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 ));
                 continue;
             }
-            let body = std::fs::read(&asset.file).map_err(|e| DeployError::AssetRead {
+            let body = asset.bytes().map_err(|e| DeployError::AssetRead {
                 file: asset.file.display().to_string(),
                 reason: e.to_string(),
             })?;

@@ -1,0 +1,140 @@
+//! Built-in algorithm images.
+
+/// The SageMaker XGBoost container version mlcdk uses.
+pub const XGBOOST_VERSION: &str = "1.7-1";
+
+/// The ECR account that serves the SageMaker XGBoost images (`sagemaker-xgboost`)
+/// in each region, from the SageMaker Python SDK's image URI configuration
+/// (`image_uri_config/xgboost.json`, versions 0.90-1 and later).
+const XGBOOST_REGISTRIES: &[(&str, &str)] = &[
+    ("af-south-1", "510948584623"),
+    ("ap-east-1", "651117190479"),
+    ("ap-northeast-1", "354813040037"),
+    ("ap-northeast-2", "366743142698"),
+    ("ap-northeast-3", "867004704886"),
+    ("ap-south-1", "720646828776"),
+    ("ap-south-2", "628508329040"),
+    ("ap-southeast-1", "121021644041"),
+    ("ap-southeast-2", "783357654285"),
+    ("ap-southeast-3", "951798379941"),
+    ("ap-southeast-4", "106583098589"),
+    ("ca-central-1", "341280168497"),
+    ("ca-west-1", "190319476487"),
+    ("eu-central-1", "492215442770"),
+    ("eu-central-2", "680994064768"),
+    ("eu-north-1", "662702820516"),
+    ("eu-south-1", "978288397137"),
+    ("eu-south-2", "104374241257"),
+    ("eu-west-1", "141502667606"),
+    ("eu-west-2", "764974769150"),
+    ("eu-west-3", "659782779980"),
+    ("il-central-1", "898809789911"),
+    ("me-central-1", "272398656194"),
+    ("me-south-1", "801668240914"),
+    ("sa-east-1", "737474898029"),
+    ("us-east-1", "683313688378"),
+    ("us-east-2", "257758044811"),
+    ("us-gov-east-1", "237065988967"),
+    ("us-gov-west-1", "414596584902"),
+    ("us-west-1", "746614075791"),
+    ("us-west-2", "246618743249"),
+];
+
+/// An ECR image: registry account, region, repository, tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcrImage {
+    pub account: String,
+    pub region: String,
+    pub repository: String,
+    pub tag: String,
+}
+
+impl EcrImage {
+    /// Parse `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`.
+    pub fn parse(uri: &str) -> Option<EcrImage> {
+        let (host, rest) = uri.split_once('/')?;
+        let mut parts = host.split('.');
+        let account = parts.next()?;
+        let (dkr, ecr, region) = (parts.next()?, parts.next()?, parts.next()?);
+        let suffix: Vec<&str> = parts.collect();
+        if dkr != "dkr" || ecr != "ecr" || suffix != ["amazonaws", "com"] {
+            return None;
+        }
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (repository, tag) = match rest.split_once('@') {
+            Some((r, digest)) => (r, digest),
+            None => rest.rsplit_once(':').unwrap_or((rest, "latest")),
+        };
+        (!repository.is_empty()).then(|| EcrImage {
+            account: account.to_string(),
+            region: region.to_string(),
+            repository: repository.to_string(),
+            tag: tag.to_string(),
+        })
+    }
+
+    pub fn uri(&self) -> String {
+        format!(
+            "{}.dkr.ecr.{}.amazonaws.com/{}:{}",
+            self.account, self.region, self.repository, self.tag
+        )
+    }
+}
+
+/// The XGBoost image for `region`, or an error naming the regions served.
+pub fn xgboost(region: &str) -> Result<EcrImage, String> {
+    XGBOOST_REGISTRIES
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, account)| EcrImage {
+            account: account.to_string(),
+            region: region.to_string(),
+            repository: "sagemaker-xgboost".into(),
+            tag: XGBOOST_VERSION.into(),
+        })
+        .ok_or_else(|| {
+            format!(
+                "no built-in XGBoost image is known for region '{region}' (known: {}); use Algorithm::Image with an ECR image URI",
+                XGBOOST_REGISTRIES.iter().map(|(r, _)| *r).collect::<Vec<_>>().join(", ")
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xgboost_by_region() {
+        assert_eq!(
+            xgboost("us-east-1").unwrap().uri(),
+            "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+        );
+        assert_eq!(xgboost("eu-west-1").unwrap().account, "141502667606");
+        assert!(
+            xgboost("mars-north-1")
+                .unwrap_err()
+                .contains("no built-in XGBoost image is known for region 'mars-north-1'")
+        );
+    }
+
+    #[test]
+    fn parses_ecr_uris() {
+        let i = EcrImage::parse("111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/churn:2024-01")
+            .unwrap();
+        assert_eq!(
+            (i.repository.as_str(), i.tag.as_str(), i.region.as_str()),
+            ("team/churn", "2024-01", "eu-west-1")
+        );
+        assert!(EcrImage::parse("docker.io/library/python:3").is_none());
+        assert!(EcrImage::parse("1.dkr.ecr.us-east-1.amazonaws.com/x:1").is_none());
+        assert_eq!(
+            EcrImage::parse("111111111111.dkr.ecr.us-east-1.amazonaws.com/x")
+                .unwrap()
+                .tag,
+            "latest"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Training constructs: a typed SageMaker Pipelines definition, the
+//! `TrainingPipeline` that builds one (processing, spot training, bounded
+//! tuning, evaluation gate, registration, batch transform) with a
+//! least-privilege role, and EventBridge triggers that start it.
+
+pub mod definition;
+pub mod images;
+mod pipeline;
+mod trigger;
+
+pub use definition::{
+    Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind,
+};
+pub use pipeline::{
+    Algorithm, Approval, BatchTransform, Evaluation, INLINE_DEFINITION_LIMIT, ModelGroupRef,
+    ModelStrategy, Pipeline, Processing, Spot, TrainingPipeline, TrainingPipelineProps, Tuning,
+};
+pub use trigger::{PipelineTrigger, RateUnit, Schedule, TriggerProps, TriggerSource};

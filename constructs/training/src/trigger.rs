@@ -1,0 +1,200 @@
+//! EventBridge rules that start a pipeline: on a schedule, or on an event.
+
+use mlcdk_core::cron::Cron;
+use mlcdk_core::iam::{Principal, Role, RoleProps};
+use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+
+use crate::pipeline::Pipeline;
+
+/// When a scheduled trigger fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// AWS cron fields, e.g. `"0 3 ? * MON *"`.
+    Cron(String),
+    /// Every `n` minutes, hours or days.
+    Rate(u32, RateUnit),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateUnit {
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl Schedule {
+    /// Every week on `day` (`MON`…`SUN`) at `hour`:00 UTC.
+    pub fn weekly(day: &str, hour: u32) -> Schedule {
+        Schedule::Cron(format!("0 {hour} ? * {day} *"))
+    }
+
+    /// The EventBridge expression, or why it is not one.
+    pub fn expression(&self) -> Result<String, String> {
+        match self {
+            Schedule::Cron(c) => Cron::parse(c).map(|c| c.expression()),
+            Schedule::Rate(0, _) => Err("rate(0 …) never fires; a rate is at least 1".into()),
+            Schedule::Rate(n, unit) => {
+                let unit = match unit {
+                    RateUnit::Minutes => "minute",
+                    RateUnit::Hours => "hour",
+                    RateUnit::Days => "day",
+                };
+                // EventBridge wants the singular for 1 and the plural otherwise.
+                Ok(format!(
+                    "rate({n} {unit}{})",
+                    if *n == 1 { "" } else { "s" }
+                ))
+            }
+        }
+    }
+}
+
+/// What starts the pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerSource {
+    Schedule(Schedule),
+    /// An EventBridge event pattern (e.g. a CloudWatch alarm entering ALARM).
+    EventPattern(Json),
+}
+
+/// Props of a [`PipelineTrigger`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerProps {
+    pub source: TriggerSource,
+    /// Pipeline parameters for the execution (0–200).
+    pub parameters: Vec<(String, Expr)>,
+    pub description: Option<String>,
+}
+
+impl TriggerProps {
+    pub fn schedule(schedule: Schedule) -> TriggerProps {
+        TriggerProps {
+            source: TriggerSource::Schedule(schedule),
+            parameters: Vec::new(),
+            description: None,
+        }
+    }
+
+    pub fn on_event(pattern: Json) -> TriggerProps {
+        TriggerProps {
+            source: TriggerSource::EventPattern(pattern),
+            parameters: Vec::new(),
+            description: None,
+        }
+    }
+
+    pub fn parameter(mut self, name: &str, value: impl Into<Expr>) -> TriggerProps {
+        self.parameters.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// An EventBridge rule that starts `pipeline`, with a role allowed to start
+/// that pipeline and nothing else.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_storage::{Bucket, BucketProps};
+/// use mlcdk_training::*;
+///
+/// let mut stack = Stack::for_test();
+/// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
+/// let training = TrainingPipeline::new(&mut stack, "Training",
+///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
+/// PipelineTrigger::new(&mut stack, "Weekly", training.pipeline(),
+///     TriggerProps::schedule(Schedule::weekly("MON", 3)));
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct PipelineTrigger {
+    resource: ResourceRef,
+}
+
+impl PipelineTrigger {
+    pub fn new(
+        scope: &mut impl Scope,
+        id: &str,
+        pipeline: &Pipeline,
+        props: TriggerProps,
+    ) -> PipelineTrigger {
+        let mut node = scope.node(id);
+        if props.parameters.len() > 200 {
+            node.error(format!(
+                "{} pipeline parameters; EventBridge passes at most 200",
+                props.parameters.len()
+            ));
+        }
+        for (name, value) in &props.parameters {
+            let b = name.as_bytes();
+            let valid = (1..=256).contains(&b.len())
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
+            if !valid {
+                node.error(format!(
+                    "pipeline parameter name '{name}' is invalid: 1 to 256 letters, digits, '_' or '-', starting and ending with a letter or digit"
+                ));
+            }
+            if let Some(v) = value.as_literal()
+                && v.chars().count() > 1024
+            {
+                node.error(format!(
+                    "pipeline parameter '{name}' has a value of {} characters; EventBridge passes at most 1024",
+                    v.chars().count()
+                ));
+            }
+        }
+        let role = Role::new(
+            &mut node,
+            "Role",
+            RoleProps {
+                description: Some("EventBridge: start one SageMaker pipeline".into()),
+                ..RoleProps::assumed_by(Principal::service("events.amazonaws.com"))
+            },
+        );
+        pipeline.grant_start(&role);
+
+        let parameters: Vec<Json> = props
+            .parameters
+            .iter()
+            .map(|(n, v)| {
+                Json::object([("Name", Json::from(n.as_str())), ("Value", Json::from(v))])
+            })
+            .collect();
+        let target = Json::object([
+            ("Id", Json::from("Pipeline")),
+            ("Arn", Json::from(pipeline.arn())),
+            ("RoleArn", Json::from(role.arn())),
+            (
+                "SageMakerPipelineParameters",
+                Json::object([("PipelineParameterList", Json::Array(parameters))]),
+            ),
+        ]);
+        let mut rule = CfnResource::new("AWS::Events::Rule")
+            .set("State", "ENABLED")
+            .set("Targets", Json::array([target]));
+        match &props.source {
+            TriggerSource::Schedule(s) => match s.expression() {
+                Ok(e) => rule = rule.set("ScheduleExpression", e),
+                Err(e) => node.error(format!("schedule: {e}")),
+            },
+            TriggerSource::EventPattern(p) => {
+                if !matches!(p, Json::Object(m) if !m.is_empty()) {
+                    node.error("the event pattern must be a non-empty JSON object");
+                }
+                rule = rule.set("EventPattern", p.clone());
+            }
+        }
+        if let Some(d) = &props.description {
+            rule = rule.set("Description", d.as_str());
+        }
+        let resource = node.add_resource("Resource", rule);
+        PipelineTrigger { resource }
+    }
+
+    /// The rule's ARN.
+    pub fn arn(&self) -> Expr {
+        self.resource.get_att("Arn")
+    }
+}

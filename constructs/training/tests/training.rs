@@ -1,0 +1,654 @@
+//! Training pipelines: the definition's structure, the role, the triggers, and
+//! every validation with bad input.
+
+use mlcdk_core::assertions::{Match, TemplateAssert};
+use mlcdk_core::{Expr, Json, Stack, StageKind};
+use mlcdk_storage::{Bucket, BucketProps};
+use mlcdk_training::definition::{Definition, Parameter, ParameterType, SpotSpec, TrainingJobSpec};
+use mlcdk_training::*;
+use serde_json::{Value, json};
+
+fn buckets(stack: &mut Stack) -> (Bucket, Bucket) {
+    (
+        Bucket::new(stack, "Data", BucketProps::default()),
+        Bucket::new(stack, "Artifacts", BucketProps::default()),
+    )
+}
+
+fn props(data: &Bucket, artifacts: &Bucket) -> TrainingPipelineProps {
+    TrainingPipelineProps::xgboost(data.path("features/"), artifacts.path("pipeline/"))
+}
+
+/// The definition as plain JSON, stack references shown as `<Ref X>` / `<X.Attr>`.
+fn decoded(def: &Definition) -> Value {
+    let body = def.to_json().to_cfn_string();
+    let text = match body {
+        Expr::Literal(s) => s,
+        Expr::Join(_, parts) => parts
+            .iter()
+            .map(|p| match p {
+                Expr::Literal(s) => s.clone(),
+                Expr::Ref(id) => format!("<Ref {id}>"),
+                Expr::GetAtt(id, a) => format!("<{id}.{a}>"),
+                // Resolved, a Sub is its pattern with the names filled in.
+                Expr::Sub(pattern, _) => pattern.clone(),
+                other => panic!("unexpected reference {other:?}"),
+            })
+            .collect(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    serde_json::from_str(&text).expect("the definition is JSON once references are resolved")
+}
+
+fn step<'a>(def: &'a Value, name: &str) -> &'a Value {
+    fn find<'a>(steps: &'a Value, name: &str) -> Option<&'a Value> {
+        for s in steps.as_array()? {
+            if s["Name"] == name {
+                return Some(s);
+            }
+            for branch in ["IfSteps", "ElseSteps"] {
+                if let Some(found) = find(&s["Arguments"][branch], name) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+    find(&def["Steps"], name).unwrap_or_else(|| panic!("no step {name}"))
+}
+
+#[test]
+fn plain_training_defaults() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(&mut stack, "Training", props(&data, &artifacts));
+    let def = decoded(t.definition());
+    assert_eq!(def["Version"], "2020-12-01");
+    let names: Vec<&str> = def["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Train"]);
+    let train = &step(&def, "Train")["Arguments"];
+    assert_eq!(
+        train["StoppingCondition"],
+        json!({"MaxRuntimeInSeconds": 3600})
+    );
+    assert!(train.get("EnableManagedSpotTraining").is_none());
+    assert_eq!(
+        train["AlgorithmSpecification"]["TrainingImage"],
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    );
+    assert_eq!(
+        train["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"],
+        json!({"Std:Join": {"On": "", "Values": [{"Get": "Parameters.InputData"}, "train/"]}})
+    );
+    assert_eq!(train["HyperParameters"]["objective"], "binary:logistic");
+    assert_eq!(
+        def["Parameters"][1],
+        json!({"Name": "ModelApprovalStatus", "Type": "String", "DefaultValue": "Approved"})
+    );
+
+    let tpl = TemplateAssert::new(stack.synth().unwrap().template);
+    tpl.has_resource_properties(
+        "AWS::SageMaker::Pipeline",
+        json!({"PipelineName": "test-staging-training-pipeline",
+               "RoleArn": {"Fn::GetAtt": ["TrainingRole4C1607BC", "Arn"]}}),
+    );
+}
+
+#[test]
+fn full_pipeline_structure() {
+    let mut stack = Stack::for_stage(StageKind::Production);
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(
+        &mut stack,
+        "Training",
+        TrainingPipelineProps {
+            spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+            tuning: Some(Tuning::bounded(10, 2)),
+            processing: Some(Processing::script("tests/fixtures/preprocess.py")),
+            evaluation: Some(Evaluation::at_least(
+                "tests/fixtures/evaluate.py",
+                "metrics.auc.value",
+                0.8,
+            )),
+            register_into: Some(ModelGroupRef::named("churn")),
+            batch_transform: Some(BatchTransform {
+                input: data.path("to-score/"),
+                output: artifacts.path("scores/"),
+                instance: "ml.m5.large".into(),
+                instance_count: 1,
+            }),
+            ..props(&data, &artifacts)
+        },
+    );
+    let def = decoded(t.definition());
+    let top: Vec<(&str, &str)> = def["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["Name"].as_str().unwrap(), s["Type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        top,
+        [
+            ("Preprocess", "Processing"),
+            ("Tune", "Tuning"),
+            ("Evaluate", "Processing"),
+            ("CheckMetric", "Condition")
+        ]
+    );
+    // Spot and tuning.
+    let tune = &step(&def, "Tune")["Arguments"];
+    let job = &tune["TrainingJobDefinition"];
+    assert_eq!(job["EnableManagedSpotTraining"], true);
+    assert_eq!(
+        job["StoppingCondition"],
+        json!({"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200})
+    );
+    assert_eq!(
+        job["CheckpointConfig"]["S3Uri"],
+        "s3://<Ref Artifacts82DD59A1>/checkpoints/"
+    );
+    assert!(
+        job["StaticHyperParameters"].get("eta").is_none(),
+        "tuned parameters are not static"
+    );
+    let config = &tune["HyperParameterTuningJobConfig"];
+    assert_eq!(
+        config["ResourceLimits"],
+        json!({"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2})
+    );
+    assert_eq!(
+        config["HyperParameterTuningJobObjective"],
+        json!({"MetricName": "validation:auc", "Type": "Maximize"})
+    );
+    assert_eq!(config["TrainingJobEarlyStoppingType"], "Auto");
+    // Data flows from the processing outputs.
+    assert_eq!(
+        job["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3Uri"],
+        json!({"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['validation'].S3Output.S3Uri"})
+    );
+    // Evaluation depends on tuning, reads the best model, and gates registration.
+    let evaluate = step(&def, "Evaluate");
+    assert_eq!(evaluate["DependsOn"], json!(["Tune"]));
+    assert_eq!(
+        evaluate["PropertyFiles"],
+        json!([{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}])
+    );
+    let best_model = json!({"Std:Join": {"On": "/", "Values": [
+        "s3://<Ref Artifacts82DD59A1>/pipeline/models",
+        {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"},
+        "output/model.tar.gz"]}});
+    assert_eq!(
+        evaluate["Arguments"]["ProcessingInputs"][1]["S3Input"]["S3Uri"],
+        best_model
+    );
+    let check = &step(&def, "CheckMetric")["Arguments"];
+    assert_eq!(check["Conditions"][0]["Type"], "GreaterThanOrEqualTo");
+    assert_eq!(check["Conditions"][0]["RightValue"], 0.8);
+    let branch: Vec<&str> = check["IfSteps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(branch, ["Register", "CreateModel", "BatchScore"]);
+    assert_eq!(check["ElseSteps"][0]["Type"], "Fail");
+    // Registration: the best model, manual approval in production, metrics attached.
+    let register = &step(&def, "Register")["Arguments"];
+    assert_eq!(register["ModelPackageGroupName"], "churn");
+    assert_eq!(
+        register["ModelApprovalStatus"],
+        json!({"Get": "Parameters.ModelApprovalStatus"})
+    );
+    assert_eq!(
+        register["InferenceSpecification"]["Containers"][0]["ModelDataUrl"],
+        best_model
+    );
+    assert_eq!(
+        def["Parameters"][1]["DefaultValue"],
+        "PendingManualApproval"
+    );
+    assert_eq!(
+        step(&def, "BatchScore")["Arguments"]["ModelName"],
+        json!({"Get": "Steps.CreateModel.ModelName"})
+    );
+
+    // The role: scoped SageMaker actions, PassRole on itself only, no wildcards.
+    let s = stack.synth().unwrap();
+    assert_eq!(s.assets.len(), 2, "both scripts are assets");
+    let tpl = TemplateAssert::new(s.template);
+    let statements = |m: Match| {
+        Match::object([(
+            "Policies",
+            Match::array_with([Match::object([(
+                "PolicyDocument",
+                Match::object([("Statement", Match::array_with([m]))]),
+            )])]),
+        )])
+    };
+    tpl.has_resource_properties(
+        "AWS::IAM::Role",
+        statements(Match::object_like(json!({"Action": "iam:PassRole",
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/test-production-Training"},
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}}))),
+    );
+    tpl.has_resource_properties(
+        "AWS::IAM::Role",
+        statements(Match::object_like(json!({"Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"}}))),
+    );
+    tpl.has_resource_properties(
+        "AWS::IAM::Role",
+        json!({"RoleName": "test-production-Training"}),
+    );
+}
+
+#[test]
+fn fine_tuning() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(
+        &mut stack,
+        "FromArtifact",
+        TrainingPipelineProps {
+            strategy: ModelStrategy::FineTune(artifacts.path("base/model.tar.gz")),
+            ..props(&data, &artifacts)
+        },
+    );
+    let def = decoded(t.definition());
+    assert_eq!(
+        step(&def, "Train")["Arguments"]["InputDataConfig"][2]["ChannelName"],
+        "model"
+    );
+    let t = TrainingPipeline::new(
+        &mut stack,
+        "FromPackage",
+        TrainingPipelineProps {
+            strategy: ModelStrategy::FineTunePackage(Expr::lit(
+                "arn:aws:sagemaker:us-east-1:111111111111:model-package/base/1",
+            )),
+            register_into: Some(ModelGroupRef::named("churn")),
+            ..props(&data, &artifacts)
+        },
+    );
+    let def = decoded(t.definition());
+    assert_eq!(
+        step(&def, "Train")["Arguments"]["ModelPackageConfig"]["SourceModelPackageArn"],
+        "arn:aws:sagemaker:us-east-1:111111111111:model-package/base/1"
+    );
+    assert!(stack.synth().is_ok());
+}
+
+#[test]
+fn pipeline_validations() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let cases: Vec<(&str, TrainingPipelineProps, &str)> = vec![
+        (
+            "SpotWait",
+            TrainingPipelineProps {
+                spot: Some(Spot {
+                    checkpoints: artifacts.path("c/"),
+                    max_wait_seconds: Some(600),
+                }),
+                ..props(&data, &artifacts)
+            },
+            "spot max_wait_seconds (600) is below max_runtime_seconds (3600); SageMaker requires MaxWaitTimeInSeconds >= MaxRuntimeInSeconds",
+        ),
+        (
+            "NoMax",
+            TrainingPipelineProps {
+                tuning: Some(Tuning {
+                    max_jobs: None,
+                    ..Tuning::bounded(1, 1)
+                }),
+                ..props(&data, &artifacts)
+            },
+            "tuning without max_jobs: MaxNumberOfTrainingJobs is required",
+        ),
+        (
+            "Parallel",
+            TrainingPipelineProps {
+                tuning: Some(Tuning::bounded(3, 5)),
+                ..props(&data, &artifacts)
+            },
+            "max_parallel (5) exceeds max_jobs (3)",
+        ),
+        (
+            "Runtime",
+            TrainingPipelineProps {
+                max_runtime_seconds: 3_000_000,
+                spot: None,
+                ..props(&data, &artifacts)
+            },
+            "max_runtime_seconds 3000000 is out of range: 1 to 2419200 (28 days)",
+        ),
+        (
+            "TuneRuntime",
+            TrainingPipelineProps {
+                tuning: Some(Tuning {
+                    max_runtime_seconds: Some(60),
+                    ..Tuning::bounded(2, 1)
+                }),
+                ..props(&data, &artifacts)
+            },
+            "tuning max_runtime_seconds 60 is out of range: 120 to 15768000",
+        ),
+        (
+            "Instance",
+            TrainingPipelineProps {
+                instance: "m5.xlarge".into(),
+                ..props(&data, &artifacts)
+            },
+            "instance type 'm5.xlarge' is invalid: SageMaker instance types look like 'ml.m5.xlarge'",
+        ),
+        (
+            "Image",
+            TrainingPipelineProps {
+                algorithm: Algorithm::Image("python:3.11".into()),
+                ..props(&data, &artifacts)
+            },
+            "image 'python:3.11' is not an ECR image URI",
+        ),
+        (
+            "Range",
+            TrainingPipelineProps {
+                tuning: Some(Tuning {
+                    ranges: vec![ParameterRange::Integer {
+                        name: "max_depth".into(),
+                        min: 5,
+                        max: 5,
+                        scaling: Scaling::Auto,
+                    }],
+                    ..Tuning::bounded(2, 1)
+                }),
+                ..props(&data, &artifacts)
+            },
+            "range 'max_depth': min (5) must be below max (5)",
+        ),
+        (
+            "Package",
+            TrainingPipelineProps {
+                strategy: ModelStrategy::FineTunePackage(Expr::lit(
+                    "arn:aws:sagemaker:us-east-1:1:model-package/x/1",
+                )),
+                ..props(&data, &artifacts)
+            },
+            "fine-tuning a model package needs register_into",
+        ),
+    ];
+    let expected: Vec<(String, String)> = cases
+        .iter()
+        .map(|(id, _, why)| (format!("[test-staging/{id}"), why.to_string()))
+        .collect();
+    for (id, p, _) in cases {
+        TrainingPipeline::new(&mut stack, id, p);
+    }
+    let errors = stack.synth().unwrap_err();
+    for (path, why) in &expected {
+        assert!(
+            errors
+                .iter()
+                .any(|x| x.to_string().starts_with(path) && x.message.contains(why)),
+            "missing {path}…] {why} in\n{errors}"
+        );
+    }
+}
+
+#[test]
+fn unknown_region_for_the_builtin_image() {
+    let app = mlcdk_core::App::new("x", |stack: &mut Stack, _: &()| {
+        let (data, artifacts) = buckets(stack);
+        TrainingPipeline::new(stack, "T", props(&data, &artifacts));
+    })
+    .stage(mlcdk_core::Stage::staging(
+        mlcdk_core::Env::any_account("mars-north-1"),
+        (),
+    ));
+    let errors = app.synth(None).unwrap_err();
+    assert!(
+        errors.mentions("no built-in XGBoost image is known for region 'mars-north-1'"),
+        "{errors}"
+    );
+}
+
+fn job(name_suffix: &str) -> TrainingJobSpec {
+    TrainingJobSpec {
+        image: PValue::lit("111111111111.dkr.ecr.us-east-1.amazonaws.com/x:1"),
+        role_arn: Expr::lit("arn:aws:iam::111111111111:role/r"),
+        instance_type: "ml.m5.large".into(),
+        instance_count: 1,
+        volume_gb: 30,
+        max_runtime_seconds: 60,
+        spot: None,
+        channels: vec![],
+        output_uri: PValue::lit(format!("s3://b/{name_suffix}")),
+        hyperparameters: Default::default(),
+        model_package: None,
+    }
+}
+
+#[test]
+fn definition_rules() {
+    let mut bad = Definition {
+        parameters: vec![
+            Parameter {
+                name: "P".into(),
+                kind: ParameterType::String,
+                default: Json::from("x"),
+            },
+            Parameter {
+                name: "P".into(),
+                kind: ParameterType::Integer,
+                default: Json::from(1),
+            },
+        ],
+        steps: vec![
+            Step::new("Train", StepKind::Training(job("a"))),
+            Step::new("Train", StepKind::Training(job("b"))),
+            Step::new(
+                "bad name!",
+                StepKind::Fail {
+                    message: PValue::param("Missing"),
+                },
+            ),
+            Step::new(
+                "Zero",
+                StepKind::Training(TrainingJobSpec {
+                    instance_count: 0,
+                    volume_gb: 0,
+                    ..job("c")
+                }),
+            ),
+            Step::new(
+                "Spot",
+                StepKind::Training(TrainingJobSpec {
+                    spot: Some(SpotSpec {
+                        max_wait_seconds: 10,
+                        checkpoint_uri: PValue::lit("s3://b/c"),
+                    }),
+                    ..job("d")
+                }),
+            ),
+        ],
+    };
+    bad.steps[1].depends_on = vec!["Nowhere".into(), "Train".into()];
+    bad.steps.push(Step::new(
+        "Ref",
+        StepKind::Fail {
+            message: PValue::property("Ghost", "X"),
+        },
+    ));
+    let errors = bad.validate();
+    let all = errors.join("\n");
+    for e in [
+        "step name 'Train' is used twice; step names are unique",
+        "step name 'bad name!' is invalid: 1 to 64 letters, digits, '-' or '_'",
+        "parameter 'P' is defined twice",
+        "step 'Train' depends on 'Nowhere', which is not a step of the pipeline",
+        "step 'Train' depends on itself",
+        "step 'bad name!' uses parameter 'Missing', which the pipeline does not define",
+        "step 'Zero': instance count must be at least 1",
+        "step 'Zero': volume of 0 GB is out of range: 1 to 16384",
+        "step 'Spot': spot max_wait_seconds (10) is below max_runtime_seconds (60)",
+        "step 'Ref' refers to step 'Ghost', which is not a step of the pipeline",
+    ] {
+        assert!(all.contains(e), "missing {e:?} in\n{all}");
+    }
+    assert!(
+        Definition::default()
+            .validate()
+            .iter()
+            .any(|e| e == "the pipeline has no steps")
+    );
+}
+
+#[test]
+fn large_literal_definitions_go_to_s3_and_large_ones_with_references_are_refused() {
+    let big = |role: Expr| Definition {
+        parameters: vec![],
+        steps: (0..400)
+            .map(|i| {
+                Step::new(
+                    &format!("Train{i}"),
+                    StepKind::Training(TrainingJobSpec {
+                        role_arn: role.clone(),
+                        ..job(&format!("{i}/{}", "x".repeat(100)))
+                    }),
+                )
+            })
+            .collect(),
+    };
+    let mut stack = Stack::for_test();
+    Pipeline::new(
+        &mut stack,
+        "Literal",
+        &big(Expr::lit("arn:aws:iam::111111111111:role/r")),
+        Expr::lit("arn:aws:iam::111111111111:role/r"),
+    );
+    let s = stack.synth().unwrap();
+    assert_eq!(s.assets.len(), 1);
+    assert!(s.assets[0].content.as_ref().unwrap().len() > INLINE_DEFINITION_LIMIT);
+    TemplateAssert::new(s.template).has_resource_properties(
+        "AWS::SageMaker::Pipeline",
+        Match::object([(
+            "PipelineDefinition",
+            Match::object([(
+                "PipelineDefinitionS3Location",
+                Match::object_like(json!({
+                    "Bucket": {"Fn::Sub": "mlcdk-assets-${AWS::AccountId}-${AWS::Region}"}
+                })),
+            )]),
+        )]),
+    );
+
+    let mut stack = Stack::for_test();
+    Pipeline::new(
+        &mut stack,
+        "Refs",
+        &big(Expr::get_att("Role", "Arn")),
+        Expr::lit("arn:aws:iam::111111111111:role/r"),
+    );
+    let errors = stack.synth().unwrap_err();
+    assert!(
+        errors.mentions(
+            "refers to stack resources, which CloudFormation cannot resolve in an S3 object"
+        ),
+        "{errors}"
+    );
+}
+
+#[test]
+fn triggers() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(&mut stack, "Training", props(&data, &artifacts));
+    PipelineTrigger::new(
+        &mut stack,
+        "Weekly",
+        t.pipeline(),
+        TriggerProps::schedule(Schedule::weekly("MON", 3)).parameter("InputData", "s3://x/y/"),
+    );
+    PipelineTrigger::new(
+        &mut stack,
+        "Hourly",
+        t.pipeline(),
+        TriggerProps::schedule(Schedule::Rate(1, RateUnit::Hours)),
+    );
+    PipelineTrigger::new(
+        &mut stack,
+        "OnAlarm",
+        t.pipeline(),
+        TriggerProps::on_event(Json::from(
+            json!({"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}),
+        )),
+    );
+    let tpl = TemplateAssert::new(stack.synth().unwrap().template);
+    tpl.resource_count_is("AWS::Events::Rule", 3);
+    let arn = json!({"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/test-staging-training-pipeline"});
+    tpl.has_resource_properties(
+        "AWS::Events::Rule",
+        json!({"ScheduleExpression": "cron(0 3 ? * MON *)", "State": "ENABLED", "Targets": [{
+            "Id": "Pipeline", "Arn": arn,
+            "SageMakerPipelineParameters": {"PipelineParameterList": [{"Name": "InputData", "Value": "s3://x/y/"}]}}]}),
+    );
+    tpl.has_resource_properties(
+        "AWS::Events::Rule",
+        json!({"ScheduleExpression": "rate(1 hour)"}),
+    );
+    tpl.has_resource_properties(
+        "AWS::Events::Rule",
+        json!({"EventPattern": {"source": ["aws.cloudwatch"]}}),
+    );
+    // Each trigger role may start this pipeline only.
+    tpl.has_resource_properties(
+        "AWS::IAM::Role",
+        json!({"AssumeRolePolicyDocument": {"Statement": [{"Principal": {"Service": "events.amazonaws.com"}}]},
+               "Policies": [{"PolicyDocument": {"Statement": [{"Action": "sagemaker:StartPipelineExecution", "Resource": arn}]}}]}),
+    );
+}
+
+#[test]
+fn trigger_validations() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(&mut stack, "Training", props(&data, &artifacts));
+    PipelineTrigger::new(
+        &mut stack,
+        "Cron",
+        t.pipeline(),
+        TriggerProps::schedule(Schedule::Cron("0 3 * * *".into())),
+    );
+    PipelineTrigger::new(
+        &mut stack,
+        "Rate",
+        t.pipeline(),
+        TriggerProps::schedule(Schedule::Rate(0, RateUnit::Days)),
+    );
+    let mut many = TriggerProps::schedule(Schedule::weekly("MON", 3)).parameter("-bad", "x");
+    for i in 0..200 {
+        many = many.parameter(&format!("P{i}"), "v");
+    }
+    PipelineTrigger::new(&mut stack, "Many", t.pipeline(), many);
+    PipelineTrigger::new(
+        &mut stack,
+        "Empty",
+        t.pipeline(),
+        TriggerProps::on_event(Json::from(json!({}))),
+    );
+    let errors = stack.synth().unwrap_err();
+    for e in [
+        "[test-staging/Cron] schedule: cron expression '0 3 * * *' has 5 fields",
+        "[test-staging/Rate] schedule: rate(0 …) never fires",
+        "[test-staging/Many] 201 pipeline parameters; EventBridge passes at most 200",
+        "[test-staging/Many] pipeline parameter name '-bad' is invalid",
+        "[test-staging/Empty] the event pattern must be a non-empty JSON object",
+    ] {
+        assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
+    }
+}
