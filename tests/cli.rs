@@ -41,7 +41,12 @@ fn plan_writes_every_stage_and_prints_a_summary() {
     assert_eq!(manifest["app"], "churn");
     assert_eq!(manifest["stages"][1]["stack_name"], "churn-production");
     assert_eq!(manifest["stages"][1]["termination_protection"], true);
-    assert_eq!(manifest["stages"][0]["needs_s3_upload"], false);
+    assert_eq!(manifest["stages"][0]["termination_protection"], false);
+    // The example's templates are past the inline limit: the deployer uploads them.
+    let bytes = manifest["stages"][0]["template_bytes"].as_u64().unwrap();
+    assert!(bytes > 51_200, "{bytes}");
+    assert_eq!(manifest["stages"][0]["needs_s3_upload"], true);
+    assert!(out.contains("(via S3)"), "{out}");
 }
 
 #[test]
