@@ -372,6 +372,17 @@ fn pipeline_validations() {
             "range 'max_depth': min (5) must be below max (5)",
         ),
         (
+            "Proc",
+            TrainingPipelineProps {
+                processing: Some(Processing {
+                    max_runtime_seconds: 500_000,
+                    ..Processing::script("tests/fixtures/preprocess.py")
+                }),
+                ..props(&data, &artifacts)
+            },
+            "max_runtime_seconds 500000 is out of range: 1 to 432000 (5 days)",
+        ),
+        (
             "Package",
             TrainingPipelineProps {
                 strategy: ModelStrategy::FineTunePackage(Expr::lit(
