@@ -374,7 +374,7 @@ pub enum ParameterRange {
 }
 
 impl ParameterRange {
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         match self {
             ParameterRange::Continuous { name, .. }
             | ParameterRange::Integer { name, .. }
@@ -391,10 +391,9 @@ fn scaling(s: Scaling) -> Json {
     })
 }
 
-/// A bounded hyperparameter tuning job.
+/// Bounded hyperparameter tuning: what is searched, for what, within which bounds.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TuningSpec {
-    pub job: TrainingJobSpec,
+pub struct Tuning {
     pub objective_metric: String,
     pub goal: Goal,
     pub ranges: Vec<ParameterRange>,
@@ -406,10 +405,17 @@ pub struct TuningSpec {
     pub early_stopping: bool,
 }
 
+/// A tuning job: the tuning settings and the training job it repeats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TuningSpec {
+    pub job: TrainingJobSpec,
+    pub tuning: Tuning,
+}
+
 impl TuningSpec {
     fn to_json(&self) -> Json {
         let (mut cont, mut int, mut cat) = (Vec::new(), Vec::new(), Vec::new());
-        for r in &self.ranges {
+        for r in &self.tuning.ranges {
             match r {
                 ParameterRange::Continuous {
                     name,
@@ -445,11 +451,14 @@ impl TuningSpec {
         let mut limits = vec![
             (
                 "MaxNumberOfTrainingJobs",
-                Json::from(self.max_jobs.unwrap_or(0)),
+                Json::from(self.tuning.max_jobs.unwrap_or(0)),
             ),
-            ("MaxParallelTrainingJobs", Json::from(self.max_parallel)),
+            (
+                "MaxParallelTrainingJobs",
+                Json::from(self.tuning.max_parallel),
+            ),
         ];
-        if let Some(r) = self.max_runtime_seconds {
+        if let Some(r) = self.tuning.max_runtime_seconds {
             limits.push(("MaxRuntimeInSeconds", Json::from(r)));
         }
         Json::object([
@@ -462,12 +471,15 @@ impl TuningSpec {
                         Json::object([
                             (
                                 "Type",
-                                Json::from(match self.goal {
+                                Json::from(match self.tuning.goal {
                                     Goal::Maximize => "Maximize",
                                     Goal::Minimize => "Minimize",
                                 }),
                             ),
-                            ("MetricName", Json::from(self.objective_metric.as_str())),
+                            (
+                                "MetricName",
+                                Json::from(self.tuning.objective_metric.as_str()),
+                            ),
                         ]),
                     ),
                     ("ResourceLimits", Json::object(limits)),
@@ -481,7 +493,11 @@ impl TuningSpec {
                     ),
                     (
                         "TrainingJobEarlyStoppingType",
-                        Json::from(if self.early_stopping { "Auto" } else { "Off" }),
+                        Json::from(if self.tuning.early_stopping {
+                            "Auto"
+                        } else {
+                            "Off"
+                        }),
                     ),
                 ]),
             ),
@@ -491,21 +507,21 @@ impl TuningSpec {
 
     fn validate(&self, errors: &mut Vec<String>, what: &str) {
         self.job.validate(errors, what);
-        match self.max_jobs {
+        match self.tuning.max_jobs {
             None => errors.push(format!(
                 "{what}: tuning without max_jobs: MaxNumberOfTrainingJobs is required (bounded tuning)"
             )),
             Some(0) => errors.push(format!("{what}: max_jobs must be at least 1")),
-            Some(n) if self.max_parallel > n => errors.push(format!(
+            Some(n) if self.tuning.max_parallel > n => errors.push(format!(
                 "{what}: max_parallel ({}) exceeds max_jobs ({n})",
-                self.max_parallel
+                self.tuning.max_parallel
             )),
             Some(_) => {}
         }
-        if self.max_parallel == 0 {
+        if self.tuning.max_parallel == 0 {
             errors.push(format!("{what}: max_parallel must be at least 1"));
         }
-        if let Some(r) = self.max_runtime_seconds {
+        if let Some(r) = self.tuning.max_runtime_seconds {
             let (lo, hi) = TUNING_RUNTIME_RANGE;
             if !(lo..=hi).contains(&r) {
                 errors.push(format!(
@@ -513,20 +529,20 @@ impl TuningSpec {
                 ));
             }
         }
-        if self.objective_metric.is_empty() {
+        if self.tuning.objective_metric.is_empty() {
             errors.push(format!("{what}: the objective metric name is empty"));
         }
-        if self.ranges.is_empty() {
+        if self.tuning.ranges.is_empty() {
             errors.push(format!("{what}: tuning has no parameter ranges"));
         }
-        if self.ranges.len() > 30 {
+        if self.tuning.ranges.len() > 30 {
             errors.push(format!(
                 "{what}: {} parameter ranges; SageMaker tunes at most 30",
-                self.ranges.len()
+                self.tuning.ranges.len()
             ));
         }
         let mut names = HashSet::new();
-        for r in &self.ranges {
+        for r in &self.tuning.ranges {
             if !names.insert(r.name()) {
                 errors.push(format!(
                     "{what}: parameter range '{}' is defined twice",

@@ -9,10 +9,10 @@ mod pipeline;
 mod trigger;
 
 pub use definition::{
-    Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind,
+    Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind, Tuning,
 };
 pub use pipeline::{
     Algorithm, Approval, BatchTransform, Evaluation, INLINE_DEFINITION_LIMIT, ModelGroupRef,
-    ModelStrategy, Pipeline, Processing, Spot, TrainingPipeline, TrainingPipelineProps, Tuning,
+    ModelStrategy, Pipeline, Processing, Spot, TrainingPipeline, TrainingPipelineProps,
 };
 pub use trigger::{PipelineTrigger, RateUnit, Schedule, TriggerProps, TriggerSource};

@@ -159,18 +159,6 @@ impl Spot {
     }
 }
 
-/// Bounded hyperparameter tuning.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Tuning {
-    pub objective_metric: String,
-    pub goal: Goal,
-    pub ranges: Vec<ParameterRange>,
-    pub max_jobs: Option<u32>,
-    pub max_parallel: u32,
-    pub max_runtime_seconds: Option<u32>,
-    pub early_stopping: bool,
-}
-
 impl Tuning {
     /// At most `max_jobs` training jobs, `max_parallel` at a time, maximizing
     /// `validation:auc` over XGBoost's main parameters, with early stopping.
@@ -535,25 +523,14 @@ impl TrainingPipeline {
             Some(t) => {
                 let mut static_job = job;
                 for r in &t.ranges {
-                    let name = match r {
-                        ParameterRange::Continuous { name, .. }
-                        | ParameterRange::Integer { name, .. }
-                        | ParameterRange::Categorical { name, .. } => name,
-                    };
                     // A tuned parameter overrides the static default of the same name.
-                    static_job.hyperparameters.remove(name);
+                    static_job.hyperparameters.remove(r.name());
                 }
                 definition.steps.push(Step::new(
                     "Tune",
                     StepKind::Tuning(TuningSpec {
                         job: static_job,
-                        objective_metric: t.objective_metric.clone(),
-                        goal: t.goal,
-                        ranges: t.ranges.clone(),
-                        max_jobs: t.max_jobs,
-                        max_parallel: t.max_parallel,
-                        max_runtime_seconds: t.max_runtime_seconds,
-                        early_stopping: t.early_stopping,
+                        tuning: t.clone(),
                     }),
                 ));
                 // The best job comes first in the tuning job's summaries.
