@@ -31,6 +31,10 @@ pub use mlcdk_core::{assertions, iam};
 pub use mlcdk_deploy as deploy;
 /// Glue databases, crawlers and jobs; Athena workgroups; feature groups.
 pub use mlcdk_etl as etl;
+/// Models and real-time, serverless, async and multi-model endpoints.
+pub use mlcdk_inference as inference;
+/// The model registry and pinned model versions.
+pub use mlcdk_registry as registry;
 /// S3 buckets and KMS keys.
 pub use mlcdk_storage as storage;
 /// SageMaker training pipelines and their triggers.

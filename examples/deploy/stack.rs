@@ -8,7 +8,9 @@
 //! scores a data set with it.
 
 use mlcdk::etl::*;
+use mlcdk::inference::*;
 use mlcdk::prelude::*;
+use mlcdk::registry::*;
 use mlcdk::storage::*;
 use mlcdk::training::*;
 
@@ -25,6 +27,12 @@ pub struct Knobs {
     pub training_instance: String,
     /// Training jobs one tuning run may start.
     pub tuning_max_jobs: u32,
+    /// The registered model version the endpoints serve: promotion is a
+    /// reviewed change of this number.
+    pub model_version: u32,
+    pub endpoint_instance: String,
+    /// Autoscaling bounds of the real-time endpoint.
+    pub endpoint_capacity: (u32, u32),
 }
 
 pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
@@ -138,17 +146,19 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         .offline_store(curated.path("feature-store/")),
     );
 
-    // The model registry construct arrives with the inference issue; until
-    // then the group is a plain resource, retained like the data it indexes.
-    let retain = stack.removal_policy(None);
-    let group_name = format!("{}-models", stack.stack_name());
-    let group = stack.add_resource(
+    let registry = ModelRegistry::new(
+        stack,
         "ChurnModels",
-        CfnResource::new("AWS::SageMaker::ModelPackageGroup")
-            .set("ModelPackageGroupName", group_name.as_str())
-            .set("ModelPackageGroupDescription", "Churn classifiers")
-            .removal_policy(retain),
+        ModelRegistryProps {
+            name: Some(format!("{}-models", stack.stack_name())),
+            description: Some("Churn classifiers".into()),
+            ..Default::default()
+        },
     );
+    // The group was first created as a plain resource with this logical ID;
+    // keeping it means CloudFormation keeps the group.
+    let group_id = registry.resource().clone();
+    stack.override_logical_id(&group_id, "ChurnModels");
     let training = TrainingPipeline::new(
         stack,
         "Training",
@@ -162,10 +172,8 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
                 "metrics.auc.value",
                 0.75,
             )),
-            register_into: Some(ModelGroupRef {
-                name: Expr::lit(group_name),
-                arn: group.get_att("ModelPackageGroupArn"),
-            }),
+            register_into: Some((&registry).into()),
+            serving_instances: vec!["ml.m5.large".into(), "ml.m5.xlarge".into()],
             batch_transform: Some(BatchTransform {
                 input: curated.path("to-score/"),
                 output: artifacts.path("scores/"),
@@ -180,6 +188,57 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "WeeklyRetraining",
         training.pipeline(),
         TriggerProps::schedule(Schedule::weekly("MON", 3)),
+    );
+
+    // Serving: the pinned version, never "whatever trained last".
+    let alerts = stack.add_resource(
+        "Alerts",
+        CfnResource::new("AWS::SNS::Topic").set("KmsMasterKeyId", "alias/aws/sns"),
+    );
+    let version = registry
+        .version(knobs.model_version)
+        .served_from(artifacts.path("pipeline/models/"), &training.image());
+    let model = Model::new(stack, "ChurnModel", ModelProps::from_registry(version));
+    let mut serve = RealtimeEndpointProps::single(&model, &knobs.endpoint_instance);
+    serve.variants[0].autoscaling = Some(Autoscaling::between(
+        knobs.endpoint_capacity.0,
+        knobs.endpoint_capacity.1,
+    ));
+    serve.data_capture = Some(DataCapture::sample(20, artifacts.path("capture/")));
+    serve.guardrails = Some(Guardrails::canary());
+    serve.alerts = Some(alerts.reference());
+    RealtimeEndpoint::new(stack, "Serve", serve);
+    ServerlessEndpoint::new(
+        stack,
+        "Adhoc",
+        ServerlessProps {
+            alerts: Some(alerts.reference()),
+            ..ServerlessProps::new(&model, Memory::Gb2, 5)
+        },
+    );
+    AsyncEndpoint::new(
+        stack,
+        "Batchy",
+        AsyncProps {
+            alerts: Some(alerts.reference()),
+            ..AsyncProps::scale_to_zero(&model, artifacts.path("async/"))
+        },
+    );
+    let segments = Model::new(
+        stack,
+        "SegmentModels",
+        ModelProps::multi_model(&training.image(), artifacts.path("segment-models/")),
+    );
+    MultiModelEndpoint::new(
+        stack,
+        "Segments",
+        MultiModelEndpointProps {
+            model: segments,
+            instance: "ml.m5.large".into(),
+            autoscaling: Some(Autoscaling::between(1, 2)),
+            alerts: Some(alerts.reference()),
+            idle_hours: Some(24),
+        },
     );
 
     stack.add_output(
@@ -200,6 +259,9 @@ pub fn app() -> App<Knobs> {
                 athena_cutoff_bytes: 1024 * 1024 * 1024,
                 training_instance: "ml.m5.large".into(),
                 tuning_max_jobs: 4,
+                model_version: 1,
+                endpoint_instance: "ml.m5.large".into(),
+                endpoint_capacity: (1, 2),
             },
         ))
         .stage(Stage::production(
@@ -210,6 +272,9 @@ pub fn app() -> App<Knobs> {
                 athena_cutoff_bytes: 10 * 1024 * 1024 * 1024,
                 training_instance: "ml.m5.2xlarge".into(),
                 tuning_max_jobs: 20,
+                model_version: 1,
+                endpoint_instance: "ml.m5.xlarge".into(),
+                endpoint_capacity: (2, 6),
             },
         ))
 }

@@ -323,14 +323,26 @@ impl TrainingJobSpec {
     }
 }
 
+/// SageMaker instance types: `ml.<family>.<size>` (`ml.m5.xlarge`).
+pub fn check_instance_type(instance_type: &str) -> Result<(), String> {
+    let shape_ok = instance_type.strip_prefix("ml.").is_some_and(|rest| {
+        rest.split('.').count() == 2
+            && rest
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    });
+    if shape_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "instance type '{instance_type}' is invalid: SageMaker instance types look like 'ml.m5.xlarge'"
+        ))
+    }
+}
+
 fn check_instance(errors: &mut Vec<String>, what: &str, instance_type: &str, count: u32) {
-    let shape_ok = instance_type
-        .strip_prefix("ml.")
-        .is_some_and(|rest| rest.split('.').count() == 2 && rest.split('.').all(|p| !p.is_empty()));
-    if !shape_ok {
-        errors.push(format!(
-            "{what}: instance type '{instance_type}' is invalid: SageMaker instance types look like 'ml.m5.xlarge'"
-        ));
+    if let Err(e) = check_instance_type(instance_type) {
+        errors.push(format!("{what}: {e}"));
     }
     if count == 0 {
         errors.push(format!("{what}: instance count must be at least 1"));

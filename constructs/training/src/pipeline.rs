@@ -285,6 +285,9 @@ pub struct TrainingPipelineProps {
     pub batch_transform: Option<BatchTransform>,
     /// Content type of the data (`text/csv`).
     pub content_type: String,
+    /// Instance types a registered version declares it can be served on
+    /// (real-time and batch); default the training instance type.
+    pub serving_instances: Vec<String>,
 }
 
 impl TrainingPipelineProps {
@@ -312,6 +315,7 @@ impl TrainingPipelineProps {
             approval: None,
             batch_transform: None,
             content_type: "text/csv".into(),
+            serving_instances: Vec::new(),
         }
     }
 }
@@ -340,6 +344,7 @@ pub struct TrainingPipeline {
     pipeline: Pipeline,
     role: Role,
     definition: Definition,
+    image: String,
 }
 
 impl TrainingPipeline {
@@ -546,6 +551,11 @@ impl TrainingPipeline {
         };
 
         // What follows a good model: registration and batch scoring.
+        let serving = if props.serving_instances.is_empty() {
+            vec![props.instance.clone()]
+        } else {
+            props.serving_instances.clone()
+        };
         let mut after: Vec<Step> = Vec::new();
         if let Some(group) = &props.register_into {
             after.push(Step::new(
@@ -556,8 +566,8 @@ impl TrainingPipeline {
                     model_data: model_data.clone(),
                     content_types: vec![props.content_type.clone()],
                     response_types: vec![props.content_type.clone()],
-                    inference_instances: vec![props.instance.clone()],
-                    transform_instances: vec![props.instance.clone()],
+                    inference_instances: serving.clone(),
+                    transform_instances: serving.clone(),
                     approval: PValue::param("ModelApprovalStatus"),
                     metrics_uri: props.evaluation.as_ref().map(|_| {
                         PValue::from(props.output.child("evaluation/evaluation.json").uri())
@@ -663,6 +673,7 @@ impl TrainingPipeline {
             pipeline,
             role,
             definition,
+            image: image.uri(),
         }
     }
 
@@ -681,6 +692,11 @@ impl TrainingPipeline {
 
     pub fn arn(&self) -> Expr {
         self.pipeline.arn()
+    }
+
+    /// The image the models are trained with (and served by).
+    pub fn image(&self) -> String {
+        self.image.clone()
     }
 
     pub fn name(&self) -> Expr {

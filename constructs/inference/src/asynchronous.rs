@@ -1,0 +1,284 @@
+//! Asynchronous endpoints: queued requests, results in S3, scale to zero.
+
+use mlcdk_core::iam::PolicyStatement;
+use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::{KmsKey, S3Path};
+use mlcdk_training::definition::check_instance_type;
+
+use crate::common::*;
+use crate::model::Model;
+
+/// Backlog-driven scaling; `min` may be 0.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AsyncScaling {
+    pub min: u32,
+    pub max: u32,
+    /// Target `ApproximateBacklogSizePerInstance`.
+    pub backlog_per_instance: f64,
+}
+
+/// Props of an [`AsyncEndpoint`].
+#[derive(Clone, Debug)]
+pub struct AsyncProps {
+    pub model: Model,
+    pub instance: String,
+    /// Results go here.
+    pub output: S3Path,
+    /// Failures go here (default `failures/` beside the output).
+    pub failures: Option<S3Path>,
+    /// Create encrypted success and error topics for notifications.
+    pub notifications: bool,
+    /// 1–1000; SageMaker chooses when `None`.
+    pub max_concurrent_invocations_per_instance: Option<u32>,
+    pub scaling: AsyncScaling,
+    /// Encrypts the outputs and the instances' volumes.
+    pub kms: Option<KmsKey>,
+    pub alerts: Option<Expr>,
+    pub idle_hours: Option<u32>,
+}
+
+impl AsyncProps {
+    /// Scale between 0 and 2 instances of ml.m5.xlarge on the backlog, wake
+    /// from zero on the first request, results under `output`.
+    pub fn scale_to_zero(model: &Model, output: S3Path) -> AsyncProps {
+        AsyncProps {
+            model: model.clone(),
+            instance: "ml.m5.xlarge".into(),
+            output,
+            failures: None,
+            notifications: true,
+            max_concurrent_invocations_per_instance: None,
+            scaling: AsyncScaling {
+                min: 0,
+                max: 2,
+                backlog_per_instance: 5.0,
+            },
+            kms: None,
+            alerts: None,
+            idle_hours: Some(24),
+        }
+    }
+}
+
+/// An asynchronous endpoint that scales to zero: target tracking on
+/// `ApproximateBacklogSizePerInstance`, plus a step policy driven by an alarm on
+/// `HasBacklogWithoutCapacity` that starts the first instance when requests
+/// arrive at an empty fleet.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_inference::*;
+/// use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+/// use mlcdk_storage::{Bucket, BucketProps};
+///
+/// let mut stack = Stack::for_test();
+/// let out = Bucket::new(&mut stack, "Out", BucketProps::default());
+/// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
+/// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
+/// AsyncEndpoint::new(&mut stack, "Batchy", AsyncProps::scale_to_zero(&model, out.path("async/")));
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct AsyncEndpoint {
+    resource: ResourceRef,
+    name: String,
+}
+
+impl AsyncEndpoint {
+    pub fn new(scope: &mut impl Scope, id: &str, props: AsyncProps) -> AsyncEndpoint {
+        let mut node = scope.node(id);
+        let name = endpoint_name(&node);
+        if let Err(e) = check_instance_type(&props.instance) {
+            node.error(e);
+        }
+        if let Some(n) = props.max_concurrent_invocations_per_instance
+            && !(1..=1000).contains(&n)
+        {
+            node.error(format!(
+                "max_concurrent_invocations_per_instance {n} is out of range: 1 to 1000"
+            ));
+        }
+        let s = props.scaling;
+        if s.min > s.max || s.max == 0 {
+            node.error(format!(
+                "scaling {}–{} is invalid: min ≤ max and max ≥ 1",
+                s.min, s.max
+            ));
+        }
+        if s.backlog_per_instance.is_nan() || s.backlog_per_instance <= 0.0 {
+            node.error("the backlog-per-instance target must be above 0");
+        }
+        if let Some(h) = props.idle_hours
+            && let Err(e) = check_idle_hours(h)
+        {
+            node.error(e);
+        }
+        if props.kms.is_some() && has_local_storage(&props.instance) {
+            node.error(format!(
+                "{} has local NVMe storage, which takes no volume KMS key",
+                props.instance
+            ));
+        }
+        let failures = props
+            .failures
+            .clone()
+            .unwrap_or_else(|| props.output.child("failures/"));
+        props.output.grant_write(props.model.role());
+        failures.grant_write(props.model.role());
+
+        let mut output = vec![
+            ("S3OutputPath", Json::from(props.output.uri())),
+            ("S3FailurePath", Json::from(failures.uri())),
+        ];
+        if let Some(k) = props.kms.as_ref().or(props.output.bucket.key()) {
+            output.push(("KmsKeyId", Json::from(k.arn())));
+        }
+        if props.notifications {
+            let topic = |node: &mut mlcdk_core::Node<'_>, id: &str| {
+                node.add_resource(
+                    id,
+                    CfnResource::new("AWS::SNS::Topic").set("KmsMasterKeyId", "alias/aws/sns"),
+                )
+            };
+            let success = topic(&mut node, "SuccessTopic");
+            let error = topic(&mut node, "ErrorTopic");
+            for t in [&success, &error] {
+                props.model.grant(
+                    PolicyStatement::allow()
+                        .actions(["sns:Publish"])
+                        .resources([t.reference()]),
+                );
+            }
+            output.push((
+                "NotificationConfig",
+                Json::object([
+                    ("SuccessTopic", Json::from(success.reference())),
+                    ("ErrorTopic", Json::from(error.reference())),
+                ]),
+            ));
+        }
+        let mut async_config = vec![("OutputConfig", Json::object(output))];
+        if let Some(n) = props.max_concurrent_invocations_per_instance {
+            async_config.push((
+                "ClientConfig",
+                Json::object([("MaxConcurrentInvocationsPerInstance", Json::from(n))]),
+            ));
+        }
+        let mut config = CfnResource::new("AWS::SageMaker::EndpointConfig")
+            .set(
+                "ProductionVariants",
+                Json::array([Json::object([
+                    ("VariantName", Json::from("Primary")),
+                    ("ModelName", Json::from(props.model.name())),
+                    ("InstanceType", Json::from(props.instance.as_str())),
+                    ("InitialInstanceCount", Json::from(1u32)),
+                ])]),
+            )
+            .set("AsyncInferenceConfig", Json::object(async_config));
+        if let Some(k) = &props.kms {
+            config = config.set("KmsKeyId", k.arn());
+        }
+        let config = node.add_resource("Config", config);
+        let resource = node.add_resource(
+            "Resource",
+            CfnResource::new("AWS::SageMaker::Endpoint")
+                .set("EndpointName", name.as_str())
+                .set("EndpointConfigName", config.get_att("EndpointConfigName")),
+        );
+
+        let target = scalable_target(
+            &mut node,
+            "Scaling",
+            (&name, "Primary"),
+            "sagemaker:variant:DesiredInstanceCount",
+            (s.min, s.max),
+            &resource,
+        );
+        target_tracking(
+            &mut node,
+            "Backlog",
+            &target,
+            (
+                "CustomizedMetricSpecification",
+                Json::object([
+                    (
+                        "MetricName",
+                        Json::from("ApproximateBacklogSizePerInstance"),
+                    ),
+                    ("Namespace", Json::from("AWS/SageMaker")),
+                    (
+                        "Dimensions",
+                        Json::array([Json::object([
+                            ("Name", Json::from("EndpointName")),
+                            ("Value", Json::from(name.as_str())),
+                        ])]),
+                    ),
+                    ("Statistic", Json::from("Average")),
+                ]),
+            ),
+            s.backlog_per_instance,
+            (600, 300),
+        );
+        // Target tracking cannot leave zero (there is no per-instance backlog
+        // without an instance): a step policy on HasBacklogWithoutCapacity does.
+        let policy_name = node.physical_name('-', 200);
+        let wake = node.add_resource(
+            "WakeFromZero",
+            CfnResource::new("AWS::ApplicationAutoScaling::ScalingPolicy")
+                .set("PolicyName", format!("{policy_name}-WakeFromZero"))
+                .set("PolicyType", "StepScaling")
+                .set("ScalingTargetId", target.reference())
+                .set(
+                    "StepScalingPolicyConfiguration",
+                    Json::object([
+                        ("AdjustmentType", Json::from("ChangeInCapacity")),
+                        ("Cooldown", Json::from(300u32)),
+                        ("MetricAggregationType", Json::from("Average")),
+                        (
+                            "StepAdjustments",
+                            Json::array([Json::object([
+                                ("MetricIntervalLowerBound", Json::from(0u32)),
+                                ("ScalingAdjustment", Json::from(1u32)),
+                            ])]),
+                        ),
+                    ]),
+                ),
+        );
+        node.add_resource(
+            "HasBacklogWithoutCapacity",
+            CfnResource::new("AWS::CloudWatch::Alarm")
+                .set(
+                    "AlarmDescription",
+                    format!("{name}: requests waiting and no instance; wakes the endpoint"),
+                )
+                .set("Namespace", "AWS/SageMaker")
+                .set("MetricName", "HasBacklogWithoutCapacity")
+                .set(
+                    "Dimensions",
+                    Json::array([Json::object([
+                        ("Name", Json::from("EndpointName")),
+                        ("Value", Json::from(name.as_str())),
+                    ])]),
+                )
+                .set("Statistic", "Average")
+                .set("Period", 60u32)
+                .set("EvaluationPeriods", 2u32)
+                .set("Threshold", 1u32)
+                .set("ComparisonOperator", "GreaterThanOrEqualToThreshold")
+                .set("TreatMissingData", "missing")
+                .set("AlarmActions", Json::array([Json::from(wake.reference())])),
+        );
+        if let Some(h) = props.idle_hours {
+            idle_alarm(&mut node, &name, "Primary", h, props.alerts.as_ref());
+        }
+        AsyncEndpoint { resource, name }
+    }
+
+    pub fn name(&self) -> Expr {
+        Expr::lit(self.name.clone())
+    }
+
+    pub fn arn(&self) -> Expr {
+        self.resource.reference()
+    }
+}

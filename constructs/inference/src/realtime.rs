@@ -1,0 +1,593 @@
+//! Real-time and multi-model endpoints.
+
+use std::collections::HashSet;
+
+use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::{KmsKey, S3Path};
+use mlcdk_training::definition::check_instance_type;
+
+use crate::common::*;
+use crate::model::Model;
+
+/// Target-tracking autoscaling of an instance variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscaling {
+    /// At least 1: a real-time variant cannot scale to zero.
+    pub min: u32,
+    pub max: u32,
+    /// Target `SageMakerVariantInvocationsPerInstance` (per minute).
+    pub invocations_per_instance: f64,
+    pub scale_in_cooldown: u32,
+    pub scale_out_cooldown: u32,
+}
+
+impl Autoscaling {
+    pub fn between(min: u32, max: u32) -> Autoscaling {
+        Autoscaling {
+            min,
+            max,
+            invocations_per_instance: 1000.0,
+            scale_in_cooldown: 300,
+            scale_out_cooldown: 60,
+        }
+    }
+}
+
+/// One production variant.
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    pub model: Model,
+    pub instance: String,
+    pub initial_count: u32,
+    /// Relative share of traffic (A/B tests).
+    pub weight: f64,
+    pub autoscaling: Option<Autoscaling>,
+}
+
+impl Variant {
+    pub fn new(name: &str, model: &Model, instance: &str) -> Variant {
+        Variant {
+            name: name.to_string(),
+            model: model.clone(),
+            instance: instance.to_string(),
+            initial_count: 1,
+            weight: 1.0,
+            autoscaling: None,
+        }
+    }
+}
+
+/// Data capture for monitoring.
+#[derive(Clone, Debug)]
+pub struct DataCapture {
+    /// 0–100.
+    pub sampling_percent: u32,
+    pub destination: S3Path,
+    pub capture_input: bool,
+    pub capture_output: bool,
+}
+
+impl DataCapture {
+    /// Capture `percent` % of requests and responses to `destination`.
+    pub fn sample(percent: u32, destination: S3Path) -> DataCapture {
+        DataCapture {
+            sampling_percent: percent,
+            destination,
+            capture_input: true,
+            capture_output: true,
+        }
+    }
+}
+
+/// How a blue/green deployment shifts traffic.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TrafficShift {
+    AllAtOnce {
+        wait_seconds: u32,
+    },
+    /// `percent` of capacity first, the rest after `wait_seconds`.
+    Canary {
+        percent: u32,
+        wait_seconds: u32,
+    },
+    /// `percent` of capacity per step, every `wait_seconds`.
+    Linear {
+        percent: u32,
+        wait_seconds: u32,
+    },
+}
+
+/// Deployment guardrails: blue/green updates that roll back when an alarm fires.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Guardrails {
+    pub shift: TrafficShift,
+    /// Keep the old fleet this long after shifting (0–3,600 s).
+    pub termination_wait_seconds: u32,
+    /// Give up (and roll back) after this long (600–28,800 s).
+    pub max_execution_seconds: u32,
+}
+
+impl Guardrails {
+    /// 10 % canary for 10 minutes, rolled back on the endpoint's alarms.
+    pub fn canary() -> Guardrails {
+        Guardrails {
+            shift: TrafficShift::Canary {
+                percent: 10,
+                wait_seconds: 600,
+            },
+            termination_wait_seconds: 600,
+            max_execution_seconds: 3600,
+        }
+    }
+}
+
+/// Props of a [`RealtimeEndpoint`].
+#[derive(Clone, Debug)]
+pub struct RealtimeEndpointProps {
+    pub variants: Vec<Variant>,
+    pub data_capture: Option<DataCapture>,
+    /// Encrypts the instances' storage volumes.
+    pub kms: Option<KmsKey>,
+    pub guardrails: Option<Guardrails>,
+    /// Topic the alarms notify.
+    pub alerts: Option<Expr>,
+    /// Alarm when a variant has had no invocation for this many hours (1–24);
+    /// `None` turns the idle alarm off.
+    pub idle_hours: Option<u32>,
+    /// 5xx errors per minute that raise the error alarm.
+    pub max_5xx_per_minute: u32,
+    /// Average model latency (ms) that raises the latency alarm.
+    pub max_latency_ms: u32,
+}
+
+impl RealtimeEndpointProps {
+    /// One variant of `model` on `instance`.
+    pub fn single(model: &Model, instance: &str) -> RealtimeEndpointProps {
+        RealtimeEndpointProps {
+            variants: vec![Variant::new("Primary", model, instance)],
+            data_capture: None,
+            kms: None,
+            guardrails: None,
+            alerts: None,
+            idle_hours: Some(24),
+            max_5xx_per_minute: 5,
+            max_latency_ms: 1000,
+        }
+    }
+}
+
+/// A real-time endpoint: instance variants with autoscaling, data capture,
+/// KMS-encrypted volumes, blue/green guardrails, and alarms (5xx errors, model
+/// latency, idleness).
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_inference::*;
+/// use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+/// use mlcdk_storage::{Bucket, BucketProps};
+///
+/// let mut stack = Stack::for_test();
+/// let capture = Bucket::new(&mut stack, "Capture", BucketProps::default());
+/// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
+/// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
+/// let mut props = RealtimeEndpointProps::single(&model, "ml.m5.large");
+/// props.variants[0].autoscaling = Some(Autoscaling::between(1, 4));
+/// props.data_capture = Some(DataCapture::sample(20, capture.path("capture/")));
+/// props.guardrails = Some(Guardrails::canary());
+/// RealtimeEndpoint::new(&mut stack, "Serve", props);
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RealtimeEndpoint {
+    resource: ResourceRef,
+    name: String,
+    capture: Option<S3Path>,
+}
+
+impl RealtimeEndpoint {
+    pub fn new(scope: &mut impl Scope, id: &str, props: RealtimeEndpointProps) -> RealtimeEndpoint {
+        RealtimeEndpoint::build(scope, id, props, false)
+    }
+
+    fn build(
+        scope: &mut impl Scope,
+        id: &str,
+        props: RealtimeEndpointProps,
+        multi_model: bool,
+    ) -> RealtimeEndpoint {
+        let mut node = scope.node(id);
+        let name = endpoint_name(&node);
+        for e in validate(&props) {
+            node.error(e);
+        }
+        if multi_model && props.variants.iter().any(|v| !v.model.is_multi_model()) {
+            node.error(
+                "a multi-model endpoint needs a multi-model model (ModelProps::multi_model)",
+            );
+        }
+        let variants: Vec<Json> = props
+            .variants
+            .iter()
+            .map(|v| {
+                Json::object([
+                    ("VariantName", Json::from(v.name.as_str())),
+                    ("ModelName", Json::from(v.model.name())),
+                    ("InstanceType", Json::from(v.instance.as_str())),
+                    ("InitialInstanceCount", Json::from(v.initial_count)),
+                    ("InitialVariantWeight", number(v.weight)),
+                ])
+            })
+            .collect();
+        let mut config = CfnResource::new("AWS::SageMaker::EndpointConfig")
+            .set("ProductionVariants", Json::Array(variants));
+        if let Some(k) = &props.kms {
+            config = config.set("KmsKeyId", k.arn());
+        }
+        if let Some(c) = &props.data_capture {
+            let mut options = Vec::new();
+            if c.capture_input {
+                options.push(Json::object([("CaptureMode", Json::from("Input"))]));
+            }
+            if c.capture_output {
+                options.push(Json::object([("CaptureMode", Json::from("Output"))]));
+            }
+            let mut dc = vec![
+                ("EnableCapture", Json::Bool(true)),
+                ("InitialSamplingPercentage", Json::from(c.sampling_percent)),
+                ("DestinationS3Uri", Json::from(c.destination.uri())),
+                ("CaptureOptions", Json::Array(options)),
+                (
+                    "CaptureContentTypeHeader",
+                    Json::object([("CsvContentTypes", Json::array([Json::from("text/csv")]))]),
+                ),
+            ];
+            if let Some(k) = c.destination.bucket.key() {
+                dc.push(("KmsKeyId", Json::from(k.arn())));
+            }
+            config = config.set("DataCaptureConfig", Json::object(dc));
+            // The endpoint writes captures as the model's role.
+            for v in &props.variants {
+                c.destination.grant_write(v.model.role());
+            }
+        }
+        let config = node.add_resource("Config", config);
+
+        let alerts = props.alerts.as_ref();
+        let mut rollback_alarms = Vec::new();
+        for v in &props.variants {
+            let dims = || {
+                vec![
+                    ("EndpointName", name.clone()),
+                    ("VariantName", v.name.clone()),
+                ]
+            };
+            let errors = alarm(
+                &mut node,
+                &format!("{}Errors", v.name),
+                AlarmSpec {
+                    description: format!("{name}/{}: 5xx errors from the model", v.name),
+                    metric: "Invocation5XXErrors",
+                    statistic: "Sum",
+                    period: 60,
+                    evaluation_periods: 5,
+                    threshold: f64::from(props.max_5xx_per_minute),
+                    comparison: "GreaterThanOrEqualToThreshold",
+                    missing: "notBreaching",
+                    dimensions: dims(),
+                },
+                alerts,
+            );
+            let latency = alarm(
+                &mut node,
+                &format!("{}Latency", v.name),
+                AlarmSpec {
+                    description: format!(
+                        "{name}/{}: model latency above {} ms",
+                        v.name, props.max_latency_ms
+                    ),
+                    metric: "ModelLatency",
+                    statistic: "Average",
+                    period: 60,
+                    evaluation_periods: 5,
+                    // ModelLatency is in microseconds.
+                    threshold: f64::from(props.max_latency_ms) * 1000.0,
+                    comparison: "GreaterThanThreshold",
+                    missing: "notBreaching",
+                    dimensions: dims(),
+                },
+                alerts,
+            );
+            rollback_alarms.push(errors);
+            rollback_alarms.push(latency);
+            if let Some(h) = props.idle_hours {
+                idle_alarm(&mut node, &name, &v.name, h, alerts);
+            }
+        }
+
+        let mut endpoint = CfnResource::new("AWS::SageMaker::Endpoint")
+            .set("EndpointName", name.as_str())
+            .set("EndpointConfigName", config.get_att("EndpointConfigName"));
+        if let Some(g) = &props.guardrails {
+            let (kind, size, wait) = match g.shift {
+                TrafficShift::AllAtOnce { wait_seconds } => ("ALL_AT_ONCE", None, wait_seconds),
+                TrafficShift::Canary {
+                    percent,
+                    wait_seconds,
+                } => ("CANARY", Some(("CanarySize", percent)), wait_seconds),
+                TrafficShift::Linear {
+                    percent,
+                    wait_seconds,
+                } => ("LINEAR", Some(("LinearStepSize", percent)), wait_seconds),
+            };
+            let mut routing = vec![
+                ("Type", Json::from(kind)),
+                ("WaitIntervalInSeconds", Json::from(wait)),
+            ];
+            if let Some((key, percent)) = size {
+                routing.push((
+                    key,
+                    Json::object([
+                        ("Type", Json::from("CAPACITY_PERCENT")),
+                        ("Value", Json::from(percent)),
+                    ]),
+                ));
+            }
+            endpoint = endpoint.set(
+                "DeploymentConfig",
+                Json::object([
+                    (
+                        "BlueGreenUpdatePolicy",
+                        Json::object([
+                            ("TrafficRoutingConfiguration", Json::object(routing)),
+                            (
+                                "TerminationWaitInSeconds",
+                                Json::from(g.termination_wait_seconds),
+                            ),
+                            (
+                                "MaximumExecutionTimeoutInSeconds",
+                                Json::from(g.max_execution_seconds),
+                            ),
+                        ]),
+                    ),
+                    (
+                        "AutoRollbackConfiguration",
+                        Json::object([(
+                            "Alarms",
+                            Json::Array(
+                                rollback_alarms
+                                    .iter()
+                                    .map(|a| {
+                                        Json::object([("AlarmName", Json::from(a.reference()))])
+                                    })
+                                    .collect(),
+                            ),
+                        )]),
+                    ),
+                ]),
+            );
+        }
+        let resource = node.add_resource("Resource", endpoint);
+
+        for v in &props.variants {
+            if let Some(a) = &v.autoscaling {
+                let target = scalable_target(
+                    &mut node,
+                    &format!("{}Scaling", v.name),
+                    (&name, &v.name),
+                    "sagemaker:variant:DesiredInstanceCount",
+                    (a.min, a.max),
+                    &resource,
+                );
+                target_tracking(
+                    &mut node,
+                    &format!("{}Invocations", v.name),
+                    &target,
+                    (
+                        "PredefinedMetricSpecification",
+                        Json::object([(
+                            "PredefinedMetricType",
+                            Json::from("SageMakerVariantInvocationsPerInstance"),
+                        )]),
+                    ),
+                    a.invocations_per_instance,
+                    (a.scale_in_cooldown, a.scale_out_cooldown),
+                );
+            }
+        }
+        RealtimeEndpoint {
+            resource,
+            name,
+            capture: props.data_capture.as_ref().map(|c| c.destination.clone()),
+        }
+    }
+
+    /// The endpoint's name (set, so known at synth).
+    pub fn name(&self) -> Expr {
+        Expr::lit(self.name.clone())
+    }
+
+    pub fn name_literal(&self) -> &str {
+        &self.name
+    }
+
+    /// `Ref` of the endpoint (its ARN).
+    pub fn arn(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// Where data capture writes, when on (monitoring needs it).
+    pub fn capture(&self) -> Option<&S3Path> {
+        self.capture.as_ref()
+    }
+}
+
+fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
+    let mut errors = Vec::new();
+    if p.variants.is_empty() {
+        errors.push("the endpoint has no variants".into());
+    }
+    if p.variants.len() > 10 {
+        errors.push(format!(
+            "{} variants; an endpoint has at most 10",
+            p.variants.len()
+        ));
+    }
+    let mut names = HashSet::new();
+    for v in &p.variants {
+        let valid = !v.name.is_empty()
+            && v.name.len() <= 63
+            && v.name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !valid {
+            errors.push(format!(
+                "variant name '{}' is invalid: 1 to 63 letters, digits or '-'",
+                v.name
+            ));
+        }
+        if !names.insert(v.name.as_str()) {
+            errors.push(format!("variant '{}' is defined twice", v.name));
+        }
+        if let Err(e) = check_instance_type(&v.instance) {
+            errors.push(format!("variant '{}': {e}", v.name));
+        }
+        if v.initial_count == 0 {
+            errors.push(format!(
+                "variant '{}': initial_count must be at least 1",
+                v.name
+            ));
+        }
+        if v.weight.is_nan() || v.weight < 0.0 || v.weight.is_infinite() {
+            errors.push(format!(
+                "variant '{}': weight {} must be 0 or more",
+                v.name, v.weight
+            ));
+        }
+        if let Some(a) = &v.autoscaling {
+            if a.min == 0 {
+                errors.push(format!(
+                    "variant '{}': autoscaling min 0 is not allowed: a real-time instance variant keeps at least 1 instance (use an async endpoint to scale to zero)",
+                    v.name
+                ));
+            }
+            if a.min > a.max {
+                errors.push(format!(
+                    "variant '{}': autoscaling min ({}) exceeds max ({})",
+                    v.name, a.min, a.max
+                ));
+            }
+            if a.invocations_per_instance.is_nan() || a.invocations_per_instance <= 0.0 {
+                errors.push(format!(
+                    "variant '{}': the invocations-per-instance target must be above 0",
+                    v.name
+                ));
+            }
+        }
+        if p.kms.is_some() && has_local_storage(&v.instance) {
+            errors.push(format!(
+                "variant '{}': {} has local NVMe storage, which SageMaker encrypts itself; it takes no volume KMS key (remove kms or pick another instance type)",
+                v.name, v.instance
+            ));
+        }
+    }
+    if !p.variants.is_empty() && p.variants.iter().all(|v| v.weight == 0.0) {
+        errors.push("every variant has weight 0: no traffic would be served".into());
+    }
+    if let Some(c) = &p.data_capture {
+        if c.sampling_percent > 100 {
+            errors.push(format!(
+                "data capture sampling {} % is out of range: 0 to 100",
+                c.sampling_percent
+            ));
+        }
+        if !c.capture_input && !c.capture_output {
+            errors
+                .push("data capture captures neither input nor output; enable at least one".into());
+        }
+    }
+    if let Some(g) = &p.guardrails {
+        if p.variants.len() > 1 {
+            errors.push("deployment guardrails (blue/green) need a single-variant endpoint".into());
+        }
+        let (percent, wait) = match g.shift {
+            TrafficShift::AllAtOnce { wait_seconds } => (None, wait_seconds),
+            TrafficShift::Canary {
+                percent,
+                wait_seconds,
+            }
+            | TrafficShift::Linear {
+                percent,
+                wait_seconds,
+            } => (Some(percent), wait_seconds),
+        };
+        if let Some(pc) = percent
+            && !(1..=99).contains(&pc)
+        {
+            errors.push(format!(
+                "guardrails: traffic step of {pc} % is out of range: 1 to 99"
+            ));
+        }
+        if wait > 3600 {
+            errors.push(format!(
+                "guardrails: wait of {wait} s is out of range: 0 to 3600"
+            ));
+        }
+        if g.termination_wait_seconds > 3600 {
+            errors.push(format!(
+                "guardrails: termination wait of {} s is out of range: 0 to 3600",
+                g.termination_wait_seconds
+            ));
+        }
+        if !(600..=28800).contains(&g.max_execution_seconds) {
+            errors.push(format!(
+                "guardrails: maximum execution time of {} s is out of range: 600 to 28800",
+                g.max_execution_seconds
+            ));
+        }
+    }
+    if let Some(h) = p.idle_hours
+        && let Err(e) = check_idle_hours(h)
+    {
+        errors.push(e);
+    }
+    errors
+}
+
+/// Props of a [`MultiModelEndpoint`].
+#[derive(Clone, Debug)]
+pub struct MultiModelEndpointProps {
+    /// A model made with `ModelProps::multi_model`.
+    pub model: Model,
+    pub instance: String,
+    pub autoscaling: Option<Autoscaling>,
+    pub alerts: Option<Expr>,
+    pub idle_hours: Option<u32>,
+}
+
+/// Many models sharing one fleet: a real-time endpoint whose single container
+/// loads models from an S3 prefix on demand.
+#[derive(Clone, Debug)]
+pub struct MultiModelEndpoint {
+    endpoint: RealtimeEndpoint,
+}
+
+impl MultiModelEndpoint {
+    pub fn new(
+        scope: &mut impl Scope,
+        id: &str,
+        props: MultiModelEndpointProps,
+    ) -> MultiModelEndpoint {
+        let mut rt = RealtimeEndpointProps::single(&props.model, &props.instance);
+        rt.variants[0].autoscaling = props.autoscaling;
+        rt.alerts = props.alerts;
+        rt.idle_hours = props.idle_hours;
+        MultiModelEndpoint {
+            endpoint: RealtimeEndpoint::build(scope, id, rt, true),
+        }
+    }
+
+    pub fn endpoint(&self) -> &RealtimeEndpoint {
+        &self.endpoint
+    }
+}

@@ -1,0 +1,239 @@
+//! The model registry: SageMaker model package groups, and pinned model
+//! versions to deploy from them.
+//!
+//! Inference deploys a *pinned* version (a model package ARN), never "whatever
+//! training produced last": promoting a model to production is a reviewed
+//! change of a stage knob. Registration approval follows the stage kind (the
+//! training pipeline registers with manual approval in production stages).
+//!
+//! ```
+//! use mlcdk_core::Stack;
+//! use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+//!
+//! let mut stack = Stack::for_test();
+//! let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps {
+//!     cross_account_readers: vec!["222222222222".into()],
+//!     ..Default::default()
+//! });
+//! let v3 = registry.version(3); // arn:…:model-package/test-staging-churn/3
+//! assert!(stack.synth().is_ok());
+//! ```
+
+use mlcdk_core::iam::{PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::{CfnResource, DeletionPolicy, Expr, ResourceRef, Scope};
+use mlcdk_storage::S3Path;
+use mlcdk_training::ModelGroupRef;
+
+/// Props of a [`ModelRegistry`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelRegistryProps {
+    /// `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`; default `<app>-<stage>-<id>`, lower case.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Accounts that may read the group's model packages (a production account
+    /// deploying what staging registered).
+    pub cross_account_readers: Vec<String>,
+    /// Retain (default) or, outside production, Delete.
+    pub removal_policy: Option<DeletionPolicy>,
+}
+
+/// A model package group. Retained by default: it is the record of every
+/// model version and its approval.
+#[derive(Clone, Debug)]
+pub struct ModelRegistry {
+    resource: ResourceRef,
+    name: String,
+}
+
+fn valid_group_name(n: &str) -> bool {
+    let b = n.as_bytes();
+    (1..=63).contains(&b.len())
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+}
+
+impl ModelRegistry {
+    pub fn new(scope: &mut impl Scope, id: &str, props: ModelRegistryProps) -> ModelRegistry {
+        let mut node = scope.node(id);
+        let removal = node.removal_policy(props.removal_policy);
+        let name = props
+            .name
+            .clone()
+            .unwrap_or_else(|| node.physical_name('-', 63).to_ascii_lowercase());
+        if !valid_group_name(&name) {
+            node.error(format!(
+                "registry name '{name}' is invalid: 1 to 63 letters and digits, with '-' only between them"
+            ));
+        }
+        let mut group = CfnResource::new("AWS::SageMaker::ModelPackageGroup")
+            .set("ModelPackageGroupName", name.as_str())
+            .removal_policy(removal);
+        if let Some(d) = &props.description {
+            if d.chars().count() > 1024 {
+                node.error(format!(
+                    "description has {} characters; SageMaker accepts at most 1024",
+                    d.chars().count()
+                ));
+            }
+            group = group.set("ModelPackageGroupDescription", d.as_str());
+        }
+        if !props.cross_account_readers.is_empty() {
+            for a in &props.cross_account_readers {
+                if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    node.error(format!(
+                        "cross-account reader '{a}' is not an AWS account id (12 digits)"
+                    ));
+                }
+            }
+            let arn = |suffix: &str| {
+                Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{suffix}"
+                ))
+            };
+            let mut read = PolicyStatement::allow()
+                .sid("CrossAccountRead")
+                .actions([
+                    "sagemaker:DescribeModelPackageGroup",
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:ListModelPackages",
+                ])
+                .resources([
+                    arn(&format!("model-package-group/{name}")),
+                    arn(&format!("model-package/{name}/*")),
+                ]);
+            for a in &props.cross_account_readers {
+                read = read.principal(Principal::account(a.as_str()));
+            }
+            group = group.set(
+                "ModelPackageGroupPolicy",
+                PolicyDocument::new([read]).to_json(),
+            );
+        }
+        let resource = node.add_resource("Resource", group);
+        ModelRegistry { resource, name }
+    }
+
+    pub fn name(&self) -> Expr {
+        Expr::lit(self.name.clone())
+    }
+
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// `GetAtt ModelPackageGroupArn`.
+    pub fn arn(&self) -> Expr {
+        self.resource.get_att("ModelPackageGroupArn")
+    }
+
+    /// Version `n` of the group, pinned.
+    pub fn version(&self, n: u32) -> ModelVersion {
+        ModelVersion::pinned(Expr::sub(format!(
+            "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package/{}/{n}",
+            self.name
+        )))
+    }
+}
+
+impl From<&ModelRegistry> for ModelGroupRef {
+    fn from(r: &ModelRegistry) -> ModelGroupRef {
+        ModelGroupRef {
+            name: r.name(),
+            arn: r.arn(),
+        }
+    }
+}
+
+/// A pinned model version to deploy, and what serving it needs to read.
+#[derive(Clone, Debug)]
+pub struct ModelVersion {
+    /// The model package ARN (`…:model-package/<group>/<version>`).
+    pub package_arn: Expr,
+    /// Where the version's artifacts are, for the serving role's read grant
+    /// (a training pipeline writes them under its output path).
+    pub artifacts: Option<S3Path>,
+    /// The ECR image of the version, for the serving role's pull grant.
+    pub image: Option<String>,
+}
+
+impl ModelVersion {
+    /// Any model package, by ARN (e.g. a version registered in another account).
+    pub fn pinned(package_arn: impl Into<Expr>) -> ModelVersion {
+        ModelVersion {
+            package_arn: package_arn.into(),
+            artifacts: None,
+            image: None,
+        }
+    }
+
+    /// The artifacts and image the version uses, so serving can be granted them.
+    pub fn served_from(mut self, artifacts: S3Path, image: &str) -> ModelVersion {
+        self.artifacts = Some(artifacts);
+        self.image = Some(image.to_string());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mlcdk_core::assertions::TemplateAssert;
+    use mlcdk_core::{Stack, StageKind};
+    use serde_json::json;
+
+    #[test]
+    fn defaults_and_cross_account_policy() {
+        let mut stack = Stack::for_test();
+        let r = ModelRegistry::new(
+            &mut stack,
+            "Churn",
+            ModelRegistryProps {
+                description: Some("churn classifiers".into()),
+                cross_account_readers: vec!["222222222222".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            r.version(3).package_arn.to_json(),
+            json!({"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/test-staging-churn/3"})
+        );
+        let g: ModelGroupRef = (&r).into();
+        assert_eq!(g.name, Expr::lit("test-staging-churn"));
+        let t = TemplateAssert::new(stack.synth().unwrap().template);
+        t.has_resource(
+            "AWS::SageMaker::ModelPackageGroup",
+            json!({"DeletionPolicy": "Retain", "Properties": {
+                "ModelPackageGroupName": "test-staging-churn",
+                "ModelPackageGroupDescription": "churn classifiers",
+                "ModelPackageGroupPolicy": {"Statement": [{
+                    "Sid": "CrossAccountRead",
+                    "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::222222222222:root"]]}},
+                    "Action": ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+                }]}
+            }}),
+        );
+    }
+
+    #[test]
+    fn validations() {
+        let mut stack = Stack::for_stage(StageKind::Production);
+        ModelRegistry::new(
+            &mut stack,
+            "Bad",
+            ModelRegistryProps {
+                name: Some("bad_name".into()),
+                cross_account_readers: vec!["123".into()],
+                removal_policy: Some(DeletionPolicy::Delete),
+                ..Default::default()
+            },
+        );
+        let errors = stack.synth().unwrap_err();
+        assert!(
+            errors.mentions("[test-production/Bad] registry name 'bad_name' is invalid"),
+            "{errors}"
+        );
+        assert!(errors.mentions("cross-account reader '123' is not an AWS account id"));
+        assert!(errors.mentions("removal policy Delete is not allowed in production"));
+    }
+}
