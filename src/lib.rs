@@ -33,6 +33,8 @@ pub use mlcdk_deploy as deploy;
 pub use mlcdk_etl as etl;
 /// Models and real-time, serverless, async and multi-model endpoints.
 pub use mlcdk_inference as inference;
+/// Monitoring, drift-triggered retraining, alerts and budgets.
+pub use mlcdk_monitoring as monitoring;
 /// The model registry and pinned model versions.
 pub use mlcdk_registry as registry;
 /// S3 buckets and KMS keys.

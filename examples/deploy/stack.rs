@@ -5,10 +5,13 @@
 //! Athena queries it, a feature group stores features, and a weekly SageMaker
 //! pipeline splits the features, tunes XGBoost on spot instances within a
 //! bound, evaluates the best model, registers it if it is good enough, and
-//! scores a data set with it.
+//! scores a data set with it. The registered version chosen by a knob is
+//! served four ways; the real-time endpoint is monitored hourly, drift starts
+//! retraining, and alerts and a budget watch errors, idleness and spend.
 
 use mlcdk::etl::*;
 use mlcdk::inference::*;
+use mlcdk::monitoring::*;
 use mlcdk::prelude::*;
 use mlcdk::registry::*;
 use mlcdk::storage::*;
@@ -33,6 +36,12 @@ pub struct Knobs {
     pub endpoint_instance: String,
     /// Autoscaling bounds of the real-time endpoint.
     pub endpoint_capacity: (u32, u32),
+    /// The stage's monthly cost budget.
+    pub monthly_budget_usd: u32,
+    /// Who is told about errors, idleness, drift and spend. (Keep the same
+    /// number in every stage: one subscription per address, and stages keep
+    /// the same resources.)
+    pub alert_emails: Vec<String>,
 }
 
 pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
@@ -191,9 +200,12 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     );
 
     // Serving: the pinned version, never "whatever trained last".
-    let alerts = stack.add_resource(
+    let alerts = AlertsTopic::new(
+        stack,
         "Alerts",
-        CfnResource::new("AWS::SNS::Topic").set("KmsMasterKeyId", "alias/aws/sns"),
+        AlertsTopicProps {
+            emails: knobs.alert_emails.clone(),
+        },
     );
     let version = registry
         .version(knobs.model_version)
@@ -206,13 +218,26 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     ));
     serve.data_capture = Some(DataCapture::sample(20, artifacts.path("capture/")));
     serve.guardrails = Some(Guardrails::canary());
-    serve.alerts = Some(alerts.reference());
-    RealtimeEndpoint::new(stack, "Serve", serve);
+    serve.alerts = Some(alerts.arn());
+    let serve = RealtimeEndpoint::new(stack, "Serve", serve);
+
+    // Monitoring: hourly data-quality checks against the training baseline;
+    // drift in the main features alerts and starts retraining.
+    let mut drift = MonitorProps::data_quality(
+        artifacts.path("monitoring/baseline/statistics.json"),
+        artifacts.path("monitoring/baseline/constraints.json"),
+        artifacts.path("monitoring/reports/"),
+        MonitorSchedule::Hourly,
+    );
+    drift.drift_alarms = vec![("monthly_spend".into(), 0.2), ("tenure_months".into(), 0.2)];
+    drift.alerts = Some(alerts.arn());
+    let monitor = Monitor::new(stack, "Drift", &serve, drift);
+    monitor.retrain_on_drift(stack, "RetrainOnDrift", &training);
     ServerlessEndpoint::new(
         stack,
         "Adhoc",
         ServerlessProps {
-            alerts: Some(alerts.reference()),
+            alerts: Some(alerts.arn()),
             ..ServerlessProps::new(&model, Memory::Gb2, 5)
         },
     );
@@ -220,7 +245,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Batchy",
         AsyncProps {
-            alerts: Some(alerts.reference()),
+            alerts: Some(alerts.arn()),
             ..AsyncProps::scale_to_zero(&model, artifacts.path("async/"))
         },
     );
@@ -236,9 +261,15 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             model: segments,
             instance: "ml.m5.large".into(),
             autoscaling: Some(Autoscaling::between(1, 2)),
-            alerts: Some(alerts.reference()),
+            alerts: Some(alerts.arn()),
             idle_hours: Some(24),
         },
+    );
+
+    Budget::new(
+        stack,
+        "Budget",
+        BudgetProps::monthly(knobs.monthly_budget_usd, Some(alerts.arn())),
     );
 
     stack.add_output(
@@ -262,6 +293,8 @@ pub fn app() -> App<Knobs> {
                 model_version: 1,
                 endpoint_instance: "ml.m5.large".into(),
                 endpoint_capacity: (1, 2),
+                monthly_budget_usd: 300,
+                alert_emails: vec!["ml-team@example.com".into()],
             },
         ))
         .stage(Stage::production(
@@ -275,6 +308,8 @@ pub fn app() -> App<Knobs> {
                 model_version: 1,
                 endpoint_instance: "ml.m5.xlarge".into(),
                 endpoint_capacity: (2, 6),
+                monthly_budget_usd: 3000,
+                alert_emails: vec!["ml-oncall@example.com".into()],
             },
         ))
 }

@@ -416,6 +416,10 @@ impl RealtimeEndpoint {
         self.resource.reference()
     }
 
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
     /// Where data capture writes, when on (monitoring needs it).
     pub fn capture(&self) -> Option<&S3Path> {
         self.capture.as_ref()

@@ -139,6 +139,14 @@ impl PolicyStatement {
         self
     }
 
+    pub fn principals(
+        mut self,
+        principals: impl IntoIterator<Item = Principal>,
+    ) -> PolicyStatement {
+        self.principals.extend(principals);
+        self
+    }
+
     pub fn condition(
         mut self,
         operator: impl Into<String>,

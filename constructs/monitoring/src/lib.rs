@@ -1,0 +1,14 @@
+//! Monitoring and retraining: Model Monitor schedules on endpoints that
+//! capture data, drift alarms (on Model Monitor metrics or any metric) that
+//! start the training pipeline, an encrypted alerts topic, and a budget.
+
+mod alerts;
+mod budget;
+mod monitor;
+
+pub use alerts::{AlertsTopic, AlertsTopicProps};
+pub use budget::{Budget, BudgetAlert, BudgetProps, BudgetSignal};
+pub use monitor::{
+    CustomMetric, DriftAlarm, Monitor, MonitorKind, MonitorProps, MonitorSchedule, ProblemType,
+    retrain_on_alarms,
+};
