@@ -94,10 +94,10 @@ fn usage_errors_exit_2() {
     let (code, _, err) = run_cli(&stack::app(), &["frobnicate"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("frobnicate"), "{err}");
-    let (code, _, err) = run_cli(&stack::app(), &["schema"]);
+    let (code, _, err) = run_cli(&stack::app(), &["check"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(
-        err.contains("`schema` is not available in this version of mlcdk yet"),
+        err.contains("`check` is not available in this version of mlcdk yet"),
         "{err}"
     );
     let (code, _, err) = run_cli(&stack::app(), &["deploy"]);

@@ -82,3 +82,28 @@ fn example_pipeline_definitions() {
         });
     }
 }
+
+/// Every difference between staging and production, in one reviewable file.
+#[test]
+fn stage_diff() {
+    let assembly = stack::app().synth(None).unwrap();
+    let (staging, production) = (&assembly.stacks[0], &assembly.stacks[1]);
+    let differences = mlcdk::core::stage_diff::diff(&staging.template, &production.template);
+    // Same resources in every stage: only values differ.
+    assert!(
+        differences
+            .iter()
+            .all(|d| matches!(d, mlcdk::core::stage_diff::Difference::Changed { .. })),
+        "stages differ in structure"
+    );
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        description => "churn: staging → production",
+    }, {
+        insta::assert_snapshot!(
+            "churn-stage-diff",
+            mlcdk::core::stage_diff::render("staging", "production", &differences)
+        );
+    });
+}

@@ -16,9 +16,14 @@ use mlcdk::prelude::*;
 use mlcdk::registry::*;
 use mlcdk::storage::*;
 use mlcdk::training::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-/// Everything that may differ between stages. Nothing else may.
-#[derive(Clone, Debug)]
+/// Everything that may differ between stages. Nothing else may. Each stage's
+/// values are in `examples/deploy/stages/<stage>.toml`; `cargo run --example
+/// deploy -- schema` prints the schema editors can check those files with.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Knobs {
     /// Days a replaced model artifact is kept before S3 expires it.
     pub noncurrent_artifact_days: u32,
@@ -282,34 +287,15 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
 pub fn app() -> App<Knobs> {
     App::new("churn", ml_platform)
         .base_dir(env!("CARGO_MANIFEST_DIR"))
-        .stage(Stage::staging(
+        .stages_dir("examples/deploy/stages")
+        .stage_file(
+            "staging",
+            StageKind::Staging,
             Env::new("111111111111", "us-east-1"),
-            Knobs {
-                noncurrent_artifact_days: 7,
-                etl_workers: 2,
-                athena_cutoff_bytes: 1024 * 1024 * 1024,
-                training_instance: "ml.m5.large".into(),
-                tuning_max_jobs: 4,
-                model_version: 1,
-                endpoint_instance: "ml.m5.large".into(),
-                endpoint_capacity: (1, 2),
-                monthly_budget_usd: 300,
-                alert_emails: vec!["ml-team@example.com".into()],
-            },
-        ))
-        .stage(Stage::production(
+        )
+        .stage_file(
+            "production",
+            StageKind::Production,
             Env::new("222222222222", "us-east-1"),
-            Knobs {
-                noncurrent_artifact_days: 90,
-                etl_workers: 10,
-                athena_cutoff_bytes: 10 * 1024 * 1024 * 1024,
-                training_instance: "ml.m5.2xlarge".into(),
-                tuning_max_jobs: 20,
-                model_version: 1,
-                endpoint_instance: "ml.m5.xlarge".into(),
-                endpoint_capacity: (2, 6),
-                monthly_budget_usd: 3000,
-                alert_emails: vec!["ml-oncall@example.com".into()],
-            },
-        ))
+        )
 }

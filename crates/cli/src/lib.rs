@@ -14,6 +14,8 @@
 //! | `synth [--out DIR] [--stage NAME]` | write `<stack>.template.json` per stage and `manifest.json` |
 //! | `list` | stages, stacks, environments and resource counts |
 //! | `diff --stage NAME` | what a deploy would change (a change set created and deleted) |
+//! | `diff --stages A,B` | every difference between two stages' templates (offline) |
+//! | `schema` | the JSON Schema of the stage knobs |
 //! | `deploy --stage NAME [--yes] [--allow-replace]` | deploy through a change set |
 //! | `destroy --stage NAME [--yes] [--production]` | delete the stack; retained resources are listed |
 //! | `bootstrap --stage NAME [--yes]` | the assets bucket of the stage's account and region |
@@ -69,10 +71,14 @@ enum Command {
         #[arg(long)]
         stage: Option<String>,
     },
-    /// Show what a deploy would change: a change set created, shown and deleted
+    /// With --stage: what a deploy would change (a change set created, shown and
+    /// deleted). With --stages a,b: every difference between two stages' templates.
     Diff {
-        #[arg(long)]
-        stage: String,
+        #[arg(long, conflicts_with = "stages", required_unless_present = "stages")]
+        stage: Option<String>,
+        /// Two stages to compare, e.g. staging,production (offline)
+        #[arg(long, value_delimiter = ',')]
+        stages: Option<Vec<String>>,
     },
     /// Deploy a stage through a change set
     Deploy {
@@ -102,7 +108,7 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Print the JSON Schema of the stage knobs (not available yet)
+    /// Print the JSON Schema of the stage knobs (for stage files and editors)
     Schema,
 }
 
@@ -152,7 +158,12 @@ where
         }) => {
             return remote(app, Remote::Deploy { yes, allow_replace }, &stage, err);
         }
-        Some(Command::Diff { stage }) => return remote(app, Remote::Diff, &stage, err),
+        Some(Command::Diff {
+            stages: Some(pair), ..
+        }) => stage_diff(app, &pair, out),
+        Some(Command::Diff { stage, .. }) => {
+            return remote(app, Remote::Diff, stage.as_deref().unwrap_or_default(), err);
+        }
         Some(Command::Destroy {
             stage,
             yes,
@@ -163,7 +174,23 @@ where
         }
         Some(Command::Check { .. }) => return not_yet("check", err),
         Some(Command::Cost { .. }) => return not_yet("cost", err),
-        Some(Command::Schema) => return not_yet("schema", err),
+        Some(Command::Schema) => match app.schema() {
+            Some(schema) => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(schema).unwrap_or_default()
+                );
+                Ok(())
+            }
+            None => {
+                let _ = writeln!(
+                    err,
+                    "error: this app records no knobs schema; derive schemars::JsonSchema on the knobs and call App::with_schema (stage files do it for you)"
+                );
+                return EXIT_USAGE;
+            }
+        },
     };
     match result {
         Ok(()) => EXIT_OK,
@@ -181,7 +208,7 @@ where
 fn not_yet(name: &str, err: &mut dyn Write) -> u8 {
     let _ = writeln!(
         err,
-        "error: `{name}` is not available in this version of mlcdk yet; available: synth, list, diff, deploy, destroy, bootstrap (and the default plan)"
+        "error: `{name}` is not available in this version of mlcdk yet; available: synth, list, diff, deploy, destroy, bootstrap, schema (and the default plan)"
     );
     EXIT_USAGE
 }
@@ -248,6 +275,44 @@ fn synth<K>(
         );
     }
     let _ = writeln!(out, "{}", dir.join("manifest.json").display());
+    Ok(())
+}
+
+/// Every difference between two stages' templates.
+fn stage_diff<K>(app: &App<K>, pair: &[String], out: &mut dyn Write) -> Result<(), Failure> {
+    if pair.len() != 2 {
+        return Err(Failure::Invalid(mlcdk_core::ValidationErrors(vec![
+            mlcdk_core::ValidationError {
+                path: app.name().to_string(),
+                message: format!(
+                    "--stages takes two stage names, e.g. staging,production; got {}",
+                    pair.len()
+                ),
+            },
+        ])));
+    }
+    let assembly = app.synth(None)?;
+    let find = |name: &str| {
+        assembly
+            .stacks
+            .iter()
+            .find(|s| s.info.name == name)
+            .ok_or_else(|| {
+                Failure::Invalid(mlcdk_core::ValidationErrors(vec![
+                    mlcdk_core::ValidationError {
+                        path: assembly.app.clone(),
+                        message: format!("no stage named '{name}'"),
+                    },
+                ]))
+            })
+    };
+    let (a, b) = (find(&pair[0])?, find(&pair[1])?);
+    let differences = mlcdk_core::stage_diff::diff(&a.template, &b.template);
+    let _ = write!(
+        out,
+        "{}",
+        mlcdk_core::stage_diff::render(&pair[0], &pair[1], &differences)
+    );
     Ok(())
 }
 

@@ -171,6 +171,12 @@ pub struct App<K> {
     define: Definition<K>,
     stages: Vec<Stage<K>>,
     base_dir: PathBuf,
+    /// The knobs' JSON Schema, when `K` has one (see [`App::with_schema`]).
+    schema: Option<serde_json::Value>,
+    /// Problems found while loading stage files; reported by `synth`.
+    load_errors: Vec<ValidationError>,
+    /// Where stage files are, relative to the base directory.
+    stages_dir: PathBuf,
 }
 
 impl<K> App<K> {
@@ -180,6 +186,97 @@ impl<K> App<K> {
             define: Box::new(define),
             stages: Vec::new(),
             base_dir: std::env::current_dir().unwrap_or_default(),
+            schema: None,
+            load_errors: Vec::new(),
+            stages_dir: PathBuf::from("stages"),
+        }
+    }
+
+    /// Where [`App::stage_file`] looks (default `stages/`, relative to the base
+    /// directory). Call it before `stage_file`.
+    pub fn stages_dir(mut self, dir: impl Into<PathBuf>) -> App<K> {
+        self.stages_dir = dir.into();
+        self
+    }
+
+    /// Record the knobs' JSON Schema (for the `schema` subcommand and editors).
+    pub fn with_schema(mut self) -> App<K>
+    where
+        K: schemars::JsonSchema,
+    {
+        self.schema =
+            Some(serde_json::to_value(schemars::schema_for!(K)).expect("a schema serializes"));
+        self
+    }
+
+    /// The knobs' JSON Schema, if recorded.
+    pub fn schema(&self) -> Option<&serde_json::Value> {
+        self.schema.as_ref()
+    }
+
+    /// A stage whose knobs live in `<stages dir>/<name>.json` or `.toml`
+    /// (under the base directory; see [`App::stages_dir`]). The file is checked against the knobs'
+    /// schema: every mistake is reported, with the file and the field path,
+    /// when the app is synthesized.
+    pub fn stage_file(mut self, name: &str, kind: StageKind, env: Env) -> App<K>
+    where
+        K: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        if self.schema.is_none() {
+            self = self.with_schema();
+        }
+        let dir = self.base_dir.join(&self.stages_dir);
+        let candidates = [
+            dir.join(format!("{name}.toml")),
+            dir.join(format!("{name}.json")),
+        ];
+        let found: Vec<&PathBuf> = candidates.iter().filter(|p| p.exists()).collect();
+        let path = self.name.clone();
+        let mut fail = |message: String| {
+            self.load_errors.push(ValidationError {
+                path: format!("{path}-{name}"),
+                message,
+            })
+        };
+        let file = match found.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                fail(format!(
+                    "no stage file for '{name}': expected {} or {}",
+                    candidates[0].display(),
+                    candidates[1].display()
+                ));
+                return self;
+            }
+            _ => {
+                fail(format!(
+                    "both {} and {} exist; keep one stage file per stage",
+                    candidates[0].display(),
+                    candidates[1].display()
+                ));
+                return self;
+            }
+        };
+        let value = match crate::stage_file::read(&file) {
+            Ok(v) => v,
+            Err(e) => {
+                fail(e);
+                return self;
+            }
+        };
+        let problems = crate::stage_file::check(self.schema.as_ref().expect("set above"), &value);
+        if !problems.is_empty() {
+            for p in problems {
+                fail(format!("{}: {p}", file.display()));
+            }
+            return self;
+        }
+        match serde_json::from_value::<K>(value) {
+            Ok(knobs) => self.stage(Stage::custom(name, kind, env, knobs)),
+            Err(e) => {
+                fail(format!("{}: {e}", file.display()));
+                self
+            }
         }
     }
 
@@ -217,7 +314,7 @@ impl<K> App<K> {
     /// Synthesize every stage, or only `only`. Errors from every stage are
     /// gathered and returned together.
     pub fn synth(&self, only: Option<&str>) -> Result<Assembly, ValidationErrors> {
-        let mut errors = Vec::new();
+        let mut errors = self.load_errors.clone();
         if self.stages.is_empty() {
             errors.push(ValidationError {
                 path: self.name.clone(),

@@ -19,6 +19,8 @@ pub mod json;
 pub mod limits;
 pub mod logical_id;
 pub mod stack;
+pub mod stage_diff;
+pub mod stage_file;
 pub mod stateful;
 pub mod tags;
 pub mod template;

@@ -1,0 +1,145 @@
+//! Stages from one definition: stage files, their schema, the stage diff on
+//! the command line, and production's refusal of Delete on stateful resources.
+
+mod common;
+#[path = "../examples/deploy/stack.rs"]
+mod stack;
+
+use mlcdk::cli::{EXIT_OK, EXIT_USAGE, run};
+use mlcdk::prelude::*;
+use mlcdk::storage::{Bucket, BucketProps};
+
+fn run_cli<K>(app: &App<K>, args: &[&str]) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut argv = vec!["deploy"];
+    argv.extend_from_slice(args);
+    let code = run(app, argv, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn app_from(dir: &std::path::Path) -> App<stack::Knobs> {
+    App::new("churn", stack::ml_platform)
+        .base_dir(env!("CARGO_MANIFEST_DIR"))
+        .stages_dir(dir)
+        .stage_file(
+            "staging",
+            StageKind::Staging,
+            Env::new("111111111111", "us-east-1"),
+        )
+}
+
+#[test]
+fn a_stage_file_with_several_mistakes_reports_all_of_them() {
+    let dir = common::scratch_dir("stage-file-mistakes");
+    std::fs::write(
+        dir.join("staging.toml"),
+        r#"
+noncurrent_artifact_days = -7
+etl_workers = "two"
+athena_cutoff_bytes = 1073741824
+training_instance = "ml.m5.large"
+tuning_max_jobs = 4
+model_version = 1
+endpoint_instance = "ml.m5.large"
+endpoint_capacity = [1, 2, 3]
+alert_emails = "ml-team@example.com"
+monthly_budjet_usd = 300
+"#,
+    )
+    .unwrap();
+    let (code, _, err) = run_cli(
+        &app_from(&dir),
+        &["synth", "--out", dir.join("out").to_str().unwrap()],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    let file = dir.join("staging.toml").display().to_string();
+    for e in [
+        format!("{file}: noncurrent_artifact_days: -7 is below the minimum 0"),
+        format!("{file}: etl_workers: expected integer, found string \"two\""),
+        format!("{file}: endpoint_capacity: 3 items, at most 2 expected"),
+        format!("{file}: alert_emails: expected array, found string \"ml-team@example.com\""),
+        format!("{file}: monthly_budget_usd: missing"),
+        format!("{file}: monthly_budjet_usd: unknown field"),
+    ] {
+        assert!(err.contains(&e), "missing {e:?} in\n{err}");
+    }
+    assert!(!dir.join("out").exists(), "nothing is written");
+}
+
+#[test]
+fn json_stage_files_and_missing_ones() {
+    let dir = common::scratch_dir("stage-file-json");
+    let toml_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/deploy/stages/staging.toml"
+    ))
+    .unwrap();
+    let value: toml::Value = toml::from_str(&toml_text).unwrap();
+    std::fs::write(
+        dir.join("staging.json"),
+        serde_json::to_string(&value).unwrap(),
+    )
+    .unwrap();
+    let (code, _, err) = run_cli(&app_from(&dir), &["list"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+
+    let empty = common::scratch_dir("stage-file-none");
+    let (code, _, err) = run_cli(&app_from(&empty), &["list"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(err.contains("no stage file for 'staging'"), "{err}");
+}
+
+#[test]
+fn schema_is_printed_for_editors() {
+    let (code, out, _) = run_cli(&stack::app(), &["schema"]);
+    assert_eq!(code, EXIT_OK);
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(schema["title"], "Knobs");
+    assert_eq!(schema["properties"]["etl_workers"]["type"], "integer");
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn stage_diff_on_the_command_line() {
+    let (code, out, err) = run_cli(&stack::app(), &["diff", "--stages", "staging,production"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    assert!(out.starts_with("staging → production: "), "{out}");
+    assert!(
+        out.contains(".Properties.NumberOfWorkers: 2 → 10\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(".Properties.Budget.BudgetLimit.Amount: 300 → 3000\n"),
+        "{out}"
+    );
+    let (code, _, err) = run_cli(&stack::app(), &["diff", "--stages", "staging"]);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(err.contains("--stages takes two stage names"), "{err}");
+}
+
+#[test]
+fn production_refuses_delete_on_a_bucket() {
+    let app = App::new("churn", |stack: &mut Stack, _: &()| {
+        Bucket::new(
+            stack,
+            "Data",
+            BucketProps {
+                removal_policy: Some(DeletionPolicy::Delete),
+                ..Default::default()
+            },
+        );
+    })
+    .stage(Stage::staging(Env::new("111111111111", "us-east-1"), ()))
+    .stage(Stage::production(Env::new("222222222222", "us-east-1"), ()));
+    let errors = app.synth(None).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert!(
+        errors.mentions("[churn-production/Data] removal policy Delete is not allowed in production stage 'production'"),
+        "{errors}"
+    );
+    assert!(app.synth(Some("staging")).is_ok(), "staging may delete");
+}
