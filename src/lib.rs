@@ -21,8 +21,11 @@
 //! ```
 //!
 //! The crates behind the facade: [`core`] (construct tree, template model,
-//! intrinsics, IAM, assets, synth) and [`cli`] (the command line).
+//! intrinsics, IAM, assets, synth), [`checks`] (the rule pack) and [`cli`] (the
+//! command line).
 
+/// The rule pack over templates, with suppressions.
+pub use mlcdk_checks as checks;
 pub use mlcdk_cli as cli;
 pub use mlcdk_core as core;
 pub use mlcdk_core::{assertions, iam};

@@ -5,7 +5,7 @@ mod common;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
-use mlcdk::cli::{EXIT_OK, EXIT_USAGE, run};
+use mlcdk::cli::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, run};
 use mlcdk::prelude::*;
 
 fn run_cli<K>(app: &App<K>, args: &[&str]) -> (u8, String, String) {
@@ -94,10 +94,10 @@ fn usage_errors_exit_2() {
     let (code, _, err) = run_cli(&stack::app(), &["frobnicate"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("frobnicate"), "{err}");
-    let (code, _, err) = run_cli(&stack::app(), &["check"]);
+    let (code, _, err) = run_cli(&stack::app(), &["cost"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(
-        err.contains("`check` is not available in this version of mlcdk yet"),
+        err.contains("`cost` is not available in this version of mlcdk yet"),
         "{err}"
     );
     let (code, _, err) = run_cli(&stack::app(), &["deploy"]);
@@ -167,4 +167,37 @@ fn deploy_with_validation_errors_stops_before_any_aws_call() {
             "{cmd}: {err}"
         );
     }
+}
+
+#[test]
+fn check_prints_findings_and_fails_on_errors() {
+    // The example: no error findings; the suppression shows with its reason.
+    let (code, out, err) = run_cli(&stack::app(), &["check"]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("staging (churn-staging): 0 errors"), "{out}");
+    assert!(
+        out.contains("suppressed  SM-006    Segments/Resource"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(suppressed: segment models score nightly"),
+        "{out}"
+    );
+
+    // An unencrypted topic is an error finding: check and the plan exit 1.
+    let bad = App::new("bad", |stack: &mut Stack, _: &()| {
+        stack.add_resource("Topic", CfnResource::new("AWS::SNS::Topic"));
+    })
+    .stage(Stage::staging(Env::new("111111111111", "us-east-1"), ()));
+    let (code, out, err) = run_cli(&bad, &["check", "--stage", "staging"]);
+    assert_eq!(code, EXIT_FAILED, "{out}{err}");
+    assert!(out.contains("error       SNS-001   Topic"), "{out}");
+    assert!(err.contains("error findings in staging"), "{err}");
+    let dir = common::scratch_dir("cli-plan-findings");
+    let (code, out, err) = run_cli(&bad, &["--out", dir.to_str().unwrap()]);
+    assert_eq!(code, EXIT_FAILED, "{out}{err}");
+    assert!(
+        out.contains("checks  staging       1 error, 1 warning, 0 suppressed"),
+        "{out}"
+    );
 }

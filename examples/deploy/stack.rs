@@ -223,6 +223,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     ));
     serve.data_capture = Some(DataCapture::sample(20, artifacts.path("capture/")));
     serve.guardrails = Some(Guardrails::canary());
+    serve.kms = Some(key.clone());
     serve.alerts = Some(alerts.arn());
     let serve = RealtimeEndpoint::new(stack, "Serve", serve);
 
@@ -251,6 +252,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "Batchy",
         AsyncProps {
             alerts: Some(alerts.arn()),
+            kms: Some(key.clone()),
             ..AsyncProps::scale_to_zero(&model, artifacts.path("async/"))
         },
     );
@@ -259,7 +261,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "SegmentModels",
         ModelProps::multi_model(&training.image(), artifacts.path("segment-models/")),
     );
-    MultiModelEndpoint::new(
+    let segments = MultiModelEndpoint::new(
         stack,
         "Segments",
         MultiModelEndpointProps {
@@ -268,7 +270,13 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             autoscaling: Some(Autoscaling::between(1, 2)),
             alerts: Some(alerts.arn()),
             idle_hours: Some(24),
+            kms: Some(key.clone()),
         },
+    );
+    stack.suppress(
+        segments.endpoint().resource(),
+        "SM-006",
+        "segment models score nightly campaign lists; an outage delays a batch, it drops no customer traffic",
     );
 
     Budget::new(

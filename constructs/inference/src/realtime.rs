@@ -214,7 +214,16 @@ impl RealtimeEndpoint {
                     ("VariantName", Json::from(v.name.as_str())),
                     ("ModelName", Json::from(v.model.name())),
                     ("InstanceType", Json::from(v.instance.as_str())),
-                    ("InitialInstanceCount", Json::from(v.initial_count)),
+                    // Start at the autoscaling floor: scaling only reacts
+                    // to load, so a lower start would stay below the floor
+                    // until the first scaling event.
+                    (
+                        "InitialInstanceCount",
+                        Json::from(
+                            v.initial_count
+                                .max(v.autoscaling.as_ref().map_or(0, |a| a.min)),
+                        ),
+                    ),
                     ("InitialVariantWeight", number(v.weight)),
                 ])
             })
@@ -242,8 +251,13 @@ impl RealtimeEndpoint {
                     Json::object([("CsvContentTypes", Json::array([Json::from("text/csv")]))]),
                 ),
             ];
-            if let Some(k) = c.destination.bucket.key() {
+            // Captures are production requests: encrypt them with the
+            // bucket's key, else the endpoint's.
+            if let Some(k) = c.destination.bucket.key().or(props.kms.as_ref()) {
                 dc.push(("KmsKeyId", Json::from(k.arn())));
+                for v in &props.variants {
+                    k.grant_encrypt(v.model.role());
+                }
             }
             config = config.set("DataCaptureConfig", Json::object(dc));
             // The endpoint writes captures as the model's role.
@@ -567,6 +581,8 @@ pub struct MultiModelEndpointProps {
     pub autoscaling: Option<Autoscaling>,
     pub alerts: Option<Expr>,
     pub idle_hours: Option<u32>,
+    /// Encrypts the instances' storage volumes.
+    pub kms: Option<KmsKey>,
 }
 
 /// Many models sharing one fleet: a real-time endpoint whose single container
@@ -586,6 +602,7 @@ impl MultiModelEndpoint {
         rt.variants[0].autoscaling = props.autoscaling;
         rt.alerts = props.alerts;
         rt.idle_hours = props.idle_hours;
+        rt.kms = props.kms;
         MultiModelEndpoint {
             endpoint: RealtimeEndpoint::build(scope, id, rt, true),
         }

@@ -147,6 +147,33 @@ fn realtime_with_autoscaling_capture_guardrails_and_alarms() {
 }
 
 #[test]
+fn capture_falls_back_to_the_endpoint_key_and_start_meets_the_scaling_floor() {
+    let mut stack = Stack::for_test();
+    let (bucket, model) = setup(&mut stack);
+    let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
+    let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    p.variants[0].autoscaling = Some(Autoscaling::between(3, 4));
+    // The bucket has no key of its own: captures use the endpoint's.
+    p.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
+    p.kms = Some(key);
+    RealtimeEndpoint::new(&mut stack, "Serve", p);
+    let template = stack.synth().unwrap().template;
+    // The model's role writes the captures, so it may encrypt with the key.
+    let (_, role) = template.resources_of_type("AWS::IAM::Role").next().unwrap();
+    let policy = serde_json::to_string(&role.properties["Policies"]).unwrap();
+    assert!(
+        policy.contains(r#"{"Action":["kms:Encrypt","kms:GenerateDataKey"],"Effect":"Allow","Resource":{"Fn::GetAtt":["Key961B73FD","Arn"]}}"#),
+        "{policy}"
+    );
+    let t = TemplateAssert::new(template);
+    t.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        json!({"DataCaptureConfig": {"KmsKeyId": {"Fn::GetAtt": ["Key961B73FD", "Arn"]}},
+               "ProductionVariants": [{"InitialInstanceCount": 3}]}),
+    );
+}
+
+#[test]
 fn realtime_validations() {
     let mut stack = Stack::for_test();
     let (bucket, model) = setup(&mut stack);
@@ -389,6 +416,7 @@ fn multi_model_endpoint_needs_a_multi_model_model() {
             autoscaling: None,
             alerts: None,
             idle_hours: Some(24),
+            kms: None,
         },
     );
     assert!(stack.synth().is_ok());
@@ -403,6 +431,7 @@ fn multi_model_endpoint_needs_a_multi_model_model() {
             autoscaling: None,
             alerts: None,
             idle_hours: None,
+            kms: None,
         },
     );
     let errors = stack.synth().unwrap_err();

@@ -11,6 +11,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | (none) | plan: synthesize every stage to `out/` and print a summary; needs no credentials |
+//! | `check [--stage NAME]` | the rule pack's findings per stage; exit 1 on any error finding |
 //! | `synth [--out DIR] [--stage NAME]` | write `<stack>.template.json` per stage and `manifest.json` |
 //! | `list` | stages, stacks, environments and resource counts |
 //! | `diff --stage NAME` | what a deploy would change (a change set created and deleted) |
@@ -61,8 +62,9 @@ enum Command {
     },
     /// List stages, stacks, environments and resource counts
     List,
-    /// Run the rule pack over the templates (not available yet)
+    /// Run the rule pack over the templates; exit 1 on any error finding
     Check {
+        /// Only this stage
         #[arg(long)]
         stage: Option<String>,
     },
@@ -172,7 +174,7 @@ where
         Some(Command::Bootstrap { stage, yes }) => {
             return remote(app, Remote::Bootstrap { yes }, &stage, err);
         }
-        Some(Command::Check { .. }) => return not_yet("check", err),
+        Some(Command::Check { stage }) => check(app, stage.as_deref(), out),
         Some(Command::Cost { .. }) => return not_yet("cost", err),
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
@@ -194,6 +196,10 @@ where
     };
     match result {
         Ok(()) => EXIT_OK,
+        Err(Failure::Findings(summary)) => {
+            let _ = writeln!(err, "error: {summary}");
+            EXIT_FAILED
+        }
         Err(Failure::Invalid(e)) => {
             let _ = writeln!(err, "error: {e}\nnothing was written.");
             EXIT_USAGE
@@ -215,6 +221,8 @@ fn not_yet(name: &str, err: &mut dyn Write) -> u8 {
 
 enum Failure {
     Invalid(ValidationErrors),
+    /// Error findings of the rule pack (or the budget guard).
+    Findings(String),
     Io(String),
 }
 
@@ -250,6 +258,14 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
         dir.display()
     );
     summary_table(&assembly, out);
+    let _ = writeln!(out);
+    let failing = checks_summary(&assembly, out);
+    if !failing.is_empty() {
+        return Err(Failure::Findings(format!(
+            "error findings in {}; run `check` for the table",
+            failing.join(", ")
+        )));
+    }
     let _ = writeln!(
         out,
         "\nreview the templates in {}/; deploy a stage with `deploy --stage NAME` (run `bootstrap --stage NAME` once per account and region first)",
@@ -314,6 +330,54 @@ fn stage_diff<K>(app: &App<K>, pair: &[String], out: &mut dyn Write) -> Result<(
         mlcdk_core::stage_diff::render(&pair[0], &pair[1], &differences)
     );
     Ok(())
+}
+
+fn check_options(info: &mlcdk_core::StageInfo) -> mlcdk_checks::Options {
+    mlcdk_checks::Options {
+        production: info.is_production(),
+        ..Default::default()
+    }
+}
+
+/// One line per stage; returns the stages with error findings.
+fn checks_summary(assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
+    let mut failing = Vec::new();
+    for s in &assembly.stacks {
+        let report = mlcdk_checks::check(&s.template, &check_options(&s.info));
+        let _ = writeln!(out, "checks  {:<12}  {}", s.info.name, report.summary());
+        if report.has_errors() {
+            failing.push(s.info.name.clone());
+        }
+    }
+    failing
+}
+
+fn check<K>(app: &App<K>, stage: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
+    let assembly = app.synth(stage)?;
+    let mut failing = Vec::new();
+    for s in &assembly.stacks {
+        let report = mlcdk_checks::check(&s.template, &check_options(&s.info));
+        let _ = writeln!(
+            out,
+            "{} ({}): {}",
+            s.info.name,
+            s.info.stack_name,
+            report.summary()
+        );
+        let _ = write!(out, "{}", mlcdk_checks::render(&report));
+        let _ = writeln!(out);
+        if report.has_errors() {
+            failing.push(s.info.name.clone());
+        }
+    }
+    if failing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Findings(format!(
+            "error findings in {}; fix them or suppress each with Stack::suppress and a reason",
+            failing.join(", ")
+        )))
+    }
 }
 
 fn list<K>(app: &App<K>, out: &mut dyn Write) -> Result<(), Failure> {

@@ -543,6 +543,61 @@ impl Stack {
         }
     }
 
+    /// Suppress a check's finding on one resource. The reason is required and
+    /// is written to the resource's Metadata (`mlcdk:suppress`), so a reviewer
+    /// sees it in the template and its snapshot. Checkov ids (`CKV_…`) are
+    /// written where checkov reads them (`checkov.skip`).
+    ///
+    /// ```
+    /// # use mlcdk_core::{CfnResource, Scope, Stack};
+    /// let mut stack = Stack::for_test();
+    /// let topic = stack.add_resource("Topic", CfnResource::new("AWS::SNS::Topic"));
+    /// stack.suppress(&topic, "SNS-001", "carries only public build notifications");
+    /// ```
+    pub fn suppress(&mut self, resource: &ResourceRef, rule: &str, reason: &str) {
+        let Some(entry) = self.resources.get_mut(resource.index) else {
+            return;
+        };
+        let path = entry.path.clone();
+        if rule.trim().is_empty() || reason.trim().is_empty() {
+            self.error_at(
+                &path,
+                format!(
+                    "suppression '{rule}' needs a rule id and a reason (got reason '{reason}'): a reviewer must see why the finding does not apply"
+                ),
+            );
+            return;
+        }
+        let metadata = &mut entry.resource.metadata;
+        let push = |metadata: &mut BTreeMap<String, Value>, key: &str, item: Value| {
+            let slot = metadata
+                .entry(key.to_string())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = slot {
+                items.push(item);
+            }
+        };
+        if rule.starts_with("CKV") {
+            let checkov = metadata
+                .entry("checkov".to_string())
+                .or_insert_with(|| serde_json::json!({}));
+            if let Value::Object(map) = checkov {
+                let skip = map
+                    .entry("skip".to_string())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(items) = skip {
+                    items.push(serde_json::json!({"id": rule, "comment": reason}));
+                }
+            }
+        } else {
+            push(
+                metadata,
+                "mlcdk:suppress",
+                serde_json::json!({"rule": rule, "reason": reason}),
+            );
+        }
+    }
+
     /// Validation errors recorded so far.
     pub fn errors(&self) -> &[ValidationError] {
         &self.errors

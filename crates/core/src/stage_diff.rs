@@ -73,7 +73,7 @@ fn decode_documents(value: Value) -> Value {
 /// `{"Fn::Join": ["", [text, reference, text…]]}` whose text, with each
 /// reference written as `<Ref X>` / `<X.Attr>` / its `Fn::Sub` pattern, is a
 /// JSON object.
-fn joined_document(map: &serde_json::Map<String, Value>) -> Option<Value> {
+pub(crate) fn joined_document(map: &serde_json::Map<String, Value>) -> Option<Value> {
     let args = map.get("Fn::Join")?.as_array()?;
     if map.len() != 1 || !args.first()?.as_str()?.is_empty() {
         return None;

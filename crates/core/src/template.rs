@@ -202,6 +202,16 @@ impl Template {
         String::from_utf8(buf).expect("serde_json writes UTF-8")
     }
 
+    /// A resource's metadata entry `mlcdk:path` (its construct path), or its
+    /// logical ID for templates mlcdk did not write.
+    pub fn display_path<'a>(&'a self, logical_id: &'a str) -> &'a str {
+        self.resources
+            .get(logical_id)
+            .and_then(|r| r.metadata.get("mlcdk:path"))
+            .and_then(Value::as_str)
+            .unwrap_or(logical_id)
+    }
+
     /// Resources of one type, by logical ID.
     pub fn resources_of_type<'a>(
         &'a self,
@@ -280,6 +290,21 @@ fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
     })
+}
+
+/// A JSON document embedded in a property: a JSON string, or an `Fn::Join`
+/// of text and references (each reference shown as `<Ref X>` / `<X.Attr>`),
+/// as pipeline definitions and policies are written. `None` when the value is
+/// not a JSON object document.
+pub fn decode_document(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(doc @ Value::Object(_)) => Some(doc),
+            _ => None,
+        },
+        Value::Object(map) => crate::stage_diff::joined_document(map),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,204 @@
+//! A rule pack over a CloudFormation [`Template`]: security, reliability and
+//! cost rules for ML platforms. It reads templates, not constructs, so it works
+//! on any template, including ones written by hand.
+//!
+//! ```
+//! use mlcdk_checks::{check, Options};
+//! use mlcdk_core::Template;
+//!
+//! let template = Template::from_json_str(r#"{"Resources": {
+//!     "Topic": {"Type": "AWS::SNS::Topic"}
+//! }}"#).unwrap();
+//! let report = check(&template, &Options::default());
+//! assert_eq!(report.findings[0].rule, "SNS-001");
+//! assert!(report.has_errors());
+//! ```
+//!
+//! A finding is suppressed by an entry in the resource's Metadata,
+//! `"mlcdk:suppress": [{"rule": "SNS-001", "reason": "…"}]`, which
+//! `Stack::suppress` writes next to the construct; a suppression without a
+//! reason does not count.
+
+mod rules;
+
+use std::fmt;
+
+use mlcdk_core::Template;
+use serde_json::Value;
+
+pub use rules::RULES;
+
+/// How bad a finding is: errors fail `check` and the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A rule of the pack. The rationale of each is in `rules.rs`.
+pub struct Rule {
+    /// Stable id, e.g. `S3-001`; suppressions name it.
+    pub id: &'static str,
+    /// Severity in a non-production stage.
+    pub severity: Severity,
+    /// Raised to an error in production.
+    pub error_in_production: bool,
+    /// One line: what the rule wants.
+    pub title: &'static str,
+    check: fn(&Template, &Options, &mut Vec<Hit>),
+}
+
+/// One resource that breaks a rule, and the fix.
+pub(crate) struct Hit {
+    logical_id: String,
+    message: String,
+}
+
+impl Hit {
+    pub(crate) fn new(logical_id: &str, message: impl Into<String>) -> Hit {
+        Hit {
+            logical_id: logical_id.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What the rules need to know about the stage.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Production: rules marked so raise warnings to errors, and
+    /// production-only rules apply.
+    pub production: bool,
+    /// Upper bound on a tuning job's MaxNumberOfTrainingJobs (default 50).
+    pub max_tuning_jobs: Option<u64>,
+}
+
+/// A finding of one rule on one resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub logical_id: String,
+    /// The construct path (`mlcdk:path`) or the logical ID.
+    pub path: String,
+    pub message: String,
+    /// The reason, when the finding is suppressed.
+    pub suppressed: Option<String>,
+}
+
+/// All findings of a template.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Findings not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.active().filter(|f| f.severity == severity).count()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+
+    pub fn suppressed(&self) -> usize {
+        self.findings.len() - self.active().count()
+    }
+
+    /// `2 errors, 1 warning, 3 suppressed`.
+    pub fn summary(&self) -> String {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "{}, {}, {} suppressed",
+            plural(self.count(Severity::Error), "error"),
+            plural(self.count(Severity::Warning), "warning"),
+            self.suppressed()
+        )
+    }
+}
+
+/// Run every rule of the pack over `template`.
+pub fn check(template: &Template, options: &Options) -> Report {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let mut hits = Vec::new();
+        (rule.check)(template, options, &mut hits);
+        let severity = if options.production && rule.error_in_production {
+            Severity::Error
+        } else {
+            rule.severity
+        };
+        for hit in hits {
+            let suppressed = suppression(template, &hit.logical_id, rule.id);
+            findings.push(Finding {
+                rule: rule.id,
+                severity,
+                path: template.display_path(&hit.logical_id).to_string(),
+                logical_id: hit.logical_id,
+                message: hit.message,
+                suppressed,
+            });
+        }
+    }
+    findings.sort_by(|a, b| (b.severity, &a.path, a.rule).cmp(&(a.severity, &b.path, b.rule)));
+    Report { findings }
+}
+
+fn suppression(template: &Template, logical_id: &str, rule: &str) -> Option<String> {
+    let entries = template
+        .resources
+        .get(logical_id)?
+        .metadata
+        .get("mlcdk:suppress")?
+        .as_array()?;
+    entries.iter().find_map(|e| {
+        let reason = e.get("reason")?.as_str()?.trim();
+        (e.get("rule")?.as_str()? == rule && !reason.is_empty()).then(|| reason.to_string())
+    })
+}
+
+/// The findings as a table, one line each, suppressed ones last.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let rows = report
+        .active()
+        .chain(report.findings.iter().filter(|f| f.suppressed.is_some()));
+    for f in rows {
+        let sev = match &f.suppressed {
+            Some(_) => "suppressed".to_string(),
+            None => f.severity.to_string(),
+        };
+        out.push_str(&format!(
+            "{sev:<10}  {:<8}  {:<28}  {}",
+            f.rule, f.path, f.message
+        ));
+        if let Some(reason) = &f.suppressed {
+            out.push_str(&format!(" (suppressed: {reason})"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Value helpers shared by the rules.
+pub(crate) fn prop<'a>(r: &'a mlcdk_core::template::Resource, path: &[&str]) -> Option<&'a Value> {
+    let mut v = r.properties.get(*path.first()?)?;
+    for key in &path[1..] {
+        v = v.get(key)?;
+    }
+    Some(v)
+}
