@@ -29,6 +29,8 @@ pub use mlcdk_checks as checks;
 pub use mlcdk_cli as cli;
 pub use mlcdk_core as core;
 pub use mlcdk_core::{assertions, iam};
+/// The monthly cost estimate and the budget guard.
+pub use mlcdk_cost as cost;
 /// The deployer (feature `deploy`, on by default).
 #[cfg(feature = "deploy")]
 pub use mlcdk_deploy as deploy;

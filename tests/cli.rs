@@ -94,12 +94,9 @@ fn usage_errors_exit_2() {
     let (code, _, err) = run_cli(&stack::app(), &["frobnicate"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("frobnicate"), "{err}");
-    let (code, _, err) = run_cli(&stack::app(), &["cost"]);
+    let (code, _, err) = run_cli(&stack::app(), &["cost", "--prices", "Cargo.toml"]);
     assert_eq!(code, EXIT_USAGE);
-    assert!(
-        err.contains("`cost` is not available in this version of mlcdk yet"),
-        "{err}"
-    );
+    assert!(err.contains("[Cargo.toml] price table:"), "{err}");
     let (code, _, err) = run_cli(&stack::app(), &["deploy"]);
     assert_eq!(code, EXIT_USAGE, "deploy needs --stage");
     assert!(err.contains("--stage"), "{err}");
@@ -200,4 +197,58 @@ fn check_prints_findings_and_fails_on_errors() {
         out.contains("checks  staging       1 error, 1 warning, 0 suppressed"),
         "{out}"
     );
+}
+
+#[test]
+fn cost_prices_each_stage_and_guards_the_budget() {
+    // The shipped table lacks SageMaker prices: those lines say unknown.
+    let (code, out, err) = run_cli(&stack::app(), &["cost", "--stage", "production"]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("Serve/Resource"), "{out}");
+    assert!(out.contains("unknown"), "{out}");
+    assert!(out.contains("budget: $3,000.00 per month"), "{out}");
+
+    // With the user's own table: production's Serve runs 2..6 ml.m5.xlarge,
+    // so at $1/h its floor alone (2 × 730 h) is $1,460; at $3/h it is $4,380,
+    // above the $3,000 budget.
+    let dir = common::scratch_dir("cli-cost");
+    let table = |price: f64| {
+        let path = dir.join(format!("prices-{price}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "region = \"us-east-1\"\ndate = \"2026-11-29\"\nsource = \"test\"\n[sagemaker.hosting]\n\"ml.m5.xlarge\" = {price:.1}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let low = table(1.0);
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "cost",
+            "--stage",
+            "production",
+            "--prices",
+            low.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("$1,460.00"), "{out}");
+    assert!(out.contains("$4,380.00"), "{out}");
+    let high = table(3.0);
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "cost",
+            "--stage",
+            "production",
+            "--prices",
+            high.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_FAILED, "{out}{err}");
+    assert!(out.contains("error: the floor of $"), "{out}");
+    assert!(err.contains("exceeds the budget in production"), "{err}");
 }

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | (none) | plan: synthesize every stage to `out/` and print a summary; needs no credentials |
 //! | `check [--stage NAME]` | the rule pack's findings per stage; exit 1 on any error finding |
+//! | `cost [--stage NAME] [--prices FILE]` | monthly estimate per resource against the budget; exit 1 when the floor exceeds it |
 //! | `synth [--out DIR] [--stage NAME]` | write `<stack>.template.json` per stage and `manifest.json` |
 //! | `list` | stages, stacks, environments and resource counts |
 //! | `diff --stage NAME` | what a deploy would change (a change set created and deleted) |
@@ -68,10 +69,15 @@ enum Command {
         #[arg(long)]
         stage: Option<String>,
     },
-    /// Estimate monthly cost per resource (not available yet)
+    /// Estimate monthly cost per resource against the stage's budget; exit 1
+    /// when the floor exceeds it
     Cost {
+        /// Only this stage
         #[arg(long)]
         stage: Option<String>,
+        /// Your own price table (TOML, the format of the shipped table)
+        #[arg(long)]
+        prices: Option<PathBuf>,
     },
     /// With --stage: what a deploy would change (a change set created, shown and
     /// deleted). With --stages a,b: every difference between two stages' templates.
@@ -175,7 +181,9 @@ where
             return remote(app, Remote::Bootstrap { yes }, &stage, err);
         }
         Some(Command::Check { stage }) => check(app, stage.as_deref(), out),
-        Some(Command::Cost { .. }) => return not_yet("cost", err),
+        Some(Command::Cost { stage, prices }) => {
+            cost(app, stage.as_deref(), prices.as_deref(), out)
+        }
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
                 let _ = writeln!(
@@ -209,14 +217,6 @@ where
             EXIT_FAILED
         }
     }
-}
-
-fn not_yet(name: &str, err: &mut dyn Write) -> u8 {
-    let _ = writeln!(
-        err,
-        "error: `{name}` is not available in this version of mlcdk yet; available: synth, list, diff, deploy, destroy, bootstrap, schema (and the default plan)"
-    );
-    EXIT_USAGE
 }
 
 enum Failure {
@@ -259,10 +259,15 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
     );
     summary_table(&assembly, out);
     let _ = writeln!(out);
-    let failing = checks_summary(&assembly, out);
+    let mut failing = checks_summary(&assembly, out);
+    failing.extend(cost_summary(
+        &assembly,
+        &mlcdk_cost::PriceTable::builtin(),
+        out,
+    ));
     if !failing.is_empty() {
         return Err(Failure::Findings(format!(
-            "error findings in {}; run `check` for the table",
+            "error findings or a budget exceeded in {}; run `check` and `cost` for the tables",
             failing.join(", ")
         )));
     }
@@ -375,6 +380,75 @@ fn check<K>(app: &App<K>, stage: Option<&str>, out: &mut dyn Write) -> Result<()
     } else {
         Err(Failure::Findings(format!(
             "error findings in {}; fix them or suppress each with Stack::suppress and a reason",
+            failing.join(", ")
+        )))
+    }
+}
+
+/// The budget guard's verdict as text, and whether it fails.
+fn guard_line(e: &mlcdk_cost::Estimate) -> (String, bool) {
+    match e.guard() {
+        mlcdk_cost::Guard::NoBudget => ("no budget".into(), false),
+        mlcdk_cost::Guard::Within => ("within the budget".into(), false),
+        mlcdk_cost::Guard::Warn(m) => (format!("warning: {m}"), false),
+        mlcdk_cost::Guard::Fail(m) => (format!("error: {m}"), true),
+    }
+}
+
+/// One line per stage; returns the stages whose floor exceeds their budget.
+fn cost_summary(
+    assembly: &Assembly,
+    prices: &mlcdk_cost::PriceTable,
+    out: &mut dyn Write,
+) -> Vec<String> {
+    let mut failing = Vec::new();
+    for s in &assembly.stacks {
+        let e = mlcdk_cost::estimate(&s.template, prices, &Default::default());
+        let (verdict, fails) = guard_line(&e);
+        let _ = writeln!(out, "cost    {:<12}  {}; {verdict}", s.info.name, e.total());
+        if fails {
+            failing.push(s.info.name.clone());
+        }
+    }
+    failing
+}
+
+fn cost<K>(
+    app: &App<K>,
+    stage: Option<&str>,
+    prices: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let prices = match prices {
+        None => mlcdk_cost::PriceTable::builtin(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
+            mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| {
+                Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                }]))
+            })?
+        }
+    };
+    let assembly = app.synth(stage)?;
+    let mut failing = Vec::new();
+    for s in &assembly.stacks {
+        let e = mlcdk_cost::estimate(&s.template, &prices, &Default::default());
+        let (verdict, fails) = guard_line(&e);
+        let _ = writeln!(out, "{} ({}): {}", s.info.name, s.info.stack_name, verdict);
+        let _ = write!(out, "{}", mlcdk_cost::render(&e));
+        let _ = writeln!(out);
+        if fails {
+            failing.push(s.info.name.clone());
+        }
+    }
+    if failing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Findings(format!(
+            "the estimate's floor exceeds the budget in {}",
             failing.join(", ")
         )))
     }

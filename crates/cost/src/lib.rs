@@ -1,0 +1,679 @@
+//! Monthly cost estimate of a CloudFormation [`Template`] from a dated price
+//! table, and the budget guard.
+//!
+//! Each priced resource gets a floor and a ceiling with its assumption written
+//! out: real-time variants from their minimum to maximum capacity around the
+//! clock, serverless from provisioned concurrency to the expected requests,
+//! pipeline jobs, monitoring schedules and Glue jobs from their runs per month
+//! × maximum runtime × instances, and fixed monthly items. A price missing from
+//! the table is reported as unknown, never as zero.
+//!
+//! ```
+//! use mlcdk_core::Template;
+//! use mlcdk_cost::{Assumptions, PriceTable, estimate};
+//!
+//! let prices = PriceTable::from_toml_str(r#"
+//!     region = "us-east-1"
+//!     date = "2026-11-29"
+//!     source = "a test table"
+//!     [sagemaker.hosting]
+//!     "ml.m5.large" = 0.1
+//! "#).unwrap();
+//! let template = Template::from_json_str(r#"{"Resources": {
+//!   "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [
+//!     {"VariantName": "Primary", "ModelName": "m", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2}]}},
+//!   "Ep": {"Type": "AWS::SageMaker::Endpoint", "Properties": {"EndpointConfigName": {"Fn::GetAtt": ["Cfg", "EndpointConfigName"]}}}
+//! }}"#).unwrap();
+//! let e = estimate(&template, &prices, &Assumptions::default());
+//! assert_eq!(e.lines[0].ceiling, Some(2.0 * 730.0 * 0.1));
+//! ```
+
+mod schedule;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use mlcdk_core::Template;
+use mlcdk_core::template::{Resource, decode_document};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use schedule::{HOURS_PER_MONTH, runs_per_month};
+
+/// The table shipped with mlcdk: us-east-1 on-demand prices, with their
+/// source and date inside.
+pub const DEFAULT_PRICES: &str = include_str!("../prices/us-east-1.toml");
+
+/// Prices in USD. Every field is optional: what is missing is unknown.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceTable {
+    pub region: String,
+    /// When the prices were read from their source.
+    pub date: String,
+    pub source: String,
+    #[serde(default)]
+    pub sagemaker: SageMakerPrices,
+    #[serde(default)]
+    pub serverless: ServerlessPrices,
+    #[serde(default)]
+    pub glue: GluePrices,
+    #[serde(default)]
+    pub fixed: FixedPrices,
+}
+
+/// Per instance-hour, by instance type.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SageMakerPrices {
+    #[serde(default)]
+    pub hosting: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub training: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub processing: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub transform: BTreeMap<String, f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerlessPrices {
+    /// On-demand inference duration, per GB-second of configured memory.
+    pub per_gb_second: Option<f64>,
+    /// Provisioned concurrency, per GB-second provisioned.
+    pub provisioned_per_gb_second: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GluePrices {
+    /// ETL jobs, per DPU-hour.
+    pub job_dpu_hour: Option<f64>,
+    /// Crawlers, per DPU-hour.
+    pub crawler_dpu_hour: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedPrices {
+    /// A customer managed KMS key, per month.
+    pub kms_key_month: Option<f64>,
+    /// A standard-resolution CloudWatch alarm metric, per month.
+    pub alarm_month: Option<f64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("price table: {0}")]
+pub struct PriceTableError(String);
+
+impl PriceTable {
+    /// The shipped us-east-1 table.
+    pub fn builtin() -> PriceTable {
+        PriceTable::from_toml_str(DEFAULT_PRICES).expect("the shipped price table parses")
+    }
+
+    /// A table in the shipped table's TOML format (see `prices/us-east-1.toml`).
+    pub fn from_toml_str(text: &str) -> Result<PriceTable, PriceTableError> {
+        toml::from_str(text).map_err(|e| PriceTableError(e.to_string()))
+    }
+}
+
+/// Usage the template cannot tell; each is written into the assumption of
+/// the lines it affects.
+#[derive(Clone, Debug)]
+pub struct Assumptions {
+    /// Serverless requests per month.
+    pub serverless_requests_per_month: f64,
+    /// Billed duration of one serverless request, in seconds.
+    pub serverless_seconds_per_request: f64,
+    /// Runs per month of a pipeline or Glue job that no schedule starts (and
+    /// runs started by events, per event rule).
+    pub on_demand_runs_per_month: f64,
+}
+
+impl Default for Assumptions {
+    fn default() -> Assumptions {
+        Assumptions {
+            serverless_requests_per_month: 1_000_000.0,
+            serverless_seconds_per_request: 0.2,
+            on_demand_runs_per_month: 4.0,
+        }
+    }
+}
+
+/// One priced item, per month, in USD.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    pub logical_id: String,
+    /// The construct path (`mlcdk:path`) or the logical ID.
+    pub path: String,
+    /// What is priced, e.g. `variant Primary: ml.m5.xlarge`.
+    pub item: String,
+    /// `None`: unknown (a price or a bound is missing).
+    pub floor: Option<f64>,
+    pub ceiling: Option<f64>,
+    /// How the numbers were made, e.g. `2..6 instances × 730 h × $0.23/h`.
+    pub assumption: String,
+}
+
+/// The estimate of one template.
+#[derive(Clone, Debug)]
+pub struct Estimate {
+    pub lines: Vec<Line>,
+    /// The stack's budget limit (`AWS::Budgets::Budget`), if any.
+    pub budget: Option<f64>,
+    pub prices_date: String,
+    pub prices_source: String,
+}
+
+/// What the budget guard says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Guard {
+    /// No budget in the template.
+    NoBudget,
+    Within,
+    /// The ceiling (or an unknown) could exceed the budget.
+    Warn(String),
+    /// The floor alone exceeds the budget.
+    Fail(String),
+}
+
+impl Estimate {
+    /// Sum of the known floors.
+    pub fn floor(&self) -> f64 {
+        self.lines.iter().filter_map(|l| l.floor).sum()
+    }
+
+    /// Sum of the known ceilings.
+    pub fn ceiling(&self) -> f64 {
+        self.lines.iter().filter_map(|l| l.ceiling).sum()
+    }
+
+    /// Lines whose ceiling is unknown.
+    pub fn unknown(&self) -> usize {
+        self.lines.iter().filter(|l| l.ceiling.is_none()).count()
+    }
+
+    /// `$1,234.56 .. $2,345.67 per month (+ 1 unknown)`.
+    pub fn total(&self) -> String {
+        let mut s = format!("{} .. {} per month", usd(self.floor()), usd(self.ceiling()));
+        if self.unknown() > 0 {
+            let _ = write!(s, " (+ {} unknown)", self.unknown());
+        }
+        s
+    }
+
+    /// The floor against the budget fails; the ceiling warns.
+    pub fn guard(&self) -> Guard {
+        let Some(budget) = self.budget else {
+            return Guard::NoBudget;
+        };
+        if self.floor() > budget {
+            return Guard::Fail(format!(
+                "the floor of {} exceeds the budget of {}: lower capacity or raise the budget",
+                usd(self.floor()),
+                usd(budget)
+            ));
+        }
+        if self.ceiling() > budget {
+            return Guard::Warn(format!(
+                "the ceiling of {} exceeds the budget of {}",
+                usd(self.ceiling()),
+                usd(budget)
+            ));
+        }
+        if self.unknown() > 0 {
+            return Guard::Warn(format!(
+                "{} item(s) have no known ceiling; the budget of {} may not hold",
+                self.unknown(),
+                usd(budget)
+            ));
+        }
+        Guard::Within
+    }
+}
+
+/// `$1,234.56`.
+pub fn usd(amount: f64) -> String {
+    let cents = (amount * 100.0).round() as i64;
+    let (whole, frac) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("${grouped}.{frac:02}")
+}
+
+fn money(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".to_string(), usd)
+}
+
+/// The estimate as a table.
+pub fn render(e: &Estimate) -> String {
+    let mut out = String::new();
+    for l in &e.lines {
+        let _ = writeln!(
+            out,
+            "  {:<30} {:<38} {:>12} {:>12}  {}",
+            l.path,
+            l.item,
+            money(l.floor),
+            money(l.ceiling),
+            l.assumption
+        );
+    }
+    let _ = writeln!(out, "  total: {}", e.total());
+    if let Some(b) = e.budget {
+        let _ = writeln!(out, "  budget: {} per month", usd(b));
+    }
+    let _ = writeln!(out, "  prices: {} ({})", e.prices_source, e.prices_date);
+    out
+}
+
+fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
+    let mut v = r.properties.get(*path.first()?)?;
+    for key in &path[1..] {
+        v = v.get(key)?;
+    }
+    Some(v)
+}
+
+fn target(v: &Value) -> Option<&str> {
+    v.get("Ref")
+        .and_then(Value::as_str)
+        .or_else(|| v.get("Fn::GetAtt")?.get(0)?.as_str())
+}
+
+fn num(v: Option<&Value>) -> Option<f64> {
+    v.and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+}
+
+struct Ctx<'a> {
+    t: &'a Template,
+    p: &'a PriceTable,
+    a: &'a Assumptions,
+    lines: Vec<Line>,
+}
+
+impl Ctx<'_> {
+    fn push(
+        &mut self,
+        id: &str,
+        item: String,
+        floor: Option<f64>,
+        ceiling: Option<f64>,
+        assumption: String,
+    ) {
+        self.lines.push(Line {
+            logical_id: id.to_string(),
+            path: self.t.display_path(id).to_string(),
+            item,
+            floor,
+            ceiling,
+            assumption,
+        });
+    }
+}
+
+/// Estimate `template`'s monthly cost.
+pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumptions) -> Estimate {
+    let mut cx = Ctx {
+        t: template,
+        p: prices,
+        a: assumptions,
+        lines: Vec::new(),
+    };
+    for (id, r) in &template.resources {
+        match r.resource_type.as_str() {
+            "AWS::SageMaker::Endpoint" => endpoint(&mut cx, id, r),
+            "AWS::SageMaker::Pipeline" => pipeline(&mut cx, id, r),
+            "AWS::SageMaker::MonitoringSchedule" => monitoring(&mut cx, id, r),
+            "AWS::Glue::Job" => glue_job(&mut cx, id, r),
+            "AWS::Glue::Crawler" => crawler(&mut cx, id, r),
+            "AWS::KMS::Key" => {
+                let p = prices.fixed.kms_key_month;
+                cx.push(
+                    id,
+                    "KMS key".into(),
+                    p,
+                    p,
+                    "fixed monthly; requests not included".into(),
+                );
+            }
+            "AWS::CloudWatch::Alarm" => {
+                let p = prices.fixed.alarm_month;
+                cx.push(
+                    id,
+                    "CloudWatch alarm".into(),
+                    p,
+                    p,
+                    "fixed monthly, standard resolution".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+    let budget = template
+        .resources_of_type("AWS::Budgets::Budget")
+        .filter_map(|(_, r)| num(prop(r, &["Budget", "BudgetLimit", "Amount"])))
+        .reduce(f64::min);
+    Estimate {
+        lines: cx.lines,
+        budget,
+        prices_date: prices.date.clone(),
+        prices_source: prices.source.clone(),
+    }
+}
+
+fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
+    let Some(config) = prop(r, &["EndpointConfigName"])
+        .and_then(target)
+        .and_then(|c| cx.t.resources.get(c))
+    else {
+        return;
+    };
+    let name = prop(r, &["EndpointName"]).and_then(Value::as_str);
+    let variants = prop(config, &["ProductionVariants"])
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for v in variants {
+        let vname = v.get("VariantName").and_then(Value::as_str).unwrap_or("?");
+        if let Some(instance) = v.get("InstanceType").and_then(Value::as_str) {
+            let initial = num(v.get("InitialInstanceCount")).unwrap_or(1.0);
+            let (min, max) = name
+                .and_then(|n| capacity(cx.t, &format!("endpoint/{n}/variant/{vname}")))
+                .unwrap_or((initial, initial));
+            let price = cx.p.sagemaker.hosting.get(instance).copied();
+            let hours = HOURS_PER_MONTH;
+            cx.push(
+                id,
+                format!("variant {vname}: {instance}"),
+                price.map(|p| min * hours * p),
+                price.map(|p| max * hours * p),
+                format!("{min}..{max} instances × {hours} h × {}/h", money(price)),
+            );
+        } else if let Some(sc) = v.get("ServerlessConfig") {
+            let gb = num(sc.get("MemorySizeInMB")).unwrap_or(0.0) / 1024.0;
+            let provisioned = num(sc.get("ProvisionedConcurrency")).unwrap_or(0.0);
+            let month_s = HOURS_PER_MONTH * 3600.0;
+            let floor = if provisioned > 0.0 {
+                cx.p.serverless
+                    .provisioned_per_gb_second
+                    .map(|p| provisioned * gb * month_s * p)
+            } else {
+                Some(0.0)
+            };
+            let (n, s) = (
+                cx.a.serverless_requests_per_month,
+                cx.a.serverless_seconds_per_request,
+            );
+            let on_demand = cx.p.serverless.per_gb_second.map(|p| n * s * gb * p);
+            let ceiling = floor.zip(on_demand).map(|(f, o)| f + o);
+            cx.push(
+                id,
+                format!("variant {vname}: serverless {gb} GB"),
+                floor,
+                ceiling,
+                format!(
+                    "{provisioned} provisioned; up to {n} requests × {s} s × {gb} GB × {}/GB-s",
+                    money(cx.p.serverless.per_gb_second)
+                ),
+            );
+        }
+    }
+}
+
+/// `(MinCapacity, MaxCapacity)` of the scalable target of a resource id.
+fn capacity(t: &Template, resource_id: &str) -> Option<(f64, f64)> {
+    t.resources_of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+        .find_map(|(_, r)| {
+            (prop(r, &["ResourceId"]).and_then(Value::as_str) == Some(resource_id)).then(|| {
+                Some((
+                    num(prop(r, &["MinCapacity"]))?,
+                    num(prop(r, &["MaxCapacity"]))?,
+                ))
+            })?
+        })
+}
+
+/// Runs per month of the EventBridge rules whose targets mention `needle`:
+/// scheduled rules by their schedule, event rules by the on-demand assumption.
+fn runs_from_rules(cx: &Ctx, needle: &str) -> Option<(f64, String)> {
+    let mut runs = 0.0;
+    let mut why = Vec::new();
+    for (_, r) in cx.t.resources_of_type("AWS::Events::Rule") {
+        let targets = serde_json::to_string(prop(r, &["Targets"])?).unwrap_or_default();
+        if !targets.contains(needle) {
+            continue;
+        }
+        if let Some(expr) = prop(r, &["ScheduleExpression"]).and_then(Value::as_str) {
+            let n = runs_per_month(expr)?;
+            runs += n;
+            why.push(format!("{expr} ≈ {n:.1}"));
+        } else {
+            runs += cx.a.on_demand_runs_per_month;
+            why.push(format!(
+                "event rule, {} assumed",
+                cx.a.on_demand_runs_per_month
+            ));
+        }
+    }
+    (!why.is_empty()).then(|| (runs, why.join(" + ")))
+}
+
+fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
+    let Some(doc) =
+        prop(r, &["PipelineDefinition", "PipelineDefinitionBody"]).and_then(decode_document)
+    else {
+        return;
+    };
+    let name = prop(r, &["PipelineName"])
+        .and_then(Value::as_str)
+        .unwrap_or(id);
+    let (runs, why) = runs_from_rules(cx, &format!("pipeline/{name}\"")).unwrap_or((
+        cx.a.on_demand_runs_per_month,
+        format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
+    ));
+    let mut stack: Vec<Value> = doc
+        .get("Steps")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    stack.reverse();
+    while let Some(step) = stack.pop() {
+        for branch in ["ElseSteps", "IfSteps"] {
+            if let Some(Value::Array(inner)) = step.pointer(&format!("/Arguments/{branch}")) {
+                stack.extend(inner.iter().rev().cloned());
+            }
+        }
+        let args = &step["Arguments"];
+        let (table, resources, stop, jobs) = match step.get("Type").and_then(Value::as_str) {
+            Some("Processing") => (
+                &cx.p.sagemaker.processing,
+                args.pointer("/ProcessingResources/ClusterConfig"),
+                args.get("StoppingCondition"),
+                1.0,
+            ),
+            Some("Training") => (
+                &cx.p.sagemaker.training,
+                args.get("ResourceConfig"),
+                args.get("StoppingCondition"),
+                1.0,
+            ),
+            Some("Tuning") => {
+                let def = &args["TrainingJobDefinition"];
+                let jobs = num(args.pointer(
+                    "/HyperParameterTuningJobConfig/ResourceLimits/MaxNumberOfTrainingJobs",
+                ));
+                (
+                    &cx.p.sagemaker.training,
+                    def.get("ResourceConfig"),
+                    def.get("StoppingCondition"),
+                    jobs.unwrap_or(f64::NAN),
+                )
+            }
+            Some("Transform") => (
+                &cx.p.sagemaker.transform,
+                args.get("TransformResources"),
+                None,
+                1.0,
+            ),
+            _ => continue,
+        };
+        let Some(resources) = resources else { continue };
+        let instance = resources
+            .get("InstanceType")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        let count = num(resources.get("InstanceCount")).unwrap_or(1.0);
+        let hours = num(stop.and_then(|s| s.get("MaxRuntimeInSeconds"))).map(|s| s / 3600.0);
+        let price = table.get(instance).copied();
+        let spot = step.pointer("/Arguments/EnableManagedSpotTraining") == Some(&Value::Bool(true))
+            || step.pointer("/Arguments/TrainingJobDefinition/EnableManagedSpotTraining")
+                == Some(&Value::Bool(true));
+        let ceiling = match (price, hours) {
+            (Some(p), Some(h)) if jobs.is_finite() => Some(runs * jobs * count * h * p),
+            _ => None,
+        };
+        let mut assumption = format!(
+            "{why} runs × {}{count} × {} × {} h max × {}/h",
+            if jobs == 1.0 {
+                String::new()
+            } else {
+                format!("{jobs} jobs × ")
+            },
+            instance,
+            hours.map_or("no".into(), |h| format!("{h:.2}")),
+            money(price)
+        );
+        if spot {
+            assumption
+                .push_str("; spot: ceiling at on-demand price, spot usually saves up to 90 %");
+        }
+        let step_name = step.get("Name").and_then(Value::as_str).unwrap_or("?");
+        cx.push(
+            id,
+            format!("step {step_name}: {instance}"),
+            Some(0.0),
+            ceiling,
+            assumption,
+        );
+    }
+}
+
+fn monitoring(cx: &mut Ctx, id: &str, r: &Resource) {
+    let expr = prop(
+        r,
+        &[
+            "MonitoringScheduleConfig",
+            "ScheduleConfig",
+            "ScheduleExpression",
+        ],
+    )
+    .and_then(Value::as_str);
+    let runs = expr.and_then(runs_per_month);
+    let def = prop(
+        r,
+        &["MonitoringScheduleConfig", "MonitoringJobDefinitionName"],
+    )
+    .and_then(target)
+    .and_then(|d| cx.t.resources.get(d));
+    let cluster = def.and_then(|d| prop(d, &["JobResources", "ClusterConfig"]));
+    let instance = cluster
+        .and_then(|c| c.get("InstanceType"))
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let count = num(cluster.and_then(|c| c.get("InstanceCount"))).unwrap_or(1.0);
+    // SageMaker's default MaxRuntimeInSeconds for monitoring jobs is one hour.
+    let hours = num(def.and_then(|d| prop(d, &["StoppingCondition", "MaxRuntimeInSeconds"])))
+        .unwrap_or(3600.0)
+        / 3600.0;
+    let price = cx.p.sagemaker.processing.get(instance).copied();
+    cx.push(
+        id,
+        format!("monitoring: {instance}"),
+        Some(0.0),
+        runs.zip(price).map(|(n, p)| n * count * hours * p),
+        format!(
+            "{} ≈ {} runs × {count} × {hours:.2} h max × {}/h",
+            expr.unwrap_or("?"),
+            runs.map_or("?".into(), |n| format!("{n:.1}")),
+            money(price)
+        ),
+    );
+}
+
+fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
+    let dpus = num(prop(r, &["MaxCapacity"])).or_else(|| {
+        let per = match prop(r, &["WorkerType"])?.as_str()? {
+            "G.025X" => 0.25,
+            "G.1X" | "Standard" => 1.0,
+            "G.2X" => 2.0,
+            "G.4X" => 4.0,
+            "G.8X" => 8.0,
+            _ => return None,
+        };
+        Some(per * num(prop(r, &["NumberOfWorkers"]))?)
+    });
+    // Glue's default timeout is 2,880 minutes.
+    let hours = num(prop(r, &["Timeout"])).unwrap_or(2880.0) / 60.0;
+    let name = prop(r, &["Name"]).and_then(Value::as_str).unwrap_or(id);
+    let scheduled =
+        cx.t.resources_of_type("AWS::Glue::Trigger")
+            .find_map(|(_, t)| {
+                let actions = serde_json::to_string(prop(t, &["Actions"])?).ok()?;
+                let mentions = actions.contains(&format!("\"{name}\""))
+                    || actions.contains(&format!("\"{id}\""));
+                mentions.then(|| {
+                    prop(t, &["Schedule"])
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })?
+            });
+    let (runs, why) = match scheduled
+        .as_deref()
+        .and_then(|s| Some((s, runs_per_month(s)?)))
+    {
+        Some((s, n)) => (n, format!("{s} ≈ {n:.1}")),
+        None => (
+            cx.a.on_demand_runs_per_month,
+            format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
+        ),
+    };
+    let price = cx.p.glue.job_dpu_hour;
+    cx.push(
+        id,
+        "Glue job".into(),
+        Some(0.0),
+        dpus.zip(price).map(|(d, p)| runs * d * hours * p),
+        format!(
+            "{why} runs × {} DPU × {hours:.2} h timeout × {}/DPU-h",
+            dpus.map_or("?".into(), |d| d.to_string()),
+            money(price)
+        ),
+    );
+}
+
+fn crawler(cx: &mut Ctx, id: &str, r: &Resource) {
+    let expr = prop(r, &["Schedule", "ScheduleExpression"]).and_then(Value::as_str);
+    cx.push(
+        id,
+        "Glue crawler".into(),
+        Some(0.0),
+        None,
+        format!(
+            "{}; DPU-hours per run depend on the data crawled ({}/DPU-h)",
+            expr.map_or("not scheduled".to_string(), |e| format!(
+                "{e} ≈ {:.1} runs",
+                runs_per_month(e).unwrap_or(f64::NAN)
+            )),
+            money(cx.p.glue.crawler_dpu_hour)
+        ),
+    );
+}
