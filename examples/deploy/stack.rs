@@ -69,6 +69,18 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             ..Default::default()
         },
     );
+    for (check, why) in [
+        (
+            "CKV_AWS_18",
+            "the access-log bucket itself: logging it into itself would loop",
+        ),
+        (
+            "CKV_AWS_21",
+            "access logs are write-once and expire after 90 days; versions would only keep expired logs",
+        ),
+    ] {
+        stack.suppress(logs.resource(), check, why);
+    }
     let raw = Bucket::new(
         stack,
         "RawData",
@@ -237,6 +249,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     );
     drift.drift_alarms = vec![("monthly_spend".into(), 0.2), ("tenure_months".into(), 0.2)];
     drift.alerts = Some(alerts.arn());
+    drift.volume_key = Some(key.clone());
     let monitor = Monitor::new(stack, "Drift", &serve, drift);
     monitor.retrain_on_drift(stack, "RetrainOnDrift", &training);
     ServerlessEndpoint::new(

@@ -300,7 +300,8 @@ impl Monitor {
                 ]),
             )])]),
         )];
-        if let Some(k) = props.output.bucket.key() {
+        // Reports describe production data: the bucket's key, else the volume's.
+        if let Some(k) = props.output.bucket.key().or(props.volume_key.as_ref()) {
             output.push(("KmsKeyId", Json::from(k.arn())));
         }
         let mut cluster = vec![
