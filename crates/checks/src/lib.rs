@@ -24,7 +24,6 @@ mod rules;
 use std::fmt;
 
 use mlcdk_core::Template;
-use serde_json::Value;
 
 pub use rules::RULES;
 
@@ -192,13 +191,4 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Value helpers shared by the rules.
-pub(crate) fn prop<'a>(r: &'a mlcdk_core::template::Resource, path: &[&str]) -> Option<&'a Value> {
-    let mut v = r.properties.get(*path.first()?)?;
-    for key in &path[1..] {
-        v = v.get(key)?;
-    }
-    Some(v)
 }

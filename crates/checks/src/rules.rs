@@ -2,10 +2,14 @@
 
 use mlcdk_core::Template;
 use mlcdk_core::stateful::is_stateful;
-use mlcdk_core::template::{DeletionPolicy, Resource, decode_document};
+use mlcdk_core::template::{DeletionPolicy, Resource, decode_document, reference_target as target};
 use serde_json::Value;
 
-use crate::{Hit, Options, Rule, Severity, prop};
+use crate::{Hit, Options, Rule, Severity};
+
+fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
+    r.prop(path)
+}
 
 const fn rule(
     id: &'static str,
@@ -213,13 +217,6 @@ pub static RULES: &[Rule] = &[
 
 fn is_true(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::Bool(true))) || v.and_then(Value::as_str) == Some("true")
-}
-
-/// The logical ID a `Ref` or `Fn::GetAtt` points at.
-fn target(v: &Value) -> Option<&str> {
-    v.get("Ref")
-        .and_then(Value::as_str)
-        .or_else(|| v.get("Fn::GetAtt")?.get(0)?.as_str())
 }
 
 fn of<'a>(t: &'a Template, ty: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {

@@ -109,6 +109,23 @@ pub struct Resource {
     pub metadata: BTreeMap<String, Value>,
 }
 
+impl Resource {
+    /// A property by path, e.g. `["BucketEncryption", "ServerSideEncryptionConfiguration"]`.
+    pub fn prop(&self, path: &[&str]) -> Option<&Value> {
+        let (first, rest) = path.split_first()?;
+        rest.iter()
+            .try_fold(self.properties.get(*first)?, |v, key| v.get(key))
+    }
+}
+
+/// The logical ID a `Ref` or `Fn::GetAtt` points at.
+pub fn reference_target(value: &Value) -> Option<&str> {
+    value
+        .get("Ref")
+        .and_then(Value::as_str)
+        .or_else(|| value.get("Fn::GetAtt")?.get(0)?.as_str())
+}
+
 /// What CloudFormation does with a resource's physical resource when the
 /// resource leaves the template (or is replaced).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mlcdk_core::Template;
-use mlcdk_core::template::{Resource, decode_document};
+use mlcdk_core::template::{Resource, decode_document, reference_target as target};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -276,17 +276,7 @@ pub fn render(e: &Estimate) -> String {
 }
 
 fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
-    let mut v = r.properties.get(*path.first()?)?;
-    for key in &path[1..] {
-        v = v.get(key)?;
-    }
-    Some(v)
-}
-
-fn target(v: &Value) -> Option<&str> {
-    v.get("Ref")
-        .and_then(Value::as_str)
-        .or_else(|| v.get("Fn::GetAtt")?.get(0)?.as_str())
+    r.prop(path)
 }
 
 fn num(v: Option<&Value>) -> Option<f64> {
