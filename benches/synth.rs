@@ -5,7 +5,8 @@
 //! - a stack of 500 resources (100 IAM roles with grants, 400 topics that
 //!   reference them): building the construct tree alone, then building and
 //!   synthesizing it (render, checks, canonical JSON text);
-//! - the example app, every stage.
+//! - the example app, every stage;
+//! - the rule pack and the cost estimate over the example's templates.
 
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
@@ -86,5 +87,21 @@ fn main() {
     let example = stack::app();
     measure("build + synth: example app, both stages", 1000, || {
         black_box(example.synth(None).unwrap());
+    });
+    let assembly = example.synth(None).unwrap();
+    let prices = mlcdk::cost::PriceTable::builtin();
+    measure("checks + cost: example app, both stages", 1000, || {
+        for s in &assembly.stacks {
+            let options = mlcdk::checks::Options {
+                production: s.info.is_production(),
+                ..Default::default()
+            };
+            black_box(mlcdk::checks::check(&s.template, &options));
+            black_box(mlcdk::cost::estimate(
+                &s.template,
+                &prices,
+                &Default::default(),
+            ));
+        }
     });
 }
