@@ -644,28 +644,13 @@ fn sm_capture_monitored(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 
 /// Every step of every pipeline definition, conditions' branches included.
 fn pipeline_steps(t: &Template) -> Vec<(&str, Value)> {
-    let mut out = Vec::new();
-    for (id, r) in of(t, "AWS::SageMaker::Pipeline") {
-        let Some(doc) =
-            prop(r, &["PipelineDefinition", "PipelineDefinitionBody"]).and_then(decode_document)
-        else {
-            continue;
-        };
-        let mut stack: Vec<Value> = doc
-            .get("Steps")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        while let Some(step) = stack.pop() {
-            for branch in ["IfSteps", "ElseSteps"] {
-                if let Some(Value::Array(inner)) = step.pointer(&format!("/Arguments/{branch}")) {
-                    stack.extend(inner.iter().cloned());
-                }
-            }
-            out.push((id.as_str(), step));
-        }
-    }
-    out
+    of(t, "AWS::SageMaker::Pipeline")
+        .flat_map(|(id, r)| {
+            mlcdk_core::template::pipeline_steps(r)
+                .into_iter()
+                .map(move |step| (id.as_str(), step))
+        })
+        .collect()
 }
 
 fn step_name(step: &Value) -> &str {

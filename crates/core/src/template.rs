@@ -118,6 +118,31 @@ impl Resource {
     }
 }
 
+/// Every step of an `AWS::SageMaker::Pipeline`'s decoded definition body, in
+/// document order, each condition step followed by its `IfSteps` then
+/// `ElseSteps`. Empty when the body is not an inline JSON document.
+pub fn pipeline_steps(pipeline: &Resource) -> Vec<Value> {
+    fn walk(steps: &[Value], out: &mut Vec<Value>) {
+        for step in steps {
+            out.push(step.clone());
+            for branch in ["IfSteps", "ElseSteps"] {
+                if let Some(Value::Array(inner)) = step.pointer(&format!("/Arguments/{branch}")) {
+                    walk(inner, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(doc) = pipeline
+        .prop(&["PipelineDefinition", "PipelineDefinitionBody"])
+        .and_then(decode_document)
+        && let Some(Value::Array(steps)) = doc.get("Steps")
+    {
+        walk(steps, &mut out);
+    }
+    out
+}
+
 /// The logical ID a `Ref` or `Fn::GetAtt` points at.
 pub fn reference_target(value: &Value) -> Option<&str> {
     value

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mlcdk_core::Template;
-use mlcdk_core::template::{Resource, decode_document, reference_target as target};
+use mlcdk_core::template::{Resource, pipeline_steps, reference_target as target};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -458,11 +458,6 @@ fn runs_from_rules(cx: &Ctx, needle: &str) -> Option<(f64, String)> {
 }
 
 fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
-    let Some(doc) =
-        prop(r, &["PipelineDefinition", "PipelineDefinitionBody"]).and_then(decode_document)
-    else {
-        return;
-    };
     let name = prop(r, &["PipelineName"])
         .and_then(Value::as_str)
         .unwrap_or(id);
@@ -470,18 +465,7 @@ fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
         cx.a.on_demand_runs_per_month,
         format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
     ));
-    let mut stack: Vec<Value> = doc
-        .get("Steps")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    stack.reverse();
-    while let Some(step) = stack.pop() {
-        for branch in ["ElseSteps", "IfSteps"] {
-            if let Some(Value::Array(inner)) = step.pointer(&format!("/Arguments/{branch}")) {
-                stack.extend(inner.iter().rev().cloned());
-            }
-        }
+    for step in pipeline_steps(r) {
         let args = &step["Arguments"];
         let (table, resources, stop, jobs) = match step.get("Type").and_then(Value::as_str) {
             Some("Processing") => (
