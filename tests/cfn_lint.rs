@@ -2,41 +2,24 @@
 //! warnings or informational): both stages of the example, the local example
 //! and the bootstrap stack.
 //!
-//! cfn-lint comes from the virtualenv `.ci/run` creates (`.venv/bin/cfn-lint`),
-//! or from `MLCDK_CFN_LINT`, or from PATH. In CI (`CI=true`) a missing cfn-lint
-//! fails the test; locally the test is skipped with a message.
+//! cfn-lint is the pinned version, provisioned on first use by
+//! `mlcdk_testkit::tools` (a copy on PATH is used only at that version). When
+//! it cannot be had, the tests fail with one line saying why: they never pass
+//! without having run.
 
-mod common;
 #[path = "../examples/local/stack.rs"]
 mod local;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-fn cfn_lint() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("MLCDK_CFN_LINT") {
-        return Some(PathBuf::from(p));
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/cfn-lint");
-    if venv.exists() {
-        return Some(venv);
-    }
-    Command::new("cfn-lint")
-        .arg("--version")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|_| PathBuf::from("cfn-lint"))
-}
+use mlcdk_testkit::{Scratch, tools};
 
 #[test]
-fn every_template_passes_cfn_lint() {
-    let Some(lint) = common::require_tool("cfn-lint", cfn_lint()) else {
-        return;
-    };
-    let dir = common::scratch_dir("cfn-lint");
+fn external_cfn_lint_every_template_passes() {
+    let lint = tools::require("cfn-lint");
+    let dir = Scratch::new("cfn-lint");
     let mut files: Vec<PathBuf> = Vec::new();
     for assembly in [stack::app().synth(None), local::app().synth(None)] {
         let assembly = assembly.expect("the example synthesizes");
@@ -55,12 +38,13 @@ fn every_template_passes_cfn_lint() {
     std::fs::write(&path, &boot.text).unwrap();
     files.push(path);
     assert_eq!(files.len(), 4);
-    let output = Command::new(&lint)
+    let output = lint
+        .command()
         .arg("--format")
         .arg("json")
         .args(&files)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", lint.display()));
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", lint.program.display()));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let findings: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
@@ -79,23 +63,27 @@ fn every_template_passes_cfn_lint() {
         "cfn-lint exit status {}",
         output.status
     );
+    tools::announce(&format!(
+        "cfn-lint {}: {} templates, no findings",
+        lint.pin.version,
+        files.len()
+    ));
 }
 
 /// The harness itself: a template with a known problem must produce findings,
 /// so a silent cfn-lint (wrong binary, wrong output format) cannot pass.
 #[test]
-fn the_harness_sees_findings() {
-    let Some(lint) = common::require_tool("cfn-lint", cfn_lint()) else {
-        return;
-    };
-    let dir = common::scratch_dir("cfn-lint-bad");
+fn external_cfn_lint_harness_sees_findings() {
+    let lint = tools::require("cfn-lint");
+    let dir = Scratch::new("cfn-lint-bad");
     let bad = dir.join("bad.template.json");
     std::fs::write(
         &bad,
         r#"{"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}}}"#,
     )
     .unwrap();
-    let output = Command::new(&lint)
+    let output = lint
+        .command()
         .args(["--format", "json"])
         .arg(&bad)
         .output()

@@ -1,12 +1,12 @@
 //! The command line: exit codes, what is written, and that nothing is written
 //! while a validation error stands.
 
-mod common;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
 use mlcdk::cli::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, run};
 use mlcdk::prelude::*;
+use mlcdk_testkit::Scratch;
 
 fn run_cli<K>(app: &App<K>, args: &[&str]) -> (u8, String, String) {
     let mut out = Vec::new();
@@ -23,7 +23,7 @@ fn run_cli<K>(app: &App<K>, args: &[&str]) -> (u8, String, String) {
 
 #[test]
 fn plan_writes_every_stage_and_prints_a_summary() {
-    let dir = common::scratch_dir("cli-plan");
+    let dir = Scratch::new("cli-plan");
     let (code, out, err) = run_cli(&stack::app(), &["--out", dir.to_str().unwrap()]);
     assert_eq!(code, EXIT_OK, "{err}");
     assert!(out.contains("churn: 2 stages synthesized to"), "{out}");
@@ -51,7 +51,7 @@ fn plan_writes_every_stage_and_prints_a_summary() {
 
 #[test]
 fn synth_one_stage_into_a_directory() {
-    let dir = common::scratch_dir("cli-synth");
+    let dir = Scratch::new("cli-synth");
     let (code, out, err) = run_cli(
         &stack::app(),
         &[
@@ -123,7 +123,7 @@ fn bad_definition(stack: &mut Stack, _: &Bad) {
 fn bad_input_reports_every_error_writes_nothing_and_exits_2() {
     let app = App::new("bad app", bad_definition)
         .stage(Stage::staging(Env::new("111111111111", "us-east-1"), Bad));
-    let dir = common::scratch_dir("cli-bad");
+    let dir = Scratch::new("cli-bad");
     let out_dir = dir.join("out");
     let (code, _, err) = run_cli(&app, &["synth", "--out", out_dir.to_str().unwrap()]);
     assert_eq!(code, EXIT_USAGE);
@@ -190,7 +190,7 @@ fn check_prints_findings_and_fails_on_errors() {
     assert_eq!(code, EXIT_FAILED, "{out}{err}");
     assert!(out.contains("error       SNS-001   Topic"), "{out}");
     assert!(err.contains("error findings in staging"), "{err}");
-    let dir = common::scratch_dir("cli-plan-findings");
+    let dir = Scratch::new("cli-plan-findings");
     let (code, out, err) = run_cli(&bad, &["--out", dir.to_str().unwrap()]);
     assert_eq!(code, EXIT_FAILED, "{out}{err}");
     assert!(
@@ -211,7 +211,7 @@ fn cost_prices_each_stage_and_guards_the_budget() {
     // With the user's own table: production's Serve runs 2..6 ml.m5.xlarge,
     // so at $1/h its floor alone (2 × 730 h) is $1,460; at $3/h it is $4,380,
     // above the $3,000 budget.
-    let dir = common::scratch_dir("cli-cost");
+    let dir = Scratch::new("cli-cost");
     let table = |price: f64| {
         let path = dir.join(format!("prices-{price}.toml"));
         std::fs::write(

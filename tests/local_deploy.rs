@@ -2,17 +2,16 @@
 //! CloudFormation endpoint: bootstrap, deploy, deploy again (no changes), diff,
 //! an update, destroy.
 //!
-//! moto comes from the virtualenv `.ci/run` creates (`.venv/bin/moto_server`)
-//! or from `MLCDK_MOTO_SERVER`. In CI (`CI=true`) a missing moto fails the
-//! test; locally it is skipped with a message.
+//! moto is the pinned version, provisioned on first use by
+//! `mlcdk_testkit::tools`; when it cannot be had the test fails with one line
+//! saying why, never passes without having run.
 
-mod common;
 #[path = "../examples/local/stack.rs"]
 mod stack;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,6 +21,7 @@ use mlcdk::deploy::bootstrap::{BOOTSTRAP_STACK, bootstrap_stack};
 use mlcdk::deploy::ui::RecordingUi;
 use mlcdk::deploy::{DeployOptions, DeployOutcome, Deployer};
 use mlcdk::prelude::{App, CfnResource, Env, Scope, Stack, Stage, StageKind};
+use mlcdk_testkit::tools;
 
 /// moto, killed when dropped.
 struct Moto {
@@ -69,14 +69,6 @@ fn start_moto(server: &Path) -> Moto {
     moto
 }
 
-fn moto_server() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("MLCDK_MOTO_SERVER") {
-        return Some(PathBuf::from(p));
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
-    venv.exists().then_some(venv)
-}
-
 fn options() -> DeployOptions {
     DeployOptions {
         yes: true,
@@ -88,11 +80,8 @@ fn options() -> DeployOptions {
 }
 
 #[test]
-fn bootstrap_deploy_redeploy_diff_update_destroy_against_moto() {
-    let Some(server) = common::require_tool("moto", moto_server()) else {
-        return;
-    };
-    let moto = start_moto(&server);
+fn external_moto_bootstrap_deploy_redeploy_diff_update_destroy() {
+    let moto = start_moto(&tools::require("moto").program);
     let endpoint = format!("http://127.0.0.1:{}", moto.port);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -199,4 +188,8 @@ fn bootstrap_deploy_redeploy_diff_update_destroy_against_moto() {
         assert!(deployer.cfn.describe_stack("mlcdk-local-dev").await.unwrap().is_none());
     });
     drop(moto);
+    tools::announce(&format!(
+        "moto {}: bootstrap, deploy, redeploy, diff, update, TemplateURL deploy and destroy ran against it",
+        tools::pin("moto").version
+    ));
 }

@@ -1,13 +1,13 @@
 //! Stages from one definition: stage files, their schema, the stage diff on
 //! the command line, and production's refusal of Delete on stateful resources.
 
-mod common;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
 use mlcdk::cli::{EXIT_OK, EXIT_USAGE, run};
 use mlcdk::prelude::*;
 use mlcdk::storage::{Bucket, BucketProps};
+use mlcdk_testkit::Scratch;
 
 fn run_cli<K>(app: &App<K>, args: &[&str]) -> (u8, String, String) {
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -34,7 +34,7 @@ fn app_from(dir: &std::path::Path) -> App<stack::Knobs> {
 
 #[test]
 fn a_stage_file_with_several_mistakes_reports_all_of_them() {
-    let dir = common::scratch_dir("stage-file-mistakes");
+    let dir = Scratch::new("stage-file-mistakes");
     std::fs::write(
         dir.join("staging.toml"),
         r#"
@@ -72,7 +72,7 @@ monthly_budjet_usd = 300
 
 #[test]
 fn json_stage_files_and_missing_ones() {
-    let dir = common::scratch_dir("stage-file-json");
+    let dir = Scratch::new("stage-file-json");
     let toml_text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/deploy/stages/staging.toml"
@@ -87,7 +87,7 @@ fn json_stage_files_and_missing_ones() {
     let (code, _, err) = run_cli(&app_from(&dir), &["list"]);
     assert_eq!(code, EXIT_OK, "{err}");
 
-    let empty = common::scratch_dir("stage-file-none");
+    let empty = Scratch::new("stage-file-none");
     let (code, _, err) = run_cli(&app_from(&empty), &["list"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("no stage file for 'staging'"), "{err}");

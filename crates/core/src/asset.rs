@@ -169,10 +169,10 @@ mod tests {
 
     #[test]
     fn hashes_content_and_keeps_extension() {
-        let dir = std::env::temp_dir().join(format!("mlcdk-asset-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = mlcdk_testkit::Scratch::new("asset");
+        let dir = scratch.path();
         std::fs::write(dir.join("job.py"), b"print('hi')\n").unwrap();
-        let e = Asset::file("job.py").resolve(&dir).unwrap();
+        let e = Asset::file("job.py").resolve(dir).unwrap();
         // sha256 of "print('hi')\n", computed with `sha256sum`.
         assert_eq!(
             e.sha256,
@@ -180,8 +180,7 @@ mod tests {
         );
         assert_eq!(e.key, format!("assets/{}.py", e.sha256));
         assert_eq!(e.size, 12);
-        let err = Asset::file("missing.py").resolve(&dir).unwrap_err();
+        let err = Asset::file("missing.py").resolve(dir).unwrap_err();
         assert!(err.contains("'missing.py' cannot be read"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

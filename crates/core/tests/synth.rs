@@ -391,7 +391,8 @@ fn manifest_marks_large_templates_for_upload() {
 
 #[test]
 fn assets_are_listed_and_missing_files_are_errors() {
-    let dir = std::env::temp_dir().join(format!("mlcdk-synth-assets-{}", std::process::id()));
+    let scratch = mlcdk_testkit::Scratch::new("synth-assets");
+    let dir = scratch.path().to_path_buf();
     std::fs::create_dir_all(dir.join("etl")).unwrap();
     std::fs::write(dir.join("etl/job.py"), "print('etl')\n").unwrap();
     let app = App::new("assets", |stack: &mut Stack, missing: &bool| {

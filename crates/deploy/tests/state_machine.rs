@@ -11,6 +11,7 @@ use mlcdk_core::{
 use mlcdk_deploy::api::*;
 use mlcdk_deploy::ui::RecordingUi;
 use mlcdk_deploy::{DeployError, DeployOptions, DeployOutcome, Deployer};
+use mlcdk_testkit::Scratch;
 
 /// How the fake answers the change set.
 #[derive(Clone)]
@@ -288,18 +289,35 @@ struct Shape {
     asset: bool,
 }
 
-fn synth(shape: Shape) -> SynthesizedStack {
+/// A synthesized stack and the directory its asset file lives in: the
+/// deployer reads the file at deploy time, and the directory goes when this
+/// is dropped.
+struct Synthesized {
+    stack: SynthesizedStack,
+    _dir: Scratch,
+}
+
+impl std::ops::Deref for Synthesized {
+    type Target = SynthesizedStack;
+    fn deref(&self) -> &SynthesizedStack {
+        &self.stack
+    }
+}
+
+impl std::ops::DerefMut for Synthesized {
+    fn deref_mut(&mut self) -> &mut SynthesizedStack {
+        &mut self.stack
+    }
+}
+
+fn synth(shape: Shape) -> Synthesized {
     let name = match shape.kind {
         StageKind::Production => "production",
         _ => "staging",
     };
-    // One directory per call: tests run in parallel and the deployer reads the
-    // asset file at deploy time.
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("mlcdk-deploy-fake-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("job.py"), "print('job')\n").unwrap();
+    // One directory per call: tests run in parallel.
+    let dir = Scratch::new("deploy-fake");
+    std::fs::write(dir.path().join("job.py"), "print('job')\n").unwrap();
     let app = App::new("test", |stack: &mut Stack, s: &Shape| {
         let data = stack.add_resource(
             "Data",
@@ -325,17 +343,20 @@ fn synth(shape: Shape) -> SynthesizedStack {
             CfnResource::new("AWS::IAM::Role").set("AssumeRolePolicyDocument", Expr::lit("{}")),
         );
     })
-    .base_dir(dir)
+    .base_dir(dir.path())
     .stage(Stage::custom(
         name,
         shape.kind,
         Env::new("111111111111", "us-east-1"),
         shape.clone(),
     ));
-    app.synth(None).unwrap().stacks.remove(0)
+    Synthesized {
+        stack: app.synth(None).unwrap().stacks.remove(0),
+        _dir: dir,
+    }
 }
 
-fn staging() -> SynthesizedStack {
+fn staging() -> Synthesized {
     synth(Shape {
         kind: StageKind::Staging,
         topics: 0,
