@@ -1,20 +1,26 @@
-//! Synthesis benchmark (`cargo bench --bench synth`): a plain timing harness,
-//! no criterion, so it costs nothing to build.
+//! Synthesis benchmarks (`cargo bench --bench synth`), with
+//! [divan](https://docs.rs/divan).
 //!
-//! Measures, in a release build:
-//! - a stack of 500 resources (100 IAM roles with grants, 400 topics that
-//!   reference them): building the construct tree alone, then building and
-//!   synthesizing it (render, checks, canonical JSON text);
-//! - the example app, every stage;
-//! - the rule pack and the cost estimate over the example's templates.
+//! - `tree/*`: a stack of 500 resources (100 IAM roles with grants, 400
+//!   topics that reference them): building the construct tree alone, then
+//!   building and synthesizing it (render, validation, canonical JSON text);
+//! - `stages`: the same stack in 1 to 50 stages (up to 25,000 resources), to
+//!   show that the time grows linearly with the stages;
+//! - `example/*`: the example app, both stages: synthesis, then the rule pack
+//!   and the cost estimate over its templates.
+//!
+//! Whole-process figures (start, synth, write `out/`) are measured with
+//! hyperfine on the release binary; the README gives both.
 
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
-
+use divan::{Bencher, black_box};
 use mlcdk::prelude::*;
+
+fn main() {
+    divan::main();
+}
 
 fn five_hundred(stack: &mut Stack, _: &()) {
     let mut roles = Vec::new();
@@ -46,62 +52,79 @@ fn five_hundred(stack: &mut Stack, _: &()) {
     }
 }
 
-fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
-    for _ in 0..iterations / 10 {
-        f(); // warm up
+/// The 500-resource stack in `stages` stages.
+fn big_app(stages: usize) -> App<()> {
+    let mut app = App::new("bench", five_hundred);
+    for i in 0..stages {
+        app = app.stage(Stage::custom(
+            format!("s{i}"),
+            StageKind::Other,
+            Env::new("111111111111", "us-east-1"),
+            (),
+        ));
     }
-    let mut samples: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    samples.sort();
-    let median = samples[samples.len() / 2];
-    let p90 = samples[samples.len() * 9 / 10];
-    println!(
-        "{name:<40} median {:>8.3} ms   p90 {:>8.3} ms   min {:>8.3} ms   ({iterations} runs)",
-        median.as_secs_f64() * 1e3,
-        p90.as_secs_f64() * 1e3,
-        samples[0].as_secs_f64() * 1e3,
+    let once = app.synth(None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(once.stacks.len(), stages);
+    assert!(
+        once.stacks
+            .iter()
+            .all(|s| s.template.resources.len() == 500)
     );
+    app
 }
 
-fn main() {
-    let big = App::new("bench", five_hundred)
-        .stage(Stage::staging(Env::new("111111111111", "us-east-1"), ()));
-    let once = big.synth(None).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(once.stacks[0].template.resources.len(), 500);
-    println!(
-        "template of 500 resources: {} bytes",
-        once.stacks[0].text.len()
-    );
-    let stage = &big.stages()[0];
-    measure("build only: 500 resources", 200, || {
-        black_box(big.build(stage));
-    });
-    measure("build + synth: 500 resources", 200, || {
-        black_box(big.synth(None).unwrap());
-    });
-    let example = stack::app();
-    measure("build + synth: example app, both stages", 1000, || {
-        black_box(example.synth(None).unwrap());
-    });
-    let assembly = example.synth(None).unwrap();
-    let prices = mlcdk::cost::PriceTable::builtin();
-    measure("checks + cost: example app, both stages", 1000, || {
-        for s in &assembly.stacks {
-            let options = mlcdk::checks::Options {
-                production: s.info.is_production(),
-                ..Default::default()
-            };
-            black_box(mlcdk::checks::check(&s.template, &options));
-            black_box(mlcdk::cost::estimate(
-                &s.template,
-                &prices,
-                &Default::default(),
-            ));
-        }
-    });
+mod tree {
+    use super::*;
+
+    #[divan::bench]
+    fn build_500_resources(bencher: Bencher) {
+        let app = big_app(1);
+        let stage = &app.stages()[0];
+        bencher.bench_local(|| black_box(app.build(stage)));
+    }
+
+    #[divan::bench]
+    fn build_and_synth_500_resources(bencher: Bencher) {
+        let app = big_app(1);
+        bencher.bench_local(|| black_box(app.synth(None).unwrap()));
+    }
+}
+
+/// Build and synthesize `n` stages of 500 resources each.
+#[divan::bench(args = [1, 5, 10, 25, 50], sample_count = 10, sample_size = 1)]
+fn stages(bencher: Bencher, n: usize) {
+    let app = big_app(n);
+    bencher
+        .counter(divan::counter::ItemsCount::new(n * 500))
+        .bench_local(|| black_box(app.synth(None).unwrap()));
+}
+
+mod example {
+    use super::*;
+
+    #[divan::bench]
+    fn synth_both_stages(bencher: Bencher) {
+        let app = stack::app();
+        bencher.bench_local(|| black_box(app.synth(None).unwrap()));
+    }
+
+    #[divan::bench]
+    fn checks_and_cost_both_stages(bencher: Bencher) {
+        let assembly = stack::app().synth(None).unwrap();
+        let prices = mlcdk::cost::PriceTable::builtin();
+        bencher.bench_local(|| {
+            for s in &assembly.stacks {
+                let options = mlcdk::checks::Options {
+                    production: s.info.is_production(),
+                    ..Default::default()
+                };
+                black_box(mlcdk::checks::check(&s.template, &options));
+                black_box(mlcdk::cost::estimate(
+                    &s.template,
+                    &prices,
+                    &Default::default(),
+                ));
+            }
+        });
+    }
 }

@@ -14,6 +14,17 @@ use crate::api::{
     ObjectStore, ResourceChange, StackDescription, StackEvent, StackResource, TemplateSource,
 };
 
+/// The HTTPS client of every SDK client: the SDK's own hyper + rustls client
+/// with ring as the crypto provider (the SDK default, aws-lc-rs, needs a long
+/// C build; see `Cargo.toml`). Roots come from the platform's certificate
+/// store, as with the default client.
+pub fn https_client() -> cfn::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// The SDK configuration for a stage's environment. `retries: false` turns the
 /// SDK's own retries off (local endpoints answer crashes with HTML 500s, which
 /// the SDK would otherwise retry for a long time).
@@ -23,6 +34,7 @@ pub async fn load_config(
     retries: bool,
 ) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
         .region(aws_config::Region::new(region.to_string()));
     if let Some(p) = profile {
         loader = loader.profile_name(p);
@@ -37,6 +49,7 @@ pub async fn load_config(
 /// no SDK retries (moto answers its crashes with HTML 500s).
 pub async fn local_config(endpoint_url: &str, region: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(endpoint_url)
         .credentials_provider(cfn::config::Credentials::new(
@@ -68,6 +81,7 @@ where
 pub struct SdkCloudFormation(pub cfn::Client);
 
 impl SdkCloudFormation {
+    /// A client for `config`'s region and credentials.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         SdkCloudFormation(cfn::Client::new(config))
     }
@@ -290,6 +304,8 @@ impl CloudFormationApi for SdkCloudFormation {
 pub struct SdkS3(pub s3::Client);
 
 impl SdkS3 {
+    /// A client for `config`; path-style addressing when the config has a local
+    /// endpoint.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         // A local endpoint (AWS_ENDPOINT_URL) has no per-bucket host names.
         let s3_config = s3::config::Builder::from(config)
@@ -340,6 +356,7 @@ where
 pub struct SdkSts(pub sts::Client);
 
 impl SdkSts {
+    /// A client for `config`.
     pub fn new(config: &aws_config::SdkConfig) -> Self {
         SdkSts(sts::Client::new(config))
     }
