@@ -24,28 +24,29 @@
 //! intrinsics, IAM, assets, synth), [`checks`] (the rule pack) and [`cli`] (the
 //! command line).
 
-/// The rule pack over templates, with suppressions.
-pub use mlcdk_checks as checks;
-pub use mlcdk_cli as cli;
-pub use mlcdk_core as core;
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Each crate is a module here (src/<module>.rs): the module holds the guide
+// and inlines the crate's items, so `cargo doc -p mlcdk --no-deps` is the whole
+// user-facing documentation. `#[doc(inline)] pub use mlcdk_x as x` would bring
+// the crate's own docs along, but rustdoc renders an inlined crate root as a
+// crate and links its "All Items" to an `all.html` it never writes; and a
+// guide included from another crate's directory is not in this package.
+pub mod checks;
+pub mod cli;
+pub mod core;
 pub use mlcdk_core::{assertions, iam};
-/// The monthly cost estimate and the budget guard.
-pub use mlcdk_cost as cost;
-/// The deployer (feature `deploy`, on by default).
+pub mod cost;
 #[cfg(feature = "deploy")]
-pub use mlcdk_deploy as deploy;
-/// Glue databases, crawlers and jobs; Athena workgroups; feature groups.
-pub use mlcdk_etl as etl;
-/// Models and real-time, serverless, async and multi-model endpoints.
-pub use mlcdk_inference as inference;
-/// Monitoring, drift-triggered retraining, alerts and budgets.
-pub use mlcdk_monitoring as monitoring;
-/// The model registry and pinned model versions.
-pub use mlcdk_registry as registry;
-/// S3 buckets and KMS keys.
-pub use mlcdk_storage as storage;
-/// SageMaker training pipelines and their triggers.
-pub use mlcdk_training as training;
+#[cfg_attr(docsrs, doc(cfg(feature = "deploy")))]
+pub mod deploy;
+pub mod etl;
+pub mod inference;
+pub mod monitoring;
+pub mod registry;
+pub mod storage;
+pub mod training;
 
 /// What a `stack.rs` needs, in one import.
 pub mod prelude {

@@ -19,10 +19,12 @@ pub struct AthenaWorkGroupProps {
     pub bytes_scanned_cutoff: u64,
     /// `[a-zA-Z0-9._-]{1,128}`; default `<app>-<stage>-<id>`.
     pub name: Option<String>,
+    /// Shown in the Athena console; up to 1,024 characters.
     pub description: Option<String>,
 }
 
 impl AthenaWorkGroupProps {
+    /// A workgroup writing results under `results`, with the default cutoff.
     pub fn new(results: S3Path) -> AthenaWorkGroupProps {
         AthenaWorkGroupProps {
             results,
@@ -53,6 +55,8 @@ pub struct AthenaWorkGroup {
 }
 
 impl AthenaWorkGroup {
+    /// A workgroup, validated at synth: name shape, cutoff at least
+    /// [`MIN_BYTES_SCANNED_CUTOFF`], description length.
     pub fn new(scope: &mut impl Scope, id: &str, props: AthenaWorkGroupProps) -> AthenaWorkGroup {
         let mut node = scope.node(id);
         let name = props

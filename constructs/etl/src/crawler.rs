@@ -21,6 +21,7 @@ pub struct CrawlerProps {
     pub table_prefix: Option<String>,
     /// Key for the crawler's logs; created when `None`.
     pub key: Option<KmsKey>,
+    /// Shown in the Glue console.
     pub description: Option<String>,
 }
 
@@ -43,6 +44,8 @@ impl CrawlerProps {
         self
     }
 
+    /// Encrypt the crawler's logs with this key instead of a created one (one
+    /// key for several crawlers and jobs).
     pub fn key(mut self, key: &KmsKey) -> CrawlerProps {
         self.key = Some(key.clone());
         self
@@ -70,6 +73,9 @@ pub struct Crawler {
 }
 
 impl Crawler {
+    /// A crawler, its role and its security configuration, validated at synth:
+    /// at least one target, a valid schedule, a table prefix of at most 128
+    /// characters.
     pub fn new(scope: &mut impl Scope, id: &str, props: CrawlerProps) -> Crawler {
         let mut node = scope.node(id);
         if props.targets.is_empty() {
@@ -151,6 +157,7 @@ impl Crawler {
         self.resource.reference()
     }
 
+    /// The crawler's role, e.g. to grant it a target added outside the props.
     pub fn role(&self) -> &Role {
         &self.role
     }

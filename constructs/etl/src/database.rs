@@ -9,6 +9,7 @@ pub struct GlueDatabaseProps {
     /// Lower-case letters, digits and `_` (what Athena can query); default
     /// `<app>_<stage>_<id>`.
     pub name: Option<String>,
+    /// Shown in the Glue console; up to 2,048 characters.
     pub description: Option<String>,
     /// Retain (default) or, outside production, Delete.
     pub removal_policy: Option<DeletionPolicy>,
@@ -32,6 +33,8 @@ pub struct GlueDatabase {
 }
 
 impl GlueDatabase {
+    /// A database, validated at synth: name shape, description length, removal
+    /// policy allowed by the stage.
     pub fn new(scope: &mut impl Scope, id: &str, props: GlueDatabaseProps) -> GlueDatabase {
         let mut node = scope.node(id);
         let removal = node.removal_policy(props.removal_policy);
@@ -79,14 +82,19 @@ impl GlueDatabase {
         &self.name
     }
 
+    /// The `AWS::Glue::Database` resource, e.g. to depend on it or suppress a
+    /// finding on it.
     pub fn resource(&self) -> &ResourceRef {
         &self.resource
     }
 
+    /// The ARN of the account's Data Catalog, which every Glue table and
+    /// database action also names.
     pub fn catalog_arn(&self) -> Expr {
         Expr::sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog")
     }
 
+    /// The database's ARN.
     pub fn arn(&self) -> Expr {
         Expr::sub(format!(
             "arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:database/{}",

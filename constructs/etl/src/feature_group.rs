@@ -7,8 +7,11 @@ use mlcdk_storage::{KmsKey, S3Path};
 /// A feature's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FeatureType {
+    /// Whole numbers (64-bit).
     Integral,
+    /// Floating-point numbers; also an event time in epoch seconds.
     Fractional,
+    /// Text; also an ISO-8601 event time.
     String,
 }
 
@@ -43,11 +46,16 @@ pub struct FeatureGroupProps {
     pub key: Option<KmsKey>,
     /// `^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$`; default `<app>-<stage>-<id>`.
     pub name: Option<String>,
+    /// Shown in the SageMaker console; up to 128 characters.
     pub description: Option<String>,
+    /// Retain (default) or, outside production, Delete.
     pub removal_policy: Option<DeletionPolicy>,
 }
 
 impl FeatureGroupProps {
+    /// A group of `features` keyed by `record_identifier`, with `event_time`;
+    /// add a store before synth (an offline store path or `online_store:
+    /// true`).
     pub fn new(
         record_identifier: &str,
         event_time: &str,
@@ -69,6 +77,7 @@ impl FeatureGroupProps {
         }
     }
 
+    /// Keep the offline store (and its Glue table) under `path`.
     pub fn offline_store(mut self, path: S3Path) -> FeatureGroupProps {
         self.offline_store = Some(path);
         self
@@ -110,6 +119,9 @@ fn valid_name(n: &str) -> bool {
 }
 
 impl FeatureGroup {
+    /// A feature group, validated at synth: names, 1–2,500 unique features,
+    /// identifier and event time among them with valid types, at least one
+    /// store.
     pub fn new(scope: &mut impl Scope, id: &str, props: FeatureGroupProps) -> FeatureGroup {
         let mut node = scope.node(id);
         let removal = node.removal_policy(props.removal_policy);

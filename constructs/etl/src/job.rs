@@ -22,6 +22,7 @@ pub enum WorkerType {
 }
 
 impl WorkerType {
+    /// The name Glue uses, e.g. `G.1X`.
     pub fn as_str(self) -> &'static str {
         match self {
             WorkerType::G1X => "G.1X",
@@ -59,7 +60,13 @@ pub enum PythonShellCapacity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobKind {
     /// `glueetl`: Spark, with workers.
-    PySpark { worker: WorkerType, workers: u32 },
+    PySpark {
+        /// The size of each worker.
+        worker: WorkerType,
+        /// How many, 2 up to [`WorkerType::max_workers`]; a run costs
+        /// workers × DPU of the type × hours.
+        workers: u32,
+    },
     /// `pythonshell`: one Python process.
     PythonShell(PythonShellCapacity),
 }
@@ -78,7 +85,9 @@ pub enum Script {
 /// run: 60-minute timeout, no retries, one run at a time.
 #[derive(Clone, Debug)]
 pub struct GlueJobProps {
+    /// The script to run.
     pub script: Script,
+    /// PySpark with its workers, or Python shell with its capacity.
     pub kind: JobKind,
     /// Default `4.0` for PySpark (4.0 or newer), `3.0` for Python shell.
     pub glue_version: Option<String>,
@@ -99,6 +108,7 @@ pub struct GlueJobProps {
     pub writes: Vec<S3Path>,
     /// Key for logs and bookmarks; created when `None`.
     pub key: Option<KmsKey>,
+    /// Shown in the Glue console; up to 2,048 characters.
     pub description: Option<String>,
 }
 
@@ -166,11 +176,13 @@ impl GlueJobProps {
         self
     }
 
+    /// Encrypt logs and bookmarks with this key instead of a created one.
     pub fn key(mut self, key: &KmsKey) -> GlueJobProps {
         self.key = Some(key.clone());
         self
     }
 
+    /// Stop a run after `minutes` (1–2,880); the run is billed up to then.
     pub fn timeout_minutes(mut self, minutes: u32) -> GlueJobProps {
         self.timeout_minutes = minutes;
         self
@@ -210,6 +222,9 @@ pub struct GlueJob {
 }
 
 impl GlueJob {
+    /// A job, its role (read on `reads`, read-write on `writes`, its logs) and
+    /// its security configuration, validated at synth: workers, Glue version,
+    /// timeout, retries, arguments, description.
     pub fn new(scope: &mut impl Scope, id: &str, props: GlueJobProps) -> GlueJob {
         let mut node = scope.node(id);
         let (command, default_version) = match props.kind {
@@ -345,6 +360,7 @@ impl GlueJob {
         self.resource.reference()
     }
 
+    /// The job's role, e.g. to grant it access the props do not cover.
     pub fn role(&self) -> &Role {
         &self.role
     }

@@ -1,10 +1,10 @@
 //! ETL constructs: the Glue Data Catalog (databases, crawlers), Glue jobs,
 //! Athena workgroups and SageMaker Feature Store groups.
 //!
-//! Every job and crawler gets its own least-privilege role and a security
-//! configuration that encrypts its logs, bookmarks and S3 output; jobs are
-//! bounded by default (timeout, retries, concurrency); workgroups cap the bytes
-//! a query scans.
+//! Part of mlcdk: use it as `mlcdk::etl`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 mod athena;
 mod crawler;

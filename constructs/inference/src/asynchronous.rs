@@ -11,7 +11,10 @@ use crate::model::Model;
 /// Backlog-driven scaling; `min` may be 0.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AsyncScaling {
+    /// Instances when there is no backlog; 0 scales to zero (nothing billed
+    /// while idle).
     pub min: u32,
+    /// At least `min` and 1; the ceiling of the endpoint's cost.
     pub max: u32,
     /// Target `ApproximateBacklogSizePerInstance`.
     pub backlog_per_instance: f64,
@@ -20,20 +23,27 @@ pub struct AsyncScaling {
 /// Props of an [`AsyncEndpoint`].
 #[derive(Clone, Debug)]
 pub struct AsyncProps {
+    /// The model served.
     pub model: Model,
+    /// Instance type, `ml.<family>.<size>` (e.g. `ml.m5.xlarge`).
     pub instance: String,
     /// Results go here.
     pub output: S3Path,
-    /// Failures go here (default `failures/` beside the output).
+    /// Failures go here (default `failures/` under the output).
     pub failures: Option<S3Path>,
     /// Create encrypted success and error topics for notifications.
     pub notifications: bool,
     /// 1–1000; SageMaker chooses when `None`.
     pub max_concurrent_invocations_per_instance: Option<u32>,
+    /// Backlog-driven scaling (default 0 to 2 instances, 5 queued requests per
+    /// instance).
     pub scaling: AsyncScaling,
     /// Encrypts the outputs and the instances' volumes.
     pub kms: Option<KmsKey>,
+    /// Topic the alarms notify.
     pub alerts: Option<Expr>,
+    /// Alarm when nothing was invoked for this many hours (1–24, default 24);
+    /// `None` turns the idle alarm off.
     pub idle_hours: Option<u32>,
 }
 
@@ -85,6 +95,9 @@ pub struct AsyncEndpoint {
 }
 
 impl AsyncEndpoint {
+    /// An endpoint, its config, scaling policies, alarms and (when asked)
+    /// notification topics, validated at synth: instance type, concurrency and
+    /// scaling bounds.
     pub fn new(scope: &mut impl Scope, id: &str, props: AsyncProps) -> AsyncEndpoint {
         let mut node = scope.node(id);
         let name = endpoint_name(&node);
@@ -274,10 +287,12 @@ impl AsyncEndpoint {
         AsyncEndpoint { resource, name }
     }
 
+    /// The endpoint's name (set, so known at synth).
     pub fn name(&self) -> Expr {
         Expr::lit(self.name.clone())
     }
 
+    /// `Ref` of the endpoint (its ARN).
     pub fn arn(&self) -> Expr {
         self.resource.reference()
     }

@@ -12,17 +12,30 @@ pub enum ModelSource {
     /// A pinned registry version (the way to deploy: promotion is a reviewed change).
     Registry(ModelVersion),
     /// An image and a model artifact.
-    Artifact { image: String, model_data: S3Path },
+    Artifact {
+        /// ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`).
+        image: String,
+        /// The `model.tar.gz` the container loads.
+        model_data: S3Path,
+    },
     /// One container in multi-model mode serving every model under a prefix.
-    MultiModel { image: String, models: S3Path },
-    /// Several containers run in series (an inference pipeline).
+    MultiModel {
+        /// ECR image URI of a container that supports multi-model mode.
+        image: String,
+        /// The prefix holding one `.tar.gz` per model.
+        models: S3Path,
+    },
+    /// Several containers run in series (an inference pipeline): 2 to 15
+    /// `(ECR image URI, model artifact)` pairs, in call order.
     MultiContainer(Vec<(String, S3Path)>),
 }
 
 /// A VPC for the model's containers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vpc {
+    /// Subnet IDs (at least one), ideally in several availability zones.
     pub subnets: Vec<Expr>,
+    /// Security group IDs (at least one).
     pub security_groups: Vec<Expr>,
 }
 
@@ -33,9 +46,12 @@ pub struct ModelProps {
     pub source: Option<ModelSource>,
     /// No network access from the containers (default on).
     pub network_isolation: bool,
+    /// Run the containers in a VPC (default: SageMaker's own network).
+    /// Serverless endpoints cannot use a model with a VPC.
     pub vpc: Option<Vpc>,
     /// Key the model's artifacts are encrypted with, if any.
     pub artifacts_key: Option<KmsKey>,
+    /// Environment variables of every container.
     pub environment: Vec<(String, String)>,
 }
 
@@ -52,6 +68,7 @@ impl Default for ModelProps {
 }
 
 impl ModelProps {
+    /// Serve a pinned registry version, with default props.
     pub fn from_registry(version: ModelVersion) -> ModelProps {
         ModelProps {
             source: Some(ModelSource::Registry(version)),
@@ -59,6 +76,7 @@ impl ModelProps {
         }
     }
 
+    /// Serve `model_data` with `image`, with default props.
     pub fn from_artifact(image: &str, model_data: S3Path) -> ModelProps {
         ModelProps {
             source: Some(ModelSource::Artifact {
@@ -69,6 +87,8 @@ impl ModelProps {
         }
     }
 
+    /// Serve every model under `models` from one `image` in multi-model mode,
+    /// with default props.
     pub fn multi_model(image: &str, models: S3Path) -> ModelProps {
         ModelProps {
             source: Some(ModelSource::MultiModel {
@@ -103,6 +123,9 @@ pub struct Model {
 }
 
 impl Model {
+    /// A model and its execution role, validated at synth: a source, ECR
+    /// images, 2–15 containers for a pipeline, a VPC with subnets and security
+    /// groups.
     pub fn new(scope: &mut impl Scope, id: &str, props: ModelProps) -> Model {
         let mut node = scope.node(id);
         let role = Role::new(
@@ -266,14 +289,19 @@ impl Model {
         self.resource.get_att("ModelName")
     }
 
+    /// The execution role, e.g. to grant the containers more than their
+    /// artifacts.
     pub fn role(&self) -> &Role {
         &self.role
     }
 
+    /// Whether the model is in multi-model mode (what a multi-model endpoint
+    /// needs).
     pub fn is_multi_model(&self) -> bool {
         self.multi_model
     }
 
+    /// Whether the model runs in a VPC (which serverless endpoints refuse).
     pub fn has_vpc(&self) -> bool {
         self.has_vpc
     }

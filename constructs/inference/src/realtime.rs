@@ -14,14 +14,22 @@ use crate::model::Model;
 pub struct Autoscaling {
     /// At least 1: a real-time variant cannot scale to zero.
     pub min: u32,
+    /// At least `min`; the ceiling of the variant's cost (instances × hourly
+    /// price).
     pub max: u32,
     /// Target `SageMakerVariantInvocationsPerInstance` (per minute).
     pub invocations_per_instance: f64,
+    /// Seconds after a scale-in before the next one (default 300): slow to shed
+    /// capacity.
     pub scale_in_cooldown: u32,
+    /// Seconds after a scale-out before the next one (default 60): quick to add
+    /// capacity.
     pub scale_out_cooldown: u32,
 }
 
 impl Autoscaling {
+    /// Scale between `min` and `max` instances, targeting 1,000 invocations per
+    /// instance per minute.
     pub fn between(min: u32, max: u32) -> Autoscaling {
         Autoscaling {
             min,
@@ -36,16 +44,25 @@ impl Autoscaling {
 /// One production variant.
 #[derive(Clone, Debug)]
 pub struct Variant {
+    /// 1–63 letters, digits or `-`, unique within the endpoint; the
+    /// `VariantName` dimension of its metrics and alarms.
     pub name: String,
+    /// The model the variant serves.
     pub model: Model,
+    /// Instance type, `ml.<family>.<size>` (e.g. `ml.m5.large`).
     pub instance: String,
+    /// Instances at creation, at least 1 (default 1); raised to the autoscaling
+    /// minimum when lower.
     pub initial_count: u32,
     /// Relative share of traffic (A/B tests).
     pub weight: f64,
+    /// Target-tracking autoscaling; a fixed `initial_count` when `None`.
     pub autoscaling: Option<Autoscaling>,
 }
 
 impl Variant {
+    /// A variant named `name` of `model` on one `instance`, weight 1, no
+    /// autoscaling.
     pub fn new(name: &str, model: &Model, instance: &str) -> Variant {
         Variant {
             name: name.to_string(),
@@ -63,8 +80,12 @@ impl Variant {
 pub struct DataCapture {
     /// 0–100.
     pub sampling_percent: u32,
+    /// Where captures go (JSON Lines per hour); encrypted with the bucket's
+    /// key, else the endpoint's.
     pub destination: S3Path,
+    /// Capture requests (default on).
     pub capture_input: bool,
+    /// Capture responses (default on); a monitor of model quality needs both.
     pub capture_output: bool,
 }
 
@@ -83,17 +104,24 @@ impl DataCapture {
 /// How a blue/green deployment shifts traffic.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TrafficShift {
+    /// All traffic to the new fleet at once, then `wait_seconds` of watching
+    /// the alarms before the old fleet goes.
     AllAtOnce {
+        /// Seconds, 0–3,600.
         wait_seconds: u32,
     },
     /// `percent` of capacity first, the rest after `wait_seconds`.
     Canary {
+        /// Share of the new fleet's capacity in the canary, 1–99 %.
         percent: u32,
+        /// Seconds, 0–3,600.
         wait_seconds: u32,
     },
     /// `percent` of capacity per step, every `wait_seconds`.
     Linear {
+        /// Share of capacity shifted per step, 1–99 %.
         percent: u32,
+        /// Seconds between steps, 0–3,600.
         wait_seconds: u32,
     },
 }
@@ -101,6 +129,7 @@ pub enum TrafficShift {
 /// Deployment guardrails: blue/green updates that roll back when an alarm fires.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Guardrails {
+    /// How traffic moves to the new fleet.
     pub shift: TrafficShift,
     /// Keep the old fleet this long after shifting (0–3,600 s).
     pub termination_wait_seconds: u32,
@@ -125,10 +154,15 @@ impl Guardrails {
 /// Props of a [`RealtimeEndpoint`].
 #[derive(Clone, Debug)]
 pub struct RealtimeEndpointProps {
+    /// 1 to 10 variants; traffic is split by weight.
     pub variants: Vec<Variant>,
+    /// Capture requests and responses to S3, which monitors need; off when
+    /// `None`.
     pub data_capture: Option<DataCapture>,
     /// Encrypts the instances' storage volumes.
     pub kms: Option<KmsKey>,
+    /// Blue/green updates with automatic rollback on the endpoint's error and
+    /// latency alarms (single-variant endpoints only); `None` updates in place.
     pub guardrails: Option<Guardrails>,
     /// Topic the alarms notify.
     pub alerts: Option<Expr>,
@@ -186,6 +220,9 @@ pub struct RealtimeEndpoint {
 }
 
 impl RealtimeEndpoint {
+    /// An endpoint, its config, alarms and autoscaling, validated at synth:
+    /// variants (names, instance types, counts, weights, autoscaling bounds),
+    /// data capture, guardrails, idle hours.
     pub fn new(scope: &mut impl Scope, id: &str, props: RealtimeEndpointProps) -> RealtimeEndpoint {
         RealtimeEndpoint::build(scope, id, props, false)
     }
@@ -421,6 +458,7 @@ impl RealtimeEndpoint {
         Expr::lit(self.name.clone())
     }
 
+    /// The endpoint's name as a string, for names and documents built at synth.
     pub fn name_literal(&self) -> &str {
         &self.name
     }
@@ -430,6 +468,8 @@ impl RealtimeEndpoint {
         self.resource.reference()
     }
 
+    /// The `AWS::SageMaker::Endpoint` resource, e.g. to depend on it or
+    /// suppress a finding on it.
     pub fn resource(&self) -> &ResourceRef {
         &self.resource
     }
@@ -577,9 +617,15 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
 pub struct MultiModelEndpointProps {
     /// A model made with `ModelProps::multi_model`.
     pub model: Model,
+    /// Instance type, `ml.<family>.<size>`.
     pub instance: String,
+    /// Target-tracking autoscaling of the fleet; fixed at one instance when
+    /// `None`.
     pub autoscaling: Option<Autoscaling>,
+    /// Topic the alarms notify.
     pub alerts: Option<Expr>,
+    /// Alarm when no model was invoked for this many hours (1–24); `None` turns
+    /// the idle alarm off.
     pub idle_hours: Option<u32>,
     /// Encrypts the instances' storage volumes.
     pub kms: Option<KmsKey>,
@@ -593,6 +639,8 @@ pub struct MultiModelEndpoint {
 }
 
 impl MultiModelEndpoint {
+    /// A multi-model endpoint: a single-variant real-time endpoint whose model
+    /// must be in multi-model mode (checked at synth).
     pub fn new(
         scope: &mut impl Scope,
         id: &str,
@@ -608,6 +656,7 @@ impl MultiModelEndpoint {
         }
     }
 
+    /// The underlying real-time endpoint (name, ARN, resource).
     pub fn endpoint(&self) -> &RealtimeEndpoint {
         &self.endpoint
     }

@@ -8,15 +8,23 @@ use crate::model::Model;
 /// Serverless memory sizes: SageMaker takes exactly these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Memory {
+    /// 1,024 MB.
     Gb1,
+    /// 2,048 MB.
     Gb2,
+    /// 3,072 MB.
     Gb3,
+    /// 4,096 MB.
     Gb4,
+    /// 5,120 MB.
     Gb5,
+    /// 6,144 MB, the most; vCPUs grow with memory, so a compute-bound model
+    /// may need more memory than its size suggests.
     Gb6,
 }
 
 impl Memory {
+    /// The size in megabytes, as SageMaker takes it.
     pub fn mb(self) -> u32 {
         1024 * match self {
             Memory::Gb1 => 1,
@@ -48,6 +56,8 @@ impl Memory {
 /// with its own autoscaling on utilization.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Provisioned {
+    /// Concurrent requests kept warm, 1–200 and at most the endpoint's
+    /// `max_concurrency`; billed while idle.
     pub concurrency: u32,
     /// Scale provisioned concurrency between these, targeting `utilization` (0–1).
     pub scaling: Option<(u32, u32, f64)>,
@@ -56,15 +66,21 @@ pub struct Provisioned {
 /// Props of a [`ServerlessEndpoint`].
 #[derive(Clone, Debug)]
 pub struct ServerlessProps {
+    /// The model served; not in a VPC, not multi-model.
     pub model: Model,
+    /// Memory per concurrent request; the price per second grows with it.
     pub memory: Memory,
     /// 1–200.
     pub max_concurrency: u32,
+    /// Provisioned concurrency; none (all requests may cold-start) when `None`.
     pub provisioned: Option<Provisioned>,
+    /// Topic the 5xx alarm notifies.
     pub alerts: Option<Expr>,
 }
 
 impl ServerlessProps {
+    /// Serve `model` with `memory` per request, up to `max_concurrency`
+    /// concurrent requests (1–200).
     pub fn new(model: &Model, memory: Memory, max_concurrency: u32) -> ServerlessProps {
         ServerlessProps {
             model: model.clone(),
@@ -98,6 +114,9 @@ pub struct ServerlessEndpoint {
 }
 
 impl ServerlessEndpoint {
+    /// An endpoint, its config, a 5xx alarm and (with provisioned scaling)
+    /// autoscaling, validated at synth: concurrency bounds, a model without VPC
+    /// or multi-model mode.
     pub fn new(scope: &mut impl Scope, id: &str, props: ServerlessProps) -> ServerlessEndpoint {
         let mut node = scope.node(id);
         let name = endpoint_name(&node);
@@ -208,10 +227,12 @@ impl ServerlessEndpoint {
         ServerlessEndpoint { resource, name }
     }
 
+    /// The endpoint's name (set, so known at synth).
     pub fn name(&self) -> Expr {
         Expr::lit(self.name.clone())
     }
 
+    /// `Ref` of the endpoint (its ARN).
     pub fn arn(&self) -> Expr {
         self.resource.reference()
     }

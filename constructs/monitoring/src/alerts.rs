@@ -37,6 +37,7 @@ pub struct AlertsTopic {
 }
 
 impl AlertsTopic {
+    /// A topic, its key, its policies and one subscription per email.
     pub fn new(scope: &mut impl Scope, id: &str, props: AlertsTopicProps) -> AlertsTopic {
         let mut node = scope.node(id);
         let key = KmsKey::new(

@@ -5,15 +5,21 @@ use mlcdk_core::{CfnResource, Expr, Json, Scope};
 /// Actual spend so far, or AWS's forecast for the month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BudgetSignal {
+    /// Spend so far this month: reliable, but late.
     Actual,
+    /// AWS's forecast for the month: early warning, noisy at the start of a
+    /// month.
     Forecasted,
 }
 
 /// One notification: at `percent` of the budget, to these subscribers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BudgetAlert {
+    /// Actual or forecasted spend.
     pub signal: BudgetSignal,
+    /// Threshold in percent of the budget, above 0 and at most 1,000.
     pub percent: f64,
+    /// Email subscribers, at most 10.
     pub emails: Vec<String>,
     /// An SNS topic (the alerts topic).
     pub topic: Option<Expr>,
@@ -22,6 +28,7 @@ pub struct BudgetAlert {
 /// Props of a [`Budget`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct BudgetProps {
+    /// The monthly budget in US dollars, above 0.
     pub monthly_usd: u32,
     /// At most 5.
     pub alerts: Vec<BudgetAlert>,
@@ -68,6 +75,8 @@ impl BudgetProps {
 pub struct Budget;
 
 impl Budget {
+    /// A budget, validated at synth: amount above 0, at most 5 notifications,
+    /// each with 1–11 subscribers and a threshold in range.
     pub fn new(scope: &mut impl Scope, id: &str, props: BudgetProps) -> Budget {
         let mut node = scope.node(id);
         if props.monthly_usd == 0 {

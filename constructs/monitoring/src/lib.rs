@@ -1,6 +1,11 @@
 //! Monitoring and retraining: Model Monitor schedules on endpoints that
 //! capture data, drift alarms (on Model Monitor metrics or any metric) that
 //! start the training pipeline, an encrypted alerts topic, and a budget.
+//!
+//! Part of mlcdk: use it as `mlcdk::monitoring`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 mod alerts;
 mod budget;

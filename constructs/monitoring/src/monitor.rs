@@ -13,12 +13,21 @@ pub enum MonitorSchedule {
     /// `cron(0 * ? * * *)`
     Hourly,
     /// `cron(0 H ? * * *)`, at `hour` UTC.
-    Daily { hour: u32 },
+    Daily {
+        /// 0–23, UTC.
+        hour: u32,
+    },
     /// `cron(0 H/N ? * * *)`: every `every` hours from `start` UTC.
-    EveryHours { start: u32, every: u32 },
+    EveryHours {
+        /// The first run's hour of the day, 0–23, UTC.
+        start: u32,
+        /// Hours between runs, 1–24.
+        every: u32,
+    },
 }
 
 impl MonitorSchedule {
+    /// The `cron(...)` expression, or why the hours are out of range.
     pub fn expression(self) -> Result<String, String> {
         match self {
             MonitorSchedule::Hourly => Ok("cron(0 * ? * * *)".into()),
@@ -92,8 +101,11 @@ const MONITOR_REGISTRIES: &[(&str, &str)] = &[
 /// Model-quality problem types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProblemType {
+    /// Two classes: accuracy, precision, recall, F1, AUC.
     BinaryClassification,
+    /// More than two classes: accuracy and per-class metrics.
     MulticlassClassification,
+    /// A number: MAE, MSE, RMSE, R².
     Regression,
 }
 
@@ -102,13 +114,19 @@ pub enum ProblemType {
 pub enum MonitorKind {
     /// Data quality against baseline statistics and constraints.
     DataQuality {
+        /// The baseline's `statistics.json` (from a baselining job).
         statistics: S3Path,
+        /// The baseline's `constraints.json`: what counts as a violation.
         constraints: S3Path,
     },
     /// Model quality against ground truth labels.
     ModelQuality {
+        /// Which metrics are computed (accuracy and F1, or RMSE and R²…).
         problem: ProblemType,
+        /// The baseline's `constraints.json`: the metric thresholds.
         constraints: S3Path,
+        /// Where labels for the captured requests arrive, matched by
+        /// inference ID.
         ground_truth: S3Path,
         /// The attribute of the endpoint's output holding the prediction.
         inference_attribute: String,
@@ -118,18 +136,26 @@ pub enum MonitorKind {
 /// Props of a [`Monitor`].
 #[derive(Clone, Debug)]
 pub struct MonitorProps {
+    /// What the monitor checks.
     pub kind: MonitorKind,
+    /// When it runs.
     pub schedule: MonitorSchedule,
     /// Where reports go (encrypted like its bucket).
     pub output: S3Path,
+    /// Instance type of the monitoring job, `ml.<family>.<size>` (default
+    /// `ml.m5.xlarge`).
     pub instance: String,
+    /// Storage per instance in GB (default 20); SageMaker accepts 1–16,384.
     pub volume_gb: u32,
+    /// Encrypts the monitoring job's storage volume with this key.
     pub volume_key: Option<KmsKey>,
     /// 1–86,400 s, and within the schedule's interval.
     pub max_runtime_seconds: u32,
+    /// No network access from the monitoring container (default on).
     pub network_isolation: bool,
     /// `(feature, threshold)`: an alarm on `feature_baseline_drift_<feature>` per entry.
     pub drift_alarms: Vec<(String, f64)>,
+    /// Topic the drift alarms notify.
     pub alerts: Option<Expr>,
 }
 
@@ -190,6 +216,10 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// A monitor of `endpoint`, which must capture data, with its role, job
+    /// definition, schedule and drift alarms; validated at synth: schedule,
+    /// instance type, runtime within the interval, a Model Monitor image for
+    /// the stage's region.
     pub fn new(
         scope: &mut impl Scope,
         id: &str,
@@ -491,6 +521,7 @@ impl Monitor {
         &self.alarms
     }
 
+    /// The monitoring schedule's name.
     pub fn schedule_name(&self) -> &str {
         &self.schedule_name
     }
@@ -515,12 +546,19 @@ impl Monitor {
 /// A CloudWatch metric to alarm on: Model Monitor's, or a team's own.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CustomMetric {
+    /// CloudWatch namespace, e.g. `aws/sagemaker/Endpoints/data-metrics` or a
+    /// team's own.
     pub namespace: String,
+    /// Metric name.
     pub metric: String,
+    /// `(name, value)` dimensions that select the metric's series.
     pub dimensions: Vec<(String, String)>,
     /// Alarm when the metric's maximum exceeds this.
     pub threshold: f64,
+    /// Seconds per evaluated period: 10, 30 or a multiple of 60.
     pub period_seconds: u32,
+    /// Periods over the threshold before the alarm fires, at least 1; periods ×
+    /// seconds at most one day.
     pub evaluation_periods: u32,
 }
 
@@ -573,6 +611,8 @@ pub struct DriftAlarm {
 }
 
 impl DriftAlarm {
+    /// An alarm on `metric`, validated at synth: a namespace and metric name, a
+    /// valid period, at most a day of evaluation.
     pub fn new(
         scope: &mut impl Scope,
         id: &str,
@@ -618,6 +658,8 @@ impl DriftAlarm {
         retrain_on_alarms(scope, id, std::slice::from_ref(&self.resource), training)
     }
 
+    /// The `AWS::CloudWatch::Alarm` resource, e.g. for a rollback configuration
+    /// or suppressions.
     pub fn alarm(&self) -> &ResourceRef {
         &self.resource
     }

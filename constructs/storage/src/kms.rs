@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 /// Props of a [`KmsKey`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KmsKeyProps {
+    /// Shown in the KMS console; up to 8,192 characters.
     pub description: Option<String>,
     /// `alias/<name>`; given without the `alias/` prefix.
     pub alias: Option<String>,
@@ -42,6 +43,8 @@ pub struct KmsKey {
 }
 
 impl KmsKey {
+    /// A key (and its alias, when given), validated at synth: alias shape,
+    /// pending window 7–30 days, removal policy allowed by the stage.
     pub fn new(scope: &mut impl Scope, id: &str, props: KmsKeyProps) -> KmsKey {
         let mut node = scope.node(id);
         let path = node.path().clone();
@@ -107,10 +110,14 @@ impl KmsKey {
         self.resource.reference()
     }
 
+    /// The key's construct path, e.g. to re-enter its scope with
+    /// `Stack::scope_at`.
     pub fn path(&self) -> &ConstructPath {
         &self.path
     }
 
+    /// The `AWS::KMS::Key` resource, e.g. to depend on it or suppress a finding
+    /// on it.
     pub fn resource(&self) -> &ResourceRef {
         &self.resource
     }

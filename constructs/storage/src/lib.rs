@@ -1,19 +1,9 @@
 //! Storage constructs: S3 buckets and KMS keys, safe by default.
 //!
-//! ```
-//! use mlcdk_core::Stack;
-//! use mlcdk_storage::{Bucket, BucketEncryption, BucketProps, LifecycleRule};
-//!
-//! let mut stack = Stack::for_test();
-//! let curated = Bucket::new(&mut stack, "Curated", BucketProps {
-//!     encryption: BucketEncryption::Kms(None), // a key created for the bucket
-//!     versioned: true,
-//!     lifecycle_rules: vec![LifecycleRule::tiering("tiering", None, 30)],
-//!     ..Default::default()
-//! });
-//! let features = curated.path("features/");
-//! assert!(stack.synth().is_ok());
-//! ```
+//! Part of mlcdk: use it as `mlcdk::storage`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 mod bucket;
 mod kms;

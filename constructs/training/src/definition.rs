@@ -33,26 +33,44 @@ pub enum PValue {
     /// `{"Get": "Parameters.<name>"}`
     Param(String),
     /// `{"Get": "Steps.<step>.<path>"}`
-    Property { step: String, path: String },
+    Property {
+        /// The step whose property is read.
+        step: String,
+        /// The property, as in the API response the step wraps, e.g.
+        /// `ModelArtifacts.S3ModelArtifacts`.
+        path: String,
+    },
     /// `{"Std:JsonGet": {"PropertyFile": {"Get": "Steps.<step>.PropertyFiles.<file>"}, "Path": <path>}}`
     JsonGet {
+        /// The Processing step that writes the file.
         step: String,
+        /// The property file's name, as declared by the step.
         file: String,
+        /// JSONPath into the file, e.g. `metrics.auc.value`.
         path: String,
     },
     /// `{"Std:Join": {"On": <on>, "Values": [...]}}`
-    Join { on: String, values: Vec<PValue> },
+    Join {
+        /// The separator.
+        on: String,
+        /// The values joined, in order.
+        values: Vec<PValue>,
+    },
 }
 
 impl PValue {
+    /// A literal string.
     pub fn lit(s: impl Into<String>) -> PValue {
         PValue::Json(Json::String(s.into()))
     }
 
+    /// The pipeline parameter `name`, resolved when an execution starts.
     pub fn param(name: &str) -> PValue {
         PValue::Param(name.to_string())
     }
 
+    /// A property of an earlier step, e.g. `("Train",
+    /// "ModelArtifacts.S3ModelArtifacts")`; the step runs after that one.
     pub fn property(step: &str, path: &str) -> PValue {
         PValue::Property {
             step: step.to_string(),
@@ -60,6 +78,8 @@ impl PValue {
         }
     }
 
+    /// `values` joined with `on` at execution time (`Std:Join`), e.g. an S3 URI
+    /// with the execution ID in it.
     pub fn join(on: &str, values: impl IntoIterator<Item = PValue>) -> PValue {
         PValue::Join {
             on: on.to_string(),
@@ -67,6 +87,7 @@ impl PValue {
         }
     }
 
+    /// Render as it appears in the definition.
     pub fn to_json(&self) -> Json {
         match self {
             PValue::Json(j) => j.clone(),
@@ -139,39 +160,56 @@ impl From<f64> for PValue {
 /// A pipeline parameter's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParameterType {
+    /// A string.
     String,
+    /// An integer.
     Integer,
+    /// A floating-point number.
     Float,
+    /// `true` or `false`.
     Boolean,
 }
 
 /// A pipeline parameter with its default.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Parameter {
+    /// Unique within the pipeline; steps refer to it as `Parameters.<name>`.
     pub name: String,
+    /// The parameter's type.
     pub kind: ParameterType,
+    /// The value an execution gets when it starts without one.
     pub default: Json,
 }
 
 /// Managed spot training: a cap on the total wait, and where checkpoints go.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpotSpec {
+    /// Training time plus time waiting for spot capacity, in seconds; at least
+    /// the job's `max_runtime_seconds`.
     pub max_wait_seconds: u32,
+    /// S3 URI the job checkpoints to, so an interrupted job resumes instead of
+    /// restarting.
     pub checkpoint_uri: PValue,
 }
 
 /// An input channel of a training job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Channel {
+    /// Channel name the algorithm expects, e.g. `train` or `validation`.
     pub name: String,
+    /// S3 prefix of the channel's data.
     pub uri: PValue,
+    /// MIME type of the data, e.g. `text/csv`; the algorithm's default when
+    /// `None`.
     pub content_type: Option<String>,
 }
 
 /// Continued fine-tuning of a registered model (`ModelPackageConfig`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelPackageSpec {
+    /// ARN of the model package group the fine-tuned model belongs to.
     pub group_arn: Expr,
+    /// ARN of the registered model version to continue from.
     pub source_package_arn: Expr,
 }
 
@@ -179,16 +217,29 @@ pub struct ModelPackageSpec {
 /// shared by the Training step and a tuning job's `TrainingJobDefinition`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainingJobSpec {
+    /// Training image URI.
     pub image: PValue,
+    /// Role the job runs as.
     pub role_arn: Expr,
+    /// Instance type, `ml.<family>.<size>`.
     pub instance_type: String,
+    /// Instances, at least 1 (distributed training above 1).
     pub instance_count: u32,
+    /// Storage per instance in GB, 1–16,384.
     pub volume_gb: u32,
+    /// Training time cap in seconds, 1 to [`MAX_TRAINING_RUNTIME`] (28 days);
+    /// the job is stopped after it.
     pub max_runtime_seconds: u32,
+    /// Managed spot training (cheaper, interruptible); on-demand when `None`.
     pub spot: Option<SpotSpec>,
+    /// Input channels.
     pub channels: Vec<Channel>,
+    /// S3 prefix the model artifacts are written under.
     pub output_uri: PValue,
+    /// Static hyperparameters, at most 100; names and literal values have 1–256
+    /// characters.
     pub hyperparameters: BTreeMap<String, PValue>,
+    /// Continue training a registered model; a fresh model when `None`.
     pub model_package: Option<ModelPackageSpec>,
 }
 
@@ -352,40 +403,60 @@ fn check_instance(errors: &mut Vec<String>, what: &str, instance_type: &str, cou
 /// Objective direction of a tuning job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Goal {
+    /// Higher is better (accuracy, AUC).
     Maximize,
+    /// Lower is better (loss, RMSE).
     Minimize,
 }
 
 /// How hyperparameter values are searched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scaling {
+    /// SageMaker picks the scale.
     Auto,
+    /// Values spread evenly between min and max.
     Linear,
+    /// Values spread evenly in log space, for ranges spanning orders of
+    /// magnitude (learning rates); min must be above 0.
     Logarithmic,
 }
 
 /// A hyperparameter range to tune.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParameterRange {
+    /// Real values between `min` and `max`.
     Continuous {
+        /// The hyperparameter's name.
         name: String,
+        /// Lower bound, below `max`.
         min: f64,
+        /// Upper bound.
         max: f64,
+        /// How the range is searched.
         scaling: Scaling,
     },
+    /// Whole values between `min` and `max`.
     Integer {
+        /// The hyperparameter's name.
         name: String,
+        /// Lower bound, below `max`.
         min: i64,
+        /// Upper bound.
         max: i64,
+        /// How the range is searched.
         scaling: Scaling,
     },
+    /// One of a list of values.
     Categorical {
+        /// The hyperparameter's name.
         name: String,
+        /// 1 to 30 values.
         values: Vec<String>,
     },
 }
 
 impl ParameterRange {
+    /// The hyperparameter the range tunes.
     pub fn name(&self) -> &str {
         match self {
             ParameterRange::Continuous { name, .. }
@@ -406,21 +477,31 @@ fn scaling(s: Scaling) -> Json {
 /// Bounded hyperparameter tuning: what is searched, for what, within which bounds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tuning {
+    /// The metric the algorithm emits that the tuning optimizes, e.g.
+    /// `validation:auc`.
     pub objective_metric: String,
+    /// Whether higher or lower is better.
     pub goal: Goal,
+    /// 1 to 30 ranges, each for a different hyperparameter that is not also
+    /// static.
     pub ranges: Vec<ParameterRange>,
     /// Required: an unbounded tuning job is an unbounded bill.
     pub max_jobs: Option<u32>,
+    /// Training jobs at a time, at least 1 and at most `max_jobs`; fewer learn
+    /// more from earlier jobs.
     pub max_parallel: u32,
     /// Cap on the whole tuning job.
     pub max_runtime_seconds: Option<u32>,
+    /// Stop training jobs that are unlikely to beat the best so far.
     pub early_stopping: bool,
 }
 
 /// A tuning job: the tuning settings and the training job it repeats.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TuningSpec {
+    /// The training job each trial runs, with the tuned hyperparameters added.
     pub job: TrainingJobSpec,
+    /// What is searched and the bounds.
     pub tuning: Tuning,
 }
 
@@ -591,16 +672,23 @@ impl TuningSpec {
 /// A processing job running a Python script.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcessingSpec {
+    /// Processing image URI (one with `python3`).
     pub image: PValue,
+    /// Role the job runs as.
     pub role_arn: Expr,
+    /// Instance type, `ml.<family>.<size>`.
     pub instance_type: String,
+    /// Instances, at least 1.
     pub instance_count: u32,
+    /// Storage per instance in GB (SageMaker accepts 1–16,384).
     pub volume_gb: u32,
+    /// Runtime cap in seconds, 1 to [`MAX_PROCESSING_RUNTIME`] (5 days).
     pub max_runtime_seconds: u32,
     /// S3 URI of the script.
     pub code: PValue,
     /// The script's file name (the last part of `code`).
     pub script_name: String,
+    /// Command-line arguments of the script.
     pub arguments: Vec<String>,
     /// `(name, S3 URI)`: available under `/opt/ml/processing/input/<name>`.
     pub inputs: Vec<(String, PValue)>,
@@ -722,30 +810,47 @@ impl ProcessingSpec {
 /// Comparison in a Condition step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Comparison {
+    /// Left equals right.
     Equals,
+    /// Left > right.
     GreaterThan,
+    /// Left ≥ right.
     GreaterThanOrEqualTo,
+    /// Left < right.
     LessThan,
+    /// Left ≤ right.
     LessThanOrEqualTo,
 }
 
 /// A Condition step: all conditions true → `if_steps`, else `else_steps`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConditionSpec {
+    /// `(comparison, left, right)`, all of which must hold.
     pub conditions: Vec<(Comparison, PValue, PValue)>,
+    /// Steps run when every condition holds.
     pub if_steps: Vec<Step>,
+    /// Steps run otherwise.
     pub else_steps: Vec<Step>,
 }
 
 /// Registration of a model version into a model package group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegisterSpec {
+    /// The model package group registered into.
     pub group_name: Expr,
+    /// Inference image URI of the version.
     pub image: PValue,
+    /// S3 URI of the model artifact, usually a training step's
+    /// `ModelArtifacts.S3ModelArtifacts`.
     pub model_data: PValue,
+    /// Request MIME types the model accepts, e.g. `text/csv`.
     pub content_types: Vec<String>,
+    /// Response MIME types it returns.
     pub response_types: Vec<String>,
+    /// Instance types for real-time inference that the version lists as
+    /// supported.
     pub inference_instances: Vec<String>,
+    /// Instance types for batch transform that the version lists as supported.
     pub transform_instances: Vec<String>,
     /// `Approved` or `PendingManualApproval` (or a parameter).
     pub approval: PValue,
@@ -756,44 +861,71 @@ pub struct RegisterSpec {
 /// A SageMaker model made from artifacts (for batch transform).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreateModelSpec {
+    /// Inference image URI.
     pub image: PValue,
+    /// S3 URI of the model artifact.
     pub model_data: PValue,
+    /// Execution role of the model.
     pub role_arn: Expr,
 }
 
 /// Batch scoring of an S3 prefix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransformSpec {
+    /// The model to score with, usually a CreateModel step's `ModelName`.
     pub model_name: PValue,
+    /// S3 prefix of the records to score.
     pub input: PValue,
+    /// S3 prefix the scores are written under.
     pub output: PValue,
+    /// MIME type of the input, e.g. `text/csv`; records are split by line.
     pub content_type: String,
+    /// Instance type, `ml.<family>.<size>`.
     pub instance_type: String,
+    /// Instances, at least 1.
     pub instance_count: u32,
 }
 
 /// What a step does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepKind {
+    /// Runs a script (preprocessing, evaluation).
     Processing(ProcessingSpec),
+    /// Trains a model.
     Training(TrainingJobSpec),
+    /// Tunes hyperparameters over many training jobs.
     Tuning(TuningSpec),
+    /// Branches on values, e.g. an evaluation metric.
     Condition(ConditionSpec),
+    /// Registers a model version.
     RegisterModel(RegisterSpec),
+    /// Creates a SageMaker model (for batch transform).
     CreateModel(CreateModelSpec),
+    /// Scores a prefix in batch.
     Transform(TransformSpec),
-    Fail { message: PValue },
+    /// Stops the execution as failed, e.g. in the else branch of an
+    /// evaluation gate.
+    Fail {
+        /// Why, shown in the execution's details.
+        message: PValue,
+    },
 }
 
 /// One step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
+    /// Unique within the pipeline: 1–64 letters, digits, `-` or `_`; other
+    /// steps refer to it.
     pub name: String,
+    /// What the step does.
     pub kind: StepKind,
+    /// Steps that must finish first, besides those whose properties this step
+    /// reads.
     pub depends_on: Vec<String>,
 }
 
 impl Step {
+    /// A step `name` doing `kind`, with no explicit dependencies.
     pub fn new(name: &str, kind: StepKind) -> Step {
         Step {
             name: name.to_string(),
@@ -1030,11 +1162,14 @@ fn push_job<'a>(j: &'a TrainingJobSpec, v: &mut Vec<&'a PValue>) {
 /// A whole pipeline definition.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Definition {
+    /// Pipeline parameters, set per execution.
     pub parameters: Vec<Parameter>,
+    /// Top-level steps; condition steps hold their branches.
     pub steps: Vec<Step>,
 }
 
 impl Definition {
+    /// The definition document SageMaker takes.
     pub fn to_json(&self) -> Json {
         Json::object([
             ("Version", Json::from(SCHEMA_VERSION)),

@@ -43,9 +43,14 @@ const XGBOOST_REGISTRIES: &[(&str, &str)] = &[
 /// An ECR image: registry account, region, repository, tag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EcrImage {
+    /// The registry's 12-digit account.
     pub account: String,
+    /// The registry's region.
     pub region: String,
+    /// Repository name, e.g. `sagemaker-xgboost`.
     pub repository: String,
+    /// Tag, or the digest for `…@sha256:…` URIs; `latest` when the URI has
+    /// neither.
     pub tag: String,
 }
 
@@ -75,6 +80,8 @@ impl EcrImage {
         })
     }
 
+    /// The image URI,
+    /// `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`.
     pub fn uri(&self) -> String {
         format!(
             "{}.dkr.ecr.{}.amazonaws.com/{}:{}",

@@ -1,7 +1,12 @@
 //! Training constructs: a typed SageMaker Pipelines definition, the
-//! `TrainingPipeline` that builds one (processing, spot training, bounded
+//! [`TrainingPipeline`] that builds one (processing, spot training, bounded
 //! tuning, evaluation gate, registration, batch transform) with a
 //! least-privilege role, and EventBridge triggers that start it.
+//!
+//! Part of mlcdk: use it as `mlcdk::training`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 pub mod definition;
 pub mod images;

@@ -16,7 +16,9 @@ pub const INLINE_DEFINITION_LIMIT: usize = 100_000;
 /// construct converts into it; `ModelGroupRef::named` refers to an existing group.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelGroupRef {
+    /// The group's name, which registration steps take.
     pub name: Expr,
+    /// The group's ARN, for the pipeline role's grants.
     pub arn: Expr,
 }
 
@@ -47,6 +49,9 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// A pipeline of `definition` running as `role_arn`, validated at synth
+    /// (see [`Definition::validate`]); the definition is inline or, when large
+    /// and without stack references, an asset.
     pub fn new(
         scope: &mut impl Scope,
         id: &str,
@@ -133,6 +138,7 @@ pub enum Algorithm {
 /// Train from scratch, or continue from a model.
 #[derive(Clone, Debug)]
 pub enum ModelStrategy {
+    /// A new model from the training data alone.
     FromScratch,
     /// A base model artifact in S3, given to the job as the `model` channel.
     FineTune(S3Path),
@@ -151,6 +157,8 @@ pub struct Spot {
 }
 
 impl Spot {
+    /// Spot training that checkpoints under `checkpoints`, waiting up to twice
+    /// the runtime for capacity.
     pub fn with_checkpoints(checkpoints: S3Path) -> Spot {
         Spot {
             checkpoints,
@@ -201,12 +209,16 @@ impl Tuning {
 pub struct Processing {
     /// Local file (an asset).
     pub script: String,
+    /// Instance type of the processing job (default `ml.m5.xlarge`).
     pub instance: String,
+    /// Command-line arguments of the script.
     pub arguments: Vec<String>,
+    /// Runtime cap in seconds, 1 to 432,000 (5 days); default one hour.
     pub max_runtime_seconds: u32,
 }
 
 impl Processing {
+    /// Run the local script `path` on one `ml.m5.xlarge`, one hour at most.
     pub fn script(path: &str) -> Processing {
         Processing {
             script: path.to_string(),
@@ -222,11 +234,16 @@ impl Processing {
 /// `/opt/ml/processing/output/evaluation/evaluation.json`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
+    /// Local file (an asset) that writes `evaluation.json`.
     pub script: String,
     /// JSON path of the metric in `evaluation.json`, e.g. `metrics.auc.value`.
     pub metric_path: String,
+    /// How the metric is compared with `threshold`.
     pub comparison: Comparison,
+    /// The bar the metric must clear for the model to be registered; otherwise
+    /// the execution fails.
     pub threshold: f64,
+    /// Instance type of the evaluation job (default `ml.m5.xlarge`).
     pub instance: String,
 }
 
@@ -246,16 +263,24 @@ impl Evaluation {
 /// Offline scoring with the trained model.
 #[derive(Clone, Debug)]
 pub struct BatchTransform {
+    /// S3 prefix of the records to score, in the pipeline's content type, one
+    /// per line.
     pub input: S3Path,
+    /// S3 prefix the scores are written under.
     pub output: S3Path,
+    /// Instance type, `ml.<family>.<size>`.
     pub instance: String,
+    /// Instances, at least 1.
     pub instance_count: u32,
 }
 
 /// Whether registered versions need a person's approval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Approval {
+    /// Versions wait as `PendingManualApproval` until someone approves them;
+    /// what production stages get.
     Manual,
+    /// Versions are registered `Approved`; what other stages get.
     Automatic,
 }
 
@@ -267,21 +292,38 @@ pub struct TrainingPipelineProps {
     pub input: S3Path,
     /// Where models, processed data, evaluation reports and scratch go.
     pub output: S3Path,
+    /// The training image: built-in XGBoost or a custom ECR image.
     pub algorithm: Algorithm,
+    /// From scratch (default) or fine-tuning.
     pub strategy: ModelStrategy,
+    /// Static hyperparameters as `(name, value)`, at most 100; names and values
+    /// have 1–256 characters. Tuned ones are removed.
     pub hyperparameters: Vec<(String, String)>,
+    /// Training instance type, `ml.<family>.<size>` (default `ml.m5.xlarge`).
     pub instance: String,
+    /// Training instances, at least 1 (default 1).
     pub instance_count: u32,
+    /// Storage per training instance in GB, 1–16,384 (default 30).
     pub volume_gb: u32,
     /// Always set: a training job never runs unbounded. Default one hour.
     pub max_runtime_seconds: u32,
+    /// Managed spot training (cheaper, interruptible; needs checkpoints);
+    /// on-demand when `None`.
     pub spot: Option<Spot>,
+    /// Bounded hyperparameter tuning instead of a single training job.
     pub tuning: Option<Tuning>,
+    /// A processing step before training; the data is read as split under
+    /// `input` when `None`.
     pub processing: Option<Processing>,
+    /// An evaluation step and gate before registration; no gate when `None`.
     pub evaluation: Option<Evaluation>,
+    /// The model package group new versions are registered into; no
+    /// registration when `None`.
     pub register_into: Option<ModelGroupRef>,
     /// Default: manual in production stages, automatic elsewhere.
     pub approval: Option<Approval>,
+    /// Score a data set with the new model (past the evaluation gate, when
+    /// there is one).
     pub batch_transform: Option<BatchTransform>,
     /// Content type of the data (`text/csv`).
     pub content_type: String,
@@ -348,6 +390,9 @@ pub struct TrainingPipeline {
 }
 
 impl TrainingPipeline {
+    /// A training pipeline, its role (named, so it can pass itself to the jobs
+    /// it starts) and its assets, validated at synth: image, fine-tuning needs,
+    /// and everything [`Definition::validate`] checks.
     pub fn new(scope: &mut impl Scope, id: &str, props: TrainingPipelineProps) -> TrainingPipeline {
         let mut node = scope.node(id);
         let region = node.stage().env.region.clone();
@@ -677,10 +722,12 @@ impl TrainingPipeline {
         }
     }
 
+    /// The pipeline, e.g. to grant starting it or to trigger it.
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }
 
+    /// The execution role, e.g. to grant it data outside the props.
     pub fn role(&self) -> &Role {
         &self.role
     }
@@ -690,6 +737,7 @@ impl TrainingPipeline {
         &self.definition
     }
 
+    /// The pipeline's ARN.
     pub fn arn(&self) -> Expr {
         self.pipeline.arn()
     }
@@ -699,6 +747,7 @@ impl TrainingPipeline {
         self.image.clone()
     }
 
+    /// The pipeline's name (`Ref`).
     pub fn name(&self) -> Expr {
         self.pipeline.name()
     }

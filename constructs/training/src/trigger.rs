@@ -15,10 +15,14 @@ pub enum Schedule {
     Rate(u32, RateUnit),
 }
 
+/// The unit of a [`Schedule::Rate`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RateUnit {
+    /// Minutes; EventBridge's smallest rate is one minute.
     Minutes,
+    /// Hours.
     Hours,
+    /// Days.
     Days,
 }
 
@@ -52,6 +56,7 @@ impl Schedule {
 /// What starts the pipeline.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TriggerSource {
+    /// On a schedule.
     Schedule(Schedule),
     /// An EventBridge event pattern (e.g. a CloudWatch alarm entering ALARM).
     EventPattern(Json),
@@ -60,13 +65,16 @@ pub enum TriggerSource {
 /// Props of a [`PipelineTrigger`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct TriggerProps {
+    /// What starts the pipeline.
     pub source: TriggerSource,
     /// Pipeline parameters for the execution (0–200).
     pub parameters: Vec<(String, Expr)>,
+    /// Shown in the EventBridge console; up to 512 characters.
     pub description: Option<String>,
 }
 
 impl TriggerProps {
+    /// Start the pipeline on `schedule`, with its default parameters.
     pub fn schedule(schedule: Schedule) -> TriggerProps {
         TriggerProps {
             source: TriggerSource::Schedule(schedule),
@@ -75,6 +83,8 @@ impl TriggerProps {
         }
     }
 
+    /// Start the pipeline on events matching `pattern`, with its default
+    /// parameters.
     pub fn on_event(pattern: Json) -> TriggerProps {
         TriggerProps {
             source: TriggerSource::EventPattern(pattern),
@@ -83,6 +93,9 @@ impl TriggerProps {
         }
     }
 
+    /// Set the pipeline parameter `name` for executions this trigger starts
+    /// (names 1–256 letters, digits, `_` or `-`; literal values up to 1,024
+    /// characters).
     pub fn parameter(mut self, name: &str, value: impl Into<Expr>) -> TriggerProps {
         self.parameters.push((name.to_string(), value.into()));
         self
@@ -111,6 +124,8 @@ pub struct PipelineTrigger {
 }
 
 impl PipelineTrigger {
+    /// A rule and its role, validated at synth: parameters, the schedule, a
+    /// non-empty event pattern.
     pub fn new(
         scope: &mut impl Scope,
         id: &str,

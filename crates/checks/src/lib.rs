@@ -2,22 +2,10 @@
 //! cost rules for ML platforms. It reads templates, not constructs, so it works
 //! on any template, including ones written by hand.
 //!
-//! ```
-//! use mlcdk_checks::{check, Options};
-//! use mlcdk_core::Template;
-//!
-//! let template = Template::from_json_str(r#"{"Resources": {
-//!     "Topic": {"Type": "AWS::SNS::Topic"}
-//! }}"#).unwrap();
-//! let report = check(&template, &Options::default());
-//! assert_eq!(report.findings[0].rule, "SNS-001");
-//! assert!(report.has_errors());
-//! ```
-//!
-//! A finding is suppressed by an entry in the resource's Metadata,
-//! `"mlcdk:suppress": [{"rule": "SNS-001", "reason": "…"}]`, which
-//! `Stack::suppress` writes next to the construct; a suppression without a
-//! reason does not count.
+//! Part of mlcdk: use it as `mlcdk::checks`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 mod rules;
 
@@ -30,7 +18,9 @@ pub use rules::RULES;
 /// How bad a finding is: errors fail `check` and the plan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Reported; `check` still succeeds.
     Warning,
+    /// Fails `check` (exit 1) and the plan.
     Error,
 }
 
@@ -84,11 +74,16 @@ pub struct Options {
 /// A finding of one rule on one resource.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
+    /// The rule's id, e.g. `S3-001`.
     pub rule: &'static str,
+    /// The severity in this stage (warnings of rules marked so are errors in
+    /// production).
     pub severity: Severity,
+    /// The resource's logical ID.
     pub logical_id: String,
     /// The construct path (`mlcdk:path`) or the logical ID.
     pub path: String,
+    /// What is wrong and how to fix it.
     pub message: String,
     /// The reason, when the finding is suppressed.
     pub suppressed: Option<String>,
@@ -97,6 +92,8 @@ pub struct Finding {
 /// All findings of a template.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    /// Every finding, suppressed ones included; errors first, then by path and
+    /// rule.
     pub findings: Vec<Finding>,
 }
 
@@ -106,14 +103,17 @@ impl Report {
         self.findings.iter().filter(|f| f.suppressed.is_none())
     }
 
+    /// Active findings of `severity`.
     pub fn count(&self, severity: Severity) -> usize {
         self.active().filter(|f| f.severity == severity).count()
     }
 
+    /// Whether any active finding is an error: what fails `check`.
     pub fn has_errors(&self) -> bool {
         self.count(Severity::Error) > 0
     }
 
+    /// How many findings are suppressed.
     pub fn suppressed(&self) -> usize {
         self.findings.len() - self.active().count()
     }

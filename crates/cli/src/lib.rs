@@ -1,29 +1,9 @@
 //! The command line every mlcdk app gets.
 //!
-//! ```no_run
-//! // examples/deploy/main.rs
-//! # mod stack { pub fn app() -> mlcdk_core::App<()> { unimplemented!() } }
-//! fn main() -> std::process::ExitCode {
-//!     mlcdk_cli::main(stack::app())
-//! }
-//! ```
-//!
-//! | command | what it does |
-//! |---|---|
-//! | (none) | plan: synthesize every stage to `out/` and print a summary; needs no credentials |
-//! | `check [--stage NAME]` | the rule pack's findings per stage; exit 1 on any error finding |
-//! | `cost [--stage NAME] [--prices FILE]` | monthly estimate per resource against the budget; exit 1 when the floor exceeds it |
-//! | `synth [--out DIR] [--stage NAME]` | write `<stack>.template.json` per stage and `manifest.json` |
-//! | `list` | stages, stacks, environments and resource counts |
-//! | `diff --stage NAME` | what a deploy would change (a change set created and deleted) |
-//! | `diff --stages A,B` | every difference between two stages' templates (offline) |
-//! | `schema` | the JSON Schema of the stage knobs |
-//! | `deploy --stage NAME [--yes] [--allow-replace]` | deploy through a change set |
-//! | `destroy --stage NAME [--yes] [--production]` | delete the stack; retained resources are listed |
-//! | `bootstrap --stage NAME [--yes]` | the assets bucket of the stage's account and region |
-//!
-//! Exit codes: 0 success; 1 findings, failed deploy or an I/O error; 2 usage or
-//! validation errors (nothing is written then).
+//! Part of mlcdk: use it as `mlcdk::cli`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -33,8 +13,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use mlcdk_core::{App, Assembly, AssemblyError, ValidationErrors};
 
+/// Exit code: success.
 pub const EXIT_OK: u8 = 0;
+/// Exit code: error findings, a failed deploy, a budget exceeded, or an I/O
+/// error.
 pub const EXIT_FAILED: u8 = 1;
+/// Exit code: usage or validation errors; nothing was written.
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser, Debug)]
@@ -506,6 +490,9 @@ fn summary_table(assembly: &Assembly, out: &mut dyn Write) {
 }
 
 /// The subcommands that talk to AWS.
+// Without the `deploy` feature the flags are parsed, then unused: the
+// subcommands only say how to get the feature.
+#[cfg_attr(not(feature = "deploy"), allow(dead_code))]
 enum Remote {
     Deploy { yes: bool, allow_replace: bool },
     Diff,

@@ -33,13 +33,19 @@ use crate::stack::{Stack, SynthesizedStack};
 /// `AWS_PROFILE`, SSO, instance roles).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Env {
+    /// The 12-digit AWS account id; `None` deploys to whichever account the
+    /// credentials belong to.
     pub account: Option<String>,
+    /// The region, e.g. `us-east-1`; checked for shape when the stage is built.
     pub region: String,
+    /// The AWS profile the deployer takes credentials from; `None` (default)
+    /// uses the standard chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
 }
 
 impl Env {
+    /// A fixed account and region, with the standard credential chain.
     pub fn new(account: impl Into<String>, region: impl Into<String>) -> Env {
         Env {
             account: Some(account.into()),
@@ -97,7 +103,11 @@ fn is_region(r: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StageKind {
+    /// Pre-production: a stateful resource may ask to be deleted with the
+    /// stack, and the pipeline registers models as approved.
     Staging,
+    /// Termination protection, no `Delete` removal policy on stateful
+    /// resources, manual model approval, and `destroy` needs `--production`.
     Production,
     /// A custom stage (dev, sandbox…): staging defaults.
     Other,
@@ -106,15 +116,21 @@ pub enum StageKind {
 /// A stage as the definition function sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageInfo {
+    /// The app's name.
     pub app: String,
+    /// The stage's name (`staging`, `production` or a custom one).
     pub name: String,
+    /// Which defaults apply: production is stricter.
     pub kind: StageKind,
+    /// Where the stage deploys.
     pub env: Env,
     /// `<app>-<stage>`
     pub stack_name: String,
 }
 
 impl StageInfo {
+    /// The stage info of `app`'s stage `name`; the stack name is
+    /// `<app>-<name>`.
     pub fn new(app: &str, name: &str, kind: StageKind, env: Env) -> StageInfo {
         StageInfo {
             app: app.to_string(),
@@ -125,6 +141,7 @@ impl StageInfo {
         }
     }
 
+    /// Whether production defaults apply.
     pub fn is_production(&self) -> bool {
         self.kind == StageKind::Production
     }
@@ -138,21 +155,30 @@ impl StageInfo {
 /// A stage: name, kind, environment and the knobs its definition receives.
 #[derive(Clone, Debug)]
 pub struct Stage<K> {
+    /// Unique within the app; part of the stack name (`<app>-<name>`) and of
+    /// default resource names.
     pub name: String,
+    /// Production turns on stricter defaults.
     pub kind: StageKind,
+    /// Where the stage deploys.
     pub env: Env,
+    /// What the definition function receives for this stage: the only thing
+    /// that differs between stages.
     pub knobs: K,
 }
 
 impl<K> Stage<K> {
+    /// A stage named `staging` of kind [`StageKind::Staging`].
     pub fn staging(env: Env, knobs: K) -> Stage<K> {
         Stage::custom("staging", StageKind::Staging, env, knobs)
     }
 
+    /// A stage named `production` of kind [`StageKind::Production`].
     pub fn production(env: Env, knobs: K) -> Stage<K> {
         Stage::custom("production", StageKind::Production, env, knobs)
     }
 
+    /// A stage with its own name (dev, sandbox, a second region…) and kind.
     pub fn custom(name: impl Into<String>, kind: StageKind, env: Env, knobs: K) -> Stage<K> {
         Stage {
             name: name.into(),
@@ -180,6 +206,8 @@ pub struct App<K> {
 }
 
 impl<K> App<K> {
+    /// An app named `name` (the stack name prefix) whose stages are all built
+    /// by `define`; add stages with [`App::stage`] or [`App::stage_file`].
     pub fn new(name: impl Into<String>, define: impl Fn(&mut Stack, &K) + 'static) -> App<K> {
         App {
             name: name.into(),
@@ -280,6 +308,8 @@ impl<K> App<K> {
         }
     }
 
+    /// Add a stage whose knobs are given in code. Stage names must be unique
+    /// (checked by `synth`).
     pub fn stage(mut self, stage: Stage<K>) -> App<K> {
         self.stages.push(stage);
         self
@@ -292,10 +322,12 @@ impl<K> App<K> {
         self
     }
 
+    /// The app's name, the prefix of every stack name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The stages, in the order they were added.
     pub fn stages(&self) -> &[Stage<K>] {
         &self.stages
     }
@@ -367,34 +399,53 @@ impl<K> App<K> {
 /// The synthesized stacks of an app: what `synth` writes to disk.
 #[derive(Clone, Debug)]
 pub struct Assembly {
+    /// The app's name.
     pub app: String,
+    /// One synthesized stack per stage, in stage order.
     pub stacks: Vec<SynthesizedStack>,
 }
 
 /// `manifest.json`: what the deployer needs besides the templates.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// Format version of the manifest, currently 1.
     pub version: u32,
+    /// The app's name.
     pub app: String,
+    /// One entry per synthesized stage, in stage order.
     pub stages: Vec<ManifestStage>,
 }
 
+/// One stage's entry in `manifest.json`: its stack, template file and assets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ManifestStage {
+    /// The stage's name.
     pub name: String,
+    /// The stage's kind.
     pub kind: StageKind,
+    /// The CloudFormation stack name, `<app>-<stage>`.
     pub stack_name: String,
+    /// Where the stage deploys.
     pub env: Env,
+    /// The template's file name in the output directory,
+    /// `<stack_name>.template.json`.
     pub template_file: String,
+    /// The template's size in bytes.
     pub template_bytes: usize,
     /// Over 51,200 bytes: the deployer uploads the template and passes `TemplateURL`.
     pub needs_s3_upload: bool,
+    /// The number of resources, for the plan's summary (CloudFormation allows
+    /// 500 per stack).
     pub resource_count: usize,
+    /// Whether the deployer turns on termination protection (production
+    /// stages).
     pub termination_protection: bool,
+    /// The files the deployer uploads before the stack is deployed.
     pub assets: Vec<AssetEntry>,
 }
 
 impl Assembly {
+    /// The manifest of these stacks, without writing anything.
     pub fn manifest(&self) -> Manifest {
         Manifest {
             version: 1,

@@ -51,30 +51,42 @@ pub enum Match {
 }
 
 impl Match {
+    /// [`Match::Like`]: partial at every depth, so a test states only what it
+    /// cares about.
     pub fn object_like(value: Value) -> Match {
         Match::Like(value)
     }
 
+    /// [`Match::Exact`]: no extra keys anywhere.
     pub fn exact(value: Value) -> Match {
         Match::Exact(value)
     }
 
+    /// [`Match::Object`] from `(key, pattern)` pairs, for mixing patterns
+    /// inside one object.
     pub fn object<K: Into<String>>(fields: impl IntoIterator<Item = (K, Match)>) -> Match {
         Match::Object(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// [`Match::ArrayWith`]: these patterns in this order, other elements
+    /// allowed between.
     pub fn array_with(items: impl IntoIterator<Item = Match>) -> Match {
         Match::ArrayWith(items.into_iter().collect())
     }
 
+    /// [`Match::Absent`], e.g. a name property the construct must leave to
+    /// CloudFormation.
     pub fn absent() -> Match {
         Match::Absent
     }
 
+    /// [`Match::Any`]: present, whatever its value.
     pub fn any_value() -> Match {
         Match::Any
     }
 
+    /// [`Match::Capture`]: any present value, recorded in `capture` when the
+    /// whole pattern matches.
     pub fn capture(capture: &Capture) -> Match {
         Match::Capture(capture.clone())
     }
@@ -192,6 +204,7 @@ impl From<Value> for Match {
 pub struct Capture(Rc<RefCell<Vec<Value>>>);
 
 impl Capture {
+    /// An empty capture, to pass to [`Match::capture`].
     pub fn new() -> Capture {
         Capture::default()
     }
@@ -217,14 +230,18 @@ pub struct TemplateAssert {
 }
 
 impl TemplateAssert {
+    /// Assertions over `template` (e.g. `stack.synth()?.template`).
     pub fn new(template: Template) -> TemplateAssert {
         TemplateAssert { template }
     }
 
+    /// Assertions over a template given as JSON text. Panics if it is not a
+    /// template.
     pub fn from_json_str(text: &str) -> TemplateAssert {
         TemplateAssert::new(Template::from_json_str(text).expect("a CloudFormation JSON template"))
     }
 
+    /// The template under test, for checks the assertions do not cover.
     pub fn template(&self) -> &Template {
         &self.template
     }

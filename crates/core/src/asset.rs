@@ -95,6 +95,7 @@ pub struct AssetEntry {
     pub sha256: String,
     /// Object key in the assets bucket.
     pub key: String,
+    /// Size in bytes.
     pub size: u64,
     /// Generated content (not read from `file`); written out by `synth`.
     #[serde(skip)]
@@ -131,10 +132,13 @@ impl AssetRef {
         AssetRef { key: None }
     }
 
+    /// The assets bucket's name (`mlcdk-assets-<account>-<region>`), resolved
+    /// by CloudFormation.
     pub fn bucket_name(&self) -> Expr {
         Expr::sub(ASSETS_BUCKET_PATTERN)
     }
 
+    /// The object key, `assets/<sha256>.<ext>`.
     pub fn key(&self) -> Expr {
         Expr::lit(self.key.clone().unwrap_or_default())
     }

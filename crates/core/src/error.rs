@@ -34,14 +34,17 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl ValidationErrors {
+    /// Whether there are no errors.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// How many errors.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// The errors, in the order they were found.
     pub fn iter(&self) -> impl Iterator<Item = &ValidationError> {
         self.0.iter()
     }
@@ -55,11 +58,15 @@ impl ValidationErrors {
 /// Why writing a cloud assembly failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AssemblyError {
+    /// The definition did not validate; nothing was written.
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
+    /// A file or directory could not be written.
     #[error("cannot write {path}: {source}")]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },

@@ -23,11 +23,18 @@ use serde_json::{Value, json};
 /// The pseudo parameters CloudFormation resolves in every stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pseudo {
+    /// `AWS::AccountId`: the account the stack is deployed in.
     AccountId,
+    /// `AWS::Region`: the stack's region.
     Region,
+    /// `AWS::Partition`: `aws`, `aws-cn` or `aws-us-gov`; use it in ARNs
+    /// instead of a literal `aws`.
     Partition,
+    /// `AWS::StackName`: the stack's name (`<app>-<stage>`).
     StackName,
+    /// `AWS::StackId`: the stack's ARN.
     StackId,
+    /// `AWS::URLSuffix`: `amazonaws.com`, or the partition's own domain.
     UrlSuffix,
 }
 
@@ -89,47 +96,62 @@ pub enum ListExpr {
 /// A boolean condition, as used in a template's `Conditions` section.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Condition {
+    /// `{"Fn::Equals": [a, b]}`.
     Equals(Expr, Expr),
+    /// `{"Fn::And": [...]}`; CloudFormation takes 2 to 10 conditions.
     And(Vec<Condition>),
+    /// `{"Fn::Or": [...]}`; CloudFormation takes 2 to 10 conditions.
     Or(Vec<Condition>),
+    /// `{"Fn::Not": [condition]}`.
     Not(Box<Condition>),
     /// `{"Condition": name}`: another named condition.
     Named(String),
 }
 
 impl Expr {
+    /// A literal string.
     pub fn lit(value: impl Into<String>) -> Expr {
         Expr::Literal(value.into())
     }
 
+    /// `Ref` of a logical ID: a resource's primary value (name, ARN or ID,
+    /// depending on the type) or a parameter's value.
     pub fn reference(logical_id: impl Into<String>) -> Expr {
         Expr::Ref(logical_id.into())
     }
 
+    /// `Fn::GetAtt` of a resource attribute, e.g. `("Bucket", "Arn")`.
     pub fn get_att(logical_id: impl Into<String>, attribute: impl Into<String>) -> Expr {
         Expr::GetAtt(logical_id.into(), attribute.into())
     }
 
+    /// `Ref` of a pseudo parameter.
     pub fn pseudo(p: Pseudo) -> Expr {
         Expr::Ref(p.name().to_string())
     }
 
+    /// The account the stack is deployed in.
     pub fn account_id() -> Expr {
         Expr::pseudo(Pseudo::AccountId)
     }
 
+    /// The stack's region.
     pub fn region() -> Expr {
         Expr::pseudo(Pseudo::Region)
     }
 
+    /// The partition (`aws` in commercial regions); ARNs built with it work in
+    /// China and GovCloud too.
     pub fn partition() -> Expr {
         Expr::pseudo(Pseudo::Partition)
     }
 
+    /// The stack's name.
     pub fn stack_name() -> Expr {
         Expr::pseudo(Pseudo::StackName)
     }
 
+    /// The partition's domain suffix (`amazonaws.com` in commercial regions).
     pub fn url_suffix() -> Expr {
         Expr::pseudo(Pseudo::UrlSuffix)
     }
@@ -195,18 +217,24 @@ impl Expr {
         Expr::join("", parts)
     }
 
+    /// `Fn::Select`: element `index` (0-based) of `list`.
     pub fn select(index: u32, list: ListExpr) -> Expr {
         Expr::Select(index, Box::new(list))
     }
 
+    /// `Fn::If` on the named condition of the template's `Conditions`.
     pub fn if_(condition: impl Into<String>, then: Expr, otherwise: Expr) -> Expr {
         Expr::If(condition.into(), Box::new(then), Box::new(otherwise))
     }
 
+    /// `Fn::ImportValue` of another stack's export. It couples the stacks: the
+    /// export cannot change while imported.
     pub fn import_value(name: impl Into<Expr>) -> Expr {
         Expr::ImportValue(Box::new(name.into()))
     }
 
+    /// `Fn::FindInMap`: the value at `top`, `second` of the template mapping
+    /// `map`.
     pub fn find_in_map(
         map: impl Into<String>,
         top: impl Into<Expr>,
@@ -215,6 +243,7 @@ impl Expr {
         Expr::FindInMap(map.into(), Box::new(top.into()), Box::new(second.into()))
     }
 
+    /// `Fn::Base64`, for properties such as EC2 user data.
     pub fn base64(value: impl Into<Expr>) -> Expr {
         Expr::Base64(Box::new(value.into()))
     }
@@ -280,18 +309,23 @@ impl Expr {
 }
 
 impl ListExpr {
+    /// A literal list.
     pub fn items(items: impl IntoIterator<Item = Expr>) -> ListExpr {
         ListExpr::Items(items.into_iter().collect())
     }
 
+    /// `Fn::Split` of `source` on `delimiter`.
     pub fn split(delimiter: impl Into<String>, source: impl Into<Expr>) -> ListExpr {
         ListExpr::Split(delimiter.into(), Box::new(source.into()))
     }
 
+    /// `Fn::GetAZs`: the availability zones of `region` (an empty literal means
+    /// the stack's region).
     pub fn get_azs(region: impl Into<Expr>) -> ListExpr {
         ListExpr::GetAzs(Box::new(region.into()))
     }
 
+    /// Render as CloudFormation JSON.
     pub fn to_json(&self) -> Value {
         match self {
             ListExpr::Items(items) => Value::Array(items.iter().map(Expr::to_json).collect()),
@@ -312,10 +346,12 @@ impl ListExpr {
 }
 
 impl Condition {
+    /// `Fn::Equals` of two expressions, e.g. a parameter and a literal.
     pub fn equals(a: impl Into<Expr>, b: impl Into<Expr>) -> Condition {
         Condition::Equals(a.into(), b.into())
     }
 
+    /// Render as CloudFormation JSON.
     pub fn to_json(&self) -> Value {
         match self {
             Condition::Equals(a, b) => json!({ "Fn::Equals": [a.to_json(), b.to_json()] }),
@@ -400,121 +436,9 @@ pub(crate) fn sub_references(pattern: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// An expression that stratosphere's `ExpString` cannot carry.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{0} cannot be expressed as a stratosphere ExpString; set the property with CfnResource::set instead"
-)]
-pub struct NotRepresentable(pub String);
-
-/// Conversion into stratosphere's `ExpString`, for filling generated L1
-/// property structs. Everything converts except the few shapes `ExpString`
-/// lacks (a `Select` over a split or an attribute list, a computed
-/// `ImportValue` name or second `FindInMap` key); for those,
-/// [`crate::CfnResource::set`] writes the property directly.
-impl TryFrom<&Expr> for stratosphere::value::ExpString {
-    type Error = NotRepresentable;
-
-    fn try_from(e: &Expr) -> Result<Self, NotRepresentable> {
-        use stratosphere::value::{ExpString, ExpStringList};
-        Ok(match e {
-            Expr::Literal(s) => ExpString::Literal(s.clone()),
-            Expr::Ref(id) => match id.as_str() {
-                "AWS::AccountId" => ExpString::AwsAccountId,
-                "AWS::Region" => ExpString::AwsRegion,
-                "AWS::Partition" => ExpString::AwsPartition,
-                "AWS::StackName" => ExpString::AwsStackName,
-                "AWS::StackId" => ExpString::AwsStackId,
-                "AWS::URLSuffix" => ExpString::AwsUrlSuffix,
-                _ => ExpString::Ref(id.as_str().into()),
-            },
-            Expr::GetAtt(id, attr) => stratosphere::value::get_att(id.as_str(), attr.as_str()),
-            Expr::Sub(pattern, vars) if vars.is_empty() => ExpString::Sub {
-                pattern: pattern.clone(),
-            },
-            Expr::Sub(pattern, vars) => {
-                // A Sub with variables is exactly a Join of its text and the variables.
-                let parts = parse_sub(pattern)
-                    .into_iter()
-                    .map(|p| match p {
-                        SubPart::Text(t) => Expr::lit(t),
-                        SubPart::Escaped(t) => Expr::lit(format!("${{{t}}}")),
-                        SubPart::Var(v) => match vars.get(v) {
-                            Some(value) => value.clone(),
-                            None => Expr::sub(format!("${{{v}}}")),
-                        },
-                    })
-                    .collect::<Vec<_>>();
-                return ExpString::try_from(&Expr::concat(parts));
-            }
-            Expr::Join(d, parts) => ExpString::Join {
-                delimiter: d.clone(),
-                values: parts
-                    .iter()
-                    .map(ExpString::try_from)
-                    .collect::<Result<_, _>>()?,
-            },
-            Expr::Select(i, list) => {
-                let index = u8::try_from(*i)
-                    .map_err(|_| NotRepresentable(format!("Fn::Select index {i}")))?;
-                let values = match list.as_ref() {
-                    ListExpr::Items(items) => ExpStringList::Literal(
-                        items
-                            .iter()
-                            .map(ExpString::try_from)
-                            .collect::<Result<_, _>>()?,
-                    ),
-                    ListExpr::GetAzs(r) => ExpStringList::GetAZs {
-                        region: Box::new(ExpString::try_from(r.as_ref())?),
-                    },
-                    other => {
-                        return Err(NotRepresentable(format!(
-                            "Fn::Select over {}",
-                            other.to_json()
-                        )));
-                    }
-                };
-                ExpString::Select {
-                    index,
-                    values: Box::new(values),
-                }
-            }
-            Expr::If(c, a, b) => ExpString::If {
-                condition_name: c.as_str().into(),
-                true_branch: Box::new(ExpString::try_from(a.as_ref())?),
-                else_branch: Box::new(ExpString::try_from(b.as_ref())?),
-            },
-            Expr::ImportValue(name) => match name.as_ref() {
-                Expr::Literal(s) => ExpString::ImportValue(s.as_str().into()),
-                other => {
-                    return Err(NotRepresentable(format!(
-                        "Fn::ImportValue of {}",
-                        other.to_json()
-                    )));
-                }
-            },
-            Expr::FindInMap(m, top, second) => match second.as_ref() {
-                Expr::Literal(s) => ExpString::FindInMap {
-                    map_name: m.as_str().into(),
-                    top_level_key: Box::new(ExpString::try_from(top.as_ref())?),
-                    second_level_key: s.clone(),
-                },
-                other => {
-                    return Err(NotRepresentable(format!(
-                        "Fn::FindInMap second key {}",
-                        other.to_json()
-                    )));
-                }
-            },
-            Expr::Base64(v) => ExpString::Base64(Box::new(ExpString::try_from(v.as_ref())?)),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stratosphere::value::{ExpString, ToValue};
 
     #[test]
     fn join_merges_literals_and_collapses() {
@@ -622,51 +546,6 @@ mod tests {
         )
         .for_each_reference(&mut |id| seen.push(id.to_string()));
         assert_eq!(seen, ["AWS::Partition", "Bucket", "Role", "Other"]);
-    }
-
-    #[test]
-    fn converts_to_stratosphere_with_identical_json() {
-        let exprs = [
-            Expr::lit("x"),
-            Expr::reference("R"),
-            Expr::region(),
-            Expr::get_att("R", "Arn"),
-            Expr::sub("${R}"),
-            Expr::join("-", [Expr::reference("A"), Expr::lit("b")]),
-            Expr::select(0, ListExpr::items([Expr::lit("a"), Expr::reference("B")])),
-            Expr::if_("C", Expr::lit("a"), Expr::reference("B")),
-            Expr::import_value("E"),
-            Expr::find_in_map("M", Expr::region(), "k"),
-            Expr::base64(Expr::reference("R")),
-        ];
-        for e in exprs {
-            let s = ExpString::try_from(&e).expect("representable");
-            assert_eq!(s.to_value(), e.to_json(), "{e:?}");
-        }
-    }
-
-    #[test]
-    fn sub_with_vars_becomes_an_equivalent_join() {
-        let e = Expr::sub_with(
-            "arn:${P}:x/${B}-${!Lit}",
-            [("B", Expr::reference("Bucket"))],
-        );
-        let s = ExpString::try_from(&e).unwrap();
-        assert_eq!(
-            s.to_value(),
-            json!({"Fn::Join": ["", [
-                "arn:", {"Fn::Sub": "${P}"}, ":x/", {"Ref": "Bucket"}, "-${Lit}"
-            ]]})
-        );
-    }
-
-    #[test]
-    fn unrepresentable_shapes_are_errors_not_panics() {
-        let e = Expr::select(0, ListExpr::split(",", Expr::reference("P")));
-        let err = ExpString::try_from(&e).unwrap_err();
-        assert!(err.to_string().contains("Fn::Select over"), "{err}");
-        assert!(ExpString::try_from(&Expr::import_value(Expr::reference("X"))).is_err());
-        assert!(ExpString::try_from(&Expr::select(300, ListExpr::items([]))).is_err());
     }
 
     #[test]

@@ -33,7 +33,10 @@ use crate::stack::{CfnResource, ResourceRef, Scope};
 /// Allow or Deny.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
+    /// Grants the actions, unless a Deny also matches.
     Allow,
+    /// Refuses the actions, whatever any Allow says; may be broad (e.g. all of
+    /// `s3` without TLS).
     Deny,
 }
 
@@ -48,10 +51,12 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// An AWS service principal, e.g. `sagemaker.amazonaws.com`.
     pub fn service(name: impl Into<Expr>) -> Principal {
         Principal::Service(name.into())
     }
 
+    /// An account, role or user ARN.
     pub fn aws(arn: impl Into<Expr>) -> Principal {
         Principal::Aws(arn.into())
     }
@@ -84,20 +89,30 @@ impl Principal {
 /// One statement of a policy document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyStatement {
+    /// An optional statement ID, unique within the document; only a label.
     pub sid: Option<String>,
+    /// Allow or Deny.
     pub effect: Effect,
+    /// Exact `service:Action` names. An Allow may not use `*` or `service:*`
+    /// (checked at synth); a trailing wildcard on a name (`s3:Get*`) is
+    /// accepted.
     pub actions: Vec<String>,
+    /// ARNs the statement applies to; empty in trust policies, which are
+    /// about the role itself.
     pub resources: Vec<Expr>,
+    /// Who the statement is about; only in trust and resource policies.
     pub principals: Vec<Principal>,
     /// operator → key → value(s)
     pub conditions: BTreeMap<String, BTreeMap<String, Json>>,
 }
 
 impl PolicyStatement {
+    /// An empty Allow statement to build on.
     pub fn allow() -> PolicyStatement {
         PolicyStatement::new(Effect::Allow)
     }
 
+    /// An empty Deny statement to build on.
     pub fn deny() -> PolicyStatement {
         PolicyStatement::new(Effect::Deny)
     }
@@ -113,11 +128,13 @@ impl PolicyStatement {
         }
     }
 
+    /// Label the statement.
     pub fn sid(mut self, sid: impl Into<String>) -> PolicyStatement {
         self.sid = Some(sid.into());
         self
     }
 
+    /// Add actions.
     pub fn actions<S: Into<String>>(
         mut self,
         actions: impl IntoIterator<Item = S>,
@@ -126,6 +143,7 @@ impl PolicyStatement {
         self
     }
 
+    /// Add resource ARNs.
     pub fn resources<E: Into<Expr>>(
         mut self,
         resources: impl IntoIterator<Item = E>,
@@ -134,11 +152,13 @@ impl PolicyStatement {
         self
     }
 
+    /// Add a principal.
     pub fn principal(mut self, principal: Principal) -> PolicyStatement {
         self.principals.push(principal);
         self
     }
 
+    /// Add principals.
     pub fn principals(
         mut self,
         principals: impl IntoIterator<Item = Principal>,
@@ -147,6 +167,9 @@ impl PolicyStatement {
         self
     }
 
+    /// Add a condition, e.g. `("StringEquals", "iam:PassedToService",
+    /// "sagemaker.amazonaws.com")`; a second value for the same operator and
+    /// key replaces the first.
     pub fn condition(
         mut self,
         operator: impl Into<String>,
@@ -205,6 +228,8 @@ impl PolicyStatement {
         errors
     }
 
+    /// Render as policy JSON (`Action`, `Resource` and principals collapse to a
+    /// single value when there is one).
     pub fn to_json(&self) -> Json {
         let mut m: BTreeMap<String, Json> = BTreeMap::new();
         if let Some(sid) = &self.sid {
@@ -271,10 +296,12 @@ fn one_or_many(mut items: Vec<Json>) -> Json {
 /// A policy document: a list of statements.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDocument {
+    /// The statements, in order.
     pub statements: Vec<PolicyStatement>,
 }
 
 impl PolicyDocument {
+    /// A document of these statements.
     pub fn new(statements: impl IntoIterator<Item = PolicyStatement>) -> PolicyDocument {
         PolicyDocument {
             statements: statements.into_iter().collect(),
@@ -288,10 +315,13 @@ impl PolicyDocument {
         }
     }
 
+    /// Whether there are no statements.
     pub fn is_empty(&self) -> bool {
         self.statements.is_empty()
     }
 
+    /// The least-privilege errors of every statement (see
+    /// [`PolicyStatement::validate`]).
     pub fn validate(&self) -> Vec<String> {
         self.statements
             .iter()
@@ -299,6 +329,7 @@ impl PolicyDocument {
             .collect()
     }
 
+    /// Render as a policy document (`Version` 2012-10-17).
     pub fn to_json(&self) -> Json {
         Json::object([
             ("Version", Json::from("2012-10-17")),
@@ -327,9 +358,12 @@ pub trait Grantee {
 pub struct RoleProps {
     /// Who may assume the role.
     pub assumed_by: Vec<Principal>,
+    /// Shown in the IAM console; up to 1,000 characters.
     pub description: Option<String>,
     /// ARNs of managed policies to attach. Prefer grants: they are scoped.
     pub managed_policies: Vec<Expr>,
+    /// ARN of a managed policy capping what the role may do, whatever it is
+    /// granted; for accounts that require boundaries.
     pub permissions_boundary: Option<Expr>,
     /// Seconds, 3,600–43,200.
     pub max_session_duration: Option<u32>,
@@ -340,6 +374,7 @@ pub struct RoleProps {
 }
 
 impl RoleProps {
+    /// Props of a role `principal` may assume, with everything else default.
     pub fn assumed_by(principal: Principal) -> RoleProps {
         RoleProps {
             assumed_by: vec![principal],
@@ -361,6 +396,8 @@ pub struct Role {
 }
 
 impl Role {
+    /// A role, validated at synth: at least one principal, a session duration
+    /// in range, and a valid name.
     pub fn new(scope: &mut impl Scope, id: &str, props: RoleProps) -> Role {
         let mut node = scope.node(id);
         if props.assumed_by.is_empty() {
@@ -455,6 +492,7 @@ impl Role {
         self.resource.reference()
     }
 
+    /// The role's resource, e.g. to depend on it or suppress a finding on it.
     pub fn resource(&self) -> &ResourceRef {
         &self.resource
     }

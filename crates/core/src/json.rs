@@ -30,21 +30,29 @@ use crate::expr::Expr;
 /// A JSON value whose string leaves may be CloudFormation expressions.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number.
     Number(serde_json::Number),
+    /// A literal string.
     String(String),
+    /// An array.
     Array(Vec<Json>),
+    /// An object; keys are sorted, so renders are stable.
     Object(BTreeMap<String, Json>),
     /// A string-valued stack expression.
     Expr(Expr),
 }
 
 impl Json {
+    /// An object from `(key, value)` pairs.
     pub fn object<K: Into<String>>(entries: impl IntoIterator<Item = (K, Json)>) -> Json {
         Json::Object(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// An array.
     pub fn array(items: impl IntoIterator<Item = Json>) -> Json {
         Json::Array(items.into_iter().collect())
     }

@@ -3,10 +3,10 @@
 //! references ([`Json`]), the [`Template`] model, IAM ([`iam`]), file assets,
 //! validation and synthesis.
 //!
-//! Data flows one way: a definition function builds constructs in a [`Stack`];
-//! constructs add resources; [`Stack::synth`] renders and checks a
-//! [`Template`]; [`App::synth`] does that for every stage and returns an
-//! [`Assembly`] to write to disk.
+//! Part of mlcdk: use it as `mlcdk::core`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod assertions;
@@ -16,6 +16,8 @@ pub mod error;
 pub mod expr;
 pub mod iam;
 pub mod json;
+#[cfg(feature = "stratosphere")]
+pub mod l1;
 pub mod limits;
 pub mod logical_id;
 pub mod stack;

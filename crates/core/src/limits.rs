@@ -4,18 +4,26 @@
 
 use crate::template::Template;
 
+/// Resources per template.
 pub const MAX_RESOURCES: usize = 500;
+/// Outputs per template.
 pub const MAX_OUTPUTS: usize = 200;
+/// Parameters per template.
 pub const MAX_PARAMETERS: usize = 200;
+/// Mappings per template.
 pub const MAX_MAPPINGS: usize = 200;
+/// Top-level keys per mapping.
 pub const MAX_MAPPING_ATTRIBUTES: usize = 200;
+/// Bytes of the template's description.
 pub const MAX_DESCRIPTION_BYTES: usize = 1024;
 /// Largest template CloudFormation accepts (through S3).
 pub const MAX_TEMPLATE_BYTES: usize = 1_000_000;
 /// Largest template CloudFormation accepts inline (`TemplateBody`); above it the
 /// deployer uploads the template and passes `TemplateURL`.
 pub const MAX_INLINE_TEMPLATE_BYTES: usize = 51_200;
+/// Characters of a stack name.
 pub const MAX_STACK_NAME: usize = 128;
+/// Characters of a logical ID, output, parameter, condition or mapping name.
 pub const MAX_NAME: usize = crate::logical_id::MAX_ID_LEN;
 
 /// Stack names: `^[A-Za-z][A-Za-z0-9-]*$`, at most 128 characters.
@@ -80,6 +88,7 @@ pub fn check_template(t: &Template) -> Vec<String> {
     errors
 }
 
+/// The rendered template's size against [`MAX_TEMPLATE_BYTES`].
 pub fn check_size(bytes: usize) -> Result<(), String> {
     if bytes > MAX_TEMPLATE_BYTES {
         Err(format!(

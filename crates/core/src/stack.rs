@@ -41,16 +41,19 @@ use crate::template::{DeletionPolicy, Export, Output, Parameter, Resource, Templ
 pub struct ConstructPath(Vec<String>);
 
 impl ConstructPath {
+    /// The path of a child with id `id`.
     pub fn child(&self, id: &str) -> ConstructPath {
         let mut c = self.0.clone();
         c.push(id.to_string());
         ConstructPath(c)
     }
 
+    /// The ids, from the stack down.
     pub fn components(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
 
+    /// Whether this is the stack itself (no ids).
     pub fn is_root(&self) -> bool {
         self.0.is_empty()
     }
@@ -76,9 +79,9 @@ enum Properties {
 /// A CloudFormation resource about to be added to a scope: its type,
 /// properties and resource attributes.
 ///
-/// Properties usually come from a stratosphere L1 struct ([`CfnResource::from_l1`]),
-/// which checks property names and types at compile time; [`CfnResource::set`]
-/// writes a property directly, as an escape hatch.
+/// [`CfnResource::set`] writes a property; with the `stratosphere` feature,
+/// `CfnResource::from_l1` takes the properties from a generated L1 struct,
+/// which checks property names and types at compile time.
 #[derive(Clone)]
 pub struct CfnResource {
     resource_type: String,
@@ -97,6 +100,8 @@ impl CfnResource {
         CfnResource::with_properties(resource_type, Map::new())
     }
 
+    /// A resource with its properties given as JSON, e.g. from
+    /// `serde_json::json!`.
     pub fn with_properties(
         resource_type: impl Into<String>,
         properties: Map<String, Value>,
@@ -113,7 +118,8 @@ impl CfnResource {
         }
     }
 
-    /// From a stratosphere generated L1 struct.
+    /// From a stratosphere generated L1 struct (feature `stratosphere`).
+    #[cfg(feature = "stratosphere")]
     pub fn from_l1<T: stratosphere::template::ToResource>(l1: &T) -> CfnResource {
         CfnResource::with_properties(
             T::RESOURCE_TYPE_NAME.to_string(),
@@ -152,16 +158,21 @@ impl CfnResource {
         self
     }
 
+    /// Create the resource only when the template condition `name` holds (see
+    /// [`Stack::add_condition`]).
     pub fn condition(mut self, name: impl Into<String>) -> CfnResource {
         self.condition = Some(name.into());
         self
     }
 
+    /// A `Metadata` entry, e.g. for tools that read templates (checkov skips,
+    /// `mlcdk:suppress`).
     pub fn metadata(mut self, key: impl Into<String>, value: Value) -> CfnResource {
         self.metadata.insert(key.into(), value);
         self
     }
 
+    /// The resource type, e.g. `AWS::S3::Bucket`.
     pub fn resource_type(&self) -> &str {
         &self.resource_type
     }
@@ -182,6 +193,7 @@ impl ResourceRef {
         &self.logical_id
     }
 
+    /// The resource type, e.g. `AWS::S3::Bucket`.
     pub fn resource_type(&self) -> &str {
         &self.resource_type
     }
@@ -213,14 +225,19 @@ struct OutputEntry {
 /// A stack output.
 #[derive(Clone, Debug, Default)]
 pub struct OutputProps {
+    /// The output's value; `None` is an error at synth (an output needs a
+    /// value).
     pub value: Option<Expr>,
+    /// Shown by `describe-stacks` and the console.
     pub description: Option<String>,
     /// Export name, for `Fn::ImportValue` in other stacks.
     pub export_name: Option<Expr>,
+    /// Emit the output only when this template condition holds.
     pub condition: Option<String>,
 }
 
 impl OutputProps {
+    /// An output of `value`.
     pub fn new(value: impl Into<Expr>) -> OutputProps {
         OutputProps {
             value: Some(value.into()),
@@ -228,11 +245,14 @@ impl OutputProps {
         }
     }
 
+    /// Describe the output.
     pub fn description(mut self, d: impl Into<String>) -> OutputProps {
         self.description = Some(d.into());
         self
     }
 
+    /// Export the value under `name` for other stacks' `Fn::ImportValue`;
+    /// export names are unique per account and region.
     pub fn export(mut self, name: impl Into<Expr>) -> OutputProps {
         self.export_name = Some(name.into());
         self
@@ -258,18 +278,23 @@ pub struct Stack {
 /// A stack after synthesis.
 #[derive(Clone, Debug)]
 pub struct SynthesizedStack {
+    /// The stage it was built for.
     pub info: StageInfo,
+    /// The template.
     pub template: Template,
     /// The canonical template text ([`Template::to_json_string`]).
     pub text: String,
+    /// The assets the deployer uploads before deploying the stack.
     pub assets: Vec<AssetEntry>,
 }
 
 /// Something constructs can be created in: the stack, or a node inside it.
 pub trait Scope {
+    /// The stack this scope belongs to, e.g. to read the stage.
     fn stack(&self) -> &Stack;
     #[doc(hidden)]
     fn stack_mut(&mut self) -> &mut Stack;
+    /// This scope's construct path; children's logical IDs are derived from it.
     fn path(&self) -> &ConstructPath;
 
     /// A child scope with id `id`. Ids are unique per scope; a duplicate is
@@ -490,10 +515,12 @@ impl Stack {
         }
     }
 
+    /// The directory relative asset paths are resolved against.
     pub fn base_dir(&self) -> &Path {
         &self.base_dir
     }
 
+    /// The template's `Description` (at most 1,024 bytes).
     pub fn set_description(&mut self, description: impl Into<String>) {
         self.description = Some(description.into());
     }

@@ -9,17 +9,28 @@ use crate::template::Template;
 /// One difference.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Difference {
+    /// Only in the second template.
     Added {
+        /// Dotted path, e.g.
+        /// `Resources.Endpoint.Properties.ProductionVariants[0].InstanceType`.
         path: String,
+        /// The value there.
         value: Value,
     },
+    /// Only in the first template.
     Removed {
+        /// Dotted path.
         path: String,
+        /// The value there.
         value: Value,
     },
+    /// In both, with different values.
     Changed {
+        /// Dotted path.
         path: String,
+        /// The first template's value.
         old: Value,
+        /// The second template's value.
         new: Value,
     },
 }

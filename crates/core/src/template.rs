@@ -13,23 +13,28 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
+/// The only `AWSTemplateFormatVersion` there is; mlcdk writes it in every
+/// template.
 pub const FORMAT_VERSION: &str = "2010-09-09";
 
 /// A whole template.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Template {
+    /// `AWSTemplateFormatVersion`; optional in templates read from elsewhere.
     #[serde(
         rename = "AWSTemplateFormatVersion",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub format_version: Option<String>,
+    /// `Description`, at most 1,024 bytes.
     #[serde(
         rename = "Description",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
+    /// `Metadata` of the template.
     #[serde(
         rename = "Metadata",
         default,
@@ -37,12 +42,14 @@ pub struct Template {
         serialize_with = "sorted_map"
     )]
     pub metadata: BTreeMap<String, Value>,
+    /// `Parameters`, by name.
     #[serde(
         rename = "Parameters",
         default,
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub parameters: BTreeMap<String, Parameter>,
+    /// `Mappings`, by name: the lookup tables of `Fn::FindInMap`.
     #[serde(
         rename = "Mappings",
         default,
@@ -50,6 +57,7 @@ pub struct Template {
         serialize_with = "sorted_map"
     )]
     pub mappings: BTreeMap<String, Value>,
+    /// `Conditions`, by name, as CloudFormation JSON.
     #[serde(
         rename = "Conditions",
         default,
@@ -57,8 +65,10 @@ pub struct Template {
         serialize_with = "sorted_map"
     )]
     pub conditions: BTreeMap<String, Value>,
+    /// `Resources`, by logical ID.
     #[serde(rename = "Resources", default)]
     pub resources: BTreeMap<String, Resource>,
+    /// `Outputs`, by name.
     #[serde(
         rename = "Outputs",
         default,
@@ -70,8 +80,10 @@ pub struct Template {
 /// A resource entry: its type, properties and resource attributes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
+    /// `Type`, e.g. `AWS::S3::Bucket`.
     #[serde(rename = "Type")]
     pub resource_type: String,
+    /// `Properties`, as CloudFormation JSON with intrinsics.
     #[serde(
         rename = "Properties",
         default,
@@ -79,6 +91,8 @@ pub struct Resource {
         serialize_with = "sorted_object"
     )]
     pub properties: serde_json::Map<String, Value>,
+    /// `DependsOn`: logical IDs created first (a single string in the JSON is
+    /// read as a list of one).
     #[serde(
         rename = "DependsOn",
         default,
@@ -86,20 +100,25 @@ pub struct Resource {
         deserialize_with = "string_or_list"
     )]
     pub depends_on: Vec<String>,
+    /// `DeletionPolicy`; CloudFormation deletes when absent (most types).
     #[serde(
         rename = "DeletionPolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub deletion_policy: Option<DeletionPolicy>,
+    /// `UpdateReplacePolicy`: what happens to the old physical resource when an
+    /// update replaces it.
     #[serde(
         rename = "UpdateReplacePolicy",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub update_replace_policy: Option<DeletionPolicy>,
+    /// `Condition`: the resource exists only when this named condition holds.
     #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
+    /// `Metadata` of the resource (suppressions, tool hints).
     #[serde(
         rename = "Metadata",
         default,
@@ -155,42 +174,57 @@ pub fn reference_target(value: &Value) -> Option<&str> {
 /// resource leaves the template (or is replaced).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeletionPolicy {
+    /// Delete it (the default for most types): its data is gone.
     Delete,
+    /// Keep it, outside the stack; what stateful resources get by default.
     Retain,
+    /// Keep it, except when the stack's creation fails and rolls back: no
+    /// orphans from failed first deploys.
     RetainExceptOnCreate,
+    /// Snapshot, then delete (types with snapshots, e.g. RDS, EBS,
+    /// ElastiCache).
     Snapshot,
 }
 
 /// A template parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Parameter {
+    /// `Type`: `String`, `Number`, `CommaDelimitedList`, an `AWS::…` type, or
+    /// an SSM parameter type.
     #[serde(rename = "Type")]
     pub parameter_type: String,
+    /// `Default`, used when the deploy passes no value.
     #[serde(rename = "Default", default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
+    /// `Description`, shown where the value is entered.
     #[serde(
         rename = "Description",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
+    /// `AllowedValues`; empty allows any.
     #[serde(
         rename = "AllowedValues",
         default,
         skip_serializing_if = "Vec::is_empty"
     )]
     pub allowed_values: Vec<Value>,
+    /// `AllowedPattern`: a regular expression a `String` value must match.
     #[serde(
         rename = "AllowedPattern",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_pattern: Option<String>,
+    /// `NoEcho`: show the value as `****` in the console and describe calls;
+    /// not a secret store.
     #[serde(rename = "NoEcho", default, skip_serializing_if = "Option::is_none")]
     pub no_echo: Option<bool>,
 }
 
 impl Parameter {
+    /// A parameter of `parameter_type`, with nothing else set.
     pub fn new(parameter_type: impl Into<String>) -> Parameter {
         Parameter {
             parameter_type: parameter_type.into(),
@@ -206,16 +240,20 @@ impl Parameter {
 /// A template output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Output {
+    /// `Value`: a string, or an intrinsic that resolves to one.
     #[serde(rename = "Value", serialize_with = "sorted_value")]
     pub value: Value,
+    /// `Description`, up to 1,024 characters, shown by `describe-stacks`.
     #[serde(
         rename = "Description",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<String>,
+    /// `Export`, for other stacks' `Fn::ImportValue`.
     #[serde(rename = "Export", default, skip_serializing_if = "Option::is_none")]
     pub export: Option<Export>,
+    /// `Condition`: emitted only when this named condition holds.
     #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
@@ -223,6 +261,7 @@ pub struct Output {
 /// The export of an output, for `Fn::ImportValue` in other stacks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Export {
+    /// `Name`, unique per account and region.
     #[serde(rename = "Name", serialize_with = "sorted_value")]
     pub name: Value,
 }

@@ -1,32 +1,10 @@
 //! Monthly cost estimate of a CloudFormation [`Template`] from a dated price
 //! table, and the budget guard.
 //!
-//! Each priced resource gets a floor and a ceiling with its assumption written
-//! out: real-time variants from their minimum to maximum capacity around the
-//! clock, serverless from provisioned concurrency to the expected requests,
-//! pipeline jobs, monitoring schedules and Glue jobs from their runs per month
-//! × maximum runtime × instances, and fixed monthly items. A price missing from
-//! the table is reported as unknown, never as zero.
-//!
-//! ```
-//! use mlcdk_core::Template;
-//! use mlcdk_cost::{Assumptions, PriceTable, estimate};
-//!
-//! let prices = PriceTable::from_toml_str(r#"
-//!     region = "us-east-1"
-//!     date = "2026-11-29"
-//!     source = "a test table"
-//!     [sagemaker.hosting]
-//!     "ml.m5.large" = 0.1
-//! "#).unwrap();
-//! let template = Template::from_json_str(r#"{"Resources": {
-//!   "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [
-//!     {"VariantName": "Primary", "ModelName": "m", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2}]}},
-//!   "Ep": {"Type": "AWS::SageMaker::Endpoint", "Properties": {"EndpointConfigName": {"Fn::GetAtt": ["Cfg", "EndpointConfigName"]}}}
-//! }}"#).unwrap();
-//! let e = estimate(&template, &prices, &Assumptions::default());
-//! assert_eq!(e.lines[0].ceiling, Some(2.0 * 730.0 * 0.1));
-//! ```
+//! Part of mlcdk: use it as `mlcdk::cost`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 mod schedule;
 
@@ -48,16 +26,22 @@ pub const DEFAULT_PRICES: &str = include_str!("../prices/us-east-1.toml");
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceTable {
+    /// The region the prices are for; other regions' prices differ.
     pub region: String,
     /// When the prices were read from their source.
     pub date: String,
+    /// Where the prices were read (pages or API), shown with every estimate.
     pub source: String,
+    /// SageMaker instance-hour prices.
     #[serde(default)]
     pub sagemaker: SageMakerPrices,
+    /// Serverless inference prices.
     #[serde(default)]
     pub serverless: ServerlessPrices,
+    /// Glue DPU-hour prices.
     #[serde(default)]
     pub glue: GluePrices,
+    /// Monthly prices of fixed items.
     #[serde(default)]
     pub fixed: FixedPrices,
 }
@@ -66,16 +50,21 @@ pub struct PriceTable {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SageMakerPrices {
+    /// Real-time and async endpoint instances.
     #[serde(default)]
     pub hosting: BTreeMap<String, f64>,
+    /// Training and tuning jobs.
     #[serde(default)]
     pub training: BTreeMap<String, f64>,
+    /// Processing jobs (preprocessing, evaluation, Model Monitor).
     #[serde(default)]
     pub processing: BTreeMap<String, f64>,
+    /// Batch transform jobs.
     #[serde(default)]
     pub transform: BTreeMap<String, f64>,
 }
 
+/// Serverless inference, per GB-second.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerlessPrices {
@@ -85,6 +74,7 @@ pub struct ServerlessPrices {
     pub provisioned_per_gb_second: Option<f64>,
 }
 
+/// Glue, per DPU-hour.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GluePrices {
@@ -94,6 +84,7 @@ pub struct GluePrices {
     pub crawler_dpu_hour: Option<f64>,
 }
 
+/// Items billed per month whatever the usage.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixedPrices {
@@ -103,6 +94,7 @@ pub struct FixedPrices {
     pub alarm_month: Option<f64>,
 }
 
+/// A price table that does not parse, or has fields the format does not know.
 #[derive(Debug, thiserror::Error)]
 #[error("price table: {0}")]
 pub struct PriceTableError(String);
@@ -145,6 +137,7 @@ impl Default for Assumptions {
 /// One priced item, per month, in USD.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
+    /// The priced resource's logical ID.
     pub logical_id: String,
     /// The construct path (`mlcdk:path`) or the logical ID.
     pub path: String,
@@ -152,6 +145,8 @@ pub struct Line {
     pub item: String,
     /// `None`: unknown (a price or a bound is missing).
     pub floor: Option<f64>,
+    /// The most it can cost with the template's bounds; `None`: unknown (a
+    /// price or a bound is missing).
     pub ceiling: Option<f64>,
     /// How the numbers were made, e.g. `2..6 instances × 730 h × $0.23/h`.
     pub assumption: String,
@@ -160,10 +155,13 @@ pub struct Line {
 /// The estimate of one template.
 #[derive(Clone, Debug)]
 pub struct Estimate {
+    /// One line per priced item, by logical ID.
     pub lines: Vec<Line>,
     /// The stack's budget limit (`AWS::Budgets::Budget`), if any.
     pub budget: Option<f64>,
+    /// The price table's date.
     pub prices_date: String,
+    /// The price table's source.
     pub prices_source: String,
 }
 
@@ -172,6 +170,7 @@ pub struct Estimate {
 pub enum Guard {
     /// No budget in the template.
     NoBudget,
+    /// Floor and ceiling are within the budget, and no line is unknown.
     Within,
     /// The ceiling (or an unknown) could exceed the budget.
     Warn(String),

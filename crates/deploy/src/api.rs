@@ -9,10 +9,12 @@ use std::fmt;
 pub struct ApiError {
     /// The service's error code (`ValidationError`, `Throttling`, …), when known.
     pub code: Option<String>,
+    /// The service's message.
     pub message: String,
 }
 
 impl ApiError {
+    /// An error with a code, as a fake API returns it.
     pub fn new(code: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             code: Some(code.to_string()),
@@ -61,35 +63,55 @@ impl std::error::Error for ApiError {}
 /// What the deployer needs to know of a deployed stack.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackDescription {
+    /// The stack's name.
     pub name: String,
     /// `CREATE_COMPLETE`, `ROLLBACK_COMPLETE`, `REVIEW_IN_PROGRESS`, …
     pub status: String,
+    /// Why it is in that status, for failures.
     pub status_reason: Option<String>,
+    /// Whether termination protection is on (production stacks must have it).
     pub termination_protection: bool,
+    /// `(output key, value)` of the deployed stack, printed after a deploy.
     pub outputs: Vec<(String, String)>,
 }
 
+/// Whether a change set creates the stack or updates it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeSetType {
+    /// For a stack that does not exist yet (it appears in
+    /// `REVIEW_IN_PROGRESS`).
     Create,
+    /// For an existing stack.
     Update,
 }
 
 /// Where the template comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateSource {
+    /// The template inline, up to 51,200 bytes.
     Body(String),
+    /// An S3 URL of the uploaded template, for larger ones (up to 1 MB).
     Url(String),
 }
 
+/// A `CreateChangeSet` request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeSetRequest {
+    /// The stack's name.
     pub stack_name: String,
+    /// Unique per stack; the deployer makes one per attempt.
     pub change_set_name: String,
+    /// Create or update.
     pub change_set_type: ChangeSetType,
+    /// The template, inline or by URL.
     pub template: TemplateSource,
+    /// `CAPABILITY_IAM` or `CAPABILITY_NAMED_IAM` when the template has IAM
+    /// resources.
     pub capabilities: Vec<String>,
+    /// Stack tags, which CloudFormation propagates to the resources (`app`,
+    /// `stage`).
     pub tags: Vec<(String, String)>,
+    /// The change set's description, shown in the console's change set list.
     pub description: Option<String>,
 }
 
@@ -98,13 +120,16 @@ pub struct ChangeSetRequest {
 pub struct ResourceChange {
     /// `Add`, `Modify`, `Remove`, `Import`, `Dynamic`.
     pub action: String,
+    /// The resource's logical ID.
     pub logical_id: String,
+    /// The resource type.
     pub resource_type: String,
     /// `True`, `False`, `Conditional` (only for `Modify`).
     pub replacement: Option<String>,
 }
 
 impl ResourceChange {
+    /// Whether the change deletes the resource.
     pub fn is_removal(&self) -> bool {
         self.action == "Remove"
     }
@@ -116,29 +141,40 @@ impl ResourceChange {
     }
 }
 
+/// A change set's state and its resource changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeSetDescription {
     /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED`, …
     pub status: String,
+    /// Why, when it failed (including "no changes").
     pub status_reason: Option<String>,
+    /// The resource changes.
     pub changes: Vec<ResourceChange>,
 }
 
 /// One stack event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackEvent {
+    /// The event's ID, to tell events already shown from new ones.
     pub id: String,
+    /// The resource's logical ID (the stack's name for stack events).
     pub logical_id: String,
+    /// The resource type.
     pub resource_type: String,
+    /// `CREATE_IN_PROGRESS`, `UPDATE_FAILED`, …
     pub status: String,
+    /// Why, for failures.
     pub reason: Option<String>,
 }
 
 /// One resource of a deployed stack.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackResource {
+    /// The resource's logical ID.
     pub logical_id: String,
+    /// The physical ID (a name or ARN), when the resource was created.
     pub physical_id: Option<String>,
+    /// The resource type.
     pub resource_type: String,
 }
 
@@ -149,27 +185,41 @@ pub trait CloudFormationApi {
     async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, ApiError>;
     /// Returns the change set's id (ARN).
     async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<String, ApiError>;
+    /// `DescribeChangeSet`, every page of changes.
     async fn describe_change_set(&self, id: &str) -> Result<ChangeSetDescription, ApiError>;
+    /// `ExecuteChangeSet`: start the update; it runs on after the call returns.
     async fn execute_change_set(&self, id: &str) -> Result<(), ApiError>;
+    /// `DeleteChangeSet`, for change sets that are only looked at (diff) or
+    /// declined.
     async fn delete_change_set(&self, id: &str) -> Result<(), ApiError>;
     /// Newest first, as CloudFormation returns them.
     async fn stack_events(&self, name: &str) -> Result<Vec<StackEvent>, ApiError>;
+    /// `ListStackResources`: what a destroy deletes or leaves behind.
     async fn stack_resources(&self, name: &str) -> Result<Vec<StackResource>, ApiError>;
+    /// The deployed template's text (`GetTemplate`).
     async fn get_template(&self, name: &str) -> Result<String, ApiError>;
+    /// `DeleteStack`: start the deletion.
     async fn delete_stack(&self, name: &str) -> Result<(), ApiError>;
+    /// `UpdateTerminationProtection`.
     async fn set_termination_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError>;
 }
 
 /// The S3 calls for assets.
 #[allow(async_fn_in_trait)]
 pub trait ObjectStore {
+    /// `HeadBucket`: whether the environment is bootstrapped.
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, ApiError>;
+    /// `HeadObject`: assets are content-addressed, so an existing key is
+    /// not uploaded again.
     async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool, ApiError>;
+    /// `PutObject`.
     async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ApiError>;
 }
 
 /// Who the credentials belong to.
 #[allow(async_fn_in_trait)]
 pub trait Identity {
+    /// `GetCallerIdentity`: the account the credentials belong to, checked
+    /// against the stage's before anything changes.
     async fn account_id(&self) -> Result<String, ApiError>;
 }

@@ -57,7 +57,9 @@ pub enum DeployOutcome {
     NoChanges,
     /// The change set ran; the stack ended in `status`.
     Deployed {
+        /// The final stack status, e.g. `UPDATE_COMPLETE`.
         status: String,
+        /// `(output key, value)` of the stack.
         outputs: Vec<(String, String)>,
     },
 }
@@ -69,15 +71,20 @@ pub fn assets_bucket(account: &str, region: &str) -> String {
 
 /// The deployer, over any implementation of the three APIs.
 pub struct Deployer<C, S, I> {
+    /// CloudFormation.
     pub cfn: C,
+    /// S3, for assets and large templates.
     pub s3: S,
+    /// STS, to check the account before anything changes.
     pub identity: I,
+    /// Confirmation, safety flags, polling and retries.
     pub options: DeployOptions,
 }
 
 const STATUS_IN_PROGRESS: &str = "_IN_PROGRESS";
 
 impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
+    /// A deployer over these clients.
     pub fn new(cfn: C, s3: S, identity: I, options: DeployOptions) -> Self {
         Deployer {
             cfn,

@@ -3,75 +3,149 @@
 
 use crate::api::ApiError;
 
+/// Why the deployer stopped; the message names the way out.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
+    /// An AWS call failed (after retries when it was throttled).
     #[error("{what} failed: {source}")]
     Api {
+        /// The call, e.g. `cloudformation:CreateChangeSet`.
         what: String,
+        /// The service's error.
         #[source]
         source: ApiError,
     },
+    /// The credentials belong to another account than the stage's.
     #[error(
         "stage '{stage}' deploys to account {expected}, but the credentials belong to account {actual}; use credentials (AWS_PROFILE, or the stage's Env::with_profile) of account {expected}"
     )]
     AccountMismatch {
+        /// The stage's name.
         stage: String,
+        /// The stage's account.
         expected: String,
+        /// The credentials' account.
         actual: String,
     },
+    /// The environment has no assets bucket yet.
     #[error(
         "the assets bucket {bucket} does not exist; run `bootstrap --stage {stage}` once for this account and region"
     )]
-    NotBootstrapped { bucket: String, stage: String },
+    NotBootstrapped {
+        /// The bucket looked for.
+        bucket: String,
+        /// The stage to bootstrap.
+        stage: String,
+    },
+    /// An asset file could not be read for upload.
     #[error("cannot read asset {file}: {reason}")]
-    AssetRead { file: String, reason: String },
+    AssetRead {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        reason: String,
+    },
+    /// The stack's first creation failed; it must be deleted before a deploy.
     #[error(
         "stack {stack} is in ROLLBACK_COMPLETE: its creation failed and it cannot be updated; run `destroy --stage {stage}`, then deploy again"
     )]
-    RollbackComplete { stack: String, stage: String },
+    RollbackComplete {
+        /// The stack's name.
+        stack: String,
+        /// The stage to destroy.
+        stage: String,
+    },
+    /// Another operation is running on the stack.
     #[error(
         "stack {stack} is busy ({status}); wait for the operation to finish, then deploy again"
     )]
-    Busy { stack: String, status: String },
+    Busy {
+        /// The stack's name.
+        stack: String,
+        /// Its `…_IN_PROGRESS` status.
+        status: String,
+    },
+    /// The stack is stuck in a failed state only the console (or the API)
+    /// can get it out of.
     #[error(
         "stack {stack} is in {status} ({reason}); it needs attention in the CloudFormation console (continue the rollback or delete it) before mlcdk can deploy it"
     )]
     Unrecoverable {
+        /// The stack's name.
         stack: String,
+        /// Its status, e.g. `UPDATE_ROLLBACK_FAILED`.
         status: String,
+        /// CloudFormation's reason.
         reason: String,
     },
+    /// CloudFormation could not create the change set (other than "no changes").
     #[error("the change set for {stack} failed: {reason}")]
-    ChangeSetFailed { stack: String, reason: String },
+    ChangeSetFailed {
+        /// The stack's name.
+        stack: String,
+        /// CloudFormation's reason.
+        reason: String,
+    },
+    /// The change set replaces or deletes stateful resources and
+    /// `--allow-replace` was not given.
     #[error(
         "refusing to deploy {stack}: stateful resources would lose their data:\n  {}\npass --allow-replace if that is intended",
         resources.join("\n  ")
     )]
     StatefulChange {
+        /// The stack's name.
         stack: String,
+        /// One line per resource: logical ID, type and the change.
         resources: Vec<String>,
     },
+    /// A confirmation was needed, there is no terminal to ask on, and `--yes`
+    /// was not given.
     #[error("refusing to {action} without confirmation: no terminal to ask on; pass --yes")]
-    NeedsConfirmation { action: String },
+    NeedsConfirmation {
+        /// What would have been done, e.g. `destroy churn-staging`.
+        action: String,
+    },
+    /// The person running it answered no.
     #[error("cancelled: nothing was changed")]
     Declined,
+    /// The change set ran and the stack ended in a failed or rolled-back state.
     #[error("{}", failed_message(stack, stage, status, first_failure.as_deref()))]
     Failed {
+        /// The stack's name.
         stack: String,
+        /// The stage's name.
         stage: String,
+        /// The final status, e.g. `UPDATE_ROLLBACK_COMPLETE`.
         status: String,
+        /// The first resource failure's reason, usually the cause.
         first_failure: Option<String>,
     },
+    /// `destroy` of a production stack without `--production`.
     #[error(
         "{stack} is a production stack; destroying it needs the explicit flag: `destroy --stage {stage} --production`"
     )]
-    ProductionNeedsFlag { stack: String, stage: String },
+    ProductionNeedsFlag {
+        /// The stack's name.
+        stack: String,
+        /// The stage's name.
+        stage: String,
+    },
+    /// `destroy` of a stack with termination protection on.
     #[error(
         "{stack} has termination protection on; turn it off first: aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name {stack} --region {region}"
     )]
-    TerminationProtected { stack: String, region: String },
+    TerminationProtected {
+        /// The stack's name.
+        stack: String,
+        /// Its region, for the command in the message.
+        region: String,
+    },
+    /// A change set or stack did not settle within `max_polls` polls.
     #[error("gave up waiting for {what}")]
-    Timeout { what: String },
+    Timeout {
+        /// What was waited for.
+        what: String,
+    },
 }
 
 fn failed_message(stack: &str, stage: &str, status: &str, first: Option<&str>) -> String {

@@ -1,10 +1,10 @@
 //! The deployer: change-set deployment with progress, diff, destroy and
 //! bootstrap, over the AWS SDK. The only crate of mlcdk that depends on the SDK.
 //!
-//! The state machine ([`Deployer`]) is written against three small traits
-//! ([`api::CloudFormationApi`], [`api::ObjectStore`], [`api::Identity`]), so it is
-//! tested with fakes; [`aws`] implements them with the SDK, and [`run`] is what
-//! the command line calls.
+//! Part of mlcdk: use it as `mlcdk::deploy`, where it is documented with its
+//! guide and examples.
+
+#![warn(missing_docs)]
 
 pub mod api;
 pub mod aws;
@@ -23,15 +23,21 @@ pub use error::DeployError;
 /// What the command line asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
+    /// Deploy the stage's stack through a change set.
     Deploy,
+    /// Show what a deploy would change (a change set created and deleted).
     Diff,
+    /// Delete the stage's stack; retained resources are listed.
     Destroy,
+    /// Create the assets bucket of the stage's account and region.
     Bootstrap,
 }
 
-/// Exit codes, as the CLI documents them.
+/// Exit code: success (as the CLI documents them).
 pub const EXIT_OK: u8 = 0;
+/// Exit code: the deploy (or diff, destroy, bootstrap) failed or was declined.
 pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the bootstrap stack for the stage's environment does not validate.
 pub const EXIT_USAGE: u8 = 2;
 
 /// Run `command` for one synthesized stage against the AWS account the

@@ -21,6 +21,7 @@ pub trait Ui {
     fn progress_start(&mut self, total: usize);
     /// A new stack event.
     fn progress_event(&mut self, event: &StackEvent);
+    /// The deployment ended (successfully or not).
     fn progress_finish(&mut self);
 }
 
@@ -31,6 +32,7 @@ pub struct TerminalUi {
 }
 
 impl TerminalUi {
+    /// Output to stdout; questions only when stdin and stderr are terminals.
     pub fn new() -> TerminalUi {
         TerminalUi {
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
@@ -137,15 +139,20 @@ pub fn event_line(event: &StackEvent) -> String {
 /// Records everything, answers questions as told: for tests.
 #[derive(Debug, Default)]
 pub struct RecordingUi {
+    /// Informational lines, in order.
     pub lines: Vec<String>,
+    /// Warnings, in order.
     pub warnings: Vec<String>,
+    /// Questions asked, in order.
     pub questions: Vec<String>,
+    /// Stack events shown, in order.
     pub events: Vec<StackEvent>,
     /// `None`: not interactive (cannot ask).
     pub answer: Option<bool>,
 }
 
 impl RecordingUi {
+    /// An interactive UI that answers every question with `answer`.
     pub fn interactive(answer: bool) -> RecordingUi {
         RecordingUi {
             answer: Some(answer),
