@@ -200,6 +200,8 @@ pub struct Sources {
     pub python: PathBuf,
     /// The search path for copies already installed (`$PATH`).
     pub path: Option<std::ffi::OsString>,
+    /// Say nothing about copies passed over (for this module's own tests).
+    pub quiet: bool,
 }
 
 impl Sources {
@@ -211,6 +213,7 @@ impl Sources {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("python3")),
             path: std::env::var_os("PATH"),
+            quiet: false,
         }
     }
 }
@@ -253,12 +256,14 @@ pub fn locate(pin: &Pin, sources: &Sources) -> Result<Tool, ToolError> {
                     (None, None) => "of a version it cannot report".to_string(),
                     (None, Some(_)) => "of a version it did not report".to_string(),
                 };
-                announce(&format!(
-                    "external tool: {} on PATH ({}) is {what}, not the pinned {}; not used",
-                    pin.program,
-                    found.display(),
-                    pin.version
-                ));
+                if !sources.quiet {
+                    announce(&format!(
+                        "external tool: {} on PATH ({}) is {what}, not the pinned {}; not used",
+                        pin.program,
+                        found.display(),
+                        pin.version
+                    ));
+                }
             }
         }
     }
@@ -406,6 +411,7 @@ mod tests {
             tools: tools.to_path_buf(),
             python: PathBuf::from("/nonexistent/python3"),
             path: path.map(|p| p.as_os_str().to_owned()),
+            quiet: true,
         }
     }
 
