@@ -761,11 +761,13 @@ impl Stack {
             ..Default::default()
         };
 
-        for (index, entry) in resources.iter().enumerate() {
+        // The stack is consumed: properties, metadata and types move into the
+        // template instead of being copied.
+        for (index, entry) in resources.into_iter().enumerate() {
             let id = &final_ids[index];
-            let r = &entry.resource;
-            let mut properties = match &r.properties {
-                Properties::Static(m) => m.clone(),
+            let r = entry.resource;
+            let mut properties = match r.properties {
+                Properties::Static(m) => m,
                 Properties::Lazy(render) => match render() {
                     Ok(m) => m,
                     Err(messages) => {
@@ -777,8 +779,8 @@ impl Stack {
                     }
                 },
             };
-            for (k, v) in &r.overrides {
-                properties.insert(k.clone(), v.clone());
+            for (k, v) in r.overrides {
+                properties.insert(k, v);
             }
             if let Some(format) = tags::tag_format(&r.resource_type) {
                 tags::apply(&mut properties, format, &tags);
@@ -819,7 +821,7 @@ impl Stack {
                 .map(str::to_string)
                 .collect();
 
-            let mut metadata = r.metadata.clone();
+            let mut metadata = r.metadata;
             // The path below the stack (not the stack name), so the same resource
             // carries the same metadata in every stage.
             metadata.insert(
@@ -829,12 +831,12 @@ impl Stack {
             template.resources.insert(
                 id.clone(),
                 Resource {
-                    resource_type: r.resource_type.clone(),
+                    resource_type: r.resource_type,
                     properties,
                     depends_on: depends_on.into_iter().collect(),
                     deletion_policy: r.deletion_policy,
                     update_replace_policy: r.update_replace_policy,
-                    condition: r.condition.clone(),
+                    condition: r.condition,
                     metadata,
                 },
             );
@@ -1019,9 +1021,14 @@ fn rename_references(value: &mut Value, renames: &HashMap<String, String>) {
                         *target = new.clone();
                     }
                 }
-                ("Fn::Sub", Value::String(pattern)) => {
+                // Rewritten only when it names a renamed ID: most patterns
+                // (ARNs) name none, and a rewrite allocates.
+                ("Fn::Sub", Value::String(pattern))
+                    if crate::expr::sub_references(pattern).any(|t| renames.contains_key(t)) =>
+                {
                     *pattern = rename_in_sub(pattern, renames, None);
                 }
+                ("Fn::Sub", Value::String(_)) => {}
                 ("Fn::Sub", Value::Array(args)) => {
                     let vars: Option<BTreeSet<String>> = args
                         .get(1)
