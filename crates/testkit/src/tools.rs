@@ -46,7 +46,10 @@ pub struct Pin {
     pub version_args: Option<&'static [&'static str]>,
 }
 
-/// Every external tool the tests use. One line each.
+/// Every external tool the tests use. One line each. A Python library rather
+/// than a program (botocore, say, for a test that reads its service models)
+/// is a pin whose `program` is `python`: the test runs the virtualenv's
+/// interpreter, which imports exactly the pinned version.
 pub const PINS: &[Pin] = &[
     Pin {
         name: "cfn-lint",
