@@ -236,3 +236,67 @@ fn external_moto_https_client_verifies_certificates() {
     });
     assert!(err.contains("invalid peer certificate"), "{err}");
 }
+
+/// An interrupted first deploy (Ctrl-C at the prompt, a lost connection
+/// between creating and executing the change set) leaves the stack in
+/// review with its change set waiting. The next deploy says so instead of
+/// waiting silently, `destroy` clears it, and a deploy then creates the
+/// stack; a stack left in review without a change set is removed by the
+/// next deploy itself.
+#[test]
+fn external_moto_an_interrupted_first_deploy_is_explained_and_recoverable() {
+    use mlcdk::deploy::DeployError;
+    use mlcdk::deploy::api::{ChangeSetRequest, ChangeSetType, TemplateSource};
+    let moto = start_moto(&tools::require("moto").program);
+    let endpoint = format!("http://127.0.0.1:{}", moto.port);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let config = local_config(&endpoint, "us-east-1").await;
+        let deployer = Deployer::new(
+            SdkCloudFormation::new(&config),
+            SdkS3::new(&config),
+            SdkSts::new(&config),
+            options(),
+        );
+        let app = stack::app().synth(None).unwrap();
+        let local = &app.stacks[0];
+        let boot = bootstrap_stack(&local.info.env).unwrap();
+        deployer.deploy(&boot, &mut RecordingUi::default()).await.unwrap();
+
+        // What an interrupted first deploy leaves: a CREATE change set, never executed.
+        let interrupted = ChangeSetRequest {
+            stack_name: local.info.stack_name.clone(),
+            change_set_name: "mlcdk-interrupted".into(),
+            change_set_type: ChangeSetType::Create,
+            template: TemplateSource::Body(local.text.clone()),
+            capabilities: mlcdk::deploy::deployer::capabilities(&local.template),
+            tags: vec![],
+            description: Some("mlcdk deploy".into()),
+        };
+        let created = deployer.cfn.create_change_set(&interrupted).await.unwrap();
+        let err = deployer.deploy(local, &mut RecordingUi::default()).await.unwrap_err();
+        assert!(matches!(err, DeployError::PendingChangeSet { in_review: true, .. }), "{err}");
+        assert!(err.to_string().contains("mlcdk-interrupted (CREATE_COMPLETE, AVAILABLE"), "{err}");
+        assert!(err.to_string().contains("`destroy --stage dev`"), "{err}");
+
+        // The way out the message names.
+        deployer.destroy(local, &mut RecordingUi::default()).await.unwrap();
+        let outcome = deployer.deploy(local, &mut RecordingUi::default()).await.unwrap();
+        assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"), "{outcome:?}");
+        deployer.destroy(local, &mut RecordingUi::default()).await.unwrap();
+
+        // Interrupted, and its change set deleted since: the deploy cleans up itself.
+        let created2 = deployer.cfn.create_change_set(&interrupted).await.unwrap();
+        assert_ne!(created2.stack_id, created.stack_id);
+        deployer.cfn.delete_change_set(&created2.id).await.unwrap();
+        let mut ui = RecordingUi::default();
+        let outcome = deployer.deploy(local, &mut ui).await.unwrap();
+        assert!(matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE"), "{outcome:?}");
+        assert!(ui.text().contains("removed the empty stack mlcdk-local-dev"), "{}", ui.text());
+        deployer.destroy(local, &mut RecordingUi::default()).await.unwrap();
+    });
+    drop(moto);
+}

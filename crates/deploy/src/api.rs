@@ -61,10 +61,13 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// What the deployer needs to know of a deployed stack.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StackDescription {
     /// The stack's name.
     pub name: String,
+    /// The stack's id (its ARN): tells this stack from a later one of the
+    /// same name, so a cleanup deletes only the stack it means.
+    pub id: String,
     /// `CREATE_COMPLETE`, `ROLLBACK_COMPLETE`, `REVIEW_IN_PROGRESS`, …
     pub status: String,
     /// Why it is in that status, for failures.
@@ -141,6 +144,54 @@ impl ResourceChange {
     }
 }
 
+/// What `CreateChangeSet` returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedChangeSet {
+    /// The change set's id (ARN).
+    pub id: String,
+    /// The id of the stack it belongs to (a CREATE change set makes the stack,
+    /// in `REVIEW_IN_PROGRESS`).
+    pub stack_id: String,
+}
+
+/// One change set of a stack, as `ListChangeSets` gives it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChangeSetSummary {
+    /// Its id (ARN).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The id of the stack it belongs to. (moto lists every stack's change
+    /// sets, those of deleted stacks too; the id tells them apart.)
+    pub stack_id: String,
+    /// `CREATE_PENDING`, `CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `FAILED`, …
+    pub status: String,
+    /// `AVAILABLE` (can be executed), `UNAVAILABLE`, `EXECUTE_IN_PROGRESS`,
+    /// `OBSOLETE`, …
+    pub execution_status: String,
+    /// When it was created (as the service prints it), for messages.
+    pub created: Option<String>,
+    /// Its description (`mlcdk deploy` for the deployer's own).
+    pub description: Option<String>,
+}
+
+impl ChangeSetSummary {
+    /// Whether it belongs to the stack with this id (an unknown id on either
+    /// side counts as a match: better refuse than miss one).
+    pub fn belongs_to(&self, stack_id: &str) -> bool {
+        self.stack_id.is_empty() || stack_id.is_empty() || self.stack_id == stack_id
+    }
+
+    /// Being made, or made and waiting to be executed: someone (another
+    /// deploy, or one that was interrupted) may still execute it.
+    pub fn is_pending(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "CREATE_PENDING" | "CREATE_IN_PROGRESS"
+        ) || (self.status == "CREATE_COMPLETE" && self.execution_status == "AVAILABLE")
+    }
+}
+
 /// A change set's state and its resource changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangeSetDescription {
@@ -183,8 +234,14 @@ pub struct StackResource {
 pub trait CloudFormationApi {
     /// `None` when the stack does not exist.
     async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, ApiError>;
-    /// Returns the change set's id (ARN).
-    async fn create_change_set(&self, request: &ChangeSetRequest) -> Result<String, ApiError>;
+    /// Creates the change set; returns its id and its stack's id.
+    async fn create_change_set(
+        &self,
+        request: &ChangeSetRequest,
+    ) -> Result<CreatedChangeSet, ApiError>;
+    /// `ListChangeSets` of a stack (by name or id), every page; empty when the
+    /// stack does not exist.
+    async fn list_change_sets(&self, stack: &str) -> Result<Vec<ChangeSetSummary>, ApiError>;
     /// `DescribeChangeSet`, every page of changes.
     async fn describe_change_set(&self, id: &str) -> Result<ChangeSetDescription, ApiError>;
     /// `ExecuteChangeSet`: start the update; it runs on after the call returns.
@@ -198,7 +255,7 @@ pub trait CloudFormationApi {
     async fn stack_resources(&self, name: &str) -> Result<Vec<StackResource>, ApiError>;
     /// The deployed template's text (`GetTemplate`).
     async fn get_template(&self, name: &str) -> Result<String, ApiError>;
-    /// `DeleteStack`: start the deletion.
+    /// `DeleteStack` (by name or id): start the deletion.
     async fn delete_stack(&self, name: &str) -> Result<(), ApiError>;
     /// `UpdateTerminationProtection`.
     async fn set_termination_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError>;

@@ -10,8 +10,9 @@ use aws_sdk_s3 as s3;
 use aws_sdk_sts as sts;
 
 use crate::api::{
-    ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetType, CloudFormationApi, Identity,
-    ObjectStore, ResourceChange, StackDescription, StackEvent, StackResource, TemplateSource,
+    ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetSummary, ChangeSetType,
+    CloudFormationApi, CreatedChangeSet, Identity, ObjectStore, ResourceChange, StackDescription,
+    StackEvent, StackResource, TemplateSource,
 };
 
 /// The HTTPS client of every SDK client: the SDK's own hyper + rustls client
@@ -104,6 +105,7 @@ impl CloudFormationApi for SdkCloudFormation {
         };
         Ok(Some(StackDescription {
             name: s.stack_name().unwrap_or(name).to_string(),
+            id: s.stack_id().unwrap_or_default().to_string(),
             // Unknown statuses (REVIEW_IN_PROGRESS on older models) keep their text.
             status: s
                 .stack_status()
@@ -124,7 +126,7 @@ impl CloudFormationApi for SdkCloudFormation {
         }))
     }
 
-    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<String, ApiError> {
+    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<CreatedChangeSet, ApiError> {
         let mut req = self
             .0
             .create_change_set()
@@ -148,7 +150,55 @@ impl CloudFormationApi for SdkCloudFormation {
             req = req.description(d);
         }
         let out = req.send().await.map_err(api_error)?;
-        Ok(out.id().unwrap_or(&r.change_set_name).to_string())
+        Ok(CreatedChangeSet {
+            id: out.id().unwrap_or(&r.change_set_name).to_string(),
+            stack_id: out.stack_id().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn list_change_sets(&self, stack: &str) -> Result<Vec<ChangeSetSummary>, ApiError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = match self
+                .0
+                .list_change_sets()
+                .stack_name(stack)
+                .set_next_token(token.take())
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let e = api_error(e);
+                    if e.message.contains("does not exist") {
+                        return Ok(all);
+                    }
+                    return Err(e);
+                }
+            };
+            all.extend(out.summaries().iter().map(|c| {
+                ChangeSetSummary {
+                    id: c.change_set_id().unwrap_or_default().to_string(),
+                    name: c.change_set_name().unwrap_or_default().to_string(),
+                    stack_id: c.stack_id().unwrap_or_default().to_string(),
+                    status: c
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    execution_status: c
+                        .execution_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    created: c.creation_time().map(|t| t.to_string()),
+                    description: c.description().map(str::to_string),
+                }
+            }));
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(all),
+            }
+        }
     }
 
     async fn describe_change_set(&self, id: &str) -> Result<ChangeSetDescription, ApiError> {

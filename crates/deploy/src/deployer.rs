@@ -11,8 +11,9 @@ use mlcdk_core::{StageKind, SynthesizedStack};
 use sha2::{Digest, Sha256};
 
 use crate::api::{
-    ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetType, CloudFormationApi, Identity,
-    ObjectStore, ResourceChange, StackDescription, TemplateSource, is_no_changes_reason,
+    ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetSummary, ChangeSetType,
+    CloudFormationApi, CreatedChangeSet, Identity, ObjectStore, ResourceChange, StackDescription,
+    TemplateSource, is_no_changes_reason,
 };
 use crate::error::DeployError;
 use crate::ui::Ui;
@@ -32,8 +33,15 @@ pub struct DeployOptions {
     pub retry_base: Duration,
     /// Calls tried at most this many times when throttled.
     pub max_attempts: u32,
-    /// Give up waiting for a stack after this many polls.
+    /// Give up waiting for a stack after this many polls (with the default
+    /// interval, 2 hours: CloudFormation's own bound for most resources).
     pub max_polls: u32,
+    /// While waiting, say that the wait goes on every this many polls without
+    /// a new event (default 10: every 30 s), so a long wait is never silent.
+    pub progress_every: u32,
+    /// A stack still in `REVIEW_IN_PROGRESS` this many polls after its change
+    /// set was executed is not being deployed (default 20: one minute).
+    pub max_review_polls: u32,
 }
 
 impl Default for DeployOptions {
@@ -46,6 +54,8 @@ impl Default for DeployOptions {
             retry_base: Duration::from_millis(500),
             max_attempts: 6,
             max_polls: 2400,
+            progress_every: 10,
+            max_review_polls: 20,
         }
     }
 }
@@ -265,7 +275,7 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         stack: &SynthesizedStack,
         template: TemplateSource,
         kind: ChangeSetType,
-    ) -> Result<Option<(String, ChangeSetDescription)>, DeployError> {
+    ) -> Result<Option<(CreatedChangeSet, ChangeSetDescription)>, DeployError> {
         let request = ChangeSetRequest {
             stack_name: stack.info.stack_name.clone(),
             change_set_name: change_set_name(),
@@ -283,11 +293,12 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 self.cfn.create_change_set(&request)
             })
             .await;
-        let id = match created {
-            Ok(id) => id,
+        let created = match created {
+            Ok(created) => created,
             Err(DeployError::Api { source, .. }) if source.is_no_changes() => return Ok(None),
             Err(e) => return Err(e),
         };
+        let id = created.id.clone();
         let mut polls = 0;
         let description = loop {
             let d = self
@@ -301,8 +312,13 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             }
             polls += 1;
             if polls >= self.options.max_polls {
+                let _ = self.cfn.delete_change_set(&id).await;
                 return Err(DeployError::Timeout {
                     what: format!("change set {id}"),
+                    state: format!(
+                        "still {} after {polls} polls; it was deleted, nothing was changed",
+                        d.status
+                    ),
                 });
             }
             tokio::time::sleep(self.options.poll_interval).await;
@@ -314,29 +330,156 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 .as_deref()
                 .is_some_and(is_no_changes_reason);
         if failed && !no_changes {
-            let _ = self.cfn.delete_change_set(&id).await;
+            let _ = self.abandon(&stack.info.stack_name, &created, kind).await;
             return Err(DeployError::ChangeSetFailed {
                 stack: stack.info.stack_name.clone(),
                 reason: description.status_reason.unwrap_or_default(),
             });
         }
         if no_changes {
-            self.call("cloudformation:DeleteChangeSet", || {
-                self.cfn.delete_change_set(&id)
-            })
-            .await?;
+            self.abandon(&stack.info.stack_name, &created, kind).await;
             return Ok(None);
         }
-        Ok(Some((id, description)))
+        Ok(Some((created, description)))
     }
 
-    /// Drops a change set that will not run; a stack created only to hold it
-    /// (REVIEW_IN_PROGRESS) goes too.
-    async fn abandon(&self, stack_name: &str, id: &str, kind: ChangeSetType) {
-        let _ = self.cfn.delete_change_set(id).await;
-        if kind == ChangeSetType::Create {
-            let _ = self.cfn.delete_stack(stack_name).await;
+    /// Drops a change set that will not run, and says what was left behind.
+    ///
+    /// For a CREATE change set the stack made to hold it (`REVIEW_IN_PROGRESS`,
+    /// no resources) goes too — but only that stack, by id, and only while it
+    /// is still in review with no other change set waiting on it: a second
+    /// deploy of the same stack may have put one there, and a first one may
+    /// have executed its own meanwhile. Deleting by name here once deleted a
+    /// concurrent deploy's finished stack.
+    async fn abandon(
+        &self,
+        stack_name: &str,
+        created: &CreatedChangeSet,
+        kind: ChangeSetType,
+    ) -> String {
+        let deleted = self
+            .call("cloudformation:DeleteChangeSet", || {
+                self.cfn.delete_change_set(&created.id)
+            })
+            .await;
+        if let Err(e) = deleted {
+            return format!(
+                "the change set {} could not be deleted ({e}); delete it: aws cloudformation delete-change-set --change-set-name {}",
+                created.id, created.id
+            );
         }
+        if kind != ChangeSetType::Create {
+            return format!("change set deleted; {stack_name} is unchanged");
+        }
+        let current = self.cfn.describe_stack(stack_name).await.ok().flatten();
+        let ours = current.as_ref().is_some_and(|s| {
+            s.status == "REVIEW_IN_PROGRESS" && !s.id.is_empty() && s.id == created.stack_id
+        });
+        if !ours {
+            return format!(
+                "change set deleted; {stack_name} was left as it is (it is no longer the empty stack this deploy made)"
+            );
+        }
+        let others = match self.cfn.list_change_sets(&created.stack_id).await {
+            Ok(list) => list
+                .iter()
+                .filter(|c| c.id != created.id && c.is_pending() && c.belongs_to(&created.stack_id))
+                .count(),
+            Err(e) => {
+                return format!(
+                    "change set deleted; {stack_name} was kept in REVIEW_IN_PROGRESS: its change sets could not be listed ({e})"
+                );
+            }
+        };
+        if others > 0 {
+            return format!(
+                "change set deleted; {stack_name} was kept: another deploy's change set is waiting on it"
+            );
+        }
+        match self.cfn.delete_stack(&created.stack_id).await {
+            Ok(()) => format!(
+                "change set and the empty stack {stack_name} (REVIEW_IN_PROGRESS) deleted; nothing was deployed"
+            ),
+            Err(e) => format!(
+                "change set deleted; the empty stack {stack_name} could not be deleted ({e}); the next deploy removes it"
+            ),
+        }
+    }
+
+    /// Before a deploy changes anything: refuses while a change set waits on
+    /// the stack (another deploy at its prompt, or one that was interrupted
+    /// before executing), and removes the empty stack an interrupted first
+    /// deploy left in review. Returns the stack as it now is.
+    async fn settle(
+        &self,
+        stack: &SynthesizedStack,
+        existing: Option<StackDescription>,
+        ui: &mut dyn Ui,
+    ) -> Result<Option<StackDescription>, DeployError> {
+        let Some(s) = existing else {
+            return Ok(None);
+        };
+        let change_sets = self
+            .call("cloudformation:ListChangeSets", || {
+                self.cfn.list_change_sets(&s.name)
+            })
+            .await?;
+        let pending: Vec<&ChangeSetSummary> = change_sets
+            .iter()
+            .filter(|c| c.is_pending() && c.belongs_to(&s.id))
+            .collect();
+        if !pending.is_empty() {
+            return Err(DeployError::PendingChangeSet {
+                stack: s.name.clone(),
+                stage: stack.info.name.clone(),
+                region: stack.info.env.region.clone(),
+                in_review: s.status == "REVIEW_IN_PROGRESS",
+                change_sets: pending
+                    .iter()
+                    .map(|c| (c.id.clone(), describe_change_set_summary(c)))
+                    .collect(),
+            });
+        }
+        if s.status != "REVIEW_IN_PROGRESS" {
+            return Ok(Some(s));
+        }
+        // In review with no change set: a first deploy stopped between making
+        // its change set and executing it, and its change set is gone. The
+        // stack holds no resources; CloudFormation may not deploy into it
+        // again (moto makes a second stack of the same name), so it goes.
+        let target = if s.id.is_empty() {
+            s.name.clone()
+        } else {
+            s.id.clone()
+        };
+        self.call("cloudformation:DeleteStack", || {
+            self.cfn.delete_stack(&target)
+        })
+        .await?;
+        let mut polls = 0;
+        while let Some(d) = self
+            .call("cloudformation:DescribeStacks", || {
+                self.cfn.describe_stack(&s.name)
+            })
+            .await?
+        {
+            if d.status == "DELETE_COMPLETE" || (!s.id.is_empty() && d.id != s.id) {
+                break;
+            }
+            polls += 1;
+            if polls >= self.options.max_polls {
+                return Err(DeployError::Timeout {
+                    what: format!("the deletion of the empty stack {}", s.name),
+                    state: format!("still {} after {polls} polls", d.status),
+                });
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        }
+        ui.line(&format!(
+            "removed the empty stack {} that an earlier deploy left in REVIEW_IN_PROGRESS without a change set",
+            s.name
+        ));
+        Ok(None)
     }
 
     /// Deploy one stage's stack.
@@ -348,6 +491,12 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         let name = &stack.info.stack_name;
         let (account, existing) = self.begin(stack).await?;
         let kind = Self::change_set_type(stack, existing.as_ref())?;
+        let existing = self.settle(stack, existing, ui).await?;
+        let kind = if existing.is_none() {
+            ChangeSetType::Create
+        } else {
+            kind
+        };
         ui.line(&format!(
             "{} stack {name} in {account}/{}",
             match kind {
@@ -357,7 +506,8 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             stack.info.env.region
         ));
         let template = self.upload(stack, &account, true, ui).await?;
-        let Some((id, description)) = self.prepare_change_set(stack, template, kind).await? else {
+        let Some((created, description)) = self.prepare_change_set(stack, template, kind).await?
+        else {
             ui.line(&format!("{name}: no changes"));
             return Ok(DeployOutcome::NoChanges);
         };
@@ -369,7 +519,8 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             .filter(|c| is_stateful(&c.resource_type) && (c.is_removal() || c.is_replacement()))
             .collect();
         if !risky.is_empty() && !self.options.allow_replace {
-            self.abandon(name, &id, kind).await;
+            let left = self.abandon(name, &created, kind).await;
+            ui.line(&left);
             return Err(DeployError::StatefulChange {
                 stack: name.clone(),
                 resources: risky
@@ -391,7 +542,8 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         }
         if !self.options.yes {
             if !ui.can_ask() {
-                self.abandon(name, &id, kind).await;
+                let left = self.abandon(name, &created, kind).await;
+                ui.line(&left);
                 return Err(DeployError::NeedsConfirmation {
                     action: format!("deploy {name}"),
                 });
@@ -406,20 +558,27 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 }
             );
             if !ui.confirm(&question) {
-                self.abandon(name, &id, kind).await;
+                let left = self.abandon(name, &created, kind).await;
+                ui.line(&left);
                 return Err(DeployError::Declined);
             }
         }
 
         let seen = self.latest_event_id(name).await?;
         self.call("cloudformation:ExecuteChangeSet", || {
-            self.cfn.execute_change_set(&id)
+            self.cfn.execute_change_set(&created.id)
         })
         .await?;
         ui.progress_start(description.changes.len());
         let result = self.wait_for_stack(name, seen, ui).await;
         ui.progress_finish();
-        let (final_stack, first_failure) = result?;
+        // From here on CloudFormation deploys whatever happens to this run:
+        // an error must say so, or the user thinks nothing changed.
+        let (final_stack, first_failure) = result.map_err(|e| DeployError::AfterExecute {
+            stack: name.clone(),
+            region: stack.info.env.region.clone(),
+            source: Box::new(e),
+        })?;
         let status = final_stack
             .as_ref()
             .map_or("DELETE_COMPLETE".to_string(), |s| s.status.clone());
@@ -480,6 +639,9 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
     ) -> Result<(Option<StackDescription>, Option<String>), DeployError> {
         let mut first_failure: Option<String> = None;
         let mut polls = 0;
+        let mut quiet_polls = 0;
+        let mut review_polls = 0;
+        let started = std::time::Instant::now();
         loop {
             // Events are for the reader; failing to fetch them once must not
             // abandon a deployment that is running. The status poll decides.
@@ -505,6 +667,11 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                         Some(format!("{} ({}): {reason}", e.logical_id, e.resource_type));
                 }
             }
+            if new.is_empty() {
+                quiet_polls += 1;
+            } else {
+                quiet_polls = 0;
+            }
             if let Some(e) = events.first() {
                 seen = Some(e.id.clone());
             }
@@ -513,18 +680,39 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                     self.cfn.describe_stack(name)
                 })
                 .await?;
-            match &d {
+            let status = match &d {
                 None => return Ok((None, first_failure)),
                 Some(s) if !s.status.ends_with(STATUS_IN_PROGRESS) => {
                     return Ok((d, first_failure));
                 }
-                Some(_) => {}
-            }
+                Some(s) => s.status.clone(),
+            };
             polls += 1;
+            if status == "REVIEW_IN_PROGRESS" {
+                review_polls += 1;
+                if review_polls >= self.options.max_review_polls {
+                    return Err(DeployError::NotStarted {
+                        stack: name.to_string(),
+                    });
+                }
+            }
             if polls >= self.options.max_polls {
                 return Err(DeployError::Timeout {
                     what: format!("stack {name}"),
+                    state: format!(
+                        "still {status} after {} s; CloudFormation carries on without mlcdk: follow it in the console or with `aws cloudformation describe-stacks --stack-name {name}`",
+                        started.elapsed().as_secs()
+                    ),
                 });
+            }
+            if self.options.progress_every > 0
+                && quiet_polls > 0
+                && quiet_polls % self.options.progress_every == 0
+            {
+                ui.line(&format!(
+                    "{name}: still {status} ({} s)",
+                    started.elapsed().as_secs()
+                ));
             }
             tokio::time::sleep(self.options.poll_interval).await;
         }
@@ -568,10 +756,10 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 ui.line(&format!("{name}: no changes"));
                 Ok(Vec::new())
             }
-            Some((id, description)) => {
+            Some((created, description)) => {
                 print_changes(&description.changes, ui);
                 self.call("cloudformation:DeleteChangeSet", || {
-                    self.cfn.delete_change_set(&id)
+                    self.cfn.delete_change_set(&created.id)
                 })
                 .await?;
                 Ok(description.changes)
@@ -717,6 +905,22 @@ fn change_set_name() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     format!("mlcdk-{}-{:09}", now.as_secs(), now.subsec_nanos())
+}
+
+/// `NAME (STATUS, created TIME: DESCRIPTION)` for messages.
+fn describe_change_set_summary(c: &ChangeSetSummary) -> String {
+    let mut text = format!("{} ({}", c.name, c.status);
+    if !c.execution_status.is_empty() {
+        text.push_str(&format!(", {}", c.execution_status));
+    }
+    if let Some(t) = &c.created {
+        text.push_str(&format!(", created {t}"));
+    }
+    if let Some(d) = &c.description {
+        text.push_str(&format!(": {d}"));
+    }
+    text.push(')');
+    text
 }
 
 /// Prints the changes, loudest first: deletions and replacements are warnings.

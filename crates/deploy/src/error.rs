@@ -141,11 +141,82 @@ pub enum DeployError {
         region: String,
     },
     /// A change set or stack did not settle within `max_polls` polls.
-    #[error("gave up waiting for {what}")]
+    #[error("gave up waiting for {what}: {state}")]
     Timeout {
         /// What was waited for.
         what: String,
+        /// Where it stood, and what goes on without mlcdk.
+        state: String,
     },
+    /// A change set waits on the stack: another deploy is at its prompt, or
+    /// one was interrupted before executing it. mlcdk never deletes a change
+    /// set someone may still execute.
+    #[error("{}", pending_message(stack, stage, region, *in_review, change_sets))]
+    PendingChangeSet {
+        /// The stack's name.
+        stack: String,
+        /// The stage's name.
+        stage: String,
+        /// The stack's region, for the commands in the message.
+        region: String,
+        /// The stack is still in `REVIEW_IN_PROGRESS` (never deployed).
+        in_review: bool,
+        /// `(id, description)` of each waiting change set.
+        change_sets: Vec<(String, String)>,
+    },
+    /// The change set was executed, then something failed (a connection, a
+    /// bound): CloudFormation goes on deploying without mlcdk.
+    #[error(
+        "the change set for {stack} was executed, so CloudFormation is deploying it whatever happens to this run; then: {source}\nfollow the stack in the console or with `aws cloudformation describe-stacks --stack-name {stack} --region {region}`, and run `diff` or `deploy` again once it has settled"
+    )]
+    AfterExecute {
+        /// The stack's name.
+        stack: String,
+        /// Its region.
+        region: String,
+        /// What failed after the execution started.
+        #[source]
+        source: Box<DeployError>,
+    },
+    /// The change set was executed but the stack stayed in review: nothing is
+    /// being deployed (moto does this when an earlier deploy left a stack of
+    /// the same name in review).
+    #[error(
+        "{stack} is still REVIEW_IN_PROGRESS after its change set was executed: CloudFormation did not start the deployment; run `destroy` for this stage, then deploy again"
+    )]
+    NotStarted {
+        /// The stack's name.
+        stack: String,
+    },
+}
+
+fn pending_message(
+    stack: &str,
+    stage: &str,
+    region: &str,
+    in_review: bool,
+    change_sets: &[(String, String)],
+) -> String {
+    let mut m = format!(
+        "another deploy of {stack} is in progress, or an earlier one stopped before executing its change set; waiting on the stack:"
+    );
+    for (_, what) in change_sets {
+        m.push_str(&format!("\n  {what}"));
+    }
+    m.push_str("\nmlcdk does not delete a change set someone may still execute. If no other deploy of this stage is running, ");
+    if in_review {
+        m.push_str(&format!(
+            "remove the never-deployed stack with its change sets: `destroy --stage {stage}`, then deploy again"
+        ));
+    } else {
+        m.push_str("delete the change set, then deploy again:");
+        for (id, _) in change_sets {
+            m.push_str(&format!(
+                "\n  aws cloudformation delete-change-set --change-set-name {id} --region {region}"
+            ));
+        }
+    }
+    m
 }
 
 fn failed_message(stack: &str, stage: &str, status: &str, first: Option<&str>) -> String {

@@ -25,6 +25,9 @@ enum ChangeSetPlan {
     Stuck,
 }
 
+/// What another deploy does between two calls of this one.
+type Concurrent = Box<dyn FnOnce(&FakeCloud)>;
+
 #[derive(Default)]
 struct FakeCloud {
     stacks: RefCell<BTreeMap<String, StackDescription>>,
@@ -40,6 +43,21 @@ struct FakeCloud {
     account: String,
     buckets: RefCell<Vec<String>>,
     objects: RefCell<BTreeMap<String, Vec<u8>>>,
+    /// Every change set not deleted, with the stack id it belongs to.
+    change_sets: RefCell<Vec<(String, ChangeSetSummary)>>,
+    /// Stacks made so far, for unique stack ids.
+    made: Cell<u32>,
+    /// Runs once, right after the next `create_change_set` returns: another
+    /// deploy acting between this one's calls.
+    concurrent: RefCell<Option<Concurrent>>,
+    /// Execution leaves the stack as it is (moto, with a stack of the same
+    /// name left in review).
+    execute_does_nothing: Cell<bool>,
+    /// Execution leaves the stack `*_IN_PROGRESS` for this many status polls
+    /// (`u32::MAX`: for ever).
+    in_progress_polls: Cell<u32>,
+    /// An execution is counting down `in_progress_polls`.
+    progressing: Cell<bool>,
 }
 
 impl FakeCloud {
@@ -52,17 +70,48 @@ impl FakeCloud {
     }
 
     fn with_stack(self, status: &str) -> FakeCloud {
+        self.make_stack("test-staging", status);
+        self
+    }
+
+    fn make_stack(&self, name: &str, status: &str) -> String {
+        self.made.set(self.made.get() + 1);
+        let id = format!("arn:stack/{name}/{}", self.made.get());
         self.stacks.borrow_mut().insert(
-            "test-staging".into(),
+            name.into(),
             StackDescription {
-                name: "test-staging".into(),
+                name: name.into(),
+                id: id.clone(),
                 status: status.into(),
-                status_reason: None,
-                termination_protection: false,
-                outputs: vec![],
+                ..Default::default()
             },
         );
+        id
+    }
+
+    /// A change set waiting on the stack, as another deploy leaves it.
+    fn with_pending_change_set(self, name: &str) -> FakeCloud {
+        let stack_id = self.stacks.borrow()["test-staging"].id.clone();
+        self.change_sets.borrow_mut().push((
+            stack_id.clone(),
+            ChangeSetSummary {
+                id: format!("arn:cs/{name}"),
+                name: name.into(),
+                stack_id: stack_id.clone(),
+                status: "CREATE_COMPLETE".into(),
+                execution_status: "AVAILABLE".into(),
+                created: Some("2026-11-30T05:00:00Z".into()),
+                description: Some("mlcdk deploy".into()),
+            },
+        ));
         self
+    }
+
+    fn stack_status(&self) -> Option<String> {
+        self.stacks
+            .borrow()
+            .get("test-staging")
+            .map(|s| s.status.clone())
     }
 
     fn plan(self, plan: ChangeSetPlan) -> FakeCloud {
@@ -87,29 +136,7 @@ impl FakeCloud {
             .count()
     }
 
-    fn push_event(&self, logical_id: &str, ty: &str, status: &str, reason: Option<&str>) {
-        let mut events = self.events.borrow_mut();
-        let id = format!("e{}", events.len());
-        events.insert(
-            0,
-            StackEvent {
-                id,
-                logical_id: logical_id.into(),
-                resource_type: ty.into(),
-                status: status.into(),
-                reason: reason.map(str::to_string),
-            },
-        );
-    }
-}
-
-impl CloudFormationApi for &FakeCloud {
-    async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, ApiError> {
-        self.log("describe_stack")?;
-        Ok(self.stacks.borrow().get(name).cloned())
-    }
-
-    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<String, ApiError> {
+    fn create_change_set_inner(&self, r: &ChangeSetRequest) -> Result<CreatedChangeSet, ApiError> {
         self.log(&format!("create_change_set {:?}", r.change_set_type))?;
         if let Some(ChangeSetPlan::NoChangesError) = &*self.plan.borrow() {
             return Err(ApiError::new(
@@ -120,18 +147,27 @@ impl CloudFormationApi for &FakeCloud {
         if let TemplateSource::Body(b) = &r.template {
             *self.template.borrow_mut() = b.clone();
         }
-        if r.change_set_type == ChangeSetType::Create {
-            self.stacks.borrow_mut().insert(
-                r.stack_name.clone(),
-                StackDescription {
-                    name: r.stack_name.clone(),
-                    status: "REVIEW_IN_PROGRESS".into(),
-                    status_reason: None,
-                    termination_protection: false,
-                    outputs: vec![],
-                },
-            );
-        }
+        // CloudFormation: a CREATE change set makes the stack in review, or
+        // joins the one already in review.
+        let existing = self.stacks.borrow().get(&r.stack_name).cloned();
+        let stack_id = match existing {
+            Some(s)
+                if r.change_set_type == ChangeSetType::Update
+                    || s.status == "REVIEW_IN_PROGRESS" =>
+            {
+                s.id
+            }
+            Some(s) => {
+                return Err(ApiError::new(
+                    "ValidationError",
+                    format!(
+                        "Stack [{}] already exists and cannot be created again with the changeSet",
+                        s.name
+                    ),
+                ));
+            }
+            None => self.make_stack(&r.stack_name, "REVIEW_IN_PROGRESS"),
+        };
         self.calls.borrow_mut().push(format!(
             "template {:?}",
             matches!(r.template, TemplateSource::Url(_))
@@ -139,10 +175,23 @@ impl CloudFormationApi for &FakeCloud {
         self.calls
             .borrow_mut()
             .push(format!("capabilities {}", r.capabilities.join(",")));
-        Ok(format!("arn:cs/{}", r.change_set_name))
+        let id = format!("arn:cs/{}", r.change_set_name);
+        self.change_sets.borrow_mut().push((
+            stack_id.clone(),
+            ChangeSetSummary {
+                id: id.clone(),
+                name: r.change_set_name.clone(),
+                stack_id: stack_id.clone(),
+                status: "CREATE_COMPLETE".into(),
+                execution_status: "AVAILABLE".into(),
+                created: None,
+                description: r.description.clone(),
+            },
+        ));
+        Ok(CreatedChangeSet { id, stack_id })
     }
 
-    async fn describe_change_set(&self, _id: &str) -> Result<ChangeSetDescription, ApiError> {
+    fn describe_change_set_inner(&self) -> Result<ChangeSetDescription, ApiError> {
         self.log("describe_change_set")?;
         Ok(match self.plan.borrow().clone() {
             Some(ChangeSetPlan::Changes(changes)) => ChangeSetDescription {
@@ -164,8 +213,10 @@ impl CloudFormationApi for &FakeCloud {
         })
     }
 
-    async fn execute_change_set(&self, _id: &str) -> Result<(), ApiError> {
-        self.log("execute_change_set")?;
+    fn execute_inner(&self) -> Result<(), ApiError> {
+        if self.execute_does_nothing.get() {
+            return Ok(());
+        }
         let mut stacks = self.stacks.borrow_mut();
         let s = stacks.get_mut("test-staging").or(None);
         let s = match s {
@@ -191,10 +242,12 @@ impl CloudFormationApi for &FakeCloud {
             }
             None => {
                 self.push_event("Data", "AWS::S3::Bucket", "CREATE_COMPLETE", None);
-                s.status = if creating {
-                    "CREATE_COMPLETE"
-                } else {
-                    "UPDATE_COMPLETE"
+                self.progressing.set(self.in_progress_polls.get() > 0);
+                s.status = match (creating, self.in_progress_polls.get() > 0) {
+                    (true, false) => "CREATE_COMPLETE",
+                    (false, false) => "UPDATE_COMPLETE",
+                    (true, true) => "CREATE_IN_PROGRESS",
+                    (false, true) => "UPDATE_IN_PROGRESS",
                 }
                 .into();
                 s.outputs = vec![("DataName".into(), "bucket-123".into())];
@@ -203,8 +256,79 @@ impl CloudFormationApi for &FakeCloud {
         Ok(())
     }
 
-    async fn delete_change_set(&self, _id: &str) -> Result<(), ApiError> {
-        self.log("delete_change_set")
+    fn push_event(&self, logical_id: &str, ty: &str, status: &str, reason: Option<&str>) {
+        let mut events = self.events.borrow_mut();
+        let id = format!("e{}", events.len());
+        events.insert(
+            0,
+            StackEvent {
+                id,
+                logical_id: logical_id.into(),
+                resource_type: ty.into(),
+                status: status.into(),
+                reason: reason.map(str::to_string),
+            },
+        );
+    }
+}
+
+impl CloudFormationApi for &FakeCloud {
+    async fn describe_stack(&self, name: &str) -> Result<Option<StackDescription>, ApiError> {
+        self.log("describe_stack")?;
+        if self.progressing.get()
+            && let Some(s) = self.stacks.borrow_mut().get_mut(name)
+        {
+            match self.in_progress_polls.get() {
+                0 => {
+                    s.status = s.status.replace("_IN_PROGRESS", "_COMPLETE");
+                    self.progressing.set(false);
+                }
+                u32::MAX => {}
+                n => self.in_progress_polls.set(n - 1),
+            }
+        }
+        Ok(self.stacks.borrow().get(name).cloned())
+    }
+
+    async fn create_change_set(&self, r: &ChangeSetRequest) -> Result<CreatedChangeSet, ApiError> {
+        let created = self.create_change_set_inner(r)?;
+        if let Some(other) = self.concurrent.borrow_mut().take() {
+            other(self);
+        }
+        Ok(created)
+    }
+
+    async fn list_change_sets(&self, stack: &str) -> Result<Vec<ChangeSetSummary>, ApiError> {
+        self.log("list_change_sets")?;
+        let id = self
+            .stacks
+            .borrow()
+            .values()
+            .find(|s| s.name == stack || s.id == stack)
+            .map(|s| s.id.clone());
+        Ok(self
+            .change_sets
+            .borrow()
+            .iter()
+            .filter(|(sid, _)| Some(sid) == id.as_ref())
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn describe_change_set(&self, _id: &str) -> Result<ChangeSetDescription, ApiError> {
+        self.describe_change_set_inner()
+    }
+
+    async fn execute_change_set(&self, id: &str) -> Result<(), ApiError> {
+        self.log("execute_change_set")?;
+        self.change_sets.borrow_mut().retain(|(_, c)| c.id != id);
+        self.execute_inner()
+    }
+
+    async fn delete_change_set(&self, id: &str) -> Result<(), ApiError> {
+        self.log("delete_change_set")?;
+        self.change_sets.borrow_mut().retain(|(_, c)| c.id != id);
+        Ok(())
     }
 
     async fn stack_events(&self, _name: &str) -> Result<Vec<StackEvent>, ApiError> {
@@ -222,9 +346,17 @@ impl CloudFormationApi for &FakeCloud {
         Ok(self.template.borrow().clone())
     }
 
-    async fn delete_stack(&self, name: &str) -> Result<(), ApiError> {
-        self.log("delete_stack")?;
-        self.stacks.borrow_mut().remove(name);
+    async fn delete_stack(&self, name_or_id: &str) -> Result<(), ApiError> {
+        self.log(&format!("delete_stack {name_or_id}"))?;
+        let mut stacks = self.stacks.borrow_mut();
+        let found = stacks
+            .values()
+            .find(|s| s.name == name_or_id || s.id == name_or_id)
+            .map(|s| (s.name.clone(), s.id.clone()));
+        if let Some((name, id)) = found {
+            stacks.remove(&name);
+            self.change_sets.borrow_mut().retain(|(sid, _)| *sid != id);
+        }
         Ok(())
     }
 
@@ -845,4 +977,206 @@ fn an_asset_that_vanished_after_synth_is_a_clear_error() {
         "{m}"
     );
     assert_eq!(cloud.called("create_change_set"), 0);
+}
+
+// ---- Concurrent and interrupted deploys (reliability review D1, D5) ----
+
+fn no_terminal() -> DeployOptions {
+    DeployOptions {
+        yes: false,
+        ..options()
+    }
+}
+
+#[test]
+fn a_declined_first_deploy_deletes_its_own_empty_stack_by_id() {
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = RecordingUi::interactive(false);
+    let err = block_on(deployer(&cloud, no_terminal()).deploy(&staging(), &mut ui)).unwrap_err();
+    assert!(matches!(err, DeployError::Declined));
+    assert!(cloud.stacks.borrow().is_empty());
+    assert_eq!(cloud.called("delete_stack arn:stack/test-staging/1"), 1);
+    assert!(
+        ui.text()
+            .contains("change set and the empty stack test-staging (REVIEW_IN_PROGRESS) deleted; nothing was deployed"),
+        "{}",
+        ui.text()
+    );
+}
+
+/// The review's D1: B's CREATE change set joins the stack A has just made;
+/// A executes it; B, refused for lack of `--yes`, must not delete it.
+#[test]
+fn a_refused_deploy_never_deletes_the_stack_a_concurrent_deploy_created() {
+    let cloud = FakeCloud::new().plan(adds());
+    *cloud.concurrent.borrow_mut() = Some(Box::new(|cloud: &FakeCloud| {
+        // A executed its change set meanwhile: the stack is being created.
+        cloud
+            .stacks
+            .borrow_mut()
+            .get_mut("test-staging")
+            .unwrap()
+            .status = "CREATE_IN_PROGRESS".into();
+    }));
+    let mut ui = RecordingUi::default();
+    let err = block_on(deployer(&cloud, no_terminal()).deploy(&staging(), &mut ui)).unwrap_err();
+    assert!(
+        matches!(err, DeployError::NeedsConfirmation { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        cloud.called("delete_stack"),
+        0,
+        "{:?}",
+        cloud.calls.borrow()
+    );
+    assert_eq!(cloud.stack_status().as_deref(), Some("CREATE_IN_PROGRESS"));
+    assert!(
+        ui.text().contains("test-staging was left as it is"),
+        "{}",
+        ui.text()
+    );
+
+    // A is still at its prompt: its change set waits on the same stack.
+    let cloud = FakeCloud::new().plan(adds());
+    *cloud.concurrent.borrow_mut() = Some(Box::new(|cloud: &FakeCloud| {
+        let stack_id = cloud.stacks.borrow()["test-staging"].id.clone();
+        cloud.change_sets.borrow_mut().push((
+            stack_id.clone(),
+            ChangeSetSummary {
+                id: "arn:cs/deploy-a".into(),
+                name: "deploy-a".into(),
+                stack_id: stack_id.clone(),
+                status: "CREATE_COMPLETE".into(),
+                execution_status: "AVAILABLE".into(),
+                ..Default::default()
+            },
+        ));
+    }));
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, no_terminal()).deploy(&staging(), &mut ui)).unwrap_err();
+    assert_eq!(cloud.called("delete_stack"), 0);
+    assert_eq!(cloud.stack_status().as_deref(), Some("REVIEW_IN_PROGRESS"));
+    assert_eq!(cloud.change_sets.borrow().len(), 1, "A's change set stays");
+    assert!(
+        ui.text()
+            .contains("another deploy's change set is waiting on it"),
+        "{}",
+        ui.text()
+    );
+}
+
+#[test]
+fn a_deploy_refuses_while_another_change_set_waits_on_the_stack() {
+    // A first deploy at its prompt, or interrupted before executing.
+    let cloud = FakeCloud::new()
+        .with_stack("REVIEW_IN_PROGRESS")
+        .with_pending_change_set("mlcdk-1764478800-000000001")
+        .plan(adds());
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "another deploy of test-staging is in progress, or an earlier one stopped before executing its change set; waiting on the stack:\n  mlcdk-1764478800-000000001 (CREATE_COMPLETE, AVAILABLE, created 2026-11-30T05:00:00Z: mlcdk deploy)\nmlcdk does not delete a change set someone may still execute. If no other deploy of this stage is running, remove the never-deployed stack with its change sets: `destroy --stage staging`, then deploy again"
+    );
+    assert_eq!(cloud.called("create_change_set"), 0);
+    assert_eq!(cloud.called("delete"), 0, "nothing is deleted");
+
+    // On a deployed stack: the command that deletes the change set.
+    let cloud = FakeCloud::new()
+        .with_stack("UPDATE_COMPLETE")
+        .with_pending_change_set("other")
+        .plan(adds());
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "delete the change set, then deploy again:\n  aws cloudformation delete-change-set --change-set-name arn:cs/other --region us-east-1"
+        ),
+        "{err}"
+    );
+    assert_eq!(cloud.called("create_change_set"), 0);
+}
+
+/// The review's D5: an interrupted first deploy whose change set is gone
+/// leaves an empty stack in review; the next deploy removes it and creates.
+#[test]
+fn an_empty_stack_left_in_review_is_removed_then_created_again() {
+    let cloud = FakeCloud::new()
+        .with_stack("REVIEW_IN_PROGRESS")
+        .plan(adds());
+    let mut ui = RecordingUi::default();
+    let outcome = block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE")
+    );
+    assert_eq!(cloud.called("delete_stack arn:stack/test-staging/1"), 1);
+    assert!(
+        ui.text().contains("removed the empty stack test-staging that an earlier deploy left in REVIEW_IN_PROGRESS without a change set"),
+        "{}",
+        ui.text()
+    );
+}
+
+/// moto, after an interrupted first deploy, executes the new change set
+/// into a second stack and keeps showing the old one in review: that used
+/// to be a silent two-hour wait.
+#[test]
+fn a_stack_still_in_review_after_execution_is_an_error_not_a_wait() {
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.execute_does_nothing.set(true);
+    let err = block_on(deployer(&cloud, options()).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the change set for test-staging was executed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("test-staging is still REVIEW_IN_PROGRESS after its change set was executed"),
+        "{text}"
+    );
+    assert!(
+        cloud.called("describe_stack") <= 22,
+        "bounded: {}",
+        cloud.called("describe_stack")
+    );
+}
+
+#[test]
+fn long_waits_say_that_they_go_on_and_a_bound_says_where_things_stand() {
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.in_progress_polls.set(25);
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap();
+    let still = ui
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("test-staging: still CREATE_IN_PROGRESS"))
+        .count();
+    assert_eq!(still, 2, "{:?}", ui.lines);
+
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.in_progress_polls.set(u32::MAX);
+    let bounded = DeployOptions {
+        max_polls: 30,
+        ..options()
+    };
+    let err = block_on(deployer(&cloud, bounded).deploy(&staging(), &mut RecordingUi::default()))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the change set for test-staging was executed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gave up waiting for stack test-staging: still CREATE_IN_PROGRESS after"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "aws cloudformation describe-stacks --stack-name test-staging --region us-east-1"
+        ),
+        "{text}"
+    );
 }
