@@ -4,8 +4,10 @@
 //! profiles, SSO, instance roles), with the stage's region and, when set, its
 //! profile. `AWS_ENDPOINT_URL` points every client at a local endpoint (moto).
 
+use std::time::Duration;
+
 use aws_sdk_cloudformation as cfn;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3 as s3;
 use aws_sdk_sts as sts;
 
@@ -26,6 +28,43 @@ pub fn https_client() -> cfn::config::SharedHttpClient {
         .build_https()
 }
 
+/// Bounds on every AWS call. The SDK sets none by default, so an endpoint
+/// that accepts a connection and never answers made every command hang.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To establish a connection (default 10 s).
+    pub connect: Duration,
+    /// From sending a request to the first byte of its answer (default 60 s).
+    pub read: Duration,
+    /// One attempt, upload included (default 120 s: an asset of a few MB on
+    /// a slow link).
+    pub attempt: Duration,
+    /// A call with all its retries (default 300 s).
+    pub operation: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(60),
+            attempt: Duration::from_secs(120),
+            operation: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Timeouts {
+    fn to_sdk(self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
+}
+
 /// The SDK configuration for a stage's environment. `retries: false` turns the
 /// SDK's own retries off (local endpoints answer crashes with HTML 500s, which
 /// the SDK would otherwise retry for a long time).
@@ -36,6 +75,7 @@ pub async fn load_config(
 ) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(https_client())
+        .timeout_config(Timeouts::default().to_sdk())
         .region(aws_config::Region::new(region.to_string()));
     if let Some(p) = profile {
         loader = loader.profile_name(p);
@@ -49,8 +89,18 @@ pub async fn load_config(
 /// Configuration for a local endpoint such as moto: static test credentials,
 /// no SDK retries (moto answers its crashes with HTML 500s).
 pub async fn local_config(endpoint_url: &str, region: &str) -> aws_config::SdkConfig {
+    local_config_with(endpoint_url, region, Timeouts::default()).await
+}
+
+/// [`local_config`] with other bounds (tests use short ones).
+pub async fn local_config_with(
+    endpoint_url: &str,
+    region: &str,
+    timeouts: Timeouts,
+) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(https_client())
+        .timeout_config(timeouts.to_sdk())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(endpoint_url)
         .credentials_provider(cfn::config::Credentials::new(
@@ -68,14 +118,30 @@ pub async fn local_config(endpoint_url: &str, region: &str) -> aws_config::SdkCo
 fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let code = e.code().map(str::to_string);
     let message = match e.message() {
         Some(m) => m.to_string(),
-        None => DisplayErrorContext(&e).to_string(),
+        None => error_chain(&e),
     };
     ApiError { code, message }
+}
+
+/// An error and its sources on one line (`dispatch failure: io error: …:
+/// Connection refused (os error 111)`). `DisplayErrorContext` would add the
+/// whole `Debug` dump, hundreds of characters a user cannot act on.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = err.source();
+    }
+    parts.join(": ")
 }
 
 /// CloudFormation through the SDK.

@@ -29,22 +29,52 @@ pub trait Ui {
 pub struct TerminalUi {
     interactive: bool,
     bar: Option<ProgressBar>,
+    out: Box<dyn Write>,
+    /// Standard output went away (`deploy … | head -1`, a pager that quit):
+    /// lines go to stderr from then on, so the run can still say what it did
+    /// and left behind. Writing on with `println!` panicked mid-deploy.
+    out_closed: bool,
 }
 
 impl TerminalUi {
     /// Output to stdout; questions only when stdin and stderr are terminals.
     pub fn new() -> TerminalUi {
+        TerminalUi::with_output(
+            Box::new(std::io::stdout()),
+            std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        )
+    }
+
+    /// Output to `out`; `interactive` allows questions and the progress bar.
+    pub fn with_output(out: Box<dyn Write>, interactive: bool) -> TerminalUi {
         TerminalUi {
-            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            interactive,
             bar: None,
+            out,
+            out_closed: false,
         }
     }
 
-    fn print(&self, text: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => println!("{text}"),
+    /// Whether standard output was found closed (lines went to stderr).
+    pub fn output_closed(&self) -> bool {
+        self.out_closed
+    }
+
+    fn print(&mut self, text: &str) {
+        if let Some(bar) = &self.bar {
+            bar.println(text);
+            return;
         }
+        if !self.out_closed {
+            if writeln!(self.out, "{text}")
+                .and_then(|()| self.out.flush())
+                .is_ok()
+            {
+                return;
+            }
+            self.out_closed = true;
+        }
+        let _ = writeln!(std::io::stderr(), "{text}");
     }
 }
 
@@ -110,7 +140,7 @@ impl Ui for TerminalUi {
                     bar.println(text);
                 }
             }
-            None => println!("{text}"),
+            None => self.print(&text),
         }
     }
 

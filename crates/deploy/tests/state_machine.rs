@@ -1180,3 +1180,25 @@ fn long_waits_say_that_they_go_on_and_a_bound_says_where_things_stand() {
         "{text}"
     );
 }
+
+/// The review's D3: `deploy … | head -1` closed standard output and the next
+/// line panicked after the change set was made, leaving the stack in review.
+#[test]
+fn a_closed_standard_output_neither_panics_nor_stops_a_deploy() {
+    struct Closed;
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+    }
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = mlcdk_deploy::ui::TerminalUi::with_output(Box::new(Closed), false);
+    let outcome = block_on(deployer(&cloud, options()).deploy(&staging(), &mut ui)).unwrap();
+    assert!(
+        matches!(outcome, DeployOutcome::Deployed { ref status, .. } if status == "CREATE_COMPLETE")
+    );
+    assert!(ui.output_closed());
+}
