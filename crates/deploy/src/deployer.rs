@@ -74,6 +74,32 @@ pub enum DeployOutcome {
     },
 }
 
+/// Where a deploy or destroy stands, so an interrupted run (Ctrl-C, a
+/// dropped future) can clean up what is safe and say what it left behind.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing changed yet (or what changed was cleaned up).
+    #[default]
+    Idle,
+    /// A change set exists and was not executed.
+    Prepared {
+        /// The stack's name.
+        stack: String,
+        /// The change set.
+        created: CreatedChangeSet,
+        /// Whether it creates the stack.
+        kind: ChangeSetType,
+    },
+    /// The change set was executed (or the deletion started): CloudFormation
+    /// goes on without mlcdk.
+    Started {
+        /// The stack's name.
+        stack: String,
+        /// What was started: `deployment` or `deletion`.
+        what: &'static str,
+    },
+}
+
 /// The name of an environment's assets bucket (what `bootstrap` creates).
 pub fn assets_bucket(account: &str, region: &str) -> String {
     format!("mlcdk-assets-{account}-{region}")
@@ -89,6 +115,7 @@ pub struct Deployer<C, S, I> {
     pub identity: I,
     /// Confirmation, safety flags, polling and retries.
     pub options: DeployOptions,
+    phase: std::cell::RefCell<Phase>,
 }
 
 const STATUS_IN_PROGRESS: &str = "_IN_PROGRESS";
@@ -101,6 +128,38 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             s3,
             identity,
             options,
+            phase: Default::default(),
+        }
+    }
+
+    /// Where the last deploy or destroy stands.
+    pub fn phase(&self) -> Phase {
+        self.phase.borrow().clone()
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        *self.phase.borrow_mut() = phase;
+    }
+
+    /// After a deploy or destroy was interrupted (its future dropped): drops
+    /// a change set that was made and not executed (and the empty stack a
+    /// first deploy made for it, under the same rules as a declined deploy),
+    /// and returns what the run leaves behind, for the user.
+    pub async fn recover(&self) -> String {
+        match self.phase() {
+            Phase::Idle => "interrupted before anything was changed".to_string(),
+            Phase::Prepared {
+                stack,
+                created,
+                kind,
+            } => {
+                let left = self.abandon(&stack, &created, kind).await;
+                self.set_phase(Phase::Idle);
+                format!("interrupted before the change set was executed: {left}")
+            }
+            Phase::Started { stack, what } => format!(
+                "interrupted after the {what} of {stack} started: CloudFormation goes on with it; follow it in the console or with `aws cloudformation describe-stacks --stack-name {stack}`, and run `diff` once it has settled"
+            ),
         }
     }
 
@@ -299,6 +358,12 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             Err(e) => return Err(e),
         };
         let id = created.id.clone();
+        // From here an interrupted run has a change set to clean up.
+        self.set_phase(Phase::Prepared {
+            stack: stack.info.stack_name.clone(),
+            created: created.clone(),
+            kind,
+        });
         let mut polls = 0;
         let description = loop {
             let d = self
@@ -352,6 +417,19 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
     /// have executed its own meanwhile. Deleting by name here once deleted a
     /// concurrent deploy's finished stack.
     async fn abandon(
+        &self,
+        stack_name: &str,
+        created: &CreatedChangeSet,
+        kind: ChangeSetType,
+    ) -> String {
+        let left = self.abandon_steps(stack_name, created, kind).await;
+        // Only now: an interrupt in the middle of the cleanup must find the
+        // change set still recorded, so `recover` finishes the job.
+        self.set_phase(Phase::Idle);
+        left
+    }
+
+    async fn abandon_steps(
         &self,
         stack_name: &str,
         created: &CreatedChangeSet,
@@ -565,6 +643,11 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         }
 
         let seen = self.latest_event_id(name).await?;
+        // Marked before the call: once it is sent, it may have run.
+        self.set_phase(Phase::Started {
+            stack: name.clone(),
+            what: "deployment",
+        });
         self.call("cloudformation:ExecuteChangeSet", || {
             self.cfn.execute_change_set(&created.id)
         })
@@ -747,6 +830,20 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 })
                 .collect();
             print_changes(&changes, ui);
+            // A deploy would stop at the missing assets bucket: say so now
+            // rather than let this diff look like all is ready.
+            if !stack.assets.is_empty() || stack.text.len() > MAX_INLINE_TEMPLATE_BYTES {
+                let bucket = assets_bucket(&account, &stack.info.env.region);
+                if !self
+                    .call("s3:HeadBucket", || self.s3.bucket_exists(&bucket))
+                    .await?
+                {
+                    ui.warn(&format!(
+                        "the assets bucket {bucket} does not exist: run `bootstrap --stage {}` before deploying",
+                        stack.info.name
+                    ));
+                }
+            }
             return Ok(changes);
         }
         let kind = Self::change_set_type(stack, existing.as_ref())?;
@@ -829,6 +926,10 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             }
         }
         let seen = self.latest_event_id(name).await?;
+        self.set_phase(Phase::Started {
+            stack: name.clone(),
+            what: "deletion",
+        });
         self.call("cloudformation:DeleteStack", || self.cfn.delete_stack(name))
             .await?;
         ui.progress_start(physical.len());

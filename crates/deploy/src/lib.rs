@@ -37,7 +37,8 @@ pub enum Command {
 pub const EXIT_OK: u8 = 0;
 /// Exit code: the deploy (or diff, destroy, bootstrap) failed or was declined.
 pub const EXIT_FAILED: u8 = 1;
-/// Exit code: the bootstrap stack for the stage's environment does not validate.
+/// Exit code: a usage error — a refusal to act without `--yes` where no
+/// terminal can ask, or a bootstrap stack that does not validate.
 pub const EXIT_USAGE: u8 = 2;
 
 /// Run `command` for one synthesized stage against the AWS account the
@@ -48,7 +49,10 @@ pub fn run(
     options: DeployOptions,
     err: &mut dyn Write,
 ) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // One worker thread besides this one: it watches for Ctrl-C while this
+    // thread runs the deploy, and while a question blocks on standard input.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {
@@ -72,6 +76,16 @@ pub fn run(
         stack
     };
     let mut ui = ui::TerminalUi::new();
+    let interrupt = std::sync::Arc::new(tokio::sync::Notify::new());
+    {
+        let interrupt = interrupt.clone();
+        runtime.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ui::set_interrupted();
+                interrupt.notify_one();
+            }
+        });
+    }
     let result = runtime.block_on(async {
         let env = &stack.info.env;
         let config = aws::load_config(&env.region, env.profile.as_deref(), true).await;
@@ -81,19 +95,63 @@ pub fn run(
             aws::SdkSts::new(&config),
             options,
         );
-        match command {
-            Command::Deploy | Command::Bootstrap => {
-                deployer.deploy(target, &mut ui).await.map(|_| ())
+        let work = async {
+            match command {
+                Command::Deploy | Command::Bootstrap => {
+                    deployer.deploy(target, &mut ui).await.map(|_| ())
+                }
+                Command::Diff => deployer.diff(target, &mut ui).await.map(|_| ()),
+                Command::Destroy => deployer.destroy(target, &mut ui).await.map(|_| ()),
             }
-            Command::Diff => deployer.diff(target, &mut ui).await.map(|_| ()),
-            Command::Destroy => deployer.destroy(target, &mut ui).await.map(|_| ()),
+        };
+        let outcome = tokio::select! {
+            r = work => Some(r),
+            () = interrupt.notified() => None,
+        };
+        match outcome {
+            // Interrupted at the question: the deploy already cleaned up as
+            // for a "no"; say it was the interrupt.
+            Some(Err(DeployError::Declined)) if ui::interrupted() => Err(Stopped::Interrupted(
+                "interrupted at the question; nothing was deployed".into(),
+            )),
+            Some(r) => r.map_err(Stopped::Error),
+            None => Err(Stopped::Interrupted(deployer.recover().await)),
         }
     });
     match result {
         Ok(()) => EXIT_OK,
-        Err(e) => {
+        Err(Stopped::Interrupted(what)) => {
+            let _ = writeln!(err, "{what}");
+            EXIT_INTERRUPTED
+        }
+        Err(Stopped::Error(DeployError::AccountMismatch {
+            expected, actual, ..
+        })) if command == Command::Bootstrap => {
+            // The bootstrap stack is internal: name the user's stage.
+            let e = DeployError::AccountMismatch {
+                stage: stack.info.name.clone(),
+                expected,
+                actual,
+            };
             let _ = writeln!(err, "error: {e}");
             EXIT_FAILED
         }
+        Err(Stopped::Error(e)) => {
+            let _ = writeln!(err, "error: {e}");
+            match e {
+                DeployError::NeedsConfirmation { .. } => EXIT_USAGE,
+                _ => EXIT_FAILED,
+            }
+        }
     }
 }
+
+/// How a run ended without success.
+enum Stopped {
+    Error(DeployError),
+    /// Ctrl-C; what was left behind.
+    Interrupted(String),
+}
+
+/// Exit code: interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;

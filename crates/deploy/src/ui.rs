@@ -25,6 +25,19 @@ pub trait Ui {
     fn progress_finish(&mut self);
 }
 
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the run as interrupted (Ctrl-C): a question being asked is answered
+/// "no".
+pub fn set_interrupted() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether the run was interrupted.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// A terminal: a progress bar on a TTY, plain lines otherwise.
 pub struct TerminalUi {
     interactive: bool,
@@ -107,10 +120,26 @@ impl Ui for TerminalUi {
         }
         eprint!("{question} [y/N] ");
         let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        if std::io::stdin().lock().read_line(&mut answer).is_err() {
-            return false;
-        }
+        // The line is read on a thread of its own so that Ctrl-C (caught by
+        // the deployer, see `crate::run`) ends the question as a "no": the
+        // change set is then cleaned up like any declined one.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut answer = String::new();
+            let read = std::io::stdin().lock().read_line(&mut answer);
+            let _ = tx.send(read.map(|_| answer));
+        });
+        let answer = loop {
+            if interrupted() {
+                eprintln!();
+                return false;
+            }
+            match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(Ok(answer)) => break answer,
+                Ok(Err(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        };
         matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
     }
 

@@ -1202,3 +1202,89 @@ fn a_closed_standard_output_neither_panics_nor_stops_a_deploy() {
     );
     assert!(ui.output_closed());
 }
+
+/// Ctrl-C drops the deploy's future (see `mlcdk_deploy::run`); `recover`
+/// then cleans up what is safe and says what was left behind.
+#[test]
+fn an_interrupted_deploy_cleans_up_its_change_set_and_says_what_it_left() {
+    let slow = DeployOptions {
+        poll_interval: Duration::from_millis(10),
+        ..options()
+    };
+    // Interrupted while the change set is being made.
+    let cloud = FakeCloud::new().plan(ChangeSetPlan::Stuck);
+    let d = deployer(&cloud, slow.clone());
+    let said = block_on(async {
+        let mut ui = RecordingUi::default();
+        let stack = staging();
+        tokio::select! {
+            _ = d.deploy(&stack, &mut ui) => panic!("the deploy should still be waiting"),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        d.recover().await
+    });
+    assert_eq!(
+        said,
+        "interrupted before the change set was executed: change set and the empty stack test-staging (REVIEW_IN_PROGRESS) deleted; nothing was deployed"
+    );
+    assert!(cloud.stacks.borrow().is_empty());
+    assert!(cloud.change_sets.borrow().is_empty());
+
+    // Interrupted while CloudFormation deploys: nothing to undo, and it says so.
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.in_progress_polls.set(u32::MAX);
+    let d = deployer(&cloud, slow);
+    let said = block_on(async {
+        let mut ui = RecordingUi::default();
+        let stack = staging();
+        tokio::select! {
+            _ = d.deploy(&stack, &mut ui) => panic!("the deploy should still be waiting"),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        d.recover().await
+    });
+    assert!(
+        said.starts_with("interrupted after the deployment of test-staging started: CloudFormation goes on with it"),
+        "{said}"
+    );
+    assert_eq!(cloud.stack_status().as_deref(), Some("CREATE_IN_PROGRESS"));
+    assert_eq!(cloud.called("delete"), 0);
+
+    // Interrupted before anything changed.
+    let cloud = FakeCloud::new().plan(adds());
+    let d = deployer(&cloud, options());
+    assert_eq!(
+        block_on(d.recover()),
+        "interrupted before anything was changed"
+    );
+}
+
+/// The review's M11: a diff of a new stack in an environment without the
+/// assets bucket looked ready; the deploy then failed for lack of bootstrap.
+#[test]
+fn a_diff_says_when_the_environment_needs_bootstrap_first() {
+    let cloud = FakeCloud::new().plan(adds());
+    cloud.buckets.borrow_mut().clear();
+    let stack = synth(Shape {
+        kind: StageKind::Staging,
+        topics: 0,
+        asset: true,
+    });
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, options()).diff(&stack, &mut ui)).unwrap();
+    assert!(
+        ui.warnings.iter().any(|w| w
+            == "the assets bucket mlcdk-assets-111111111111-us-east-1 does not exist: run `bootstrap --stage staging` before deploying"),
+        "{:?}",
+        ui.warnings
+    );
+    // Bootstrapped: no such warning.
+    let cloud = FakeCloud::new().plan(adds());
+    let mut ui = RecordingUi::default();
+    block_on(deployer(&cloud, options()).diff(&stack, &mut ui)).unwrap();
+    assert!(
+        ui.warnings.iter().all(|w| !w.contains("bootstrap")),
+        "{:?}",
+        ui.warnings
+    );
+}
