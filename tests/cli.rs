@@ -181,6 +181,25 @@ fn check_prints_findings_and_fails_on_errors() {
         "{out}"
     );
 
+    // An unencrypted topic is an error finding: check, the plan and deploy exit 1;
+    // deploy refuses before any AWS call (none could succeed here: no endpoint).
+    #[cfg(feature = "deploy")]
+    {
+        let bad = App::new("bad", |stack: &mut Stack, _: &()| {
+            stack.add_resource("Topic", CfnResource::new("AWS::SNS::Topic"));
+        })
+        .stage(Stage::staging(Env::new("111111111111", "us-east-1"), ()));
+        let (code, out, err) = run_cli(&bad, &["deploy", "--stage", "staging", "--yes"]);
+        assert_eq!(code, EXIT_FAILED, "{out}{err}");
+        assert!(err.contains("checks  staging       1 error"), "{err}");
+        assert!(
+            err.contains(
+                "error: refusing to deploy staging: error findings or a budget floor over its limit"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("sts:"), "no AWS call: {err}");
+    }
     // An unencrypted topic is an error finding: check and the plan exit 1.
     let bad = App::new("bad", |stack: &mut Stack, _: &()| {
         stack.add_resource("Topic", CfnResource::new("AWS::SNS::Topic"));
@@ -251,4 +270,160 @@ fn cost_prices_each_stage_and_guards_the_budget() {
     assert_eq!(code, EXIT_FAILED, "{out}{err}");
     assert!(out.contains("error: the floor of $"), "{out}");
     assert!(err.contains("exceeds the budget in production"), "{err}");
+}
+
+/// A price file is an input, like a stage file: one that cannot be used —
+/// missing, a directory, not UTF-8, not a price table — is a usage error
+/// that names the file.
+#[test]
+fn price_files_that_cannot_be_used_exit_2_and_name_the_file() {
+    let dir = Scratch::new("cli-prices");
+    let binary = dir.join("binary.toml");
+    std::fs::write(&binary, b"region = \"us-east-1\"\n\xff\xfe\x00\x01").unwrap();
+    let garbage = dir.join("garbage.toml");
+    std::fs::write(&garbage, "region = [").unwrap();
+    for (path, expected) in [
+        (dir.join("missing.toml"), "price table cannot be read: "),
+        (dir.to_path_buf(), "price table cannot be read: "),
+        (binary, "price table cannot be read: "),
+        (garbage, "price table: "),
+    ] {
+        let (code, _, err) = run_cli(&stack::app(), &["cost", "--prices", path.to_str().unwrap()]);
+        assert_eq!(code, EXIT_USAGE, "{}: {err}", path.display());
+        assert!(
+            err.contains(&format!("[{}] {expected}", path.display())),
+            "{}: {err}",
+            path.display()
+        );
+    }
+}
+
+/// Output that cannot be written is an I/O error (exit 1) naming the path,
+/// for synth and the plan alike.
+#[test]
+fn output_that_cannot_be_written_exits_1_and_names_the_path() {
+    let dir = Scratch::new("cli-out-file");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    for args in [vec!["synth", "--out"], vec!["--out"]] {
+        let mut args = args;
+        args.push(file.to_str().unwrap());
+        let (code, _, err) = run_cli(&stack::app(), &args);
+        assert_eq!(code, EXIT_FAILED, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("cannot write {}: ", file.display())),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
+}
+
+/// The stage files of `dir` as an app: staging and production.
+fn app_from(dir: &std::path::Path) -> App<stack::Knobs> {
+    App::new("churn", stack::ml_platform)
+        .base_dir(env!("CARGO_MANIFEST_DIR"))
+        .stages_dir(dir)
+        .stage_file(
+            "staging",
+            StageKind::Staging,
+            Env::new("111111111111", "us-east-1"),
+        )
+        .stage_file(
+            "production",
+            StageKind::Production,
+            Env::new("222222222222", "us-east-1"),
+        )
+}
+
+/// An unreadable stage file is a usage error for every offline command, and
+/// for every stage: the stage files are one definition, valid together or
+/// not at all (README, "The command line").
+#[test]
+fn an_unreadable_stage_file_blocks_every_offline_command_and_stage() {
+    let dir = Scratch::new("cli-stage-file-binary");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/deploy/stages/production.toml"
+        ),
+        dir.join("production.toml"),
+    )
+    .unwrap();
+    let staging = dir.join("staging.toml");
+    std::fs::write(&staging, b"etl_workers = 2\n\xff\xfe").unwrap();
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let app = app_from(&dir);
+    for args in [
+        vec!["--out", out],
+        vec!["synth", "--out", out],
+        vec!["synth", "--out", out, "--stage", "production"],
+        vec!["list"],
+        vec!["check", "--stage", "production"],
+        vec!["cost", "--stage", "production"],
+        vec!["diff", "--stages", "production,production"],
+    ] {
+        let (code, _, err) = run_cli(&app, &args);
+        assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{}: cannot be read", staging.display())),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!dir.join("out").exists(), "nothing was written");
+}
+
+/// An asset file is an input too.
+#[test]
+fn a_missing_asset_file_exits_2_and_names_it() {
+    let app = App::new("churn", |stack: &mut Stack, _: &()| {
+        stack.asset(Asset::file("etl/no-such-job.py"));
+        stack.add_resource("Topic", CfnResource::new("AWS::SNS::Topic"));
+    })
+    .stage(Stage::staging(Env::new("111111111111", "us-east-1"), ()));
+    let dir = Scratch::new("cli-missing-asset");
+    let out = dir.join("out");
+    for args in [vec!["synth", "--out", out.to_str().unwrap()], vec!["list"]] {
+        let (code, _, err) = run_cli(&app, &args);
+        assert_eq!(code, EXIT_USAGE, "{args:?}: {err}");
+        assert!(
+            err.contains("asset file 'etl/no-such-job.py' cannot be read"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!out.exists(), "nothing was written");
+}
+
+/// The review's D7: a price table for another region was used without a word.
+#[test]
+fn a_price_table_for_another_region_is_named_in_a_warning() {
+    let dir = Scratch::new("cli-prices-region");
+    let prices = dir.join("eu.toml");
+    let builtin = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/cost/prices/us-east-1.toml"
+    ))
+    .unwrap();
+    std::fs::write(
+        &prices,
+        builtin.replace("region = \"us-east-1\"", "region = \"eu-west-1\""),
+    )
+    .unwrap();
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "cost",
+            "--stage",
+            "staging",
+            "--prices",
+            prices.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.contains(
+            "warning: the price table is for \"eu-west-1\", but the stage deploys to \"us-east-1\""
+        ),
+        "{out}"
+    );
 }

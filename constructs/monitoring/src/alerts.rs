@@ -14,8 +14,85 @@ const PUBLISHERS: [&str; 3] = [
 /// Props of an [`AlertsTopic`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AlertsTopicProps {
-    /// Email addresses to subscribe (each confirms by email).
+    /// Email addresses to subscribe (each confirms by email), each once. The
+    /// rule checked at synth: exactly one `@`; 1 to 64 characters before it;
+    /// a domain with a dot, neither first nor last, and no empty label; at
+    /// most 254 characters in all; no whitespace, control or invisible
+    /// formatting characters (such as a right-to-left override).
     pub emails: Vec<String>,
+}
+
+/// The rule, as error messages state it.
+const EMAIL_RULE: &str = "accepted: exactly one '@', 1 to 64 characters before it, a domain with a dot, at most 254 characters, no whitespace or control characters";
+
+/// Why `email` breaks the documented rule, if it does. Kept simple on
+/// purpose: it catches typos and pasted garbage before deployment; SNS and
+/// Budgets confirm the address itself.
+fn email_problem(email: &str) -> Option<String> {
+    let invisible = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c,
+                '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+    };
+    if email.chars().any(invisible) {
+        return Some("it contains whitespace, a control or an invisible character".into());
+    }
+    let length = email.chars().count();
+    if length > 254 {
+        return Some(format!(
+            "it has {length} characters, at most 254 are accepted"
+        ));
+    }
+    let ats = email.matches('@').count();
+    let Some((local, domain)) = email.split_once('@').filter(|_| ats == 1) else {
+        return Some(if ats == 0 {
+            "it has no '@'".into()
+        } else {
+            format!("it has {ats} '@'")
+        });
+    };
+    let local_length = local.chars().count();
+    if local_length == 0 {
+        return Some("nothing comes before the '@'".into());
+    }
+    if local_length > 64 {
+        return Some(format!(
+            "the part before the '@' has {local_length} characters, at most 64 are accepted"
+        ));
+    }
+    if !domain.contains('.') || domain.split('.').any(str::is_empty) {
+        return Some(format!(
+            "the domain {} needs a dot between non-empty parts",
+            mlcdk_core::stage_file::quote(domain)
+        ));
+    }
+    None
+}
+
+/// One message per address that breaks the rule or repeats an earlier one
+/// (compared without case: mail domains ignore it, and a second subscription
+/// of the same mailbox only duplicates every alert). `field` names the list,
+/// e.g. `emails` or `notification 1 emails`.
+pub(crate) fn email_errors(field: &str, emails: &[String]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (i, email) in emails.iter().enumerate() {
+        let shown = mlcdk_core::stage_file::quote(email);
+        if let Some(problem) = email_problem(email) {
+            errors.push(format!(
+                "{field}[{i}]: {shown} is not an email address: {problem} ({EMAIL_RULE})"
+            ));
+        } else if let Some(first) = emails[..i]
+            .iter()
+            .position(|e| e.eq_ignore_ascii_case(email))
+        {
+            errors.push(format!(
+                "{field}[{i}]: {shown} repeats {field}[{first}]; subscribe each address once"
+            ));
+        }
+    }
+    errors
 }
 
 /// An SNS topic for alerts, encrypted with its own KMS key, whose key and
@@ -78,14 +155,10 @@ impl AlertsTopic {
                     .to_json(),
                 ),
         );
+        for e in email_errors("emails", &props.emails) {
+            node.error(e);
+        }
         for (i, email) in props.emails.iter().enumerate() {
-            let valid = email
-                .split_once('@')
-                .is_some_and(|(u, d)| !u.is_empty() && d.contains('.'))
-                && !email.contains(char::is_whitespace);
-            if !valid {
-                node.error(format!("'{email}' is not an email address"));
-            }
             node.add_resource(
                 &format!("Email{i}"),
                 CfnResource::new("AWS::SNS::Subscription")

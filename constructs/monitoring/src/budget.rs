@@ -19,7 +19,8 @@ pub struct BudgetAlert {
     pub signal: BudgetSignal,
     /// Threshold in percent of the budget, above 0 and at most 1,000.
     pub percent: f64,
-    /// Email subscribers, at most 10.
+    /// Email subscribers, at most 10, each once; checked with the same rule as
+    /// [`AlertsTopicProps::emails`](crate::AlertsTopicProps::emails).
     pub emails: Vec<String>,
     /// An SNS topic (the alerts topic).
     pub topic: Option<Expr>,
@@ -98,6 +99,11 @@ impl Budget {
                     subscribers
                 ));
             }
+            for e in
+                crate::alerts::email_errors(&format!("notification {} emails", i + 1), &a.emails)
+            {
+                node.error(e);
+            }
             if !(a.percent > 0.0 && a.percent <= 1000.0) {
                 node.error(format!(
                     "notification {} at {} %: thresholds are above 0 and at most 1000 %",
@@ -135,7 +141,10 @@ impl Budget {
                         ("ComparisonOperator", Json::from("GREATER_THAN")),
                         (
                             "Threshold",
-                            Json::Number(serde_json::Number::from_f64(a.percent).expect("finite")),
+                            // A NaN or infinite threshold was reported above;
+                            // the template is not written then.
+                            serde_json::Number::from_f64(a.percent)
+                                .map_or(Json::Null, Json::Number),
                         ),
                         ("ThresholdType", Json::from("PERCENTAGE")),
                     ]),

@@ -332,7 +332,9 @@ fn alerts_topic_is_encrypted_and_open_to_the_publishers() {
     );
     let errors = stack.synth().unwrap_err();
     assert!(
-        errors.mentions("[test-staging/Alerts] 'nope' is not an email address"),
+        errors.mentions(
+            "[test-staging/Alerts] emails[1]: \"nope\" is not an email address: it has no '@'"
+        ),
         "{errors}"
     );
 
@@ -442,4 +444,141 @@ fn budget_and_its_limits() {
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
     }
+}
+
+const RULE: &str = "(accepted: exactly one '@', 1 to 64 characters before it, a domain with a dot, at most 254 characters, no whitespace or control characters)";
+
+#[test]
+fn alert_emails_follow_the_documented_rule_and_are_not_repeated() {
+    let mut stack = Stack::for_test();
+    let long_local = format!("{}@example.com", "a".repeat(5000));
+    let long_total = format!("a@{}.com", "b".repeat(250));
+    AlertsTopic::new(
+        &mut stack,
+        "Alerts",
+        AlertsTopicProps {
+            emails: vec![
+                "oncall@example.com".into(),
+                "on\ncall@example.com".into(),
+                "oncall@example.com\u{202e}".into(),
+                "a@b@example.com".into(),
+                "@example.com".into(),
+                long_local,
+                long_total,
+                "oncall@localhost".into(),
+                "oncall@example.".into(),
+                "oncall@example..com".into(),
+                "OnCall@Example.com".into(),
+                "x.y+tag@sub.example.co.uk".into(),
+            ],
+        },
+    );
+    let errors = stack.synth().unwrap_err();
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let at = "[test-staging/Alerts] ";
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "{at}emails[1]: \"on\\ncall@example.com\" is not an email address: it contains whitespace, a control or an invisible character {RULE}"
+            ),
+            format!(
+                "{at}emails[2]: \"oncall@example.com\\u{{202e}}\" is not an email address: it contains whitespace, a control or an invisible character {RULE}"
+            ),
+            format!(
+                "{at}emails[3]: \"a@b@example.com\" is not an email address: it has 2 '@' {RULE}"
+            ),
+            format!(
+                "{at}emails[4]: \"@example.com\" is not an email address: nothing comes before the '@' {RULE}"
+            ),
+            format!(
+                "{at}emails[5]: \"{}\"… (5012 characters) is not an email address: it has 5012 characters, at most 254 are accepted {RULE}",
+                "a".repeat(60)
+            ),
+            format!(
+                "{at}emails[6]: \"a@{}\"… (256 characters) is not an email address: it has 256 characters, at most 254 are accepted {RULE}",
+                "b".repeat(58)
+            ),
+            format!(
+                "{at}emails[7]: \"oncall@localhost\" is not an email address: the domain \"localhost\" needs a dot between non-empty parts {RULE}"
+            ),
+            format!(
+                "{at}emails[8]: \"oncall@example.\" is not an email address: the domain \"example.\" needs a dot between non-empty parts {RULE}"
+            ),
+            format!(
+                "{at}emails[9]: \"oncall@example..com\" is not an email address: the domain \"example..com\" needs a dot between non-empty parts {RULE}"
+            ),
+            format!(
+                "{at}emails[10]: \"OnCall@Example.com\" repeats emails[0]; subscribe each address once"
+            ),
+        ]
+    );
+
+    let mut stack = Stack::for_test();
+    let local_65 = format!("{}@example.com", "a".repeat(65));
+    AlertsTopic::new(
+        &mut stack,
+        "Alerts",
+        AlertsTopicProps {
+            emails: vec![local_65, format!("{}@example.com", "a".repeat(64))],
+        },
+    );
+    let errors = stack.synth().unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert!(
+        errors.mentions("emails[0]: ") && errors.mentions("is not an email address: the part before the '@' has 65 characters, at most 64 are accepted"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn budget_emails_are_checked_and_a_nan_threshold_does_not_panic() {
+    let mut stack = Stack::for_test();
+    Budget::new(
+        &mut stack,
+        "Budget",
+        BudgetProps {
+            monthly_usd: 100,
+            alerts: vec![
+                BudgetAlert {
+                    signal: BudgetSignal::Actual,
+                    percent: 80.0,
+                    emails: vec![
+                        "finance@example.com".into(),
+                        "FINANCE@example.com".into(),
+                        "finance".into(),
+                    ],
+                    topic: None,
+                },
+                BudgetAlert {
+                    signal: BudgetSignal::Forecasted,
+                    percent: f64::NAN,
+                    emails: vec!["finance@example.com".into()],
+                    topic: None,
+                },
+                BudgetAlert {
+                    signal: BudgetSignal::Forecasted,
+                    percent: f64::INFINITY,
+                    emails: vec!["finance@example.com".into()],
+                    topic: None,
+                },
+            ],
+        },
+    );
+    let errors = stack.synth().unwrap_err();
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let at = "[test-staging/Budget] ";
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "{at}notification 1 emails[1]: \"FINANCE@example.com\" repeats notification 1 emails[0]; subscribe each address once"
+            ),
+            format!(
+                "{at}notification 1 emails[2]: \"finance\" is not an email address: it has no '@' {RULE}"
+            ),
+            format!("{at}notification 2 at NaN %: thresholds are above 0 and at most 1000 %"),
+            format!("{at}notification 3 at inf %: thresholds are above 0 and at most 1000 %"),
+        ]
+    );
 }

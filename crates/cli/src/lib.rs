@@ -302,7 +302,12 @@ fn synth<K>(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let assembly = synthesize(app, stage)?;
-    write_assembly(&assembly, dir)?;
+    // One stage keeps the other stages already in `dir` in its manifest.
+    if stage.is_some() {
+        assembly.update(dir)?;
+    } else {
+        write_assembly(&assembly, dir)?;
+    }
     for s in &assembly.stacks {
         let _ = writeln!(
             out,
@@ -422,6 +427,9 @@ fn cost_summary(
         let e = mlcdk_cost::estimate(&s.template, prices, &Default::default());
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "cost    {:<12}  {}; {verdict}", s.info.name, e.total());
+        if let Err(w) = prices.check_region(&s.info.env.region) {
+            let _ = writeln!(out, "        {:<12}  warning: {w}", "");
+        }
         if fails {
             failing.push(s.info.name.clone());
         }
@@ -438,14 +446,17 @@ fn cost<K>(
     let prices = match prices {
         None => mlcdk_cost::PriceTable::builtin(),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Io(format!("{}: {e}", path.display())))?;
-            mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| {
+            let invalid = |message: String| {
                 Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
                     path: path.display().to_string(),
-                    message: e.to_string(),
+                    message,
                 }]))
-            })?
+            };
+            // An input that cannot be used, for whatever reason, is the
+            // caller's to fix, as with stage files: a usage error.
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| invalid(format!("price table cannot be read: {e}")))?;
+            mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| invalid(e.to_string()))?
         }
     };
     let assembly = synthesize(app, stage)?;
@@ -454,6 +465,9 @@ fn cost<K>(
         let e = mlcdk_cost::estimate(&s.template, &prices, &Default::default());
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "{} ({}): {}", s.info.name, s.info.stack_name, verdict);
+        if let Err(w) = prices.check_region(&s.info.env.region) {
+            let _ = writeln!(out, "  warning: {w}");
+        }
         let _ = write!(out, "{}", mlcdk_cost::render(&e));
         let _ = writeln!(out);
         if fails {
@@ -544,6 +558,24 @@ fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8
         }
     };
     let stack = &assembly.stacks[0];
+    // A deploy passes the same gates as the plan before it changes anything:
+    // the rule pack (error findings) and the budget guard (a floor over the
+    // limit).
+    if let Remote::Deploy { .. } = what {
+        let mut failing = checks_summary(&assembly, err);
+        failing.extend(cost_summary(
+            &assembly,
+            &mlcdk_cost::PriceTable::builtin(),
+            err,
+        ));
+        if !failing.is_empty() {
+            let _ = writeln!(
+                err,
+                "error: refusing to deploy {stage}: error findings or a budget floor over its limit; run `check --stage {stage}` and `cost --stage {stage}` for the tables\nnothing was deployed."
+            );
+            return EXIT_FAILED;
+        }
+    }
     let mut options = DeployOptions::default();
     let command = match what {
         Remote::Deploy { yes, allow_replace } => {

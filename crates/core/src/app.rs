@@ -191,6 +191,10 @@ impl<K> Stage<K> {
 
 type Definition<K> = Box<dyn Fn(&mut Stack, &K)>;
 
+/// How many schema problems of one stage file are listed; the rest are
+/// counted.
+const MAX_PROBLEMS_PER_FILE: usize = 100;
+
 /// An application: one definition, many stages.
 pub struct App<K> {
     name: String,
@@ -292,16 +296,31 @@ impl<K> App<K> {
                 return self;
             }
         };
-        let problems = crate::stage_file::check(self.schema.as_ref().expect("set above"), &value);
+        let Some(schema) = self.schema.as_ref() else {
+            return self;
+        };
+        let problems = crate::stage_file::check(schema, &value);
         if !problems.is_empty() {
-            for p in problems {
+            // Every problem is reported, up to a bound: a generated file with a
+            // million wrong items would otherwise print a million lines.
+            let total = problems.len();
+            for p in problems.into_iter().take(MAX_PROBLEMS_PER_FILE) {
                 fail(format!("{}: {p}", file.display()));
+            }
+            if total > MAX_PROBLEMS_PER_FILE {
+                fail(format!(
+                    "{}: {} more problems not shown (the first {MAX_PROBLEMS_PER_FILE} are)",
+                    file.display(),
+                    total - MAX_PROBLEMS_PER_FILE
+                ));
             }
             return self;
         }
         match serde_json::from_value::<K>(value) {
             Ok(knobs) => self.stage(Stage::custom(name, kind, env, knobs)),
             Err(e) => {
+                // serde's message can quote the user's value whole.
+                let e = crate::stage_file::clip(&e.to_string());
                 fail(format!("{}: {e}", file.display()));
                 self
             }
@@ -469,34 +488,260 @@ impl Assembly {
         }
     }
 
-    /// Write `<stack-name>.template.json` per stage and `manifest.json` into `dir`.
+    /// Write `<stack-name>.template.json` per stage, the generated assets
+    /// and `manifest.json` into `dir`; the manifest lists these stages only.
+    ///
+    /// All or nothing: every file is written beside its target and renamed
+    /// over it once all were written, the manifest last. When anything fails
+    /// (a full disk), the directory is left as it was and the error names the
+    /// file.
     pub fn write(&self, dir: &Path) -> Result<Manifest, AssemblyError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| AssemblyError::Io { path, source }
+        self.write_with(dir, Vec::new())
+    }
+
+    /// Like [`Assembly::write`], for a synth of some of the app's stages:
+    /// the manifest already in `dir` keeps the entries of the other stages
+    /// whose template is still there, as written. A manifest of another app,
+    /// or one that does not parse, is an [`AssemblyError::Invalid`] and
+    /// nothing is written.
+    pub fn update(&self, dir: &Path) -> Result<Manifest, AssemblyError> {
+        let previous = self.previous_stages(dir)?;
+        self.write_with(dir, previous)
+    }
+
+    /// The stages of the manifest in `dir` that are still valid, in order.
+    fn previous_stages(&self, dir: &Path) -> Result<Vec<ManifestStage>, AssemblyError> {
+        let path = dir.join("manifest.json");
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            // No manifest yet; a `dir` that is not a directory is reported
+            // when it is written to.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(Vec::new());
+            }
+            Err(source) => return Err(AssemblyError::Io { path, source }),
         };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let refuse = |message: String| {
+            AssemblyError::Invalid(ValidationErrors(vec![ValidationError {
+                path: path.display().to_string(),
+                message,
+            }]))
+        };
+        let previous: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+            refuse(format!(
+                "is not an mlcdk manifest ({e}); a synth of some stages merges with it: delete it, or synthesize every stage"
+            ))
+        })?;
+        if previous.version != 1 {
+            return Err(refuse(format!(
+                "has version {}, this mlcdk writes version 1; delete it, or synthesize every stage",
+                previous.version
+            )));
+        }
+        if previous.app != self.app {
+            return Err(refuse(format!(
+                "belongs to app '{}', not '{}'; write into another directory, or delete it",
+                previous.app, self.app
+            )));
+        }
+        // An entry is kept only while its template is the file it describes:
+        // a plain name in `dir`, of the recorded size.
+        let intact = |s: &ManifestStage| {
+            Path::new(&s.template_file).file_name() == Some(s.template_file.as_ref())
+                && std::fs::metadata(dir.join(&s.template_file))
+                    .is_ok_and(|m| m.is_file() && m.len() == s.template_bytes as u64)
+        };
+        Ok(previous.stages.into_iter().filter(intact).collect())
+    }
+
+    fn write_with(
+        &self,
+        dir: &Path,
+        previous: Vec<ManifestStage>,
+    ) -> Result<Manifest, AssemblyError> {
         let mut manifest = self.manifest();
+        let mut files: Vec<(PathBuf, &[u8])> = Vec::new();
+        let assets = dir.join("assets");
         for (stack, entry) in self.stacks.iter().zip(manifest.stages.iter_mut()) {
-            let path = dir.join(&entry.template_file);
-            std::fs::write(&path, &stack.text).map_err(io(&path))?;
             // Generated assets exist only in memory: write them for the deployer.
-            for asset in entry.assets.iter_mut() {
+            for (asset, listed) in stack.assets.iter().zip(entry.assets.iter_mut()) {
                 if let Some(content) = &asset.content {
-                    let assets = dir.join("assets");
-                    std::fs::create_dir_all(&assets).map_err(io(&assets))?;
-                    let name = asset.key.trim_start_matches("assets/");
-                    let path = assets.join(name);
-                    std::fs::write(&path, content).map_err(io(&path))?;
-                    asset.file = path;
+                    let path = assets.join(asset.key.trim_start_matches("assets/"));
+                    listed.file = path.clone();
+                    files.push((path, content.as_slice()));
                 }
             }
         }
-        let path = dir.join("manifest.json");
+        for (stack, entry) in self.stacks.iter().zip(&manifest.stages) {
+            files.push((dir.join(&entry.template_file), stack.text.as_bytes()));
+        }
+        if !previous.is_empty() {
+            let mut fresh = std::mem::take(&mut manifest.stages);
+            for old in previous {
+                match fresh.iter().position(|s| s.name == old.name) {
+                    Some(i) => manifest.stages.push(fresh.remove(i)),
+                    None => manifest.stages.push(old),
+                }
+            }
+            manifest.stages.extend(fresh);
+        }
         let mut text = serde_json::to_string_pretty(&manifest).expect("the manifest serializes");
         text.push('\n');
-        std::fs::write(&path, text).map_err(io(&path))?;
-        Ok(manifest)
+        // Last: a manifest never lists a template that is not in place.
+        files.push((dir.join("manifest.json"), text.as_bytes()));
+
+        let mut created = Vec::new();
+        let has_assets = files.iter().any(|(p, _)| p.starts_with(&assets));
+        let result = create_dirs(dir, &mut created)
+            .and_then(|()| {
+                if has_assets {
+                    create_dirs(&assets, &mut created)
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| replace_all(&files));
+        if result.is_err() {
+            // Only directories this run created, innermost first, and only if
+            // empty: what was there before stays.
+            for d in created.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        result.map(|()| manifest)
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> AssemblyError {
+    let path = path.to_path_buf();
+    move |source| AssemblyError::Io { path, source }
+}
+
+/// `create_dir_all`, recording the directories it made.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), AssemblyError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if dir.exists() {
+        return Err(io_error(dir)(std::io::Error::other(
+            "it exists and is not a directory",
+        )));
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs(parent, created)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => created.push(dir.to_path_buf()),
+        // Made meanwhile by someone else: not ours to remove.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+        Err(e) => return Err(io_error(dir)(e)),
+    }
+    Ok(())
+}
+
+/// A name beside `target` that no other writer uses: hidden, with the
+/// process id and a counter of this process.
+fn sibling(target: &Path, what: &str) -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    target.with_file_name(format!(".{name}.{what}-{}-{n}", std::process::id()))
+}
+
+/// Write each file to a temporary beside it, then rename the temporaries over
+/// the targets in order. Any failure undoes everything: temporaries are
+/// removed, and the targets already replaced get their previous contents
+/// back (kept under a second name until the end).
+fn replace_all(files: &[(PathBuf, &[u8])]) -> Result<(), AssemblyError> {
+    let mut temps = Vec::with_capacity(files.len());
+    for (target, bytes) in files {
+        let temp = sibling(target, "tmp");
+        let written = write_synced(&temp, bytes);
+        temps.push(temp);
+        if let Err(e) = written {
+            remove_all(&temps);
+            return Err(io_error(target)(e));
+        }
+    }
+    let mut replaced: Vec<(&Path, Option<PathBuf>)> = Vec::with_capacity(files.len());
+    for ((target, _), temp) in files.iter().zip(&temps) {
+        let step = keep_previous(target).and_then(|kept| match std::fs::rename(temp, target) {
+            Ok(()) => Ok(kept),
+            Err(e) => {
+                remove_all(kept.as_slice());
+                Err(e)
+            }
+        });
+        match step {
+            Ok(kept) => replaced.push((target, kept)),
+            Err(e) => {
+                // Undo in reverse order. A failure here cannot be repaired
+                // either; the error reported is the one that started it.
+                for (target, kept) in replaced.iter().rev() {
+                    let _ = match kept {
+                        Some(kept) => std::fs::rename(kept, target),
+                        None => std::fs::remove_file(target),
+                    };
+                }
+                remove_all(&temps);
+                return Err(io_error(target)(e));
+            }
+        }
+    }
+    for (_, kept) in replaced {
+        if let Some(kept) = kept {
+            let _ = std::fs::remove_file(kept);
+        }
+    }
+    sync_dirs(files);
+    Ok(())
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    // Some file systems report a full disk only when the data is flushed.
+    file.sync_data()
+}
+
+/// A second name for `target`'s current file, if there is one: a hard link
+/// (no copy, and `target` never disappears), or a copy where links are not
+/// supported.
+fn keep_previous(target: &Path) -> std::io::Result<Option<PathBuf>> {
+    if !target.is_file() {
+        return Ok(None);
+    }
+    let kept = sibling(target, "old");
+    if std::fs::hard_link(target, &kept).is_err()
+        && let Err(e) = std::fs::copy(target, &kept)
+    {
+        let _ = std::fs::remove_file(&kept);
+        return Err(e);
+    }
+    Ok(Some(kept))
+}
+
+fn remove_all(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Make the renames durable. Best effort: not every platform can open a
+/// directory, and the files themselves are already synced.
+fn sync_dirs(files: &[(PathBuf, &[u8])]) {
+    let mut dirs: Vec<&Path> = files.iter().filter_map(|(p, _)| p.parent()).collect();
+    dirs.dedup();
+    for d in dirs {
+        if let Ok(dir) = std::fs::File::open(d) {
+            let _ = dir.sync_all();
+        }
     }
 }
 

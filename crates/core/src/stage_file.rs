@@ -1,22 +1,50 @@
 //! Stage files: knobs kept in `stages/<name>.json` or `.toml`, checked
 //! against the knobs' JSON Schema so that every mistake is reported at once,
 //! with the file, the field path and what was expected.
+//!
+//! Whatever a stage file holds (any bytes, any nesting the parsers accept, any
+//! number), loading it gives knobs or errors, never a panic. Messages show at
+//! most [`SHOWN_CHARS`] characters of a value, with control and invisible
+//! characters escaped, so a 200 KB line or a string holding a newline or a
+//! right-to-left override is neither echoed nor able to rewrite the terminal.
+//!
+//! The helpers [`quote`], [`path_key`], [`clip`] and [`toml_error`] are public
+//! so that other loaders of user files (the price table) write the same kind
+//! of message.
 
+use std::cmp::Ordering;
+use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Number, Value};
+
+/// How many characters of a value an error message shows: enough to
+/// recognise it, without echoing a huge value.
+pub const SHOWN_CHARS: usize = 60;
+
+/// How many characters of a parser's or deserializer's own message are kept:
+/// they can quote user input.
+const MESSAGE_CHARS: usize = 300;
+
+/// What TOML datetimes become in JSON. It is the key toml's own `Datetime`
+/// deserializes from, so a knob of type `toml::value::Datetime` still loads.
+const DATETIME_KEY: &str = "$__toml_private_datetime";
+
+/// What TOML's `nan`, `inf` and `-inf` become: JSON has no such numbers, and
+/// `serde_json` would turn them into `null`, which then reads as
+/// "found null null". The checker refuses them with their TOML spelling.
+const NON_FINITE_KEY: &str = "$__mlcdk_non_finite";
 
 /// Read a stage file into JSON (TOML is converted).
 pub(crate) fn read(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot be read ({e})", path.display()))?;
     match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => {
-            serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))
-        }
+        Some("json") => serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {}", path.display(), clip(&e.to_string()))),
         Some("toml") => toml::from_str::<toml::Value>(&text)
-            .map_err(|e| format!("{}: not TOML: {e}", path.display()))
-            .and_then(|v| serde_json::to_value(v).map_err(|e| format!("{}: {e}", path.display()))),
+            .map(from_toml)
+            .map_err(|e| format!("{}: not TOML: {}", path.display(), toml_error(&text, &e))),
         _ => Err(format!(
             "{}: stage files are .json or .toml",
             path.display()
@@ -24,10 +52,70 @@ pub(crate) fn read(path: &Path) -> Result<Value, String> {
     }
 }
 
+/// TOML to JSON, keeping what JSON cannot say (datetimes, non-finite floats)
+/// recognisable for the checker instead of losing it.
+fn from_toml(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::Number(i.into()),
+        toml::Value::Float(f) => match Number::from_f64(f) {
+            Some(n) => Value::Number(n),
+            None => marker(NON_FINITE_KEY, non_finite_text(f)),
+        },
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => marker(DATETIME_KEY, d.to_string()),
+        toml::Value::Array(items) => Value::Array(items.into_iter().map(from_toml).collect()),
+        toml::Value::Table(table) => {
+            Value::Object(table.into_iter().map(|(k, v)| (k, from_toml(v))).collect())
+        }
+    }
+}
+
+fn marker(key: &str, text: impl Into<String>) -> Value {
+    let mut map = Map::new();
+    map.insert(key.to_string(), Value::String(text.into()));
+    Value::Object(map)
+}
+
+fn non_finite_text(f: f64) -> &'static str {
+    if f.is_nan() {
+        "nan"
+    } else if f > 0.0 {
+        "inf"
+    } else {
+        "-inf"
+    }
+}
+
+/// A TOML value JSON cannot hold, as converted by [`from_toml`].
+enum Special<'a> {
+    Datetime(&'a str),
+    NonFinite(&'a str),
+}
+
+fn special(v: &Value) -> Option<Special<'_>> {
+    let Value::Object(map) = v else { return None };
+    if map.len() != 1 {
+        return None;
+    }
+    let (k, v) = map.iter().next()?;
+    let text = v.as_str()?;
+    match k.as_str() {
+        DATETIME_KEY => Some(Special::Datetime(text)),
+        NON_FINITE_KEY => Some(Special::NonFinite(text)),
+        _ => None,
+    }
+}
+
 /// Every way `value` breaks `schema` (the subset schemars emits: `$ref`,
-/// `type`, `properties`, `required`, `additionalProperties`, `items`,
-/// `prefixItems`, `minItems`/`maxItems`, `minimum`/`maximum`, `enum`, `const`,
-/// `anyOf`/`oneOf`), each as `<path>: <problem>`.
+/// `type`, `format` of integers and floats, `properties`, `required`,
+/// `additionalProperties`, `items`, `prefixItems`, `minItems`/`maxItems`,
+/// `minimum`/`maximum`, `enum`, `const`, `anyOf`/`oneOf`), each as
+/// `<path>: <problem>`.
+///
+/// The integer formats (`uint32`, `int64`…) are checked as ranges here, before
+/// deserialization, because serde's "invalid value" has neither the field nor
+/// the range.
 pub fn check(schema: &Value, value: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     walk(schema, schema, value, "", &mut errors);
@@ -52,7 +140,11 @@ fn type_name(v: &Value) -> &'static str {
         Value::Number(_) => "number",
         Value::String(_) => "string",
         Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Value::Object(_) => match special(v) {
+            Some(Special::Datetime(_)) => "datetime",
+            Some(Special::NonFinite(_)) => "non-finite number",
+            None => "object",
+        },
     }
 }
 
@@ -61,12 +153,332 @@ fn type_matches(expected: &str, v: &Value) -> bool {
     actual == expected || (expected == "number" && actual == "integer")
 }
 
-fn describe(v: &Value) -> String {
-    let text = v.to_string();
-    if text.len() > 40 {
-        format!("{}…", &text[..40])
+/// What was found instead of the expected type: its type and (abbreviated)
+/// value.
+fn found(v: &Value) -> String {
+    match special(v) {
+        Some(Special::Datetime(d)) => format!("datetime {}", clip_chars(d, SHOWN_CHARS)),
+        Some(Special::NonFinite(n)) => format!("{n} (only finite numbers are accepted)"),
+        None => format!("{} {}", type_name(v), describe(v)),
+    }
+}
+
+/// `text` as an error message shows it: in double quotes, control and
+/// invisible characters (newline, NUL, right-to-left override, zero-width
+/// space…) escaped, and cut after [`SHOWN_CHARS`] characters with the full
+/// length given.
+pub fn quote(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    let rest = chars.count();
+    if rest == 0 {
+        format!("{head:?}")
     } else {
-        text
+        format!("{head:?}… ({} characters)", SHOWN_CHARS + rest)
+    }
+}
+
+/// A key as a component of a dotted path: as is when it is a bare TOML key
+/// (letters, digits, `_`, `-`), otherwise [`quote`]d, so that
+/// `sagemaker.hosting."ml.m5.large"` stays unambiguous and a key cannot
+/// smuggle control characters or megabytes into a message.
+pub fn path_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key.len() <= SHOWN_CHARS
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare { key.to_string() } else { quote(key) }
+}
+
+/// A parser's or deserializer's message made safe to print: control and
+/// invisible characters escaped (newlines included, so one problem stays on
+/// one line) and cut after a few hundred characters.
+pub fn clip(message: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in message.chars().enumerate() {
+        if i == MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        if needs_escape(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that would change how the message looks rather than show up in
+/// it: controls (C0, DEL, C1) and Unicode's invisible formatting characters,
+/// bidirectional overrides included.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// The first `max` characters of `text` (never cutting a character), with
+/// `…` when something was cut, and control characters escaped.
+fn clip_chars(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        if needs_escape(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A TOML parse error as `line L, column C: <message>`, followed by the
+/// offending part of the line (at most about [`SHOWN_CHARS`] characters
+/// around the column) with a caret under it. The `toml` crate's own message
+/// prints the whole line, however long.
+pub fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = clip(error.message());
+    let Some(span) = error.span() else {
+        return message;
+    };
+    let mut at = span.start.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let half = SHOWN_CHARS / 2;
+    let left: Vec<char> = text[line_start..at].chars().collect();
+    let skip = left.len().saturating_sub(half);
+    let mut excerpt = String::new();
+    if skip > 0 {
+        excerpt.push('…');
+    }
+    let shown = |c: char| {
+        if needs_escape(c) || c == '\r' {
+            '\u{FFFD}'
+        } else {
+            c
+        }
+    };
+    excerpt.extend(left[skip..].iter().copied().map(shown));
+    let caret = excerpt.chars().count();
+    let mut right = text[at..line_end].chars();
+    excerpt.extend(right.by_ref().take(half).map(shown));
+    if right.next().is_some() {
+        excerpt.push('…');
+    }
+    format!(
+        "line {line}, column {column}: {message}\n    | {excerpt}\n    | {}^",
+        " ".repeat(caret)
+    )
+}
+
+/// A value as messages show it: compact JSON with strings escaped, cut after
+/// [`SHOWN_CHARS`] characters (char-safe) without rendering the rest.
+fn describe(v: &Value) -> String {
+    match (special(v), v) {
+        (Some(Special::Datetime(d)), _) => clip_chars(d, SHOWN_CHARS),
+        (Some(Special::NonFinite(n)), _) => n.to_string(),
+        (None, Value::String(s)) => quote(s),
+        (None, _) => {
+            let mut out = String::new();
+            // Bytes, not characters, bound the rendering: a generous multiple
+            // of what is shown, so cutting by characters below still has
+            // enough and a huge array is never rendered whole.
+            let complete = render(v, &mut out, SHOWN_CHARS * 8);
+            let count = out.chars().count();
+            if complete && count <= SHOWN_CHARS {
+                out
+            } else {
+                let mut cut: String = out.chars().take(SHOWN_CHARS).collect();
+                cut.push('…');
+                cut
+            }
+        }
+    }
+}
+
+/// Writes `v` into `out` until `out` holds `budget` bytes; whether it was
+/// written whole.
+fn render(v: &Value, out: &mut String, budget: usize) -> bool {
+    if out.len() >= budget {
+        return false;
+    }
+    match v {
+        Value::String(s) => {
+            let head: String = s.chars().take(budget.saturating_sub(out.len())).collect();
+            let whole = head.len() == s.len();
+            let _ = write!(out, "{head:?}");
+            whole
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if !render(item, out, budget) {
+                    return false;
+                }
+            }
+            out.push(']');
+            true
+        }
+        Value::Object(map) => {
+            if let Some(s) = special(v) {
+                out.push_str(match s {
+                    Special::Datetime(d) | Special::NonFinite(d) => d,
+                });
+                return true;
+            }
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let head: String = k.chars().take(budget.saturating_sub(out.len())).collect();
+                let _ = write!(out, "{head:?}:");
+                if head.len() < k.len() || !render(item, out, budget) {
+                    return false;
+                }
+            }
+            out.push('}');
+            true
+        }
+        other => {
+            let _ = write!(out, "{other}");
+            true
+        }
+    }
+}
+
+/// The range of a JSON Schema integer `format` as schemars writes it.
+struct IntRange {
+    lo: i128,
+    hi: u128,
+    name: &'static str,
+}
+
+impl IntRange {
+    fn of(format: &str) -> Option<IntRange> {
+        let (lo, hi, name): (i128, u128, &'static str) = match format {
+            "uint8" => (0, u8::MAX.into(), "an unsigned 8-bit integer"),
+            "uint16" => (0, u16::MAX.into(), "an unsigned 16-bit integer"),
+            "uint32" => (0, u32::MAX.into(), "an unsigned 32-bit integer"),
+            "uint64" => (0, u64::MAX.into(), "an unsigned 64-bit integer"),
+            "uint128" => (0, u128::MAX, "an unsigned 128-bit integer"),
+            "uint" => (0, usize::MAX as u128, "an unsigned integer (usize)"),
+            "int8" => (i8::MIN.into(), i8::MAX as u128, "a signed 8-bit integer"),
+            "int16" => (i16::MIN.into(), i16::MAX as u128, "a signed 16-bit integer"),
+            "int32" => (i32::MIN.into(), i32::MAX as u128, "a signed 32-bit integer"),
+            "int64" => (i64::MIN.into(), i64::MAX as u128, "a signed 64-bit integer"),
+            "int128" => (i128::MIN, i128::MAX as u128, "a signed 128-bit integer"),
+            "int" => (
+                isize::MIN as i128,
+                isize::MAX as u128,
+                "a signed integer (isize)",
+            ),
+            _ => return None,
+        };
+        Some(IntRange { lo, hi, name })
+    }
+
+    /// Whether `n` is outside the range. Floats only get here when they are
+    /// integral and beyond 64 bits (a JSON integer too big for `serde_json`).
+    fn excludes(&self, n: &Number) -> bool {
+        match exact(n) {
+            Some(v) => v < self.lo || (v >= 0 && v as u128 > self.hi),
+            None => n
+                .as_f64()
+                .is_some_and(|f| f < self.lo as f64 || f > self.hi as f64),
+        }
+    }
+
+    fn bounds(&self) -> String {
+        format!("{}..={}", self.lo, self.hi)
+    }
+}
+
+/// The exact value of an integer number.
+fn exact(n: &Number) -> Option<i128> {
+    n.as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+}
+
+/// `a` against `b`, exactly when both are integers (an `f64` cannot tell
+/// `i64::MIN` from its neighbours).
+fn compare(a: &Number, b: &Number) -> Option<Ordering> {
+    match (exact(a), exact(b)) {
+        (Some(x), Some(y)) => Some(x.cmp(&y)),
+        _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
+    }
+}
+
+/// An integral float beyond every 64-bit integer: what `serde_json` makes of
+/// a JSON integer literal too big for `u64`/`i64`.
+fn huge_integral(n: &Number) -> bool {
+    exact(n).is_none()
+        && n.as_f64()
+            .is_some_and(|f| f.fract() == 0.0 && (f >= 2f64.powi(63) || f < -(2f64.powi(63))))
+}
+
+fn check_number(schema: &Value, n: &Number, at: &str, errors: &mut Vec<String>) {
+    let format = schema.get("format").and_then(Value::as_str).unwrap_or("");
+    let min = schema.get("minimum").and_then(Value::as_number);
+    let max = schema.get("maximum").and_then(Value::as_number);
+    let below = min.filter(|m| compare(n, m) == Some(Ordering::Less));
+    let above = max.filter(|m| compare(n, m) == Some(Ordering::Greater));
+    if let Some(range) = IntRange::of(format)
+        && range.excludes(n)
+    {
+        errors.push(match below {
+            Some(m) => format!(
+                "{at}: {n} is below the minimum {m} ({}: {})",
+                range.name,
+                range.bounds()
+            ),
+            None => format!(
+                "{at}: {n} is out of range for {} ({})",
+                range.name,
+                range.bounds()
+            ),
+        });
+        return;
+    }
+    // With serde_json's `arbitrary_precision` (turned on by the `stratosphere`
+    // feature), `1e400` parses and has no f64 value.
+    if exact(n).is_none() && !n.as_f64().is_some_and(f64::is_finite) {
+        errors.push(format!(
+            "{at}: {n} is out of range for a 64-bit float ({:e}..={:e})",
+            f64::MIN,
+            f64::MAX
+        ));
+        return;
+    }
+    if format == "float" && n.as_f64().is_some_and(|f| f.abs() > f64::from(f32::MAX)) {
+        errors.push(format!(
+            "{at}: {n} is out of range for a 32-bit float ({:e}..={:e})",
+            f32::MIN,
+            f32::MAX
+        ));
+        return;
+    }
+    if let Some(m) = below {
+        errors.push(format!("{at}: {n} is below the minimum {m}"));
+    }
+    if let Some(m) = above {
+        errors.push(format!("{at}: {n} is above the maximum {m}"));
     }
 }
 
@@ -89,6 +501,7 @@ fn walk(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
             return;
         }
     }
+    let special = special(value);
     if let Some(t) = schema.get("type") {
         let allowed: Vec<&str> = match t {
             Value::String(s) => vec![s.as_str()],
@@ -96,14 +509,38 @@ fn walk(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
             _ => vec![],
         };
         if !allowed.is_empty() && !allowed.iter().any(|a| type_matches(a, value)) {
+            // A JSON integer too big for 64 bits reads as a float: say it is
+            // out of range rather than "not an integer".
+            if let Value::Number(n) = value
+                && allowed.contains(&"integer")
+                && huge_integral(n)
+                && schema
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .and_then(IntRange::of)
+                    .is_some_and(|r| r.excludes(n))
+            {
+                check_number(schema, n, at, errors);
+                return;
+            }
             errors.push(format!(
-                "{at}: expected {}, found {} {}",
+                "{at}: expected {}, found {}",
                 allowed.join(" or "),
-                type_name(value),
-                describe(value)
+                found(value)
             ));
             return;
         }
+    } else if let Some(Special::NonFinite(n)) = special {
+        // Without a type to mismatch, still refuse: JSON, and so every knob
+        // type, has no such number.
+        errors.push(format!(
+            "{at}: {n} is not a finite number; only finite numbers are accepted"
+        ));
+        return;
+    }
+    if special.is_some() {
+        // A datetime where anything goes: nothing inside to check.
+        return;
     }
     if let Some(options) = schema.get("enum").and_then(Value::as_array)
         && !options.contains(value)
@@ -120,17 +557,8 @@ fn walk(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
     {
         errors.push(format!("{at}: expected {c}, found {}", describe(value)));
     }
-    if let Some(n) = value.as_f64() {
-        if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
-            && n < min
-        {
-            errors.push(format!("{at}: {n} is below the minimum {min}"));
-        }
-        if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
-            && n > max
-        {
-            errors.push(format!("{at}: {n} is above the maximum {max}"));
-        }
+    if let Value::Number(n) = value {
+        check_number(schema, n, at, errors);
     }
     if let Value::Object(map) = value {
         let properties = schema.get("properties").and_then(Value::as_object);
@@ -166,14 +594,14 @@ fn walk(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
         }
     }
     if let Value::Array(items) = value {
-        let n = items.len() as u64;
+        let n = items.len();
         if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
-            && n < min
+            && (n as u64) < min
         {
             errors.push(format!("{at}: {n} items, at least {min} expected"));
         }
         if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
-            && n > max
+            && (n as u64) > max
         {
             errors.push(format!("{at}: {n} items, at most {max} expected"));
         }
@@ -189,9 +617,11 @@ fn walk(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
     }
 }
 
+/// `path.key`, with the key quoted when it is not a plain name.
 fn join(path: &str, key: &str) -> String {
+    let key = path_key(key);
     if path.is_empty() {
-        key.to_string()
+        key
     } else {
         format!("{path}.{key}")
     }
@@ -243,7 +673,7 @@ mod tests {
         for e in [
             "instance: expected string, found integer 5",
             "capacity.max: missing",
-            "capacity.min: -1 is below the minimum 0",
+            "capacity.min: -1 is below the minimum 0 (an unsigned 32-bit integer: 0..=4294967295)",
             "capacity.maxx: unknown field (known: max, min)",
             "pair: 3 items, at most 2 expected",
             "pair[1]: expected integer, found string \"x\"",
@@ -254,5 +684,81 @@ mod tests {
         ] {
             assert!(all.contains(e), "missing {e:?} in\n{all}");
         }
+    }
+
+    #[test]
+    fn values_are_cut_on_character_boundaries() {
+        // 39 ASCII bytes, then 'é' across bytes 39..41: slicing at byte 40
+        // panicked.
+        let text = format!("{}é{}", "x".repeat(39), "y".repeat(30));
+        let d = describe(&json!([text]));
+        assert_eq!(d, format!("[\"{}é{}…", "x".repeat(39), "y".repeat(18)));
+        let emoji = "🙂".repeat(100);
+        assert_eq!(
+            describe(&json!(emoji)),
+            format!("\"{}\"… (100 characters)", "🙂".repeat(60))
+        );
+        assert_eq!(clip_chars(&emoji, 3), "🙂🙂🙂…");
+    }
+
+    #[test]
+    fn long_values_are_abbreviated_without_rendering_them_whole() {
+        let big = Value::Array(vec![json!(123456789); 1_000_000]);
+        let d = describe(&big);
+        assert_eq!(d.chars().count(), SHOWN_CHARS + 1, "{d}");
+        assert!(d.starts_with("[123456789,123456789,") && d.ends_with('…'));
+        assert_eq!(
+            quote(&"a".repeat(200_000)),
+            format!("\"{}\"… (200000 characters)", "a".repeat(60))
+        );
+    }
+
+    #[test]
+    fn control_and_invisible_characters_are_escaped() {
+        assert_eq!(
+            quote("a\nb\0c\u{202e}d\u{7f}"),
+            r#""a\nb\0c\u{202e}d\u{7f}""#
+        );
+        assert_eq!(
+            clip("line 1\nline 2\u{1b}[31m"),
+            r"line 1\nline 2\u{1b}[31m"
+        );
+        assert_eq!(path_key("etl_workers"), "etl_workers");
+        assert_eq!(path_key("ml.m5.large"), "\"ml.m5.large\"");
+        assert_eq!(path_key("a\nb"), r#""a\nb""#);
+        assert_eq!(path_key(""), "\"\"");
+    }
+
+    #[test]
+    fn integer_formats_are_ranges() {
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Ints {
+            a: u8,
+            b: u32,
+            c: u64,
+            d: i32,
+            e: i64,
+            f: f32,
+            g: std::num::NonZeroU32,
+        }
+        let schema = serde_json::to_value(schemars::schema_for!(Ints)).unwrap();
+        let ok = json!({"a": 255, "b": 4294967295u64, "c": u64::MAX, "d": i32::MIN, "e": i64::MIN,
+                        "f": 3.0e38, "g": 1});
+        assert_eq!(check(&schema, &ok), Vec::<String>::new());
+        let bad = json!({"a": 256, "b": 4294967296u64, "c": -1, "d": 2147483648u64, "e": u64::MAX,
+                         "f": 1e39, "g": 0});
+        assert_eq!(
+            check(&schema, &bad),
+            [
+                "a: 256 is out of range for an unsigned 8-bit integer (0..=255)",
+                "b: 4294967296 is out of range for an unsigned 32-bit integer (0..=4294967295)",
+                "c: -1 is below the minimum 0 (an unsigned 64-bit integer: 0..=18446744073709551615)",
+                "d: 2147483648 is out of range for a signed 32-bit integer (-2147483648..=2147483647)",
+                "e: 18446744073709551615 is out of range for a signed 64-bit integer (-9223372036854775808..=9223372036854775807)",
+                "f: 1e+39 is out of range for a 32-bit float (-3.4028235e38..=3.4028235e38)",
+                "g: 0 is below the minimum 1",
+            ]
+        );
     }
 }

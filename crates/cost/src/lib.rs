@@ -94,10 +94,44 @@ pub struct FixedPrices {
     pub alarm_month: Option<f64>,
 }
 
-/// A price table that does not parse, or has fields the format does not know.
+/// A price table that does not parse, has fields the format does not know, or
+/// has prices that are not finite amounts of at least 0: every problem, each
+/// with its key path and value.
 #[derive(Debug, thiserror::Error)]
-#[error("price table: {0}")]
-pub struct PriceTableError(String);
+pub struct PriceTableError {
+    problems: Vec<String>,
+}
+
+impl std::fmt::Display for PriceTableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "price table: {one}"),
+            many => {
+                write!(f, "price table: {} problems:", many.len())?;
+                for p in many {
+                    write!(f, "\n    {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl PriceTableError {
+    /// Each problem on its own, e.g.
+    /// `sagemaker.hosting."ml.m5.large" = -0.1: prices are finite amounts of at least 0 USD`,
+    /// to report them one by one.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+/// How a price must look: a NaN would print as `$0.00` and compare as
+/// within any budget, an infinity or a negative price would make the floor
+/// and the guard meaningless.
+fn valid_price(p: f64) -> bool {
+    p.is_finite() && p >= 0.0
+}
 
 impl PriceTable {
     /// The shipped us-east-1 table.
@@ -105,9 +139,83 @@ impl PriceTable {
         PriceTable::from_toml_str(DEFAULT_PRICES).expect("the shipped price table parses")
     }
 
-    /// A table in the shipped table's TOML format (see `prices/us-east-1.toml`).
+    /// A table in the shipped table's TOML format (see `prices/us-east-1.toml`),
+    /// checked with [`PriceTable::validate`].
     pub fn from_toml_str(text: &str) -> Result<PriceTable, PriceTableError> {
-        toml::from_str(text).map_err(|e| PriceTableError(e.to_string()))
+        let table: PriceTable = toml::from_str(text).map_err(|e| PriceTableError {
+            problems: vec![mlcdk_core::stage_file::toml_error(text, &e)],
+        })?;
+        table.validate()?;
+        Ok(table)
+    }
+
+    /// Every price that is NaN, infinite or negative, with its key path and
+    /// value (a table built in code skips [`PriceTable::from_toml_str`]'s check;
+    /// [`estimate`] treats such a price as unknown either way).
+    pub fn validate(&self) -> Result<(), PriceTableError> {
+        let mut problems = Vec::new();
+        let mut check = |path: String, p: f64| {
+            if !valid_price(p) {
+                let shown = if p.is_nan() {
+                    "nan".to_string()
+                } else if p.is_infinite() {
+                    if p > 0.0 { "inf" } else { "-inf" }.to_string()
+                } else {
+                    format!("{p:?}")
+                };
+                problems.push(format!(
+                    "{path} = {shown}: prices are finite amounts of at least 0 USD"
+                ));
+            }
+        };
+        let key = mlcdk_core::stage_file::path_key;
+        for (name, table) in [
+            ("hosting", &self.sagemaker.hosting),
+            ("training", &self.sagemaker.training),
+            ("processing", &self.sagemaker.processing),
+            ("transform", &self.sagemaker.transform),
+        ] {
+            for (instance, p) in table {
+                check(format!("sagemaker.{name}.{}", key(instance)), *p);
+            }
+        }
+        for (path, p) in [
+            ("serverless.per_gb_second", self.serverless.per_gb_second),
+            (
+                "serverless.provisioned_per_gb_second",
+                self.serverless.provisioned_per_gb_second,
+            ),
+            ("glue.job_dpu_hour", self.glue.job_dpu_hour),
+            ("glue.crawler_dpu_hour", self.glue.crawler_dpu_hour),
+            ("fixed.kms_key_month", self.fixed.kms_key_month),
+            ("fixed.alarm_month", self.fixed.alarm_month),
+        ] {
+            if let Some(p) = p {
+                check(path.to_string(), p);
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PriceTableError { problems })
+        }
+    }
+
+    /// Whether the table's prices are for `region`, the region a stage
+    /// deploys to: prices differ between regions, so an estimate with another
+    /// region's table is off by an unknown amount. `Err` says which regions
+    /// and what to do.
+    pub fn check_region(&self, region: &str) -> Result<(), String> {
+        if self.region == region {
+            Ok(())
+        } else {
+            Err(format!(
+                "the price table is for {}, but the stage deploys to {}: prices differ between regions, so the estimate may be off; use a table for {} (cost --prices FILE)",
+                mlcdk_core::stage_file::quote(&self.region),
+                mlcdk_core::stage_file::quote(region),
+                mlcdk_core::stage_file::quote(region)
+            ))
+        }
     }
 }
 
@@ -179,14 +287,14 @@ pub enum Guard {
 }
 
 impl Estimate {
-    /// Sum of the known floors.
+    /// Sum of the known floors (at most `f64::MAX`).
     pub fn floor(&self) -> f64 {
-        self.lines.iter().filter_map(|l| l.floor).sum()
+        total(self.lines.iter().filter_map(|l| l.floor))
     }
 
-    /// Sum of the known ceilings.
+    /// Sum of the known ceilings (at most `f64::MAX`).
     pub fn ceiling(&self) -> f64 {
-        self.lines.iter().filter_map(|l| l.ceiling).sum()
+        total(self.lines.iter().filter_map(|l| l.ceiling))
     }
 
     /// Lines whose ceiling is unknown.
@@ -208,6 +316,14 @@ impl Estimate {
         let Some(budget) = self.budget else {
             return Guard::NoBudget;
         };
+        // `estimate` never makes a NaN, but the fields are public: a NaN
+        // compares as within any budget, so it fails instead.
+        if budget.is_nan() || self.floor().is_nan() || self.ceiling().is_nan() {
+            return Guard::Fail(
+                "the estimate or the budget is not a number (NaN); the budget cannot be checked"
+                    .into(),
+            );
+        }
         if self.floor() > budget {
             return Guard::Fail(format!(
                 "the floor of {} exceeds the budget of {}: lower capacity or raise the budget",
@@ -233,10 +349,26 @@ impl Estimate {
     }
 }
 
-/// `$1,234.56`.
+/// `$1,234.56`, `-$1,234.56`. From ten trillion dollars on, `$7.300e302`:
+/// beyond that an `f64` no longer holds the cents exactly (and an `i64` of
+/// cents saturates further up). `$inf` and `$NaN` are shown as such rather
+/// than as a saturated or zero amount.
 pub fn usd(amount: f64) -> String {
-    let cents = (amount * 100.0).round() as i64;
+    if amount.is_nan() {
+        return "$NaN".to_string();
+    }
+    let minus = if amount < 0.0 { "-" } else { "" };
+    let abs = amount.abs();
+    if abs.is_infinite() {
+        return format!("{minus}$inf");
+    }
+    if abs >= 1e13 {
+        return format!("{minus}${abs:.3e}");
+    }
+    // Below 1e13 dollars, cents are below 2^53: exact, and within i64.
+    let cents = (abs * 100.0).round() as i64;
     let (whole, frac) = (cents / 100, cents % 100);
+    let minus = if cents == 0 { "" } else { minus };
     let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -245,7 +377,33 @@ pub fn usd(amount: f64) -> String {
         }
         grouped.push(c);
     }
-    format!("${grouped}.{frac:02}")
+    format!("{minus}${grouped}.{frac:02}")
+}
+
+/// A sum of amounts that saturates at `±f64::MAX` instead of reaching an
+/// infinity (two infinities of opposite signs would make a NaN).
+fn total(amounts: impl Iterator<Item = f64>) -> f64 {
+    amounts.fold(0.0, |sum, a| (sum + a).clamp(-f64::MAX, f64::MAX))
+}
+
+/// The cost of quantities times a price, or `None` (unknown) when a factor is
+/// NaN or negative. Zero times anything is zero, and an overflow saturates at
+/// `f64::MAX`, so `0 × inf` cannot make a NaN and a huge product still fails
+/// the budget guard.
+fn product(factors: &[f64]) -> Option<f64> {
+    if factors.iter().any(|f| f.is_nan() || *f < 0.0) {
+        return None;
+    }
+    if factors.contains(&0.0) {
+        return Some(0.0);
+    }
+    Some(factors.iter().product::<f64>().min(f64::MAX))
+}
+
+/// A price from the table, or `None` (unknown) when it is not a valid price
+/// (possible only in a table built in code, see [`PriceTable::validate`]).
+fn price(p: Option<f64>) -> Option<f64> {
+    p.filter(|p| valid_price(*p))
 }
 
 fn money(v: Option<f64>) -> String {
@@ -278,8 +436,12 @@ fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
     r.prop(path)
 }
 
+/// A quantity from the template: a number, or a string holding one. Only
+/// finite amounts of at least 0 count; anything else (`"NaN"`, `"inf"`, `-2`,
+/// `1e400` as text) is treated as absent, never priced.
 fn num(v: Option<&Value>) -> Option<f64> {
-    v.and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok()))
+    v.and_then(|v| v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()))
+        .filter(|n: &f64| n.is_finite() && *n >= 0.0)
 }
 
 struct Ctx<'a> {
@@ -325,7 +487,7 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
             "AWS::Glue::Job" => glue_job(&mut cx, id, r),
             "AWS::Glue::Crawler" => crawler(&mut cx, id, r),
             "AWS::KMS::Key" => {
-                let p = prices.fixed.kms_key_month;
+                let p = price(prices.fixed.kms_key_month);
                 cx.push(
                     id,
                     "KMS key".into(),
@@ -335,7 +497,7 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
                 );
             }
             "AWS::CloudWatch::Alarm" => {
-                let p = prices.fixed.alarm_month;
+                let p = price(prices.fixed.alarm_month);
                 cx.push(
                     id,
                     "CloudWatch alarm".into(),
@@ -378,13 +540,13 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
             let (min, max) = name
                 .and_then(|n| capacity(cx.t, &format!("endpoint/{n}/variant/{vname}")))
                 .unwrap_or((initial, initial));
-            let price = cx.p.sagemaker.hosting.get(instance).copied();
+            let price = price(cx.p.sagemaker.hosting.get(instance).copied());
             let hours = HOURS_PER_MONTH;
             cx.push(
                 id,
                 format!("variant {vname}: {instance}"),
-                price.map(|p| min * hours * p),
-                price.map(|p| max * hours * p),
+                price.and_then(|p| product(&[min, hours, p])),
+                price.and_then(|p| product(&[max, hours, p])),
                 format!("{min}..{max} instances × {hours} h × {}/h", money(price)),
             );
         } else if let Some(sc) = v.get("ServerlessConfig") {
@@ -392,9 +554,8 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
             let provisioned = num(sc.get("ProvisionedConcurrency")).unwrap_or(0.0);
             let month_s = HOURS_PER_MONTH * 3600.0;
             let floor = if provisioned > 0.0 {
-                cx.p.serverless
-                    .provisioned_per_gb_second
-                    .map(|p| provisioned * gb * month_s * p)
+                price(cx.p.serverless.provisioned_per_gb_second)
+                    .and_then(|p| product(&[provisioned, gb, month_s, p]))
             } else {
                 Some(0.0)
             };
@@ -402,8 +563,9 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
                 cx.a.serverless_requests_per_month,
                 cx.a.serverless_seconds_per_request,
             );
-            let on_demand = cx.p.serverless.per_gb_second.map(|p| n * s * gb * p);
-            let ceiling = floor.zip(on_demand).map(|(f, o)| f + o);
+            let on_demand =
+                price(cx.p.serverless.per_gb_second).and_then(|p| product(&[n, s, gb, p]));
+            let ceiling = floor.zip(on_demand).map(|(f, o)| total([f, o].into_iter()));
             cx.push(
                 id,
                 format!("variant {vname}: serverless {gb} GB"),
@@ -411,7 +573,7 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
                 ceiling,
                 format!(
                     "{provisioned} provisioned; up to {n} requests × {s} s × {gb} GB × {}/GB-s",
-                    money(cx.p.serverless.per_gb_second)
+                    money(price(cx.p.serverless.per_gb_second))
                 ),
             );
         }
@@ -506,18 +668,20 @@ fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
             .unwrap_or("?");
         let count = num(resources.get("InstanceCount")).unwrap_or(1.0);
         let hours = num(stop.and_then(|s| s.get("MaxRuntimeInSeconds"))).map(|s| s / 3600.0);
-        let price = table.get(instance).copied();
+        let price = price(table.get(instance).copied());
         let spot = step.pointer("/Arguments/EnableManagedSpotTraining") == Some(&Value::Bool(true))
             || step.pointer("/Arguments/TrainingJobDefinition/EnableManagedSpotTraining")
                 == Some(&Value::Bool(true));
         let ceiling = match (price, hours) {
-            (Some(p), Some(h)) if jobs.is_finite() => Some(runs * jobs * count * h * p),
+            (Some(p), Some(h)) => product(&[runs, jobs, count, h, p]),
             _ => None,
         };
         let mut assumption = format!(
             "{why} runs × {}{count} × {} × {} h max × {}/h",
             if jobs == 1.0 {
                 String::new()
+            } else if jobs.is_nan() {
+                "? jobs × ".to_string()
             } else {
                 format!("{jobs} jobs × ")
             },
@@ -567,12 +731,13 @@ fn monitoring(cx: &mut Ctx, id: &str, r: &Resource) {
     let hours = num(def.and_then(|d| prop(d, &["StoppingCondition", "MaxRuntimeInSeconds"])))
         .unwrap_or(3600.0)
         / 3600.0;
-    let price = cx.p.sagemaker.processing.get(instance).copied();
+    let price = price(cx.p.sagemaker.processing.get(instance).copied());
     cx.push(
         id,
         format!("monitoring: {instance}"),
         Some(0.0),
-        runs.zip(price).map(|(n, p)| n * count * hours * p),
+        runs.zip(price)
+            .and_then(|(n, p)| product(&[n, count, hours, p])),
         format!(
             "{} ≈ {} runs × {count} × {hours:.2} h max × {}/h",
             expr.unwrap_or("?"),
@@ -619,12 +784,13 @@ fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
             format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
         ),
     };
-    let price = cx.p.glue.job_dpu_hour;
+    let price = price(cx.p.glue.job_dpu_hour);
     cx.push(
         id,
         "Glue job".into(),
         Some(0.0),
-        dpus.zip(price).map(|(d, p)| runs * d * hours * p),
+        dpus.zip(price)
+            .and_then(|(d, p)| product(&[runs, d, hours, p])),
         format!(
             "{why} runs × {} DPU × {hours:.2} h timeout × {}/DPU-h",
             dpus.map_or("?".into(), |d| d.to_string()),
@@ -643,10 +809,10 @@ fn crawler(cx: &mut Ctx, id: &str, r: &Resource) {
         format!(
             "{}; DPU-hours per run depend on the data crawled ({}/DPU-h)",
             expr.map_or("not scheduled".to_string(), |e| format!(
-                "{e} ≈ {:.1} runs",
-                runs_per_month(e).unwrap_or(f64::NAN)
+                "{e} ≈ {} runs",
+                runs_per_month(e).map_or("?".to_string(), |n| format!("{n:.1}"))
             )),
-            money(cx.p.glue.crawler_dpu_hour)
+            money(price(cx.p.glue.crawler_dpu_hour))
         ),
     );
 }

@@ -6,12 +6,17 @@ const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
 const WEEKS_PER_MONTH: f64 = DAYS_PER_MONTH / 7.0;
 
 /// Runs per average month of `rate(…)` or `cron(…)`; `None` when the
-/// expression is not understood (the estimate then says "unknown").
+/// expression is not understood (the estimate then says "unknown"). Always a
+/// finite number: `rate(1e-320 minutes)` would divide into an infinity.
 pub fn runs_per_month(expression: &str) -> Option<f64> {
+    parse(expression).filter(|n| n.is_finite())
+}
+
+fn parse(expression: &str) -> Option<f64> {
     let e = expression.trim();
     if let Some(body) = e.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
         let (n, unit) = body.trim().split_once(' ')?;
-        let n: f64 = n.parse().ok().filter(|n: &f64| *n > 0.0)?;
+        let n: f64 = n.parse().ok().filter(|n: &f64| *n > 0.0 && n.is_finite())?;
         let minutes = match unit.trim().trim_end_matches('s') {
             "minute" => 1.0,
             "hour" => 60.0,
@@ -52,7 +57,9 @@ fn count(field: &str, lo: u32, hi: u32) -> Option<f64> {
                 None => (value(r, lo)?, value(r, lo)?),
             },
         };
-        if b < a {
+        // Outside the field's range the expression is invalid, and
+        // `0-4294967295` would overflow the count below.
+        if b < a || b > hi {
             return None;
         }
         n += f64::from((b - a) / step + 1);
@@ -94,5 +101,17 @@ mod tests {
         approx("rate(7 days)", 730.0 / 24.0 / 7.0);
         assert_eq!(runs_per_month("at(2026-01-01T00:00:00)"), None);
         assert_eq!(runs_per_month("cron(0 2 * *)"), None);
+    }
+
+    #[test]
+    fn out_of_range_fields_and_tiny_rates_are_not_understood() {
+        // Overflowed `(b - a) / step + 1` (a panic in debug builds).
+        assert_eq!(runs_per_month("cron(0-4294967295 * * * ? *)"), None);
+        assert_eq!(runs_per_month("cron(0 0-24 * * ? *)"), None);
+        assert_eq!(runs_per_month("cron(0 0 32 * ? *)"), None);
+        // 43,800 / 1e-320 is an infinity.
+        assert_eq!(runs_per_month("rate(1e-320 minutes)"), None);
+        assert_eq!(runs_per_month("rate(inf minutes)"), None);
+        assert_eq!(runs_per_month("rate(nan minutes)"), None);
     }
 }

@@ -379,11 +379,22 @@ fn is_executable(p: &Path) -> bool {
 /// output that starts with a digit (`cfn-lint 1.58.0`, `3.2.533`).
 fn path_version(pin: &Pin, program: &Path) -> Option<String> {
     let args = pin.version_args?;
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
+    // A program written a moment ago can be "busy" while another thread's
+    // child still holds it open between fork and exec: try again briefly.
+    let mut tries = 0;
+    let out = loop {
+        match Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 20 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => break other.ok()?,
+        }
+    };
     if !out.status.success() {
         return None;
     }
