@@ -89,22 +89,31 @@ fn options() -> DeployOptions {
     }
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+type MotoDeployer = Deployer<SdkCloudFormation, SdkS3, SdkSts>;
+
+/// A deployer through the real SDK clients against `moto`.
+async fn moto_deployer(moto: &Moto) -> MotoDeployer {
+    let config = local_config(&format!("http://127.0.0.1:{}", moto.port), "us-east-1").await;
+    Deployer::new(
+        SdkCloudFormation::new(&config),
+        SdkS3::new(&config),
+        SdkSts::new(&config),
+        options(),
+    )
+}
+
 #[test]
 fn external_moto_bootstrap_deploy_redeploy_diff_update_destroy() {
     let moto = start_moto(&tools::require("moto").program);
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let config = local_config(&endpoint, "us-east-1").await;
-        let deployer = Deployer::new(
-            SdkCloudFormation::new(&config),
-            SdkS3::new(&config),
-            SdkSts::new(&config),
-            options(),
-        );
+    runtime().block_on(async {
+        let deployer = moto_deployer(&moto).await;
         let assets_bucket = "mlcdk-assets-123456789012-us-east-1";
 
         // Deploying before bootstrap: the assets bucket is missing.
@@ -248,19 +257,8 @@ fn external_moto_an_interrupted_first_deploy_is_explained_and_recoverable() {
     use mlcdk::deploy::DeployError;
     use mlcdk::deploy::api::{ChangeSetRequest, ChangeSetType, TemplateSource};
     let moto = start_moto(&tools::require("moto").program);
-    let endpoint = format!("http://127.0.0.1:{}", moto.port);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let config = local_config(&endpoint, "us-east-1").await;
-        let deployer = Deployer::new(
-            SdkCloudFormation::new(&config),
-            SdkS3::new(&config),
-            SdkSts::new(&config),
-            options(),
-        );
+    runtime().block_on(async {
+        let deployer = moto_deployer(&moto).await;
         let app = stack::app().synth(None).unwrap();
         let local = &app.stacks[0];
         let boot = bootstrap_stack(&local.info.env).unwrap();

@@ -275,12 +275,7 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
     );
     summary_table(&assembly, out);
     let _ = writeln!(out);
-    let mut failing = checks_summary(&assembly, out);
-    failing.extend(cost_summary(
-        &assembly,
-        &mlcdk_cost::PriceTable::builtin(),
-        out,
-    ));
+    let failing = gates(&assembly, out);
     if !failing.is_empty() {
         return Err(Failure::Findings(format!(
             "error findings or a budget exceeded in {}; run `check` and `cost` for the tables",
@@ -366,6 +361,19 @@ fn check_options(info: &mlcdk_core::StageInfo) -> mlcdk_checks::Options {
 }
 
 /// One line per stage; returns the stages with error findings.
+/// The plan's and the deploy's gates: one checks line and one cost line per
+/// stage; returns the stages with error findings or a budget floor over the
+/// limit.
+fn gates(assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
+    let mut failing = checks_summary(assembly, out);
+    failing.extend(cost_summary(
+        assembly,
+        &mlcdk_cost::PriceTable::builtin(),
+        out,
+    ));
+    failing
+}
+
 fn checks_summary(assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
     let mut failing = Vec::new();
     for s in &assembly.stacks {
@@ -562,12 +570,7 @@ fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8
     // the rule pack (error findings) and the budget guard (a floor over the
     // limit).
     if let Remote::Deploy { .. } = what {
-        let mut failing = checks_summary(&assembly, err);
-        failing.extend(cost_summary(
-            &assembly,
-            &mlcdk_cost::PriceTable::builtin(),
-            err,
-        ));
+        let failing = gates(&assembly, err);
         if !failing.is_empty() {
             let _ = writeln!(
                 err,

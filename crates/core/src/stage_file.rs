@@ -195,19 +195,7 @@ pub fn path_key(key: &str) -> String {
 /// invisible characters escaped (newlines included, so one problem stays on
 /// one line) and cut after a few hundred characters.
 pub fn clip(message: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in message.chars().enumerate() {
-        if i == MESSAGE_CHARS {
-            out.push('…');
-            break;
-        }
-        if needs_escape(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    clip_chars(message, MESSAGE_CHARS)
 }
 
 /// Characters that would change how the message looks rather than show up in
