@@ -889,9 +889,15 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 region: stack.info.env.region.clone(),
             });
         }
-        let deployed = self
-            .call("cloudformation:GetTemplate", || self.cfn.get_template(name))
-            .await?;
+        // A stack that never left review has no resources (and maybe no
+        // template to read): nothing can be retained.
+        let in_review = existing.status == "REVIEW_IN_PROGRESS";
+        let deployed = if in_review {
+            String::new()
+        } else {
+            self.call("cloudformation:GetTemplate", || self.cfn.get_template(name))
+                .await?
+        };
         let retained_ids: Vec<(String, String)> = Template::from_json_str(&deployed)
             .map(|t| {
                 t.resources
@@ -910,11 +916,14 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                     .collect()
             })
             .unwrap_or_default();
-        let physical = self
-            .call("cloudformation:ListStackResources", || {
+        let physical = if in_review {
+            Vec::new()
+        } else {
+            self.call("cloudformation:ListStackResources", || {
                 self.cfn.stack_resources(name)
             })
-            .await?;
+            .await?
+        };
         if !self.options.yes {
             if !ui.can_ask() {
                 return Err(DeployError::NeedsConfirmation {

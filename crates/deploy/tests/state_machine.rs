@@ -1288,3 +1288,19 @@ fn a_diff_says_when_the_environment_needs_bootstrap_first() {
         ui.warnings
     );
 }
+
+/// The way out the pending-change-set message names for a never-deployed
+/// stack: destroy works on a stack in review without reading its template.
+#[test]
+fn destroy_removes_a_stack_still_in_review_with_its_change_sets() {
+    let cloud = FakeCloud::new()
+        .with_stack("REVIEW_IN_PROGRESS")
+        .with_pending_change_set("left-over");
+    let retained =
+        block_on(deployer(&cloud, options()).destroy(&staging(), &mut RecordingUi::default()))
+            .unwrap();
+    assert!(retained.is_empty());
+    assert!(cloud.stacks.borrow().is_empty());
+    assert!(cloud.change_sets.borrow().is_empty());
+    assert_eq!(cloud.called("get_template"), 0);
+}
