@@ -72,6 +72,13 @@ pub const PINS: &[Pin] = &[
         program: "checkov",
         version_args: Some(&["--version"]),
     },
+    Pin {
+        name: "botocore",
+        package: "botocore",
+        version: "1.44.8",
+        program: "python",
+        version_args: None,
+    },
 ];
 
 /// A tool ready to run.
@@ -244,7 +251,11 @@ pub fn locate(pin: &Pin, sources: &Sources) -> Result<Tool, ToolError> {
             origin: Origin::Cached,
         });
     }
-    if let Some(found) = on_path(pin.program, sources.path.as_deref()) {
+    // Only a program that can say its version is looked for on PATH; for the
+    // others (moto_server, a library's python) a copy there proves nothing.
+    if pin.version_args.is_some()
+        && let Some(found) = on_path(pin.program, sources.path.as_deref())
+    {
         match path_version(pin, &found) {
             Some(v) if v == pin.version => {
                 return Ok(Tool {
@@ -254,11 +265,7 @@ pub fn locate(pin: &Pin, sources: &Sources) -> Result<Tool, ToolError> {
                 });
             }
             other => {
-                let what = match (other, pin.version_args) {
-                    (Some(v), _) => v,
-                    (None, None) => "of a version it cannot report".to_string(),
-                    (None, Some(_)) => "of a version it did not report".to_string(),
-                };
+                let what = other.unwrap_or_else(|| "of a version it did not report".to_string());
                 if !sources.quiet {
                     announce(&format!(
                         "external tool: {} on PATH ({}) is {what}, not the pinned {}; not used",
