@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod policy;
 mod rules;
 
 use std::fmt;
