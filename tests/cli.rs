@@ -427,3 +427,90 @@ fn a_price_table_for_another_region_is_named_in_a_warning() {
         "{out}"
     );
 }
+
+/// `check --template FILE...`: the rule pack on templates mlcdk did not
+/// write; unusable files are usage errors, all named; `--stage` and
+/// `--template` do not mix.
+#[test]
+fn check_takes_any_template_file() {
+    let dir = Scratch::new("cli-check-template");
+    // Written by hand, as another tool would: an unencrypted, public bucket.
+    let foreign = dir.join("foreign.json");
+    std::fs::write(
+        &foreign,
+        r#"{"AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {"Uploads": {"Type": "AWS::S3::Bucket",
+              "Properties": {"BucketName": "team-uploads"}}}}"#,
+    )
+    .unwrap();
+    let clean = dir.join("clean.json");
+    std::fs::write(
+        &clean,
+        r#"{"Resources": {"Alerts": {"Type": "AWS::SNS::Topic",
+              "Properties": {"KmsMasterKeyId": "alias/team"}}}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "check",
+            "--template",
+            foreign.to_str().unwrap(),
+            clean.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_FAILED, "{out}{err}");
+    assert!(
+        out.contains(&format!("{}: 3 errors", foreign.display())),
+        "{out}"
+    );
+    assert!(out.contains("error       S3-001    Uploads"), "{out}");
+    assert!(
+        out.contains(&format!("{}: 0 errors, 1 warning", clean.display())),
+        "{out}"
+    );
+    assert!(err.contains("error findings in"), "{err}");
+
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &["check", "--template", clean.to_str().unwrap()],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+
+    let garbage = dir.join("garbage.json");
+    std::fs::write(&garbage, "Resources: [").unwrap();
+    let missing = dir.join("missing.json");
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &[
+            "check",
+            "--template",
+            garbage.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains(&format!(
+            "[{}] is not a CloudFormation template in JSON",
+            garbage.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("[{}] cannot be read", missing.display())),
+        "{err}"
+    );
+
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &[
+            "check",
+            "--stage",
+            "staging",
+            "--template",
+            clean.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+}

@@ -51,8 +51,15 @@ enum Command {
     /// Run the rule pack over the templates; exit 1 on any error finding
     Check {
         /// Only this stage
-        #[arg(long)]
+        #[arg(long, conflicts_with = "template")]
         stage: Option<String>,
+        /// Check these CloudFormation template files (JSON) instead of the
+        /// app's stages: any template, written by mlcdk or not
+        #[arg(long, num_args = 1..)]
+        template: Vec<PathBuf>,
+        /// With --template: apply production severities and rules
+        #[arg(long, requires = "template")]
+        production: bool,
     },
     /// Estimate monthly cost per resource against the stage's budget; exit 1
     /// when the floor exceeds it
@@ -196,7 +203,12 @@ where
         Some(Command::Bootstrap { stage, yes }) => {
             return remote(app, Remote::Bootstrap { yes }, &stage, err);
         }
-        Some(Command::Check { stage }) => check(app, stage.as_deref(), out),
+        Some(Command::Check {
+            template,
+            production,
+            ..
+        }) if !template.is_empty() => check_files(&template, production, out),
+        Some(Command::Check { stage, .. }) => check(app, stage.as_deref(), out),
         Some(Command::Cost { stage, prices }) => {
             cost(app, stage.as_deref(), prices.as_deref(), out)
         }
@@ -409,6 +421,54 @@ fn check<K>(app: &App<K>, stage: Option<&str>, out: &mut dyn Write) -> Result<()
     } else {
         Err(Failure::Findings(format!(
             "error findings in {}; fix them or suppress each with Stack::suppress and a reason",
+            failing.join(", ")
+        )))
+    }
+}
+
+/// `check --template FILE...`: the rule pack over template files. Every file
+/// is read first; one that cannot be read or parsed is a usage error naming
+/// it (all of them reported), and nothing is checked then.
+fn check_files(files: &[PathBuf], production: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut templates = Vec::new();
+    let mut problems = Vec::new();
+    for path in files {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot be read: {e}"))
+            .and_then(|text| {
+                mlcdk_core::template::Template::from_json_str(&text)
+                    .map_err(|e| format!("is not a CloudFormation template in JSON: {e}"))
+            });
+        match parsed {
+            Ok(t) => templates.push((path, t)),
+            Err(message) => problems.push(mlcdk_core::ValidationError {
+                path: path.display().to_string(),
+                message,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Invalid(ValidationErrors(problems)));
+    }
+    let options = mlcdk_checks::Options {
+        production,
+        ..Default::default()
+    };
+    let mut failing = Vec::new();
+    for (path, t) in &templates {
+        let report = mlcdk_checks::check(t, &options);
+        let _ = writeln!(out, "{}: {}", path.display(), report.summary());
+        let _ = write!(out, "{}", mlcdk_checks::render(&report));
+        let _ = writeln!(out);
+        if report.has_errors() {
+            failing.push(path.display().to_string());
+        }
+    }
+    if failing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Findings(format!(
+            "error findings in {}; fix them or suppress each in the resource's Metadata (mlcdk:suppress, with a reason)",
             failing.join(", ")
         )))
     }
