@@ -103,6 +103,11 @@ impl Pipeline {
         Pipeline { resource, name }
     }
 
+    /// The `AWS::SageMaker::Pipeline` resource, e.g. to suppress a rule on it.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
     /// The pipeline's name (`Ref`).
     pub fn name(&self) -> Expr {
         self.resource.reference()

@@ -9,6 +9,7 @@
 
 pub mod policy;
 mod rules;
+pub mod runtime;
 
 use std::fmt;
 

@@ -213,6 +213,20 @@ pub static RULES: &[Rule] = &[
         "production keeps stateful resources on delete",
         rel_retain,
     ),
+    rule(
+        "RT-001",
+        Error,
+        true,
+        "pipeline job roles can read their inputs, write their outputs and use their volume keys",
+        crate::runtime::rt_job_permissions,
+    ),
+    rule(
+        "RT-002",
+        Warning,
+        false,
+        "run-time permissions the template cannot decide are named",
+        crate::runtime::rt_undecided,
+    ),
 ];
 
 fn is_true(v: Option<&Value>) -> bool {
