@@ -7,9 +7,12 @@
 
 #![warn(missing_docs)]
 
+mod compat;
+mod instance_types;
 pub mod policy;
 mod rules;
 pub mod runtime;
+mod wiring;
 
 use std::fmt;
 

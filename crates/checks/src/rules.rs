@@ -227,6 +227,41 @@ pub static RULES: &[Rule] = &[
         "run-time permissions the template cannot decide are named",
         crate::runtime::rt_undecided,
     ),
+    rule(
+        "RT-003",
+        Error,
+        true,
+        "serverless variants serve models without network isolation or VPC",
+        crate::compat::rt_serverless_isolation,
+    ),
+    rule(
+        "RT-004",
+        Error,
+        true,
+        "alarms watch metrics their resource publishes",
+        crate::compat::rt_alarm_metrics,
+    ),
+    rule(
+        "RT-005",
+        Error,
+        true,
+        "instance types are ones the component accepts",
+        crate::compat::rt_instance_types,
+    ),
+    rule(
+        "RT-006",
+        Error,
+        true,
+        "endpoint and monitoring roles can do what SageMaker does with them",
+        crate::runtime::rt_endpoint_permissions,
+    ),
+    rule(
+        "RT-007",
+        Error,
+        true,
+        "processing entrypoints name a file their code input puts in the container",
+        crate::wiring::rt_entrypoints,
+    ),
 ];
 
 fn is_true(v: Option<&Value>) -> bool {
@@ -596,12 +631,18 @@ fn sm_autoscaling(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 /// zero invocations makes the waste visible.
 fn sm_idle_alarm(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, name, _) in instance_endpoints(t) {
-        let idle =
-            |r: &Resource| prop(r, &["MetricName"]).and_then(Value::as_str) == Some("Invocations");
+        // Async endpoints never publish Invocations (RT-004): their idle
+        // signal is InvocationsProcessed.
+        let idle = |r: &Resource| {
+            matches!(
+                prop(r, &["MetricName"]).and_then(Value::as_str),
+                Some("Invocations" | "InvocationsProcessed")
+            )
+        };
         if !mentioned_by(t, &["AWS::CloudWatch::Alarm"], id, name, idle) {
             out.push(Hit::new(
                 id,
-                "no alarm on Invocations; add an idle alarm so an unused endpoint is noticed",
+                "no alarm on Invocations (InvocationsProcessed for async endpoints); add an idle alarm so an unused endpoint is noticed",
             ));
         }
     }

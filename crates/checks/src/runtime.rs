@@ -270,13 +270,17 @@ fn pipeline_decisions(t: &Template) -> Vec<(String, Call, String, Decision)> {
 }
 
 fn describe(call: &Call, role: &str) -> String {
+    describe_at(call, role, SAGEMAKER_ROLES_DOC)
+}
+
+fn describe_at(call: &Call, role: &str, doc: &str) -> String {
     let context: Vec<String> = call
         .context
         .iter()
         .map(|(k, v)| format!("{k}={}", v.join(",")))
         .collect();
     format!(
-        "role {role} cannot {} on {}{}: {}; grant it (see {SAGEMAKER_ROLES_DOC})",
+        "role {role} cannot {} on {}{}: {}; grant it (see {doc})",
         call.action,
         call.resource,
         if context.is_empty() {
@@ -307,11 +311,14 @@ pub(crate) fn rt_job_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) 
 }
 
 /// **RT-002: run-time permissions that cannot be decided.** A call of RT-001
-/// whose answer depends on something the template does not say (a policy
+/// or RT-006 whose answer depends on something the template does not say (a policy
 /// outside the template, an unsupported condition, a reference that cannot be
 /// resolved): a warning naming why, never a silent pass.
 pub(crate) fn rt_undecided(t: &Template, _: &Options, out: &mut Vec<Hit>) {
-    for (pipeline, call, role, decision) in pipeline_decisions(t) {
+    let endpoints = endpoint_decisions(t)
+        .into_iter()
+        .map(|(id, call, role, decision, _)| (id, call, role, decision));
+    for (pipeline, call, role, decision) in pipeline_decisions(t).into_iter().chain(endpoints) {
         if let Decision::CannotDecide(why) = decision {
             out.push(Hit::new(
                 &pipeline,
@@ -320,6 +327,422 @@ pub(crate) fn rt_undecided(t: &Template, _: &Options, out: &mut Vec<Hit>) {
                     call.action, call.resource, call.why
                 ),
             ));
+        }
+    }
+}
+
+/// Where SageMaker finds the role it uses for an endpoint feature or a
+/// monitoring job.
+#[derive(Clone, Copy, Debug)]
+pub enum RoleOf {
+    /// The `ExecutionRoleArn` of each production variant's
+    /// `AWS::SageMaker::Model` (the resource is an endpoint config).
+    Variants,
+    /// The same, for the endpoint config an `AWS::SageMaker::Endpoint` names.
+    EndpointVariants,
+    /// The role ARN at a JSON pointer, relative to the row's `root`.
+    Property(&'static str),
+}
+
+/// One thing SageMaker does with a role at run time for a resource of the
+/// template: which role, which S3 locations it writes, which keys, topics and
+/// alarms it uses, and the AWS page that documents the permissions. Pointers
+/// are JSON pointers into the resource's `Properties` (`root`) and then into
+/// the value at `root` (the rest); an empty pointer means "none".
+pub struct RoleUse {
+    /// The resource type the row applies to.
+    pub resource_type: &'static str,
+    /// What SageMaker is doing, for the finding.
+    pub feature: &'static str,
+    /// The feature's configuration; the row applies only when it is present.
+    pub root: &'static str,
+    /// A flag that turns the feature off when it is `false`.
+    pub off: &'static str,
+    /// The role the calls are made with.
+    pub role: RoleOf,
+    /// `(list or "", uri)`: S3 locations written (`s3:PutObject`), a list's
+    /// elements or one value when `list` is empty.
+    pub writes: &'static [(&'static str, &'static str)],
+    /// The KMS key the writes are encrypted with (`kms:GenerateDataKey`).
+    pub data_key: &'static str,
+    /// The KMS key of the instance volumes (`kms:CreateGrant`).
+    pub volume_key: &'static str,
+    /// SNS topics published to (`sns:Publish`).
+    pub topics: &'static [&'static str],
+    /// `(list, name)`: CloudWatch alarms read (`cloudwatch:DescribeAlarms`).
+    pub alarms: (&'static str, &'static str),
+    /// The AWS page that documents the permissions.
+    pub doc: &'static str,
+}
+
+/// Model Monitor data capture: the endpoint writes captured requests and
+/// responses with the model's execution role.
+pub const DATA_CAPTURE_DOC: &str =
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html";
+/// Asynchronous inference: the role needs S3 and SNS access.
+pub const ASYNC_INFERENCE_DOC: &str = "https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-create-endpoint-prerequisites.html";
+/// Deployment guardrails: the execution role needs `cloudwatch:DescribeAlarms`
+/// on the auto-rollback alarms.
+pub const GUARDRAILS_DOC: &str =
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html";
+
+/// What endpoints and monitoring jobs do with their roles at run time
+/// (RT-006); each row cites its page.
+pub static ROLE_USES: &[RoleUse] = &[
+    RoleUse {
+        resource_type: "AWS::SageMaker::EndpointConfig",
+        feature: "data capture",
+        root: "/DataCaptureConfig",
+        off: "/EnableCapture",
+        role: RoleOf::Variants,
+        writes: &[("", "/DestinationS3Uri")],
+        data_key: "/KmsKeyId",
+        volume_key: "",
+        topics: &[],
+        alarms: ("", ""),
+        doc: DATA_CAPTURE_DOC,
+    },
+    RoleUse {
+        resource_type: "AWS::SageMaker::EndpointConfig",
+        feature: "async inference",
+        root: "/AsyncInferenceConfig/OutputConfig",
+        off: "",
+        role: RoleOf::Variants,
+        writes: &[("", "/S3OutputPath"), ("", "/S3FailurePath")],
+        data_key: "/KmsKeyId",
+        volume_key: "",
+        topics: &[
+            "/NotificationConfig/SuccessTopic",
+            "/NotificationConfig/ErrorTopic",
+        ],
+        alarms: ("", ""),
+        doc: ASYNC_INFERENCE_DOC,
+    },
+    RoleUse {
+        resource_type: "AWS::SageMaker::Endpoint",
+        feature: "auto-rollback",
+        root: "/DeploymentConfig/AutoRollbackConfiguration",
+        off: "",
+        role: RoleOf::EndpointVariants,
+        writes: &[],
+        data_key: "",
+        volume_key: "",
+        topics: &[],
+        alarms: ("/Alarms", "/AlarmName"),
+        doc: GUARDRAILS_DOC,
+    },
+    RoleUse {
+        resource_type: "AWS::SageMaker::DataQualityJobDefinition",
+        feature: "the monitoring job",
+        root: "",
+        off: "",
+        role: RoleOf::Property("/RoleArn"),
+        writes: &[(
+            "/DataQualityJobOutputConfig/MonitoringOutputs",
+            "/S3Output/S3Uri",
+        )],
+        data_key: "/DataQualityJobOutputConfig/KmsKeyId",
+        volume_key: "/JobResources/ClusterConfig/VolumeKmsKeyId",
+        topics: &[],
+        alarms: ("", ""),
+        doc: SAGEMAKER_ROLES_DOC,
+    },
+    RoleUse {
+        resource_type: "AWS::SageMaker::ModelQualityJobDefinition",
+        feature: "the monitoring job",
+        root: "",
+        off: "",
+        role: RoleOf::Property("/RoleArn"),
+        writes: &[(
+            "/ModelQualityJobOutputConfig/MonitoringOutputs",
+            "/S3Output/S3Uri",
+        )],
+        data_key: "/ModelQualityJobOutputConfig/KmsKeyId",
+        volume_key: "/JobResources/ClusterConfig/VolumeKmsKeyId",
+        topics: &[],
+        alarms: ("", ""),
+        doc: SAGEMAKER_ROLES_DOC,
+    },
+    RoleUse {
+        resource_type: "AWS::SageMaker::MonitoringSchedule",
+        feature: "the monitoring job",
+        root: "/MonitoringScheduleConfig/MonitoringJobDefinition",
+        off: "",
+        role: RoleOf::Property("/RoleArn"),
+        writes: &[(
+            "/MonitoringOutputConfig/MonitoringOutputs",
+            "/S3Output/S3Uri",
+        )],
+        data_key: "/MonitoringOutputConfig/KmsKeyId",
+        volume_key: "/MonitoringResources/ClusterConfig/VolumeKmsKeyId",
+        topics: &[],
+        alarms: ("", ""),
+        doc: SAGEMAKER_ROLES_DOC,
+    },
+];
+
+/// A value at a pointer, `None` for an empty pointer.
+fn at<'v>(value: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        None
+    } else {
+        value.pointer(pointer)
+    }
+}
+
+/// A KMS key id, key ARN, alias or alias ARN as the ARN a policy names.
+fn kms_arn(key: &str) -> String {
+    match key.strip_prefix("alias/") {
+        Some(_) => {
+            format!("arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:{key}")
+        }
+        None => key_arn(key),
+    }
+}
+
+/// The logical id of the resource of `resource_type` a property names: by
+/// `Ref`/`Fn::GetAtt`, else by its (symbolic) physical name.
+fn named<'t>(
+    t: &'t Template,
+    symbols: &Symbols,
+    value: &Value,
+    resource_type: &'t str,
+) -> Option<&'t String> {
+    if let Some(target) = mlcdk_core::template::reference_target(value) {
+        return t
+            .resources_of_type(resource_type)
+            .find(|(id, _)| id.as_str() == target)
+            .map(|(id, _)| id);
+    }
+    let name = symbols.resolve(value);
+    t.resources_of_type(resource_type)
+        .find(|(id, _)| symbols.physical_name(id) == name)
+        .map(|(id, _)| id)
+}
+
+/// `(role ARN, variant name)` of each production variant of an endpoint
+/// config: the execution role of the variant's model.
+fn variant_roles(t: &Template, symbols: &Symbols, config: &str) -> Vec<(String, String)> {
+    let Some(config) = t.resources.get(config) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, variant) in config
+        .prop(&["ProductionVariants"])
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let Some(model) = variant
+            .get("ModelName")
+            .and_then(|m| named(t, symbols, m, "AWS::SageMaker::Model"))
+            .and_then(|id| t.resources.get(id))
+        else {
+            continue;
+        };
+        let Some(role) = model.prop(&["ExecutionRoleArn"]) else {
+            continue;
+        };
+        let label = variant
+            .get("VariantName")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("#{i}"), str::to_string);
+        out.push((symbols.resolve(role), label));
+    }
+    out
+}
+
+/// The calls one row makes for one resource (its configuration resolved),
+/// labelled `who` (a variant, or nobody).
+fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> Vec<Call> {
+    let subject = if who.is_empty() {
+        row.feature.to_string()
+    } else {
+        format!("{} ({who})", row.feature)
+    };
+    let text = |v: &Value| symbols.resolve(v);
+    let mut calls = Vec::new();
+    for (list, uri) in row.writes {
+        let targets: Vec<&Value> = if list.is_empty() {
+            at(root, uri).into_iter().collect()
+        } else {
+            at(root, list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o.pointer(uri))
+                .collect()
+        };
+        for target in targets {
+            let Some((bucket, key)) = s3_location(&Value::String(text(target))) else {
+                continue;
+            };
+            let prefix = if key.is_empty() || key.ends_with('/') {
+                key.clone()
+            } else {
+                format!("{key}/")
+            };
+            calls.push(Call {
+                action: "s3:PutObject",
+                resource: object_arn(&bucket, &prefix),
+                context: BTreeMap::new(),
+                why: format!("{subject} writes to s3://{bucket}/{key}"),
+            });
+        }
+    }
+    if let Some(key) = at(root, row.data_key) {
+        calls.push(Call {
+            action: "kms:GenerateDataKey",
+            resource: kms_arn(&text(key)),
+            context: BTreeMap::new(),
+            why: format!("{subject} encrypts what it writes to S3 with this key"),
+        });
+    }
+    if let Some(key) = at(root, row.volume_key) {
+        calls.push(Call {
+            action: "kms:CreateGrant",
+            resource: kms_arn(&text(key)),
+            context: [(
+                "kms:GrantIsForAWSResource".to_string(),
+                vec!["true".to_string()],
+            )]
+            .into(),
+            why: format!("{subject} encrypts its instance volumes with this key"),
+        });
+    }
+    for topic in row.topics.iter().filter_map(|p| at(root, p)) {
+        calls.push(Call {
+            action: "sns:Publish",
+            resource: text(topic),
+            context: BTreeMap::new(),
+            why: format!("{subject} publishes its notifications to this topic"),
+        });
+    }
+    let (list, name) = row.alarms;
+    for alarm in at(root, list)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.pointer(name))
+    {
+        let name = text(alarm);
+        let resource = if name.starts_with("arn:") {
+            name.clone()
+        } else {
+            format!(
+                "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
+            )
+        };
+        calls.push(Call {
+            action: "cloudwatch:DescribeAlarms",
+            resource,
+            context: BTreeMap::new(),
+            why: format!("{subject} watches alarm {name} during deployments"),
+        });
+    }
+    calls
+}
+
+/// Each call of [`ROLE_USES`] checked against its role: `(resource, call,
+/// role logical id, decision, doc)`. Roles that are not in the template are
+/// skipped, as in RT-001; a role met twice for one resource (two variants of
+/// one model) is asked once per call.
+fn endpoint_decisions(t: &Template) -> Vec<(String, Call, String, Decision, &'static str)> {
+    let symbols = Symbols::new(t);
+    let evaluator = Evaluator::from_template(t);
+    let roles: Vec<(&String, &str)> = t
+        .resources_of_type("AWS::IAM::Role")
+        .filter_map(|(id, _)| evaluator.role_arn(id).map(|arn| (id, arn)))
+        .collect();
+    let mut out = Vec::new();
+    for row in ROLE_USES {
+        for (id, resource) in t.resources_of_type(row.resource_type) {
+            let props = Value::Object(
+                resource
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            );
+            let Some(root) = props.pointer(row.root) else {
+                continue;
+            };
+            let off = at(root, row.off);
+            if off == Some(&Value::Bool(false)) || off.and_then(Value::as_str) == Some("false") {
+                continue;
+            }
+            let users: Vec<(String, String)> = match row.role {
+                RoleOf::Variants => variant_roles(t, &symbols, id),
+                RoleOf::EndpointVariants => resource
+                    .prop(&["EndpointConfigName"])
+                    .and_then(|c| named(t, &symbols, c, "AWS::SageMaker::EndpointConfig"))
+                    .map(|config| variant_roles(t, &symbols, config))
+                    .unwrap_or_default(),
+                RoleOf::Property(pointer) => at(root, pointer)
+                    .map(|r| (symbols.resolve(r), String::new()))
+                    .into_iter()
+                    .collect(),
+            };
+            let mut asked: Vec<(String, &'static str, String)> = Vec::new();
+            for (role_arn, who) in users {
+                let Some((role_id, _)) = roles.iter().find(|(_, arn)| *arn == role_arn) else {
+                    continue;
+                };
+                let label = if who.is_empty() {
+                    who
+                } else {
+                    format!("variant {who}")
+                };
+                for call in role_use_calls(&symbols, row, root, &label) {
+                    let question = (role_id.to_string(), call.action, call.resource.clone());
+                    if asked.contains(&question) {
+                        continue;
+                    }
+                    asked.push(question);
+                    let decision =
+                        evaluator.can(role_id, call.action, &call.resource, &call.context);
+                    out.push((id.clone(), call, role_id.to_string(), decision, row.doc));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// **RT-006: endpoint and monitoring roles can do what SageMaker does with
+/// them.** SageMaker uses an `AWS::SageMaker::Model`'s `ExecutionRoleArn` for
+/// what the endpoints serving the model do at run time, and a monitoring
+/// job's `RoleArn` for the job ([`ROLE_USES`]):
+///
+/// - data capture writes captured requests and responses under
+///   `DataCaptureConfig.DestinationS3Uri` (`s3:PutObject`), encrypted with
+///   its `KmsKeyId` when set (`kms:GenerateDataKey`)
+///   (<https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html>,
+///   [`SAGEMAKER_ROLES_DOC`]);
+/// - asynchronous inference writes responses and failures under
+///   `S3OutputPath`/`S3FailurePath` (`s3:PutObject`, `kms:GenerateDataKey`
+///   on the output key) and publishes to its success and error topics
+///   (`sns:Publish`)
+///   (<https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-create-endpoint-prerequisites.html>);
+/// - deployment guardrails read the auto-rollback alarms
+///   (`cloudwatch:DescribeAlarms` on the alarm ARNs)
+///   (<https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html>);
+/// - data and model quality monitoring jobs (job definitions, or a schedule's
+///   inline job definition) grant SageMaker use of their volume key
+///   (`kms:CreateGrant`), write their reports under their outputs' `S3Uri`
+///   (`s3:PutObject`) and encrypt them with the output key
+///   (`kms:GenerateDataKey`) ([`SAGEMAKER_ROLES_DOC`]).
+///
+/// A call the role's policies (and the bucket's, key's or topic's policy)
+/// definitely deny is an error: the endpoint or job fails, or silently drops
+/// what it should write, although the template deploys. Roles outside the
+/// template and locations known only at run time are not judged; a call
+/// that cannot be decided is left to RT-002.
+pub(crate) fn rt_endpoint_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) {
+    for (resource, call, role, decision, doc) in endpoint_decisions(t) {
+        if let Decision::Denied(_) = decision {
+            out.push(Hit::new(&resource, describe_at(&call, &role, doc)));
         }
     }
 }

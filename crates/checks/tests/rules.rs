@@ -232,6 +232,11 @@ fn endpoint_autoscaling_idle_alarm_and_count() {
     passes("SM-005", with(fixed(ep()), "A", alarm("Invocations")));
     // An alarm on another metric is not an idle alarm.
     trips("SM-005", with(ep(), "A", alarm("ModelLatency")));
+    // Async endpoints' idle signal (they never publish Invocations, RT-004).
+    passes(
+        "SM-005",
+        with(fixed(ep()), "A", alarm("InvocationsProcessed")),
+    );
 
     // Production only.
     passes_in("SM-006", ep(), false);

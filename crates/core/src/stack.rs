@@ -570,6 +570,37 @@ impl Stack {
         }
     }
 
+    /// The resource at a construct path below the stack (`"Adhoc/Config"`, as
+    /// `Metadata.mlcdk:path` and `check` show it), for a construct that does
+    /// not hand out a reference to it — e.g. to suppress a finding there.
+    /// `None` when no resource has that path.
+    pub fn resource_at(&self, path: &str) -> Option<ResourceRef> {
+        self.resources
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.path.to_string() == path)
+            .map(|(index, e)| ResourceRef {
+                logical_id: e.default_id.clone(),
+                resource_type: e.resource.resource_type.clone(),
+                index,
+            })
+    }
+
+    /// [`Stack::suppress`] on the resource at a construct path (see
+    /// [`Stack::resource_at`]). A path with no resource is a validation error:
+    /// a suppression must not outlive what it was written for silently.
+    pub fn suppress_at(&mut self, path: &str, rule: &str, reason: &str) {
+        match self.resource_at(path) {
+            Some(r) => self.suppress(&r, rule, reason),
+            None => self.errors.push(ValidationError {
+                path: self.info.stack_name.clone(),
+                message: format!(
+                    "suppression of {rule} at '{path}': no resource has that construct path"
+                ),
+            }),
+        }
+    }
+
     /// Suppress a check's finding on one resource. The reason is required and
     /// is written to the resource's Metadata (`mlcdk:suppress`), so a reviewer
     /// sees it in the template and its snapshot. Checkov ids (`CKV_…`) are

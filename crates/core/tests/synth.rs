@@ -464,3 +464,33 @@ fn physical_names_carry_app_stage_and_path() {
     let other = deep.node(&"y".repeat(80)).physical_name('-', 64);
     assert_ne!(long, other, "cut names stay distinct");
 }
+
+#[test]
+fn resources_are_found_and_suppressed_by_construct_path() {
+    let mut stack = Stack::for_test();
+    let mut node = stack.node("Serve");
+    let inner = node.add_resource("Config", topic());
+    let found = stack
+        .resource_at("Serve/Config")
+        .expect("the resource at Serve/Config");
+    assert_eq!(found.logical_id(), inner.logical_id());
+    assert!(stack.resource_at("Serve/Nothing").is_none());
+    stack.suppress_at("Serve/Config", "SNS-001", "topic encrypted elsewhere");
+    let t = stack.synth().unwrap().template;
+    assert_eq!(
+        t.resources[inner.logical_id()].metadata["mlcdk:suppress"],
+        json!([{"rule": "SNS-001", "reason": "topic encrypted elsewhere"}])
+    );
+
+    // A suppression whose resource is gone is an error, not a silent no-op.
+    let mut stack = Stack::for_test();
+    stack.add_resource("Alerts", topic());
+    stack.suppress_at("Gone/Resource", "SNS-001", "why");
+    let err = stack.synth().unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "suppression of SNS-001 at 'Gone/Resource': no resource has that construct path"
+        ),
+        "{err}"
+    );
+}
