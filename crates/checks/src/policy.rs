@@ -253,10 +253,12 @@ enum Tok {
 }
 
 fn glob(pattern: &[Tok], value: &[char]) -> bool {
+    // Two rows reused: the rule pack matches thousands of (pattern, value)
+    // pairs per template, and a row per token made allocation the cost.
     let mut row = vec![false; value.len() + 1];
+    let mut next = vec![false; value.len() + 1];
     row[0] = true;
     for tok in pattern {
-        let mut next = vec![false; value.len() + 1];
         for j in 0..=value.len() {
             next[j] = match *tok {
                 Tok::Star(cross) => {
@@ -266,14 +268,27 @@ fn glob(pattern: &[Tok], value: &[char]) -> bool {
                 Tok::Char(c) => j > 0 && row[j - 1] && value[j - 1] == c,
             };
         }
-        row = next;
+        std::mem::swap(&mut row, &mut next);
     }
     row[value.len()]
+}
+
+/// The part of a pattern before its first wildcard: a value that does not
+/// start with it cannot match, whatever follows (most pairs end here).
+fn literal_prefix(pattern: &str) -> &str {
+    pattern.find(['*', '?']).map_or(pattern, |i| &pattern[..i])
 }
 
 /// `StringLike`: `*` and `?` anywhere, case-sensitive.
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_String>
 fn string_like(pattern: &str, value: &str) -> bool {
+    let prefix = literal_prefix(pattern);
+    if prefix.len() == pattern.len() {
+        return pattern == value;
+    }
+    if !value.starts_with(prefix) {
+        return false;
+    }
     let toks: Vec<Tok> = pattern
         .chars()
         .map(|c| match c {
@@ -292,6 +307,13 @@ fn string_like(pattern: &str, value: &str) -> bool {
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards>,
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN>
 fn arn_like(pattern: &str, value: &str) -> bool {
+    let prefix = literal_prefix(pattern);
+    if prefix.len() == pattern.len() {
+        return pattern == value;
+    }
+    if !value.starts_with(prefix) {
+        return false;
+    }
     let chars: Vec<char> = pattern.chars().collect();
     let mut colons = 0;
     let mut toks = Vec::with_capacity(chars.len());
@@ -313,6 +335,9 @@ fn arn_like(pattern: &str, value: &str) -> bool {
 /// case-insensitive, with `*` and `?` wildcards.
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html>
 fn action_like(pattern: &str, value: &str) -> bool {
+    if !pattern.contains(['*', '?']) {
+        return pattern.eq_ignore_ascii_case(value);
+    }
     string_like(&pattern.to_ascii_lowercase(), &value.to_ascii_lowercase())
 }
 

@@ -7,6 +7,7 @@
 //! the job's role is, what it reads and writes in S3 and which volume key it
 //! uses, with the AWS page that documents the permissions.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use mlcdk_core::Template;
@@ -244,7 +245,34 @@ fn resolved_steps(symbols: &Symbols, pipeline: &mlcdk_core::template::Resource) 
 /// Each pipeline job call checked against its role: `(pipeline, call, role
 /// logical id, decision)`. Roles that are not in the template are skipped:
 /// their policies are unknown.
-fn pipeline_decisions(t: &Template) -> Vec<(String, Call, String, Decision)> {
+type PipelineDecisions = Vec<(String, Call, String, Decision)>;
+type EndpointDecisions = Vec<(String, Call, String, Decision, &'static str)>;
+
+thread_local! {
+    /// The decisions of the template one `check` call is checking: RT-001,
+    /// RT-002 and RT-006 ask the same questions, and building the evaluator
+    /// and resolving the pipeline body was most of the pack's time.
+    /// [`crate::check`] clears it before and after, so nothing outlives the
+    /// call that computed it.
+    static MEMO: RefCell<(Option<PipelineDecisions>, Option<EndpointDecisions>)> =
+        const { RefCell::new((None, None)) };
+}
+
+/// Drops the decisions of the last `check` call.
+pub(crate) fn forget() {
+    MEMO.with(|m| *m.borrow_mut() = (None, None));
+}
+
+fn pipeline_decisions(t: &Template) -> PipelineDecisions {
+    if let Some(known) = MEMO.with(|m| m.borrow().0.clone()) {
+        return known;
+    }
+    let computed = compute_pipeline_decisions(t);
+    MEMO.with(|m| m.borrow_mut().0 = Some(computed.clone()));
+    computed
+}
+
+fn compute_pipeline_decisions(t: &Template) -> PipelineDecisions {
     let symbols = Symbols::new(t);
     let evaluator = Evaluator::from_template(t);
     let roles: Vec<(&String, &str)> = t
@@ -648,7 +676,16 @@ fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> 
 /// role logical id, decision, doc)`. Roles that are not in the template are
 /// skipped, as in RT-001; a role met twice for one resource (two variants of
 /// one model) is asked once per call.
-fn endpoint_decisions(t: &Template) -> Vec<(String, Call, String, Decision, &'static str)> {
+fn endpoint_decisions(t: &Template) -> EndpointDecisions {
+    if let Some(known) = MEMO.with(|m| m.borrow().1.clone()) {
+        return known;
+    }
+    let computed = compute_endpoint_decisions(t);
+    MEMO.with(|m| m.borrow_mut().1 = Some(computed.clone()));
+    computed
+}
+
+fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
     let symbols = Symbols::new(t);
     let evaluator = Evaluator::from_template(t);
     let roles: Vec<(&String, &str)> = t
