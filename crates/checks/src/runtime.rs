@@ -214,17 +214,6 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
     Some((role, calls))
 }
 
-fn walk_steps(steps: &[Value], out: &mut Vec<Value>) {
-    for step in steps {
-        out.push(step.clone());
-        for branch in ["IfSteps", "ElseSteps"] {
-            if let Some(Value::Array(inner)) = step.pointer(&format!("/Arguments/{branch}")) {
-                walk_steps(inner, out);
-            }
-        }
-    }
-}
-
 /// The steps of a pipeline resource with references resolved the way the
 /// evaluator resolves policies, so a job's S3 URI and a policy's resource
 /// compare as the same symbolic ARN.
@@ -235,11 +224,7 @@ fn resolved_steps(symbols: &Symbols, pipeline: &mlcdk_core::template::Resource) 
     let Ok(definition) = serde_json::from_str::<Value>(&symbols.resolve(body)) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    if let Some(Value::Array(steps)) = definition.get("Steps") {
-        walk_steps(steps, &mut out);
-    }
-    out
+    mlcdk_core::template::definition_steps(&definition)
 }
 
 /// Each pipeline job call checked against its role: `(pipeline, call, role
@@ -263,6 +248,14 @@ pub(crate) fn forget() {
     MEMO.with(|m| *m.borrow_mut() = (None, None));
 }
 
+/// `(logical id, symbolic ARN)` of the template's roles: only these are
+/// judged, since the policies of any other role are unknown.
+fn template_roles<'t>(t: &'t Template, evaluator: &'t Evaluator) -> Vec<(&'t String, &'t str)> {
+    t.resources_of_type("AWS::IAM::Role")
+        .filter_map(|(id, _)| evaluator.role_arn(id).map(|arn| (id, arn)))
+        .collect()
+}
+
 fn pipeline_decisions(t: &Template) -> PipelineDecisions {
     if let Some(known) = MEMO.with(|m| m.borrow().0.clone()) {
         return known;
@@ -275,10 +268,7 @@ fn pipeline_decisions(t: &Template) -> PipelineDecisions {
 fn compute_pipeline_decisions(t: &Template) -> PipelineDecisions {
     let symbols = Symbols::new(t);
     let evaluator = Evaluator::from_template(t);
-    let roles: Vec<(&String, &str)> = t
-        .resources_of_type("AWS::IAM::Role")
-        .filter_map(|(id, _)| evaluator.role_arn(id).map(|arn| (id, arn)))
-        .collect();
+    let roles = template_roles(t, &evaluator);
     let mut out = Vec::new();
     for (id, pipeline) in t.resources_of_type("AWS::SageMaker::Pipeline") {
         for step in resolved_steps(&symbols, pipeline) {
@@ -688,10 +678,7 @@ fn endpoint_decisions(t: &Template) -> EndpointDecisions {
 fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
     let symbols = Symbols::new(t);
     let evaluator = Evaluator::from_template(t);
-    let roles: Vec<(&String, &str)> = t
-        .resources_of_type("AWS::IAM::Role")
-        .filter_map(|(id, _)| evaluator.role_arn(id).map(|arn| (id, arn)))
-        .collect();
+    let roles = template_roles(t, &evaluator);
     let mut out = Vec::new();
     for row in ROLE_USES {
         for (id, resource) in t.resources_of_type(row.resource_type) {

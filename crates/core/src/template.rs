@@ -141,6 +141,16 @@ impl Resource {
 /// document order, each condition step followed by its `IfSteps` then
 /// `ElseSteps`. Empty when the body is not an inline JSON document.
 pub fn pipeline_steps(pipeline: &Resource) -> Vec<Value> {
+    pipeline
+        .prop(&["PipelineDefinition", "PipelineDefinitionBody"])
+        .and_then(decode_document)
+        .map(|doc| definition_steps(&doc))
+        .unwrap_or_default()
+}
+
+/// Every step of a decoded pipeline definition, in document order, the steps
+/// of condition branches (`IfSteps`, `ElseSteps`) after their condition.
+pub fn definition_steps(definition: &Value) -> Vec<Value> {
     fn walk(steps: &[Value], out: &mut Vec<Value>) {
         for step in steps {
             out.push(step.clone());
@@ -152,11 +162,7 @@ pub fn pipeline_steps(pipeline: &Resource) -> Vec<Value> {
         }
     }
     let mut out = Vec::new();
-    if let Some(doc) = pipeline
-        .prop(&["PipelineDefinition", "PipelineDefinitionBody"])
-        .and_then(decode_document)
-        && let Some(Value::Array(steps)) = doc.get("Steps")
-    {
+    if let Some(Value::Array(steps)) = definition.get("Steps") {
         walk(steps, &mut out);
     }
     out
