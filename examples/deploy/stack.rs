@@ -335,6 +335,21 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             "RT-006",
             "known defect: the model role cannot describe the rollback alarms; issue 15 grants cloudwatch:DescribeAlarms",
         ),
+        (
+            "CustomerFeatures/Resource",
+            "RT-008",
+            "known defect: the offline store role lacks s3:PutObjectAcl and s3:GetBucketAcl of AWS's minimum policy; issue 15 grants them",
+        ),
+        (
+            "Curate/Resource",
+            "RT-009",
+            "known defect: the job names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
+        ),
+        (
+            "RawCrawler/Resource",
+            "RT-009",
+            "known defect: the crawler names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
+        ),
     ] {
         stack.suppress_at(path, rule, why);
     }

@@ -358,3 +358,104 @@ pub(crate) fn rt_instance_types(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         check_type(out, id, "monitoring job", ty, &PROCESSING);
     }
 }
+
+/// Where SageMaker states the traffic-routing limits: the API reference of
+/// `TrafficRoutingConfig`.
+pub const TRAFFIC_ROUTING_DOC: &str =
+    "https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html";
+
+/// The smallest fleet a variant runs on: its `InitialInstanceCount`, or the
+/// `MinCapacity` of a scalable target on it when that is smaller (and at
+/// least 1: a target that scales to zero has no fleet to shift then).
+fn smallest_fleet(t: &Template, endpoint: &Resource, variant: &Value) -> Option<u64> {
+    let initial = variant.get("InitialInstanceCount")?.as_u64()?;
+    let name = endpoint.prop(&["EndpointName"]).and_then(Value::as_str);
+    let variant = variant_name(variant);
+    let minimum = of(t, "AWS::ApplicationAutoScaling::ScalableTarget")
+        .filter(|(_, target)| {
+            let id = target.prop(&["ResourceId"]).and_then(Value::as_str);
+            name.is_some_and(|n| id == Some(format!("endpoint/{n}/variant/{variant}").as_str()))
+        })
+        .filter_map(|(_, target)| target.prop(&["MinCapacity"])?.as_u64())
+        .filter(|m| *m >= 1)
+        .min();
+    Some(minimum.map_or(initial, |m| m.min(initial)))
+}
+
+/// A blue/green deployment with canary or linear traffic shifting turns on
+/// the new fleet in batches: the canary, or each linear step. SageMaker
+/// states their bounds: the canary "must be less than or equal to 50% of the
+/// variant's total instance count", and each linear step "must be 10-50% of
+/// the variant's total instance count" (API reference, TrafficRoutingConfig:
+/// [`TRAFFIC_ROUTING_DOC`]; the developer guide's canary and linear pages,
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-canary.html>
+/// and
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green-linear.html>,
+/// say the same of the green fleet's capacity). An `INSTANCE_COUNT` size is
+/// compared with the variant's fleet: its `InitialInstanceCount`, or the
+/// `MinCapacity` of the scalable target on it when that is smaller (and at
+/// least 1), since the update may start when the fleet is at its minimum.
+/// A `CAPACITY_PERCENT` size is compared with the stated percentages. The
+/// template deploys, and the next update of the endpoint fails, which is
+/// when the guardrail was wanted. Only literal sizes and counts are judged;
+/// the docs state no rounding rule for percentages, so none is assumed.
+pub(crate) fn rt_traffic_shift(t: &Template, _: &Options, out: &mut Vec<Hit>) {
+    for (id, endpoint) in of(t, "AWS::SageMaker::Endpoint") {
+        let Some(routing) = endpoint.prop(&[
+            "DeploymentConfig",
+            "BlueGreenUpdatePolicy",
+            "TrafficRoutingConfiguration",
+        ]) else {
+            continue;
+        };
+        let (size_prop, low, kind) = match routing.get("Type").and_then(Value::as_str) {
+            Some("CANARY") => ("CanarySize", 0, "canary"),
+            Some("LINEAR") => ("LinearStepSize", 10, "linear step"),
+            _ => continue,
+        };
+        let Some(size) = routing.get(size_prop) else {
+            continue;
+        };
+        let Some(value) = size.get("Value").and_then(Value::as_u64) else {
+            continue;
+        };
+        let bound = if low == 0 {
+            "at most 50%".to_string()
+        } else {
+            format!("{low}-50%")
+        };
+        match size.get("Type").and_then(Value::as_str) {
+            Some("CAPACITY_PERCENT") if value > 50 || value < low => {
+                out.push(Hit::new(
+                    id,
+                    format!(
+                        "endpoint {id}: the {kind} ({size_prop}) is {value}% of the fleet; SageMaker wants {bound} of the variant's instance count, so the next update fails (see {TRAFFIC_ROUTING_DOC})"
+                    ),
+                ));
+            }
+            Some("INSTANCE_COUNT") => {
+                let Some((_, config)) = endpoint.prop(&["EndpointConfigName"]).and_then(|c| {
+                    resolve(t, c, "AWS::SageMaker::EndpointConfig", "EndpointConfigName")
+                }) else {
+                    continue;
+                };
+                for v in variants(config) {
+                    let Some(fleet) = smallest_fleet(t, endpoint, v) else {
+                        continue;
+                    };
+                    // value / fleet within [low %, 50 %], in integers.
+                    if value * 100 > fleet * 50 || value * 100 < fleet * low {
+                        out.push(Hit::new(
+                            id,
+                            format!(
+                                "endpoint {id}: the {kind} ({size_prop}) is {value} instance(s), but variant {} runs {fleet}; SageMaker wants {bound} of the variant's instance count, so the next update fails (see {TRAFFIC_ROUTING_DOC})",
+                                variant_name(v)
+                            ),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

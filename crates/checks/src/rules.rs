@@ -262,6 +262,34 @@ pub static RULES: &[Rule] = &[
         "processing entrypoints name a file their code input puts in the container",
         crate::wiring::rt_entrypoints,
     ),
+    rule(
+        "RT-008",
+        Error,
+        true,
+        "Glue, Feature Store, EventBridge and SNS-publisher roles can do what the services do with them",
+        crate::runtime::rt_service_permissions,
+    ),
+    rule(
+        "RT-009",
+        Warning,
+        true,
+        "resources named by a literal string are created first",
+        crate::wiring::rt_create_order,
+    ),
+    rule(
+        "RT-010",
+        Warning,
+        false,
+        "conditions use keys the action sends",
+        crate::wiring::rt_dead_grants,
+    ),
+    rule(
+        "RT-011",
+        Error,
+        true,
+        "canary and linear traffic shifts fit the fleet",
+        crate::compat::rt_traffic_shift,
+    ),
 ];
 
 fn is_true(v: Option<&Value>) -> bool {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use mlcdk_core::Template;
 use serde_json::Value;
 
-use crate::policy::{Decision, Evaluator, Symbols};
+use crate::policy::{Decision, Evaluator, Request, Symbols};
 use crate::{Hit, Options};
 
 /// The execution-role permissions SageMaker documents for the jobs it runs.
@@ -232,6 +232,15 @@ fn resolved_steps(symbols: &Symbols, pipeline: &mlcdk_core::template::Resource) 
 /// their policies are unknown.
 type PipelineDecisions = Vec<(String, Call, String, Decision)>;
 type EndpointDecisions = Vec<(String, Call, String, Decision, &'static str)>;
+/// RT-008's decisions: `(resource, call, role logical id or service
+/// principal, decision, doc, whether the principal is a service)`.
+type ServiceDecisions = Vec<(String, Call, String, Decision, &'static str, bool)>;
+/// RT-001's, RT-006's and RT-008's decisions.
+type Memo = (
+    Option<PipelineDecisions>,
+    Option<EndpointDecisions>,
+    Option<ServiceDecisions>,
+);
 
 thread_local! {
     /// The decisions of the template one `check` call is checking: RT-001,
@@ -239,13 +248,12 @@ thread_local! {
     /// and resolving the pipeline body was most of the pack's time.
     /// [`crate::check`] clears it before and after, so nothing outlives the
     /// call that computed it.
-    static MEMO: RefCell<(Option<PipelineDecisions>, Option<EndpointDecisions>)> =
-        const { RefCell::new((None, None)) };
+    static MEMO: RefCell<Memo> = const { RefCell::new((None, None, None)) };
 }
 
 /// Drops the decisions of the last `check` call.
 pub(crate) fn forget() {
-    MEMO.with(|m| *m.borrow_mut() = (None, None));
+    MEMO.with(|m| *m.borrow_mut() = (None, None, None));
 }
 
 /// `(logical id, symbolic ARN)` of the template's roles: only these are
@@ -328,13 +336,18 @@ pub(crate) fn rt_job_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) 
     }
 }
 
-/// **RT-002: run-time permissions that cannot be decided.** A call of RT-001
-/// or RT-006 whose answer depends on something the template does not say (a policy
+/// **RT-002: run-time permissions that cannot be decided.** A call of RT-001,
+/// RT-006 or RT-008 whose answer depends on something the template does not say (a policy
 /// outside the template, an unsupported condition, a reference that cannot be
 /// resolved): a warning naming why, never a silent pass.
 pub(crate) fn rt_undecided(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     let endpoints = endpoint_decisions(t)
         .into_iter()
+        .chain(
+            service_decisions(t)
+                .into_iter()
+                .map(|(id, c, r, d, doc, _)| (id, c, r, d, doc)),
+        )
         .map(|(id, call, role, decision, _)| (id, call, role, decision));
     for (pipeline, call, role, decision) in pipeline_decisions(t).into_iter().chain(endpoints) {
         if let Decision::CannotDecide(why) = decision {
@@ -767,6 +780,422 @@ pub(crate) fn rt_endpoint_permissions(t: &Template, _: &Options, out: &mut Vec<H
     for (resource, call, role, decision, doc) in endpoint_decisions(t) {
         if let Decision::Denied(_) = decision {
             out.push(Hit::new(&resource, describe_at(&call, &role, doc)));
+        }
+    }
+}
+
+/// What a Glue job's role needs: access to its scripts and temporary
+/// directories in S3.
+pub const GLUE_ROLE_DOC: &str =
+    "https://docs.aws.amazon.com/glue/latest/dg/create-an-iam-role.html";
+/// A crawler's role: at a minimum `s3:GetObject` on the objects of an S3
+/// data store, besides `AWSGlueServiceRole` (or equivalent) for the Data
+/// Catalog.
+pub const GLUE_CRAWLER_DOC: &str =
+    "https://docs.aws.amazon.com/glue/latest/dg/crawler-prereqs.html";
+/// The offline store role's minimum policy (`AmazonSageMakerFeatureStoreAccess`:
+/// `s3:PutObject`, `s3:GetBucketAcl`, `s3:PutObjectAcl`); the offline store
+/// key needs `kms:GenerateDataKey`
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-sagemaker-featuregroup-s3storageconfig.html>).
+pub const FEATURE_STORE_DOC: &str =
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-feature-store.html";
+
+/// One thing a service other than SageMaker's jobs and endpoints does with a
+/// role of the template (RT-008). Pointers are JSON pointers into the
+/// resource's `Properties`; an empty pointer means "none".
+pub struct ServiceUse {
+    /// The resource type the row applies to.
+    pub resource_type: &'static str,
+    /// What the service is doing, for the finding.
+    pub feature: &'static str,
+    /// The role: its ARN or its name.
+    pub role: &'static str,
+    /// S3 objects read (`s3:GetObject` on the object).
+    pub reads: &'static [&'static str],
+    /// `(list, uri)`: S3 prefixes read (`s3:GetObject` on an object under
+    /// the prefix at `uri` of each element of the list at `list`).
+    pub read_prefixes: &'static [(&'static str, &'static str)],
+    /// S3 locations written: each of `write_actions` on an object under the
+    /// location, and each of `bucket_actions` on its bucket.
+    pub writes: &'static [&'static str],
+    /// The actions on the objects written.
+    pub write_actions: &'static [&'static str],
+    /// The actions on the buckets written to.
+    pub bucket_actions: &'static [&'static str],
+    /// The KMS key the writes are encrypted with (`kms:GenerateDataKey`).
+    pub data_key: &'static str,
+    /// The AWS page that documents the permissions.
+    pub doc: &'static str,
+}
+
+/// What Glue (jobs, crawlers) and Feature Store do with their roles at run time (RT-008);
+/// each row cites its page.
+pub static SERVICE_USES: &[ServiceUse] = &[
+    ServiceUse {
+        resource_type: "AWS::Glue::Job",
+        feature: "the Glue job",
+        role: "/Role",
+        reads: &["/Command/ScriptLocation"],
+        read_prefixes: &[],
+        writes: &["/DefaultArguments/--TempDir"],
+        write_actions: &["s3:PutObject"],
+        bucket_actions: &[],
+        data_key: "",
+        doc: GLUE_ROLE_DOC,
+    },
+    ServiceUse {
+        resource_type: "AWS::Glue::Crawler",
+        feature: "the crawler",
+        role: "/Role",
+        reads: &[],
+        read_prefixes: &[("/Targets/S3Targets", "/Path")],
+        writes: &[],
+        write_actions: &[],
+        bucket_actions: &[],
+        data_key: "",
+        doc: GLUE_CRAWLER_DOC,
+    },
+    ServiceUse {
+        resource_type: "AWS::SageMaker::FeatureGroup",
+        feature: "the offline store",
+        role: "/RoleArn",
+        reads: &[],
+        read_prefixes: &[],
+        writes: &["/OfflineStoreConfig/S3StorageConfig/S3Uri"],
+        write_actions: &["s3:PutObject", "s3:PutObjectAcl"],
+        bucket_actions: &["s3:GetBucketAcl"],
+        data_key: "/OfflineStoreConfig/S3StorageConfig/KmsKeyId",
+        doc: FEATURE_STORE_DOC,
+    },
+];
+
+/// The logical id of the template role a property names by ARN or by name.
+fn role_named<'t>(
+    roles: &[(&'t String, &'t str)],
+    symbols: &Symbols,
+    value: &Value,
+) -> Option<&'t String> {
+    let text = symbols.resolve(value);
+    roles
+        .iter()
+        .find(|(id, arn)| *arn == text || symbols.physical_name(id) == text)
+        .map(|(id, _)| *id)
+}
+
+/// The calls one [`SERVICE_USES`] row makes for one resource's properties.
+fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call> {
+    let text = |v: &Value| symbols.resolve(v);
+    let subject = row.feature;
+    let mut calls = Vec::new();
+    for uri in row.reads.iter().filter_map(|p| at(props, p)) {
+        let Some((bucket, key)) = s3_location(&Value::String(text(uri))) else {
+            continue;
+        };
+        calls.push(Call {
+            action: "s3:GetObject",
+            resource: object_arn(&bucket, &key),
+            context: BTreeMap::new(),
+            why: format!("{subject} reads s3://{bucket}/{key}"),
+        });
+    }
+    for (list, uri) in row.read_prefixes {
+        for target in at(props, list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o.pointer(uri))
+        {
+            let Some((bucket, key)) = s3_location(&Value::String(text(target))) else {
+                continue;
+            };
+            let prefix = if key.is_empty() || key.ends_with('/') {
+                key.clone()
+            } else {
+                format!("{key}/")
+            };
+            calls.push(Call {
+                action: "s3:GetObject",
+                resource: object_arn(&bucket, &prefix),
+                context: BTreeMap::new(),
+                why: format!("{subject} reads s3://{bucket}/{key}"),
+            });
+        }
+    }
+    for uri in row.writes.iter().filter_map(|p| at(props, p)) {
+        let Some((bucket, key)) = s3_location(&Value::String(text(uri))) else {
+            continue;
+        };
+        let prefix = if key.is_empty() || key.ends_with('/') {
+            key.clone()
+        } else {
+            format!("{key}/")
+        };
+        for action in row.write_actions {
+            calls.push(Call {
+                action,
+                resource: object_arn(&bucket, &prefix),
+                context: BTreeMap::new(),
+                why: format!("{subject} writes to s3://{bucket}/{key}"),
+            });
+        }
+        for action in row.bucket_actions {
+            calls.push(Call {
+                action,
+                resource: bucket_arn(&bucket),
+                context: BTreeMap::new(),
+                why: format!("{subject} writes to s3://{bucket}/{key}"),
+            });
+        }
+    }
+    if let Some(key) = at(props, row.data_key) {
+        calls.push(Call {
+            action: "kms:GenerateDataKey",
+            resource: kms_arn(&text(key)),
+            context: BTreeMap::new(),
+            why: format!("{subject} encrypts what it writes to S3 with this key"),
+        });
+    }
+    calls
+}
+
+/// Each call of [`SERVICE_USES`] checked against its role: `(resource, call,
+/// role logical id, decision, doc)`. Roles outside the template are skipped.
+fn service_decisions(t: &Template) -> ServiceDecisions {
+    if let Some(known) = MEMO.with(|m| m.borrow().2.clone()) {
+        return known;
+    }
+    let computed = compute_service_decisions(t);
+    MEMO.with(|m| m.borrow_mut().2 = Some(computed.clone()));
+    computed
+}
+
+fn compute_service_decisions(t: &Template) -> ServiceDecisions {
+    let symbols = Symbols::new(t);
+    let evaluator = Evaluator::from_template(t);
+    let roles = template_roles(t, &evaluator);
+    let mut out = Vec::new();
+    for row in SERVICE_USES {
+        for (id, resource) in t.resources_of_type(row.resource_type) {
+            let props = Value::Object(
+                resource
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            );
+            let Some(role_id) = at(&props, row.role).and_then(|r| role_named(&roles, &symbols, r))
+            else {
+                continue;
+            };
+            for call in service_calls(&symbols, row, &props) {
+                let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+                out.push((
+                    id.clone(),
+                    call,
+                    role_id.to_string(),
+                    decision,
+                    row.doc,
+                    false,
+                ));
+            }
+        }
+    }
+    for (rule, target) in t
+        .resources_of_type("AWS::Events::Rule")
+        .flat_map(|(id, r)| {
+            r.prop(&["Targets"])
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(move |target| (id, target))
+        })
+    {
+        let Some(role_id) = target
+            .get("RoleArn")
+            .and_then(|r| role_named(&roles, &symbols, r))
+        else {
+            continue;
+        };
+        let Some(arn) = target.get("Arn").map(|a| symbols.resolve(a)) else {
+            continue;
+        };
+        if !(arn.contains(":sagemaker:") && arn.contains(":pipeline/")) {
+            continue;
+        }
+        let label = target
+            .get("Id")
+            .and_then(Value::as_str)
+            .map_or_else(String::new, |id| format!(" {id}"));
+        let call = Call {
+            action: "sagemaker:StartPipelineExecution",
+            resource: arn,
+            context: BTreeMap::new(),
+            why: format!("EventBridge starts the pipeline of target{label} with this role"),
+        };
+        let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+        out.push((
+            rule.clone(),
+            call,
+            role_id.to_string(),
+            decision,
+            PIPELINE_EVENTBRIDGE_DOC,
+            false,
+        ));
+    }
+    for (topic, service, call) in publisher_key_calls(t, &symbols) {
+        let request = Request {
+            principal: service.clone(),
+            action: call.action.to_string(),
+            resource: call.resource.clone(),
+            context: call.context.clone(),
+        };
+        let decision = evaluator.evaluate(&request);
+        out.push((topic, call, service, decision, SNS_KEY_DOC, true));
+    }
+    out
+}
+
+/// An EventBridge rule that starts a SageMaker pipeline needs a role with
+/// `sagemaker:StartPipelineExecution`.
+pub const PIPELINE_EVENTBRIDGE_DOC: &str =
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/pipeline-eventbridge.html";
+
+/// AWS services that publish to an SNS topic encrypted with a customer key
+/// need the key policy to let them `kms:GenerateDataKey*` and `kms:Decrypt`.
+pub const SNS_KEY_DOC: &str = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services";
+
+/// The strings of a policy element (one string or a list of them).
+fn strings_at(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The service principals a topic policy of the template lets publish to
+/// `topic` (Allow statements whose actions cover `sns:Publish`).
+fn topic_publishers(t: &Template, topic: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, policy) in t.resources_of_type("AWS::SNS::TopicPolicy") {
+        let covers = policy
+            .prop(&["Topics"])
+            .and_then(Value::as_array)
+            .is_some_and(|ts| {
+                ts.iter()
+                    .any(|v| mlcdk_core::template::reference_target(v) == Some(topic))
+            });
+        if !covers {
+            continue;
+        }
+        let statements = match policy.prop(&["PolicyDocument", "Statement"]) {
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        for st in statements {
+            if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+                continue;
+            }
+            let publishes = strings_at(st.get("Action")).iter().any(|a| {
+                let a = a.to_ascii_lowercase();
+                a == "sns:publish" || a == "sns:*" || a == "*"
+            });
+            if !publishes {
+                continue;
+            }
+            for service in strings_at(st.get("Principal").and_then(|p| p.get("Service"))) {
+                if !out.iter().any(|s| s == service) {
+                    out.push(service.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `(topic, service principal, call)` for each service that publishes
+/// to a topic encrypted with a key of the template: the key policy must let
+/// the service `kms:GenerateDataKey` and `kms:Decrypt` ([`SNS_KEY_DOC`]).
+fn publisher_key_calls(t: &Template, symbols: &Symbols) -> Vec<(String, String, Call)> {
+    let mut out = Vec::new();
+    for (topic, resource) in t.resources_of_type("AWS::SNS::Topic") {
+        let Some(key) = resource
+            .prop(&["KmsMasterKeyId"])
+            .and_then(mlcdk_core::template::reference_target)
+            .filter(|k| {
+                t.resources
+                    .get(*k)
+                    .is_some_and(|r| r.resource_type == "AWS::KMS::Key")
+            })
+        else {
+            continue;
+        };
+        for service in topic_publishers(t, topic) {
+            for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+                out.push((
+                    topic.clone(),
+                    service.clone(),
+                    Call {
+                        action,
+                        resource: symbols.arn(key),
+                        context: [(
+                            "aws:SourceAccount".to_string(),
+                            vec!["${AWS::AccountId}".to_string()],
+                        )]
+                        .into(),
+                        why: format!(
+                            "{service} publishes to topic {topic}, which is encrypted with key {key}"
+                        ),
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// **RT-008: Glue, Feature Store, EventBridge and SNS-publisher roles can do what the
+/// services do with them** ([`SERVICE_USES`], and the key policies of
+/// encrypted topics):
+///
+/// - a Glue job's `Role` (an ARN or a role name) reads the job's script
+///   (`s3:GetObject` on `Command.ScriptLocation`) and writes under its
+///   temporary directory (`s3:PutObject` under `DefaultArguments."--TempDir"`)
+///   ([`GLUE_ROLE_DOC`]);
+/// - a crawler's `Role` reads the objects under each of its
+///   `Targets.S3Targets[].Path` (`s3:GetObject`), the minimum inline policy
+///   of [`GLUE_CRAWLER_DOC`] (its Data Catalog permissions come from
+///   `AWSGlueServiceRole` or an equivalent and are not checked);
+/// - a feature group's offline store role (`RoleArn`) writes under
+///   `OfflineStoreConfig.S3StorageConfig.S3Uri` with the minimum policy AWS
+///   gives it (`s3:PutObject`, `s3:PutObjectAcl` on the objects,
+///   `s3:GetBucketAcl` on the bucket) ([`FEATURE_STORE_DOC`]) and, when a
+///   `KmsKeyId` is set, encrypts with it (`kms:GenerateDataKey`);
+/// - an EventBridge rule target whose `Arn` is a SageMaker pipeline starts it
+///   with the target's `RoleArn` (`sagemaker:StartPipelineExecution` on the
+///   pipeline ARN) ([`PIPELINE_EVENTBRIDGE_DOC`]);
+/// - an AWS service that a topic policy lets publish to a topic encrypted
+///   with a key of the template (`KmsMasterKeyId`) needs that key's policy to
+///   allow the service principal `kms:GenerateDataKey` and `kms:Decrypt`
+///   ([`SNS_KEY_DOC`]); the request carries `aws:SourceAccount` of the
+///   stack's account.
+///
+/// A call the role's policies (and the bucket's or key's policy) definitely
+/// deny is an error. Roles outside the template and locations that cannot be
+/// resolved are not judged.
+pub(crate) fn rt_service_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) {
+    for (resource, call, principal, decision, doc, service) in service_decisions(t) {
+        if let Decision::Denied(_) = decision {
+            let message = if service {
+                format!(
+                    "the key policy does not let service {principal} {} on {}: {}; allow it in the key policy (see {doc})",
+                    call.action, call.resource, call.why
+                )
+            } else {
+                describe_at(&call, &principal, doc)
+            };
+            out.push(Hit::new(&resource, message));
         }
     }
 }
