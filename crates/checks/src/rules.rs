@@ -290,6 +290,13 @@ pub static RULES: &[Rule] = &[
         "canary and linear traffic shifts fit the fleet",
         crate::compat::rt_traffic_shift,
     ),
+    rule(
+        "RT-012",
+        Error,
+        true,
+        "the pipeline role can start, tag and pass what its steps need",
+        crate::runtime::rt_pipeline_role,
+    ),
 ];
 
 fn is_true(v: Option<&Value>) -> bool {

@@ -1199,3 +1199,138 @@ pub(crate) fn rt_service_permissions(t: &Template, _: &Options, out: &mut Vec<Hi
         }
     }
 }
+
+/// SageMaker Pipelines' access management: the pipeline's role starts each
+/// step's job (and tags it), and passes the job's role to SageMaker.
+pub const PIPELINE_ROLE_DOC: &str =
+    "https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html";
+
+/// What the pipeline's own role does for a step: `(step type, actions on the
+/// job, ARN kind, pointer to the role the job runs as)`. Job names are made
+/// by Pipelines at run time, so the ARN names a representative job.
+static PIPELINE_STEP_CALLS: &[(&str, &[&str], &str, &str)] = &[
+    (
+        "Processing",
+        &["sagemaker:CreateProcessingJob", "sagemaker:AddTags"],
+        "processing-job",
+        "/RoleArn",
+    ),
+    (
+        "Training",
+        &["sagemaker:CreateTrainingJob", "sagemaker:AddTags"],
+        "training-job",
+        "/RoleArn",
+    ),
+    (
+        "Tuning",
+        &[
+            "sagemaker:CreateHyperParameterTuningJob",
+            "sagemaker:AddTags",
+        ],
+        "hyper-parameter-tuning-job",
+        "/TrainingJobDefinition/RoleArn",
+    ),
+    (
+        "Model",
+        &["sagemaker:CreateModel", "sagemaker:AddTags"],
+        "model",
+        "/ExecutionRoleArn",
+    ),
+    (
+        "Transform",
+        &["sagemaker:CreateTransformJob", "sagemaker:AddTags"],
+        "transform-job",
+        "",
+    ),
+];
+
+/// The calls a pipeline's role makes for one step.
+fn pipeline_role_calls(step: &Value) -> Vec<Call> {
+    let Some(ty) = step.get("Type").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let name = step.get("Name").and_then(Value::as_str).unwrap_or("?");
+    let Some(args) = step.get("Arguments") else {
+        return Vec::new();
+    };
+    let mut calls = Vec::new();
+    if ty == "RegisterModel" {
+        if let Some(group) = args.get("ModelPackageGroupName").and_then(Value::as_str) {
+            calls.push(Call {
+                action: "sagemaker:CreateModelPackage",
+                resource: format!(
+                    "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package/{group}/1"
+                ),
+                context: BTreeMap::new(),
+                why: format!("step {name} registers a model version in {group}"),
+            });
+        }
+        return calls;
+    }
+    let Some((_, actions, kind, role)) = PIPELINE_STEP_CALLS.iter().find(|(t, ..)| *t == ty) else {
+        return calls;
+    };
+    let job = format!(
+        "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{kind}/pipelines-{}",
+        name.to_ascii_lowercase()
+    );
+    for action in *actions {
+        calls.push(Call {
+            action,
+            resource: job.clone(),
+            context: BTreeMap::new(),
+            why: format!("step {name} starts and tags its {kind}"),
+        });
+    }
+    if let Some(passed) = (!role.is_empty())
+        .then(|| args.pointer(role))
+        .flatten()
+        .and_then(Value::as_str)
+    {
+        calls.push(Call {
+            action: "iam:PassRole",
+            resource: passed.to_string(),
+            context: [(
+                "iam:PassedToService".to_string(),
+                vec!["sagemaker.amazonaws.com".to_string()],
+            )]
+            .into(),
+            why: format!("step {name} passes its job's role to SageMaker"),
+        });
+    }
+    calls
+}
+
+/// **RT-012: the pipeline's role can start, tag and pass what its steps
+/// need.** A pipeline execution runs as the pipeline's `RoleArn`: for each
+/// step it creates the job (`sagemaker:CreateProcessingJob`,
+/// `CreateTrainingJob`, `CreateHyperParameterTuningJob`, `CreateModel`,
+/// `CreateTransformJob`, `CreateModelPackage` for registration), tags it
+/// (`sagemaker:AddTags`: Pipelines tags the jobs it starts with the execution)
+/// and passes the job's role to SageMaker (`iam:PassRole` with
+/// `iam:PassedToService`), as the Pipelines access-management page documents
+/// ([`PIPELINE_ROLE_DOC`]). A definite deny is an error: the execution fails
+/// at that step although the template deploys. Only a pipeline role defined
+/// in the template is judged.
+pub(crate) fn rt_pipeline_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {
+    let symbols = Symbols::new(t);
+    let evaluator = Evaluator::from_template(t);
+    let roles = template_roles(t, &evaluator);
+    for (id, pipeline) in t.resources_of_type("AWS::SageMaker::Pipeline") {
+        let Some(role_arn) = pipeline.prop(&["RoleArn"]).map(|r| symbols.resolve(r)) else {
+            continue;
+        };
+        let Some((role_id, _)) = roles.iter().find(|(_, arn)| **arn == role_arn) else {
+            continue;
+        };
+        for step in resolved_steps(&symbols, pipeline) {
+            for call in pipeline_role_calls(&step) {
+                if let Decision::Denied(_) =
+                    evaluator.can(role_id, call.action, &call.resource, &call.context)
+                {
+                    out.push(Hit::new(id, describe_at(&call, role_id, PIPELINE_ROLE_DOC)));
+                }
+            }
+        }
+    }
+}
