@@ -1,6 +1,7 @@
 //! Every template mlcdk ships passes cfn-lint with no findings at all (errors,
-//! warnings or informational): both stages of the example, the local example
-//! and the bootstrap stack.
+//! warnings or informational): both stages of the example, both stages of the
+//! options app (the construct options the example does not use), the local
+//! example and the bootstrap stack.
 //!
 //! cfn-lint is the pinned version, provisioned on first use by
 //! `mlcdk_testkit::tools` (a copy on PATH is used only at that version). When
@@ -9,6 +10,8 @@
 
 #[path = "../examples/local/stack.rs"]
 mod local;
+#[path = "../examples/options/stack.rs"]
+mod options;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
@@ -21,7 +24,11 @@ fn external_cfn_lint_every_template_passes() {
     let lint = tools::require("cfn-lint");
     let dir = Scratch::new("cfn-lint");
     let mut files: Vec<PathBuf> = Vec::new();
-    for assembly in [stack::app().synth(None), local::app().synth(None)] {
+    for assembly in [
+        stack::app().synth(None),
+        options::app().synth(None),
+        local::app().synth(None),
+    ] {
         let assembly = assembly.expect("the example synthesizes");
         for s in &assembly.stacks {
             let path = dir.join(format!("{}.template.json", s.info.stack_name));
@@ -37,7 +44,7 @@ fn external_cfn_lint_every_template_passes() {
     let path = dir.join("mlcdk-bootstrap.template.json");
     std::fs::write(&path, &boot.text).unwrap();
     files.push(path);
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 6);
     let output = lint
         .command()
         .arg("--format")

@@ -1,4 +1,5 @@
-//! checkov, the second shape check, over every stage's template: no failed
+//! checkov, the second shape check, over every stage's template of the example
+//! and of the options app (the construct options the example does not use): no failed
 //! check at all. Skips are allowed only with a reason in the resource's
 //! Metadata (`stack.suppress(…, "CKV_…", reason)`), and are counted here.
 //!
@@ -6,6 +7,8 @@
 //! `mlcdk_testkit::tools` (it has a virtualenv of its own: it pins a boto3
 //! that moto's would conflict with).
 
+#[path = "../examples/options/stack.rs"]
+mod options;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
@@ -70,15 +73,23 @@ fn checkov(dir: &Path) -> (u64, u64, u64, u64, Vec<String>) {
 #[test]
 fn external_checkov_every_stage_template_has_no_failed_check() {
     let dir = Scratch::new("checkov");
-    let assembly = stack::app().synth(None).expect("the example synthesizes");
-    for s in &assembly.stacks {
+    let assemblies = [
+        stack::app().synth(None).expect("the example synthesizes"),
+        options::app()
+            .synth(None)
+            .expect("the options app synthesizes"),
+    ];
+    let mut templates = 0;
+    for s in assemblies.iter().flat_map(|a| &a.stacks) {
         std::fs::write(
             dir.path()
                 .join(format!("{}.template.json", s.info.stack_name)),
             &s.text,
         )
         .unwrap();
+        templates += 1;
     }
+    assert_eq!(templates, 4);
     let (passed, failed, skipped, parsing_errors, failures) = checkov(dir.path());
     assert_eq!(parsing_errors, 0);
     assert_eq!(failed, 0, "checkov failed checks:\n{}", failures.join("\n"));
@@ -89,7 +100,7 @@ fn external_checkov_every_stage_template_has_no_failed_check() {
     tools::announce(&format!(
         "checkov {}: {} templates, {passed} passed, 0 failed, {skipped} skipped (reasons in Metadata)",
         tools::pin("checkov").version,
-        assembly.stacks.len()
+        templates
     ));
 }
 

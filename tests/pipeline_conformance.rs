@@ -1,7 +1,8 @@
 //! SageMaker API conformance of the pipeline definitions mlcdk writes (issue
 //! 14): every step's `Arguments` of every `AWS::SageMaker::Pipeline` in every
-//! stage of the example is checked against the request shape of the API call
-//! the step makes, as the pinned botocore's SageMaker service model describes
+//! stage of the example and of the options app (`examples/options`, including
+//! its S3-stored definition, read from its asset) is checked against the
+//! request shape of the API call the step makes, as the pinned botocore's SageMaker service model describes
 //! it. SageMaker validates these only when the pipeline *runs*; CloudFormation
 //! accepts any definition body.
 //!
@@ -17,6 +18,8 @@
 //! `mlcdk_testkit::tools`; when it cannot be had the tests fail with one line
 //! saying why (skip them on purpose with `--skip external_`).
 
+#[path = "../examples/options/stack.rs"]
+mod options;
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
@@ -372,13 +375,41 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Every pipeline of every stage of the example: (stage, logical ID, resource).
+/// Every pipeline of every stage of the example and of the options app:
+/// (stage, logical ID, resource). A definition stored in S3
+/// (`PipelineDefinitionS3Location`) is read from its generated asset and put
+/// in the resource as its body, so it is checked like an inline one.
 fn example_pipelines() -> Vec<(String, String, Resource)> {
-    let assembly = stack::app().synth(None).expect("the example synthesizes");
+    let assemblies = [
+        stack::app().synth(None).expect("the example synthesizes"),
+        options::app()
+            .synth(None)
+            .expect("the options app synthesizes"),
+    ];
     let mut out = Vec::new();
-    for s in &assembly.stacks {
-        for (id, r) in s.template.resources_of_type("AWS::SageMaker::Pipeline") {
-            out.push((s.info.stack_name.clone(), id.clone(), r.clone()));
+    for assembly in &assemblies {
+        for s in &assembly.stacks {
+            for (id, r) in s.template.resources_of_type("AWS::SageMaker::Pipeline") {
+                let mut r = r.clone();
+                if let Some(key) = r
+                    .prop(&["PipelineDefinition", "PipelineDefinitionS3Location", "Key"])
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                {
+                    let asset = s
+                        .assets
+                        .iter()
+                        .find(|a| a.key == key)
+                        .unwrap_or_else(|| panic!("{id}: no asset with key {key}"));
+                    let body = String::from_utf8(asset.bytes().expect("the asset is readable"))
+                        .expect("the definition is UTF-8");
+                    r.properties.insert(
+                        "PipelineDefinition".into(),
+                        json!({ "PipelineDefinitionBody": body }),
+                    );
+                }
+                out.push((s.info.stack_name.clone(), id.clone(), r));
+            }
         }
     }
     out
