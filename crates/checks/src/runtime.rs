@@ -744,6 +744,8 @@ fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
             }
         }
     }
+    out.extend(model_decisions(t, &symbols, &evaluator, &roles));
+
     out
 }
 
@@ -1333,4 +1335,58 @@ pub(crate) fn rt_pipeline_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// The execution-role permissions of `CreateModel`: SageMaker reads the
+/// model artifacts with the model's role when it starts the containers.
+pub const CREATE_MODEL_DOC: &str = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms";
+
+/// RT-006's model row: each container of an `AWS::SageMaker::Model` with a
+/// literal `ModelDataUrl` (an object, or a prefix for multi-model) is read
+/// with the model's `ExecutionRoleArn` (`s3:GetObject`).
+fn model_decisions(
+    t: &Template,
+    symbols: &Symbols,
+    evaluator: &Evaluator,
+    roles: &[(&String, &str)],
+) -> EndpointDecisions {
+    let mut out = Vec::new();
+    for (id, model) in t.resources_of_type("AWS::SageMaker::Model") {
+        let Some(role_arn) = model
+            .prop(&["ExecutionRoleArn"])
+            .map(|r| symbols.resolve(r))
+        else {
+            continue;
+        };
+        let Some((role_id, _)) = roles.iter().find(|(_, arn)| **arn == role_arn) else {
+            continue;
+        };
+        let mut containers: Vec<&Value> = model.prop(&["PrimaryContainer"]).into_iter().collect();
+        if let Some(Value::Array(list)) = model.prop(&["Containers"]) {
+            containers.extend(list);
+        }
+        for container in containers {
+            let Some(url) = container.get("ModelDataUrl") else {
+                continue;
+            };
+            let Some((bucket, key)) = s3_location(&Value::String(symbols.resolve(url))) else {
+                continue;
+            };
+            let call = Call {
+                action: "s3:GetObject",
+                resource: object_arn(&bucket, &key),
+                context: BTreeMap::new(),
+                why: format!("SageMaker loads the model artifacts s3://{bucket}/{key}"),
+            };
+            let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+            out.push((
+                id.clone(),
+                call,
+                role_id.to_string(),
+                decision,
+                CREATE_MODEL_DOC,
+            ));
+        }
+    }
+    out
 }
