@@ -139,6 +139,24 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         },
     );
     lake.grant_read(shell.role());
+    // A Spark job on a pinned Glue version, from a script already in S3, on
+    // larger workers, without bookmarks, two runs at a time.
+    GlueJob::new(
+        stack,
+        "Spark",
+        GlueJobProps {
+            script: Script::S3(data.path("scripts/compact.py")),
+            glue_version: Some("4.0".into()),
+            max_concurrent_runs: 2,
+            bookmarks: false,
+            description: Some("Compacts the curated prefix".into()),
+            ..GlueJobProps::pyspark("unused.py")
+                .workers(WorkerType::G2X, 4)
+                .reads(data.path("curated/"))
+                .writes(data.path("compacted/"))
+                .key(&key)
+        },
+    );
     let athena = AthenaWorkGroup::new(
         stack,
         "Queries",
@@ -248,6 +266,70 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         },
     );
     bulk_pipeline(stack, knobs, &models);
+    // Training with a custom ECR image, from scratch, tuned over custom ranges
+    // of every kind with early stopping, registered into a group named by
+    // literal (`ModelGroupRef::named`) for manual approval.
+    let custom = TrainingPipeline::new(
+        stack,
+        "Custom",
+        TrainingPipelineProps {
+            algorithm: Algorithm::Image(format!(
+                "{}.dkr.ecr.us-east-1.amazonaws.com/mlcdk-options-trainer:1.0",
+                knobs.account
+            )),
+            strategy: ModelStrategy::FromScratch,
+            hyperparameters: vec![("epochs".into(), "10".into())],
+            tuning: Some(Tuning {
+                objective_metric: "validation:rmse".into(),
+                goal: Goal::Minimize,
+                ranges: vec![
+                    ParameterRange::Continuous {
+                        name: "learning_rate".into(),
+                        min: 0.001,
+                        max: 0.1,
+                        scaling: Scaling::Linear,
+                    },
+                    ParameterRange::Integer {
+                        name: "layers".into(),
+                        min: 1,
+                        max: 4,
+                        scaling: Scaling::Auto,
+                    },
+                    ParameterRange::Categorical {
+                        name: "optimizer".into(),
+                        values: vec!["adam".into(), "sgd".into()],
+                    },
+                ],
+                max_jobs: Some(6),
+                max_parallel: 2,
+                max_runtime_seconds: Some(14_400),
+                early_stopping: true,
+            }),
+            register_into: Some(ModelGroupRef::named("mlcdk-options-custom")),
+            approval: Some(Approval::Manual),
+            ..TrainingPipelineProps::xgboost(data.path("curated/"), models.path("custom/"))
+        },
+    );
+    // Started by an event pattern (new objects under the curated prefix), with
+    // a parameter, and by a cron schedule.
+    PipelineTrigger::new(
+        stack,
+        "OnUpload",
+        custom.pipeline(),
+        TriggerProps {
+            description: Some("Retrains when curated data lands".into()),
+            ..TriggerProps::on_event(Json::object([
+                ("source", Json::array([Json::from("aws.s3")])),
+                ("detail-type", Json::array([Json::from("Object Created")])),
+            ]))
+        },
+    );
+    PipelineTrigger::new(
+        stack,
+        "Nightly",
+        custom.pipeline(),
+        TriggerProps::schedule(Schedule::Cron("cron(0 2 * * ? *)".into())),
+    );
 
     // Models: serial containers, image + artifact in a VPC, multi-model,
     // one without network isolation.
@@ -373,6 +455,66 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         },
     );
 
+    // Data quality on the same endpoint every six hours from 01:00 UTC, with
+    // network access for the analyzer.
+    let features = Monitor::new(
+        stack,
+        "Features",
+        &linear,
+        MonitorProps {
+            network_isolation: false,
+            drift_alarms: vec![("score".into(), 0.3)],
+            volume_key: Some(key.clone()),
+            alerts: Some(alerts.arn()),
+            ..MonitorProps::data_quality(
+                models.path("monitoring/features/statistics.json"),
+                models.path("monitoring/features/constraints.json"),
+                models.path("monitoring/features/reports/"),
+                MonitorSchedule::EveryHours { start: 1, every: 6 },
+            )
+        },
+    );
+    // An alarm on a team's own metric; it and the monitor's alarms retrain the
+    // custom pipeline.
+    let own = DriftAlarm::new(
+        stack,
+        "OwnDrift",
+        CustomMetric {
+            namespace: "mlcdk/options".into(),
+            metric: "population_stability_index".into(),
+            dimensions: vec![("Model".into(), "custom".into())],
+            threshold: 0.25,
+            period_seconds: 3600,
+            evaluation_periods: 3,
+        },
+        Some(alerts.arn()),
+    );
+    let mut drift_alarms = features.alarms().to_vec();
+    drift_alarms.push(own.alarm().clone());
+    retrain_on_alarms(stack, "RetrainOnAlarms", &drift_alarms, &custom);
+
+    // A pinned package from another account, served with all-at-once
+    // blue/green updates.
+    let pinned = Model::new(
+        stack,
+        "Pinned",
+        ModelProps::from_registry(
+            ModelVersion::pinned(format!(
+                "arn:aws:sagemaker:us-east-1:333333333333:model-package/shared-models/{}",
+                3
+            ))
+            .served_from(models.path("pinned/"), &image),
+        ),
+    );
+    let mut all_at_once = RealtimeEndpointProps::single(&pinned, "ml.m5.large");
+    all_at_once.guardrails = Some(Guardrails {
+        shift: TrafficShift::AllAtOnce { wait_seconds: 600 },
+        ..Guardrails::canary()
+    });
+    all_at_once.kms = Some(key.clone());
+    all_at_once.alerts = Some(alerts.arn());
+    RealtimeEndpoint::new(stack, "AllAtOnce", all_at_once);
+
     // Serverless with provisioned concurrency and its autoscaling, from a
     // model without network isolation.
     ServerlessEndpoint::new(
@@ -476,6 +618,21 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             "Crawl/Resource",
             "RT-009",
             "known defect: the crawler names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
+        ),
+        (
+            "AllAtOnce/Resource",
+            "RT-006",
+            "known defect: the model role cannot describe the rollback alarms; issue 15 grants cloudwatch:DescribeAlarms",
+        ),
+        (
+            "Features/Definition",
+            "RT-006",
+            "known defect: the monitoring role cannot create grants on its volume key; issue 15 grants kms:CreateGrant",
+        ),
+        (
+            "Spark/Resource",
+            "RT-009",
+            "known defect: the job names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
         ),
         (
             "Bulk/Resource",
