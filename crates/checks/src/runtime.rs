@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use mlcdk_core::Template;
 use serde_json::Value;
@@ -235,25 +236,48 @@ type EndpointDecisions = Vec<(String, Call, String, Decision, &'static str)>;
 /// RT-008's decisions: `(resource, call, role logical id or service
 /// principal, decision, doc, whether the principal is a service)`.
 type ServiceDecisions = Vec<(String, Call, String, Decision, &'static str, bool)>;
-/// RT-001's, RT-006's and RT-008's decisions.
-type Memo = (
-    Option<PipelineDecisions>,
-    Option<EndpointDecisions>,
-    Option<ServiceDecisions>,
-);
+/// RT-012's decisions: `(pipeline, call, pipeline role logical id, decision)`.
+type PipelineRoleDecisions = Vec<(String, Call, String, Decision)>;
 
-thread_local! {
-    /// The decisions of the template one `check` call is checking: RT-001,
-    /// RT-002 and RT-006 ask the same questions, and building the evaluator
-    /// and resolving the pipeline body was most of the pack's time.
-    /// [`crate::check`] clears it before and after, so nothing outlives the
-    /// call that computed it.
-    static MEMO: RefCell<Memo> = const { RefCell::new((None, None, None)) };
+/// Everything the run-time rules decide about one template, from one symbol
+/// table and one evaluator: RT-001, RT-002, RT-006, RT-008 and RT-012 ask
+/// overlapping questions, and building the evaluator and resolving the
+/// pipeline bodies was most of the pack's time.
+struct Analysis {
+    pipelines: PipelineDecisions,
+    endpoints: EndpointDecisions,
+    services: ServiceDecisions,
+    pipeline_role: PipelineRoleDecisions,
 }
 
-/// Drops the decisions of the last `check` call.
+thread_local! {
+    /// The analysis of the template one `check` call is checking.
+    /// [`crate::check`] clears it before and after, so nothing outlives the
+    /// call that computed it.
+    static MEMO: RefCell<Option<Rc<Analysis>>> = const { RefCell::new(None) };
+}
+
+/// Drops the analysis of the last `check` call.
 pub(crate) fn forget() {
-    MEMO.with(|m| *m.borrow_mut() = (None, None, None));
+    MEMO.with(|m| *m.borrow_mut() = None);
+}
+
+/// The analysis of `t`, computed on the first question of a `check` call.
+fn analysis(t: &Template) -> Rc<Analysis> {
+    if let Some(known) = MEMO.with(|m| m.borrow().clone()) {
+        return known;
+    }
+    let symbols = Symbols::new(t);
+    let evaluator = Evaluator::from_template(t);
+    let roles = template_roles(t, &evaluator);
+    let computed = Rc::new(Analysis {
+        pipelines: compute_pipeline_decisions(t, &symbols, &evaluator, &roles),
+        endpoints: compute_endpoint_decisions(t, &symbols, &evaluator, &roles),
+        services: compute_service_decisions(t, &symbols, &evaluator, &roles),
+        pipeline_role: compute_pipeline_role_decisions(t, &symbols, &evaluator, &roles),
+    });
+    MEMO.with(|m| *m.borrow_mut() = Some(computed.clone()));
+    computed
 }
 
 /// `(logical id, symbolic ARN)` of the template's roles: only these are
@@ -264,22 +288,15 @@ fn template_roles<'t>(t: &'t Template, evaluator: &'t Evaluator) -> Vec<(&'t Str
         .collect()
 }
 
-fn pipeline_decisions(t: &Template) -> PipelineDecisions {
-    if let Some(known) = MEMO.with(|m| m.borrow().0.clone()) {
-        return known;
-    }
-    let computed = compute_pipeline_decisions(t);
-    MEMO.with(|m| m.borrow_mut().0 = Some(computed.clone()));
-    computed
-}
-
-fn compute_pipeline_decisions(t: &Template) -> PipelineDecisions {
-    let symbols = Symbols::new(t);
-    let evaluator = Evaluator::from_template(t);
-    let roles = template_roles(t, &evaluator);
+fn compute_pipeline_decisions(
+    t: &Template,
+    symbols: &Symbols,
+    evaluator: &Evaluator,
+    roles: &[(&String, &str)],
+) -> PipelineDecisions {
     let mut out = Vec::new();
     for (id, pipeline) in t.resources_of_type("AWS::SageMaker::Pipeline") {
-        for step in resolved_steps(&symbols, pipeline) {
+        for step in resolved_steps(symbols, pipeline) {
             let Some((role_arn, calls)) = job_calls(&step) else {
                 continue;
             };
@@ -329,9 +346,9 @@ fn describe_at(call: &Call, role: &str, doc: &str) -> String {
 /// fail at run time although the template deploys. Locations known only at
 /// run time (pipeline parameters, step properties) are not checked.
 pub(crate) fn rt_job_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) {
-    for (pipeline, call, role, decision) in pipeline_decisions(t) {
+    for (pipeline, call, role, decision) in &analysis(t).pipelines {
         if let Decision::Denied(_) = decision {
-            out.push(Hit::new(&pipeline, describe(&call, &role)));
+            out.push(Hit::new(pipeline, describe(call, role)));
         }
     }
 }
@@ -341,18 +358,17 @@ pub(crate) fn rt_job_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) 
 /// outside the template, an unsupported condition, a reference that cannot be
 /// resolved): a warning naming why, never a silent pass.
 pub(crate) fn rt_undecided(t: &Template, _: &Options, out: &mut Vec<Hit>) {
-    let endpoints = endpoint_decisions(t)
-        .into_iter()
-        .chain(
-            service_decisions(t)
-                .into_iter()
-                .map(|(id, c, r, d, doc, _)| (id, c, r, d, doc)),
-        )
-        .map(|(id, call, role, decision, _)| (id, call, role, decision));
-    for (pipeline, call, role, decision) in pipeline_decisions(t).into_iter().chain(endpoints) {
+    let a = analysis(t);
+    let asked = a
+        .pipelines
+        .iter()
+        .map(|(id, call, role, decision)| (id, call, role, decision))
+        .chain(a.endpoints.iter().map(|(id, c, r, d, _)| (id, c, r, d)))
+        .chain(a.services.iter().map(|(id, c, r, d, ..)| (id, c, r, d)));
+    for (pipeline, call, role, decision) in asked {
         if let Decision::CannotDecide(why) = decision {
             out.push(Hit::new(
-                &pipeline,
+                pipeline,
                 format!(
                     "cannot tell whether role {role} may {} on {} ({}): {why}",
                     call.action, call.resource, call.why
@@ -679,29 +695,16 @@ fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> 
 /// role logical id, decision, doc)`. Roles that are not in the template are
 /// skipped, as in RT-001; a role met twice for one resource (two variants of
 /// one model) is asked once per call.
-fn endpoint_decisions(t: &Template) -> EndpointDecisions {
-    if let Some(known) = MEMO.with(|m| m.borrow().1.clone()) {
-        return known;
-    }
-    let computed = compute_endpoint_decisions(t);
-    MEMO.with(|m| m.borrow_mut().1 = Some(computed.clone()));
-    computed
-}
-
-fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
-    let symbols = Symbols::new(t);
-    let evaluator = Evaluator::from_template(t);
-    let roles = template_roles(t, &evaluator);
+fn compute_endpoint_decisions(
+    t: &Template,
+    symbols: &Symbols,
+    evaluator: &Evaluator,
+    roles: &[(&String, &str)],
+) -> EndpointDecisions {
     let mut out = Vec::new();
     for row in ROLE_USES {
         for (id, resource) in t.resources_of_type(row.resource_type) {
-            let props = Value::Object(
-                resource
-                    .properties
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            );
+            let props = Value::Object(resource.properties.clone());
             let Some(root) = props.pointer(row.root) else {
                 continue;
             };
@@ -710,11 +713,11 @@ fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
                 continue;
             }
             let users: Vec<(String, String)> = match row.role {
-                RoleOf::Variants => variant_roles(t, &symbols, id),
+                RoleOf::Variants => variant_roles(t, symbols, id),
                 RoleOf::EndpointVariants => resource
                     .prop(&["EndpointConfigName"])
-                    .and_then(|c| named(t, &symbols, c, "AWS::SageMaker::EndpointConfig"))
-                    .map(|config| variant_roles(t, &symbols, config))
+                    .and_then(|c| named(t, symbols, c, "AWS::SageMaker::EndpointConfig"))
+                    .map(|config| variant_roles(t, symbols, config))
                     .unwrap_or_default(),
                 RoleOf::Property(pointer) => at(root, pointer)
                     .map(|r| (symbols.resolve(r), String::new()))
@@ -731,7 +734,7 @@ fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
                 } else {
                     format!("variant {who}")
                 };
-                for call in role_use_calls(&symbols, row, root, &label) {
+                for call in role_use_calls(symbols, row, root, &label) {
                     let question = (role_id.to_string(), call.action, call.resource.clone());
                     if asked.contains(&question) {
                         continue;
@@ -744,7 +747,7 @@ fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
             }
         }
     }
-    out.extend(model_decisions(t, &symbols, &evaluator, &roles));
+    out.extend(model_decisions(t, symbols, evaluator, roles));
 
     out
 }
@@ -779,9 +782,9 @@ fn compute_endpoint_decisions(t: &Template) -> EndpointDecisions {
 /// template and locations known only at run time are not judged; a call
 /// that cannot be decided is left to RT-002.
 pub(crate) fn rt_endpoint_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) {
-    for (resource, call, role, decision, doc) in endpoint_decisions(t) {
+    for (resource, call, role, decision, doc) in &analysis(t).endpoints {
         if let Decision::Denied(_) = decision {
-            out.push(Hit::new(&resource, describe_at(&call, &role, doc)));
+            out.push(Hit::new(resource, describe_at(call, role, doc)));
         }
     }
 }
@@ -962,34 +965,21 @@ fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call
 
 /// Each call of [`SERVICE_USES`] checked against its role: `(resource, call,
 /// role logical id, decision, doc)`. Roles outside the template are skipped.
-fn service_decisions(t: &Template) -> ServiceDecisions {
-    if let Some(known) = MEMO.with(|m| m.borrow().2.clone()) {
-        return known;
-    }
-    let computed = compute_service_decisions(t);
-    MEMO.with(|m| m.borrow_mut().2 = Some(computed.clone()));
-    computed
-}
-
-fn compute_service_decisions(t: &Template) -> ServiceDecisions {
-    let symbols = Symbols::new(t);
-    let evaluator = Evaluator::from_template(t);
-    let roles = template_roles(t, &evaluator);
+fn compute_service_decisions(
+    t: &Template,
+    symbols: &Symbols,
+    evaluator: &Evaluator,
+    roles: &[(&String, &str)],
+) -> ServiceDecisions {
     let mut out = Vec::new();
     for row in SERVICE_USES {
         for (id, resource) in t.resources_of_type(row.resource_type) {
-            let props = Value::Object(
-                resource
-                    .properties
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            );
-            let Some(role_id) = at(&props, row.role).and_then(|r| role_named(&roles, &symbols, r))
+            let props = Value::Object(resource.properties.clone());
+            let Some(role_id) = at(&props, row.role).and_then(|r| role_named(roles, symbols, r))
             else {
                 continue;
             };
-            for call in service_calls(&symbols, row, &props) {
+            for call in service_calls(symbols, row, &props) {
                 let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
                 out.push((
                     id.clone(),
@@ -1014,7 +1004,7 @@ fn compute_service_decisions(t: &Template) -> ServiceDecisions {
     {
         let Some(role_id) = target
             .get("RoleArn")
-            .and_then(|r| role_named(&roles, &symbols, r))
+            .and_then(|r| role_named(roles, symbols, r))
         else {
             continue;
         };
@@ -1044,7 +1034,7 @@ fn compute_service_decisions(t: &Template) -> ServiceDecisions {
             false,
         ));
     }
-    for (topic, service, call) in publisher_key_calls(t, &symbols) {
+    for (topic, service, call) in publisher_key_calls(t, symbols) {
         let request = Request {
             principal: service.clone(),
             action: call.action.to_string(),
@@ -1187,17 +1177,17 @@ fn publisher_key_calls(t: &Template, symbols: &Symbols) -> Vec<(String, String, 
 /// deny is an error. Roles outside the template and locations that cannot be
 /// resolved are not judged.
 pub(crate) fn rt_service_permissions(t: &Template, _: &Options, out: &mut Vec<Hit>) {
-    for (resource, call, principal, decision, doc, service) in service_decisions(t) {
+    for (resource, call, principal, decision, doc, service) in &analysis(t).services {
         if let Decision::Denied(_) = decision {
-            let message = if service {
+            let message = if *service {
                 format!(
                     "the key policy does not let service {principal} {} on {}: {}; allow it in the key policy (see {doc})",
                     call.action, call.resource, call.why
                 )
             } else {
-                describe_at(&call, &principal, doc)
+                describe_at(call, principal, doc)
             };
-            out.push(Hit::new(&resource, message));
+            out.push(Hit::new(resource, message));
         }
     }
 }
@@ -1315,9 +1305,25 @@ fn pipeline_role_calls(step: &Value) -> Vec<Call> {
 /// at that step although the template deploys. Only a pipeline role defined
 /// in the template is judged.
 pub(crate) fn rt_pipeline_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {
-    let symbols = Symbols::new(t);
-    let evaluator = Evaluator::from_template(t);
-    let roles = template_roles(t, &evaluator);
+    for (pipeline, call, role, decision) in &analysis(t).pipeline_role {
+        if let Decision::Denied(_) = decision {
+            out.push(Hit::new(
+                pipeline,
+                describe_at(call, role, PIPELINE_ROLE_DOC),
+            ));
+        }
+    }
+}
+
+/// RT-012's calls, each with the pipeline role's answer. Only a pipeline role
+/// defined in the template is judged.
+fn compute_pipeline_role_decisions(
+    t: &Template,
+    symbols: &Symbols,
+    evaluator: &Evaluator,
+    roles: &[(&String, &str)],
+) -> PipelineRoleDecisions {
+    let mut out = Vec::new();
     for (id, pipeline) in t.resources_of_type("AWS::SageMaker::Pipeline") {
         let Some(role_arn) = pipeline.prop(&["RoleArn"]).map(|r| symbols.resolve(r)) else {
             continue;
@@ -1325,16 +1331,14 @@ pub(crate) fn rt_pipeline_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         let Some((role_id, _)) = roles.iter().find(|(_, arn)| **arn == role_arn) else {
             continue;
         };
-        for step in resolved_steps(&symbols, pipeline) {
+        for step in resolved_steps(symbols, pipeline) {
             for call in pipeline_role_calls(&step) {
-                if let Decision::Denied(_) =
-                    evaluator.can(role_id, call.action, &call.resource, &call.context)
-                {
-                    out.push(Hit::new(id, describe_at(&call, role_id, PIPELINE_ROLE_DOC)));
-                }
+                let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+                out.push((id.clone(), call, role_id.to_string(), decision));
             }
         }
     }
+    out
 }
 
 /// The execution-role permissions of `CreateModel`: SageMaker reads the
