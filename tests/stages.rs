@@ -143,3 +143,47 @@ fn production_refuses_delete_on_a_bucket() {
     );
     assert!(app.synth(Some("staging")).is_ok(), "staging may delete");
 }
+
+/// A new stage's first deploy: no registered version exists yet, so the
+/// stage file leaves `model_version` out; the stage has data and training,
+/// no model or endpoint (CreateModel would fail on a version that does not
+/// exist and roll the stack back), and the plan says how serving starts.
+#[test]
+fn a_first_deploy_without_a_model_version_has_no_serving_and_the_plan_says_so() {
+    let dir = Scratch::new("first-deploy");
+    std::fs::write(
+        dir.join("staging.toml"),
+        r#"
+noncurrent_artifact_days = 7
+etl_workers = 2
+athena_cutoff_bytes = 1073741824
+training_instance = "ml.m5.large"
+tuning_max_jobs = 4
+endpoint_instance = "ml.m5.large"
+endpoint_capacity = [1, 2]
+monthly_budget_usd = 300
+alert_emails = ["ml-team@example.com"]
+"#,
+    )
+    .unwrap();
+    let app = app_from(&dir);
+    let assembly = app.synth(Some("staging")).expect("the stage synthesizes");
+    let template = &assembly.stacks[0].template;
+    let count = |ty: &str| template.resources_of_type(ty).count();
+    assert_eq!(count("AWS::SageMaker::Model"), 1, "only the multi-model endpoint's model");
+    assert_eq!(count("AWS::SageMaker::Pipeline"), 1);
+    assert!(
+        template
+            .resources_of_type("AWS::SageMaker::Model")
+            .all(|(_, m)| m.prop(&["PrimaryContainer", "ModelPackageName"]).is_none()),
+        "no model names a registry version"
+    );
+    assert_eq!(count("AWS::SageMaker::MonitoringSchedule"), 0);
+
+    let (code, out, err) = run_cli(&app, &["--out", dir.join("out").to_str().unwrap()]);
+    assert_eq!(code, EXIT_OK, "{out}\n{err}");
+    assert!(
+        out.contains("note: staging: serving is off: no model_version is set"),
+        "{out}"
+    );
+}

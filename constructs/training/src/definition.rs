@@ -49,6 +49,9 @@ pub enum PValue {
         /// JSONPath into the file, e.g. `metrics.auc.value`.
         path: String,
     },
+    /// `{"Get": "Execution.<name>"}`, e.g. `PipelineExecutionId`: a value
+    /// of the running execution.
+    Execution(String),
     /// `{"Std:Join": {"On": <on>, "Values": [...]}}`
     Join {
         /// The separator.
@@ -78,6 +81,12 @@ impl PValue {
         }
     }
 
+    /// The running execution's ID (`Execution.PipelineExecutionId`): what
+    /// keys a run's outputs, so executions never overwrite each other's.
+    pub fn execution_id() -> PValue {
+        PValue::Execution("PipelineExecutionId".into())
+    }
+
     /// `values` joined with `on` at execution time (`Std:Join`), e.g. an S3 URI
     /// with the execution ID in it.
     pub fn join(on: &str, values: impl IntoIterator<Item = PValue>) -> PValue {
@@ -92,6 +101,7 @@ impl PValue {
         match self {
             PValue::Json(j) => j.clone(),
             PValue::Param(n) => Json::object([("Get", Json::from(format!("Parameters.{n}")))]),
+            PValue::Execution(n) => Json::object([("Get", Json::from(format!("Execution.{n}")))]),
             PValue::Property { step, path } => {
                 Json::object([("Get", Json::from(format!("Steps.{step}.{path}")))])
             }
@@ -188,8 +198,9 @@ pub struct SpotSpec {
     /// the job's `max_runtime_seconds`.
     pub max_wait_seconds: u32,
     /// S3 URI the job checkpoints to, so an interrupted job resumes instead of
-    /// restarting.
-    pub checkpoint_uri: PValue,
+    /// restarting; `None` for tuning trials, which must not share one (see
+    /// [`crate::Spot`]).
+    pub checkpoint_uri: Option<PValue>,
 }
 
 /// An input channel of a training job.
@@ -302,10 +313,9 @@ impl TrainingJobSpec {
         if let Some(spot) = &self.spot {
             stopping.push(("MaxWaitTimeInSeconds", Json::from(spot.max_wait_seconds)));
             m.push(("EnableManagedSpotTraining", Json::Bool(true)));
-            m.push((
-                "CheckpointConfig",
-                Json::object([("S3Uri", spot.checkpoint_uri.to_json())]),
-            ));
+            if let Some(uri) = &spot.checkpoint_uri {
+                m.push(("CheckpointConfig", Json::object([("S3Uri", uri.to_json())])));
+            }
         }
         m.push(("StoppingCondition", Json::object(stopping)));
         if !self.hyperparameters.is_empty() {
@@ -947,11 +957,11 @@ impl Step {
         }
     }
 
-    fn to_json(&self) -> Json {
+    fn to_json(&self, tags: &[(String, String)]) -> Json {
         let mut m: Vec<(&str, Json)> = vec![
             ("Name", Json::from(self.name.as_str())),
             ("Type", Json::from(self.type_name())),
-            ("Arguments", self.arguments()),
+            ("Arguments", self.arguments(tags)),
         ];
         if !self.depends_on.is_empty() {
             m.push((
@@ -986,7 +996,46 @@ impl Step {
         Json::object(m)
     }
 
-    fn arguments(&self) -> Json {
+    /// The step's `Arguments`: the request of the API it calls, with `tags`
+    /// on every request that creates something billable or registered.
+    fn arguments(&self, tags: &[(String, String)]) -> Json {
+        let mut args = self.request(tags);
+        let tagged = matches!(
+            self.kind,
+            StepKind::Processing(_)
+                | StepKind::Training(_)
+                | StepKind::Tuning(_)
+                | StepKind::RegisterModel(_)
+                | StepKind::CreateModel(_)
+                | StepKind::Transform(_)
+        );
+        if tagged
+            && !tags.is_empty()
+            && let Json::Object(map) = &mut args
+        {
+            // Pipelines tags its jobs only with `sagemaker:pipeline-*` keys;
+            // the stage's own tags must be in each request for the job's
+            // spend to count in the stage's budget (CreateTrainingJob and
+            // the other create requests take `Tags`; a tuning job's tags are
+            // added to the training jobs it launches).
+            map.insert(
+                "Tags".to_string(),
+                Json::Array(
+                    tags.iter()
+                        .map(|(k, v)| {
+                            Json::object([
+                                ("Key", Json::from(k.as_str())),
+                                ("Value", Json::from(v.as_str())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            );
+        }
+        args
+    }
+
+    fn request(&self, tags: &[(String, String)]) -> Json {
         match &self.kind {
             StepKind::Processing(p) => p.to_json(),
             StepKind::Training(t) => t.to_json(false),
@@ -1009,11 +1058,11 @@ impl Step {
                 ),
                 (
                     "IfSteps",
-                    Json::Array(c.if_steps.iter().map(Step::to_json).collect()),
+                    Json::Array(c.if_steps.iter().map(|s| s.to_json(tags)).collect()),
                 ),
                 (
                     "ElseSteps",
-                    Json::Array(c.else_steps.iter().map(Step::to_json).collect()),
+                    Json::Array(c.else_steps.iter().map(|s| s.to_json(tags)).collect()),
                 ),
             ]),
             StepKind::RegisterModel(r) => {
@@ -1154,8 +1203,8 @@ fn push_job<'a>(j: &'a TrainingJobSpec, v: &mut Vec<&'a PValue>) {
     v.push(&j.output_uri);
     v.extend(j.channels.iter().map(|c| &c.uri));
     v.extend(j.hyperparameters.values());
-    if let Some(s) = &j.spot {
-        v.push(&s.checkpoint_uri);
+    if let Some(uri) = j.spot.as_ref().and_then(|s| s.checkpoint_uri.as_ref()) {
+        v.push(uri);
     }
 }
 
@@ -1166,6 +1215,10 @@ pub struct Definition {
     pub parameters: Vec<Parameter>,
     /// Top-level steps; condition steps hold their branches.
     pub steps: Vec<Step>,
+    /// `(key, value)` tags put on every job, model and model version the
+    /// steps create (`TrainingPipeline` puts the stage's `app` and `stage`
+    /// tags here, which the stage's budget filters on).
+    pub tags: Vec<(String, String)>,
 }
 
 impl Definition {
@@ -1191,7 +1244,7 @@ impl Definition {
             ),
             (
                 "Steps",
-                Json::Array(self.steps.iter().map(Step::to_json).collect()),
+                Json::Array(self.steps.iter().map(|s| s.to_json(&self.tags)).collect()),
             ),
         ])
     }

@@ -1,7 +1,30 @@
 //! Built-in algorithm images.
 
-/// The SageMaker XGBoost container version mlcdk uses.
-pub const XGBOOST_VERSION: &str = "1.7-1";
+/// A version of SageMaker's XGBoost container, as the SageMaker Python SDK's
+/// image configuration lists it (`image_uri_config/xgboost.json`, training
+/// scope; every version below is served from the same registries).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum XgboostVersion {
+    /// `1.7-1`: still served, but takes no new versions; for models that
+    /// must stay on it.
+    V1_7_1,
+    /// `3.0-5`: the maintained line, the default.
+    #[default]
+    V3_0_5,
+    /// `3.2-0`.
+    V3_2_0,
+}
+
+impl XgboostVersion {
+    /// The image tag, e.g. `3.0-5`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            XgboostVersion::V1_7_1 => "1.7-1",
+            XgboostVersion::V3_0_5 => "3.0-5",
+            XgboostVersion::V3_2_0 => "3.2-0",
+        }
+    }
+}
 
 /// The ECR account that serves the SageMaker XGBoost images (`sagemaker-xgboost`)
 /// in each region, from the SageMaker Python SDK's image URI configuration
@@ -90,8 +113,9 @@ impl EcrImage {
     }
 }
 
-/// The XGBoost image for `region`, or an error naming the regions served.
-pub fn xgboost(region: &str) -> Result<EcrImage, String> {
+/// The XGBoost image of `version` for `region`, or an error naming the
+/// regions served.
+pub fn xgboost(region: &str, version: XgboostVersion) -> Result<EcrImage, String> {
     XGBOOST_REGISTRIES
         .iter()
         .find(|(r, _)| *r == region)
@@ -99,7 +123,7 @@ pub fn xgboost(region: &str) -> Result<EcrImage, String> {
             account: account.to_string(),
             region: region.to_string(),
             repository: "sagemaker-xgboost".into(),
-            tag: XGBOOST_VERSION.into(),
+            tag: version.tag().into(),
         })
         .ok_or_else(|| {
             format!(
@@ -116,12 +140,19 @@ mod tests {
     #[test]
     fn xgboost_by_region() {
         assert_eq!(
-            xgboost("us-east-1").unwrap().uri(),
-            "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+            xgboost("us-east-1", XgboostVersion::default()).unwrap().uri(),
+            "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
         );
-        assert_eq!(xgboost("eu-west-1").unwrap().account, "141502667606");
+        assert_eq!(
+            xgboost("us-east-1", XgboostVersion::V1_7_1).unwrap().tag,
+            "1.7-1"
+        );
+        assert_eq!(
+            xgboost("eu-west-1", XgboostVersion::V3_2_0).unwrap().account,
+            "141502667606"
+        );
         assert!(
-            xgboost("mars-north-1")
+            xgboost("mars-north-1", XgboostVersion::default())
                 .unwrap_err()
                 .contains("no built-in XGBoost image is known for region 'mars-north-1'")
         );

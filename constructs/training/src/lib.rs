@@ -16,8 +16,10 @@ mod trigger;
 pub use definition::{
     Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind, Tuning,
 };
+pub use images::XgboostVersion;
 pub use pipeline::{
     Algorithm, Approval, BatchTransform, Evaluation, INLINE_DEFINITION_LIMIT, ModelGroupRef,
-    ModelStrategy, Pipeline, Processing, Spot, TrainingPipeline, TrainingPipelineProps,
+    ModelStrategy, Pipeline, PipelineOptions, Processing, Spot, TrainingPipeline,
+    TrainingPipelineProps,
 };
 pub use trigger::{PipelineTrigger, RateUnit, Schedule, TriggerProps, TriggerSource};

@@ -7,7 +7,7 @@ use mlcdk_core::{Asset, CfnResource, Expr, Json, ResourceRef, Scope};
 use mlcdk_storage::S3Path;
 
 use crate::definition::*;
-use crate::images::{self, EcrImage};
+use crate::images::{self, EcrImage, XgboostVersion};
 
 /// Definitions whose text is larger than this go to S3 (when they can).
 pub const INLINE_DEFINITION_LIMIT: usize = 100_000;
@@ -48,19 +48,60 @@ pub struct Pipeline {
     name: String,
 }
 
+/// How a [`Pipeline`] runs besides its definition.
+#[derive(Clone, Debug)]
+pub struct PipelineOptions {
+    /// Steps of one execution that may run at once
+    /// (`ParallelismConfiguration.MaxParallelExecutionSteps`), 1 to 256;
+    /// default 10.
+    pub max_parallel_steps: u32,
+    /// Resources that must exist before the pipeline is created. A
+    /// definition stored in S3 names its roles by literal ARN (CloudFormation
+    /// resolves no reference inside an S3 object), so nothing else would
+    /// order the role's creation before the pipeline's.
+    pub depends_on: Vec<ResourceRef>,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> PipelineOptions {
+        PipelineOptions {
+            max_parallel_steps: 10,
+            depends_on: Vec::new(),
+        }
+    }
+}
+
 impl Pipeline {
     /// A pipeline of `definition` running as `role_arn`, validated at synth
     /// (see [`Definition::validate`]); the definition is inline or, when large
-    /// and without stack references, an asset.
+    /// and without stack references, an asset. Default options.
     pub fn new(
         scope: &mut impl Scope,
         id: &str,
         definition: &Definition,
         role_arn: Expr,
     ) -> Pipeline {
+        Pipeline::with_options(scope, id, definition, role_arn, PipelineOptions::default())
+    }
+
+    /// [`Pipeline::new`] with options: step parallelism, and resources to
+    /// create first.
+    pub fn with_options(
+        scope: &mut impl Scope,
+        id: &str,
+        definition: &Definition,
+        role_arn: Expr,
+        options: PipelineOptions,
+    ) -> Pipeline {
         let mut node = scope.node(id);
         for e in definition.validate() {
             node.error(e);
+        }
+        if !(1..=256).contains(&options.max_parallel_steps) {
+            node.error(format!(
+                "max_parallel_steps {} is out of range: 1 to 256 (ParallelismConfiguration.MaxParallelExecutionSteps)",
+                options.max_parallel_steps
+            ));
         }
         // Pipeline ARNs carry the name in lower case: keep it lower case so the
         // ARN built from it matches.
@@ -93,13 +134,21 @@ impl Pipeline {
         } else {
             Json::object([("PipelineDefinitionBody", Json::from(body))])
         };
-        let resource = node.add_resource(
-            "Resource",
-            CfnResource::new("AWS::SageMaker::Pipeline")
-                .set("PipelineName", name.as_str())
-                .set("RoleArn", role_arn)
-                .set("PipelineDefinition", location),
-        );
+        let mut pipeline = CfnResource::new("AWS::SageMaker::Pipeline")
+            .set("PipelineName", name.as_str())
+            .set("RoleArn", role_arn)
+            .set("PipelineDefinition", location)
+            .set(
+                "ParallelismConfiguration",
+                Json::object([(
+                    "MaxParallelExecutionSteps",
+                    Json::from(options.max_parallel_steps),
+                )]),
+            );
+        for dependency in &options.depends_on {
+            pipeline = pipeline.depends_on(dependency);
+        }
+        let resource = node.add_resource("Resource", pipeline);
         Pipeline { resource, name }
     }
 
@@ -134,8 +183,9 @@ impl Pipeline {
 /// The training algorithm.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Algorithm {
-    /// SageMaker's XGBoost container for the stage's region.
-    Xgboost,
+    /// SageMaker's XGBoost container of this version, for the stage's region
+    /// ([`XgboostVersion::default`] is the maintained line).
+    Xgboost(XgboostVersion),
     /// A custom ECR image URI.
     Image(String),
 }
@@ -153,9 +203,19 @@ pub enum ModelStrategy {
 }
 
 /// Managed spot training.
+///
+/// A single training job checkpoints under
+/// `<checkpoints>/<execution id>/<step>/`, so an interrupted job resumes from
+/// its own state and no other run's. Tuning trials get no checkpoint
+/// location: SageMaker gives every trial of a tuning job the same
+/// `CheckpointConfig`, and a trial that resumed from another trial's
+/// checkpoint (XGBoost loads the newest one it finds) would train on other
+/// hyperparameters' state. An interrupted trial restarts instead, within
+/// its `MaxWaitTimeInSeconds`.
 #[derive(Clone, Debug)]
 pub struct Spot {
-    /// Required with spot: interrupted jobs resume from here.
+    /// Where single training jobs checkpoint (keyed per execution and step
+    /// below it).
     pub checkpoints: S3Path,
     /// Cap on runtime plus waiting for capacity; default twice the runtime.
     pub max_wait_seconds: Option<u32>,
@@ -335,6 +395,15 @@ pub struct TrainingPipelineProps {
     /// Instance types a registered version declares it can be served on
     /// (real-time and batch); default the training instance type.
     pub serving_instances: Vec<String>,
+    /// Steps of one execution that may run at once
+    /// (`ParallelismConfiguration.MaxParallelExecutionSteps`), 1 to 256;
+    /// default 10.
+    ///
+    /// Executions themselves may overlap (a weekly run and a drift-triggered
+    /// one): every output is keyed by the execution's ID, so they never
+    /// overwrite each other, and the tuning and transform bounds hold per
+    /// execution.
+    pub max_parallel_steps: u32,
 }
 
 impl TrainingPipelineProps {
@@ -343,7 +412,7 @@ impl TrainingPipelineProps {
         TrainingPipelineProps {
             input,
             output,
-            algorithm: Algorithm::Xgboost,
+            algorithm: Algorithm::Xgboost(XgboostVersion::default()),
             strategy: ModelStrategy::FromScratch,
             hyperparameters: vec![
                 ("objective".into(), "binary:logistic".into()),
@@ -363,6 +432,7 @@ impl TrainingPipelineProps {
             batch_transform: None,
             content_type: "text/csv".into(),
             serving_instances: Vec::new(),
+            max_parallel_steps: 10,
         }
     }
 }
@@ -390,6 +460,7 @@ impl TrainingPipelineProps {
 pub struct TrainingPipeline {
     pipeline: Pipeline,
     role: Role,
+    job_role: Role,
     definition: Definition,
     image: String,
 }
@@ -403,7 +474,7 @@ impl TrainingPipeline {
         let region = node.stage().env.region.clone();
         let production = node.stage().is_production();
         let image = match &props.algorithm {
-            Algorithm::Xgboost => images::xgboost(&region),
+            Algorithm::Xgboost(version) => images::xgboost(&region, *version),
             Algorithm::Image(uri) => EcrImage::parse(uri).ok_or_else(|| {
                 format!(
                     "image '{uri}' is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
@@ -430,33 +501,59 @@ impl TrainingPipeline {
             );
         }
 
-        // Named, so that its policy can let it pass itself to the jobs it starts.
-        let role_name = node.physical_name('-', 64);
+        // Two roles: the jobs run user code, so their role reaches data,
+        // keys, logs and images only; the pipeline's role starts and tags
+        // this pipeline's jobs, registers into its group and passes the job
+        // role, and runs no code.
+        let job_role = Role::new(
+            &mut node,
+            "JobRole",
+            RoleProps {
+                description: Some(
+                    "The pipeline's jobs: data, keys, logs and images only".into(),
+                ),
+                ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
+            },
+        );
         let role = Role::new(
             &mut node,
             "Role",
             RoleProps {
-                description: Some("SageMaker pipeline and the jobs it runs".into()),
-                role_name: Some(role_name),
+                description: Some("The SageMaker pipeline: starts its jobs, passes them JobRole".into()),
                 ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
             },
         );
-        let role_arn = role.arn();
-        grant_execution(&role, &image, &props);
+        let job_role_arn = job_role.arn();
+        grant_jobs(&job_role, &image, &props);
+        grant_pipeline(&role, &job_role, &props);
 
         let mut assets = Vec::new();
         let mut asset = |node: &mut mlcdk_core::Node<'_>, path: &str| {
             let a = node.asset(Asset::file(path));
-            assets.push(a.object_arn());
-            a.s3_uri()
+            assets.push((a.object_arn(), a.bucket_arn(), a.prefix()));
+            (a.s3_uri(), a.file_name().to_string())
         };
         let image_value = PValue::lit(image.uri());
-        let out = |p: &str| PValue::from(props.output.child(p).uri());
+        // Every output is keyed by the execution: runs that overlap (weekly
+        // and drift-triggered) or follow each other never overwrite what
+        // another run wrote or a registered version points at.
+        let output = folder(&props.output);
+        let out = |p: &str| {
+            PValue::join(
+                "",
+                [
+                    PValue::from(output.uri()),
+                    PValue::execution_id(),
+                    PValue::lit(format!("/{p}")),
+                ],
+            )
+        };
         let approval = props.approval.unwrap_or(if production {
             Approval::Manual
         } else {
             Approval::Automatic
         });
+        let stage = node.stage();
         let mut definition = Definition {
             parameters: vec![
                 Parameter {
@@ -474,23 +571,27 @@ impl TrainingPipeline {
                 },
             ],
             steps: Vec::new(),
+            tags: vec![
+                ("app".into(), stage.app.clone()),
+                ("stage".into(), stage.name.clone()),
+            ],
         };
 
         // Data: processed by a step, or split under the input prefix already.
         let (train_uri, validation_uri, test_uri) = match &props.processing {
             Some(p) => {
-                let code = asset(&mut node, &p.script);
+                let (code, script_name) = asset(&mut node, &p.script);
                 definition.steps.push(Step::new(
                     "Preprocess",
                     StepKind::Processing(ProcessingSpec {
                         image: image_value.clone(),
-                        role_arn: role_arn.clone(),
+                        role_arn: job_role_arn.clone(),
                         instance_type: p.instance.clone(),
                         instance_count: 1,
                         volume_gb: 30,
                         max_runtime_seconds: p.max_runtime_seconds,
                         code: PValue::from(code),
-                        script_name: file_name(&p.script),
+                        script_name,
                         arguments: p.arguments.clone(),
                         inputs: vec![("raw".into(), PValue::param("InputData"))],
                         outputs: ["train", "validation", "test"]
@@ -552,7 +653,7 @@ impl TrainingPipeline {
             .collect();
         let job = TrainingJobSpec {
             image: image_value.clone(),
-            role_arn: role_arn.clone(),
+            role_arn: job_role_arn.clone(),
             instance_type: props.instance.clone(),
             instance_count: props.instance_count,
             volume_gb: props.volume_gb,
@@ -561,7 +662,16 @@ impl TrainingPipeline {
                 max_wait_seconds: s
                     .max_wait_seconds
                     .unwrap_or(props.max_runtime_seconds.saturating_mul(2)),
-                checkpoint_uri: PValue::from(s.checkpoints.uri()),
+                checkpoint_uri: props.tuning.is_none().then(|| {
+                    PValue::join(
+                        "",
+                        [
+                            PValue::from(folder(&s.checkpoints).uri()),
+                            PValue::execution_id(),
+                            PValue::lit("/Train/"),
+                        ],
+                    )
+                }),
             }),
             channels,
             output_uri: out("models"),
@@ -619,9 +729,10 @@ impl TrainingPipeline {
                     inference_instances: serving.clone(),
                     transform_instances: serving.clone(),
                     approval: PValue::param("ModelApprovalStatus"),
-                    metrics_uri: props.evaluation.as_ref().map(|_| {
-                        PValue::from(props.output.child("evaluation/evaluation.json").uri())
-                    }),
+                    metrics_uri: props
+                        .evaluation
+                        .as_ref()
+                        .map(|_| out("evaluation/evaluation.json")),
                 }),
             ));
         }
@@ -631,7 +742,7 @@ impl TrainingPipeline {
                 StepKind::CreateModel(CreateModelSpec {
                     image: image_value.clone(),
                     model_data: model_data.clone(),
-                    role_arn: role_arn.clone(),
+                    role_arn: job_role_arn.clone(),
                 }),
             ));
             after.push(Step::new(
@@ -639,20 +750,28 @@ impl TrainingPipeline {
                 StepKind::Transform(TransformSpec {
                     model_name: PValue::property("CreateModel", "ModelName"),
                     input: PValue::from(bt.input.uri()),
-                    output: PValue::from(bt.output.uri()),
+                    output: PValue::join(
+                        "",
+                        [
+                            PValue::from(folder(&bt.output).uri()),
+                            PValue::execution_id(),
+                            PValue::lit("/"),
+                        ],
+                    ),
                     content_type: props.content_type.clone(),
                     instance_type: bt.instance.clone(),
                     instance_count: bt.instance_count,
                 }),
             ));
-            bt.input.grant_read(&role);
-            bt.output.grant_read_write(&role);
+            // The transform job runs as the model's role, the job role.
+            bt.input.grant_read(&job_role);
+            bt.output.grant_read_write(&job_role);
         }
 
         match &props.evaluation {
             None => definition.steps.extend(after),
             Some(e) => {
-                let code = asset(&mut node, &e.script);
+                let (code, script_name) = asset(&mut node, &e.script);
                 let trained = if props.tuning.is_some() {
                     "Tune"
                 } else {
@@ -662,13 +781,13 @@ impl TrainingPipeline {
                     "Evaluate",
                     StepKind::Processing(ProcessingSpec {
                         image: image_value.clone(),
-                        role_arn: role_arn.clone(),
+                        role_arn: job_role_arn.clone(),
                         instance_type: e.instance.clone(),
                         instance_count: 1,
                         volume_gb: 30,
                         max_runtime_seconds: 3600,
                         code: PValue::from(code),
-                        script_name: file_name(&e.script),
+                        script_name,
                         arguments: vec![],
                         inputs: vec![
                             ("model".into(), model_data.clone()),
@@ -711,17 +830,36 @@ impl TrainingPipeline {
             }
         }
 
-        for arn in assets {
-            role.add_to_policy(
+        // Scripts: processing inputs of type S3Prefix list the key before they
+        // copy it (ProcessingS3Input), so the job role may list exactly the
+        // asset's folder and read the object.
+        for (object, bucket, prefix) in assets {
+            job_role.add_to_policy(
                 PolicyStatement::allow()
                     .actions(["s3:GetObject"])
-                    .resources([arn]),
+                    .resources([object]),
+            );
+            job_role.add_to_policy(
+                PolicyStatement::allow()
+                    .actions(["s3:ListBucket"])
+                    .resources([bucket])
+                    .condition("StringLike", "s3:prefix", Json::array([Json::from(format!("{prefix}*"))])),
             );
         }
-        let pipeline = Pipeline::new(&mut node, "Pipeline", &definition, role_arn);
+        let pipeline = Pipeline::with_options(
+            &mut node,
+            "Pipeline",
+            &definition,
+            role.arn(),
+            PipelineOptions {
+                max_parallel_steps: props.max_parallel_steps,
+                ..PipelineOptions::default()
+            },
+        );
         TrainingPipeline {
             pipeline,
             role,
+            job_role,
             definition,
             image: image.uri(),
         }
@@ -732,9 +870,16 @@ impl TrainingPipeline {
         &self.pipeline
     }
 
-    /// The execution role, e.g. to grant it data outside the props.
+    /// The pipeline's own role (starts the jobs, passes them
+    /// [`TrainingPipeline::job_role`]); it runs no code.
     pub fn role(&self) -> &Role {
         &self.role
+    }
+
+    /// The role the jobs run as (processing, training, tuning trials, the
+    /// batch model): grant it data outside the props.
+    pub fn job_role(&self) -> &Role {
+        &self.job_role
     }
 
     /// The definition as built (for tests and reviews).
@@ -758,14 +903,23 @@ impl TrainingPipeline {
     }
 }
 
-fn file_name(path: &str) -> String {
-    path.rsplit(['/', '\\']).next().unwrap_or(path).to_string()
+/// `path` as a folder (ending in `/`), so that an execution ID appended to
+/// its URI is a path segment of its own.
+fn folder(path: &S3Path) -> S3Path {
+    let mut folder = path.clone();
+    if !folder.prefix.is_empty() && !folder.prefix.ends_with('/') {
+        folder.prefix.push('/');
+    }
+    folder
 }
 
-/// What the pipeline role needs: its data, its logs and metrics, its images,
-/// the SageMaker jobs it starts (in this account and region), and passing
-/// itself to them.
-fn grant_execution(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
+/// What the jobs' role needs (the execution-role permissions of
+/// CreateProcessingJob, CreateTrainingJob, CreateHyperParameterTuningJob,
+/// CreateModel and CreateTransformJob:
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html>):
+/// its data, its logs and metrics, its image. No SageMaker API: the code in
+/// the containers cannot start jobs, pass roles or register models.
+fn grant_jobs(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
     props.input.grant_read(role);
     props.output.grant_read_write(role);
     if let Some(s) = &props.spot {
@@ -805,44 +959,93 @@ fn grant_execution(role: &Role, image: &EcrImage, props: &TrainingPipelineProps)
                 image.region, image.account, image.repository
             ))]),
     );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions([
-                "sagemaker:CreateProcessingJob",
-                "sagemaker:DescribeProcessingJob",
-                "sagemaker:StopProcessingJob",
-                "sagemaker:CreateTrainingJob",
-                "sagemaker:DescribeTrainingJob",
-                "sagemaker:StopTrainingJob",
-                "sagemaker:CreateHyperParameterTuningJob",
-                "sagemaker:DescribeHyperParameterTuningJob",
-                "sagemaker:StopHyperParameterTuningJob",
-                "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
-                "sagemaker:CreateModel",
-                "sagemaker:DescribeModel",
-                "sagemaker:CreateTransformJob",
-                "sagemaker:DescribeTransformJob",
-                "sagemaker:StopTransformJob",
-                "sagemaker:CreateModelPackage",
-                "sagemaker:DescribeModelPackage",
-                "sagemaker:AddTags",
-            ])
-            .resources([Expr::sub(
-                "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:*",
-            )]),
-    );
-    // The jobs run as this role: it may pass itself to SageMaker, nothing else.
-    // Its ARN comes from its name: a reference to itself would be a cycle.
-    if let Some(arn) = role.arn_from_name() {
+}
+
+/// The SageMaker resource kinds a pipeline's steps create; Pipelines names
+/// them at run time, so the grants name the kind, not the job.
+const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
+    (
+        "processing-job",
+        &["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"],
+    ),
+    (
+        "training-job",
+        &["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"],
+    ),
+    (
+        "hyper-parameter-tuning-job",
+        &[
+            "sagemaker:CreateHyperParameterTuningJob",
+            "sagemaker:DescribeHyperParameterTuningJob",
+            "sagemaker:StopHyperParameterTuningJob",
+            "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+        ],
+    ),
+    ("model", &["sagemaker:CreateModel", "sagemaker:DescribeModel"]),
+    (
+        "transform-job",
+        &["sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"],
+    ),
+];
+
+/// What the pipeline's role needs (Pipelines access management:
+/// <https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html>):
+/// create, describe, stop and tag the kinds of job its steps start, register
+/// into its own model package group, pass the job role to SageMaker and
+/// nothing else, and read the property files its conditions evaluate
+/// (`Std:JsonGet` reads the file from the step's output in S3).
+fn grant_pipeline(
+    role: &Role,
+    job_role: &Role,
+    props: &TrainingPipelineProps,
+) {
+    let arn = |resource: &str| {
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    };
+    for (kind, actions) in PIPELINE_JOB_KINDS {
         role.add_to_policy(
             PolicyStatement::allow()
-                .actions(["iam:PassRole"])
-                .resources([arn])
-                .condition(
-                    "StringEquals",
-                    "iam:PassedToService",
-                    "sagemaker.amazonaws.com",
-                ),
+                .actions(actions.iter().copied().chain(["sagemaker:AddTags"]))
+                .resources([arn(&format!("{kind}/*"))]),
         );
+    }
+    if let Some(group) = &props.register_into {
+        // Versions are `model-package/<group name>/<version>`.
+        let versions = Expr::concat([
+            Expr::sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/"),
+            group.name.clone(),
+            Expr::lit("/*"),
+        ]);
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions([
+                    "sagemaker:CreateModelPackage",
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:AddTags",
+                ])
+                .resources([versions, group.arn.clone()]),
+        );
+    }
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["iam:PassRole"])
+            .resources([job_role.arn()])
+            .condition(
+                "StringEquals",
+                "iam:PassedToService",
+                "sagemaker.amazonaws.com",
+            ),
+    );
+    if props.evaluation.is_some() {
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetObject"])
+                .resources([props.output.objects_arn()]),
+        );
+        if let Some(key) = props.output.bucket.key() {
+            key.grant_decrypt(role);
+        }
     }
 }

@@ -79,7 +79,21 @@ fn plain_training_defaults() {
     assert!(train.get("EnableManagedSpotTraining").is_none());
     assert_eq!(
         train["AlgorithmSpecification"]["TrainingImage"],
-        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+        "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
+        "the maintained XGBoost line by default"
+    );
+    // Every run writes under its own execution ID.
+    assert_eq!(
+        train["OutputDataConfig"]["S3OutputPath"],
+        json!({"Std:Join": {"On": "", "Values": [
+            "s3://<Ref Artifacts82DD59A1>/pipeline/",
+            {"Get": "Execution.PipelineExecutionId"},
+            "/models"]}})
+    );
+    // The stage's tags on the job, for the budget.
+    assert_eq!(
+        train["Tags"],
+        json!([{"Key": "app", "Value": "test"}, {"Key": "stage", "Value": "staging"}])
     );
     assert_eq!(
         train["InputDataConfig"][0]["DataSource"]["S3DataSource"]["S3Uri"],
@@ -95,7 +109,15 @@ fn plain_training_defaults() {
     tpl.has_resource_properties(
         "AWS::SageMaker::Pipeline",
         json!({"PipelineName": "test-staging-training-pipeline",
-               "RoleArn": {"Fn::GetAtt": ["TrainingRole4C1607BC", "Arn"]}}),
+               "RoleArn": {"Fn::GetAtt": ["TrainingRole4C1607BC", "Arn"]},
+               "ParallelismConfiguration": {"MaxParallelExecutionSteps": 10}}),
+    );
+    // The job runs as the job role, not as the pipeline's.
+    assert_eq!(
+        train["RoleArn"],
+        "<TrainingJobRoleF750C0D4.Arn>",
+        "{}",
+        train["RoleArn"]
     );
 }
 
@@ -149,9 +171,9 @@ fn full_pipeline_structure() {
         job["StoppingCondition"],
         json!({"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200})
     );
-    assert_eq!(
-        job["CheckpointConfig"]["S3Uri"],
-        "s3://<Ref Artifacts82DD59A1>/checkpoints/"
+    assert!(
+        job.get("CheckpointConfig").is_none(),
+        "tuning trials must not share one checkpoint prefix"
     );
     assert!(
         job["StaticHyperParameters"].get("eta").is_none(),
@@ -180,7 +202,10 @@ fn full_pipeline_structure() {
         json!([{"PropertyFileName": "EvaluationReport", "OutputName": "evaluation", "FilePath": "evaluation.json"}])
     );
     let best_model = json!({"Std:Join": {"On": "/", "Values": [
-        "s3://<Ref Artifacts82DD59A1>/pipeline/models",
+        {"Std:Join": {"On": "", "Values": [
+            "s3://<Ref Artifacts82DD59A1>/pipeline/",
+            {"Get": "Execution.PipelineExecutionId"},
+            "/models"]}},
         {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"},
         "output/model.tar.gz"]}});
     assert_eq!(
@@ -217,6 +242,41 @@ fn full_pipeline_structure() {
         step(&def, "BatchScore")["Arguments"]["ModelName"],
         json!({"Get": "Steps.CreateModel.ModelName"})
     );
+    // Outputs keyed by execution: a registered version's metrics and the
+    // scores are never overwritten by the next run.
+    assert_eq!(
+        register["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"],
+        json!({"Std:Join": {"On": "", "Values": [
+            "s3://<Ref Artifacts82DD59A1>/pipeline/",
+            {"Get": "Execution.PipelineExecutionId"},
+            "/evaluation/evaluation.json"]}})
+    );
+    assert_eq!(
+        step(&def, "BatchScore")["Arguments"]["TransformOutput"]["S3OutputPath"],
+        json!({"Std:Join": {"On": "", "Values": [
+            "s3://<Ref Artifacts82DD59A1>/scores/",
+            {"Get": "Execution.PipelineExecutionId"},
+            "/"]}})
+    );
+    // Every step that creates something carries the stage's tags.
+    for name in ["Preprocess", "Tune", "Evaluate", "Register", "CreateModel", "BatchScore"] {
+        assert_eq!(
+            step(&def, name)["Arguments"]["Tags"],
+            json!([{"Key": "app", "Value": "test"}, {"Key": "stage", "Value": "production"}]),
+            "{name}"
+        );
+    }
+    // Scripts are keyed `assets/<sha256>/<file>`, so the entrypoint's file is
+    // where the input puts it.
+    let preprocess = &step(&def, "Preprocess")["Arguments"];
+    let code = preprocess["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+        .as_str()
+        .unwrap();
+    assert!(code.ends_with("/preprocess.py"), "{code}");
+    assert_eq!(
+        preprocess["AppSpecification"]["ContainerEntrypoint"],
+        json!(["python3", "/opt/ml/processing/input/code/preprocess.py"])
+    );
 
     // The role: scoped SageMaker actions, PassRole on itself only, no wildcards.
     let s = stack.synth().unwrap();
@@ -231,10 +291,11 @@ fn full_pipeline_structure() {
             )])]),
         )])
     };
+    // The pipeline role passes the job role and nothing else.
     tpl.has_resource_properties(
         "AWS::IAM::Role",
         statements(Match::object_like(json!({"Action": "iam:PassRole",
-            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/test-production-Training"},
+            "Resource": {"Fn::GetAtt": ["TrainingJobRoleF750C0D4", "Arn"]},
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}}))),
     );
     tpl.has_resource_properties(
@@ -242,10 +303,47 @@ fn full_pipeline_structure() {
         statements(Match::object_like(json!({"Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"}}))),
     );
-    tpl.has_resource_properties(
-        "AWS::IAM::Role",
-        json!({"RoleName": "test-production-Training"}),
+    let template = tpl.template();
+    let actions = |id: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for policy in template.resources[id].properties["Policies"].as_array().unwrap() {
+            for st in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+                match &st["Action"] {
+                    Value::String(a) => out.push(a.clone()),
+                    Value::Array(a) => out.extend(a.iter().map(|a| a.as_str().unwrap().to_string())),
+                    _ => {}
+                }
+            }
+        }
+        out
+    };
+    // The job role (user code) reaches data, keys, logs and images only.
+    let job = actions("TrainingJobRoleF750C0D4");
+    assert!(
+        job.iter().all(|a| !a.starts_with("sagemaker:") && !a.starts_with("iam:")),
+        "{job:?}"
     );
+    assert!(job.contains(&"s3:ListBucket".to_string()));
+    // The pipeline role starts jobs and passes the job role; the only data it
+    // reads is the evaluation report its condition evaluates.
+    let pipeline = actions("TrainingRole4C1607BC");
+    assert!(pipeline.contains(&"sagemaker:CreateTrainingJob".to_string()));
+    assert!(
+        pipeline
+            .iter()
+            .filter(|a| a.starts_with("s3:"))
+            .all(|a| a == "s3:GetObject"),
+        "{pipeline:?}"
+    );
+    assert!(pipeline.iter().all(|a| !a.starts_with("ecr:") && !a.starts_with("logs:")));
+    // Its SageMaker grants name job kinds and this pipeline's group, never `*`.
+    for st in template.resources["TrainingRole4C1607BC"].properties["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+    {
+        let text = st["Resource"].to_string();
+        assert!(!text.contains(":*\""), "{text}");
+    }
 }
 
 #[test]
@@ -447,6 +545,7 @@ fn job(name_suffix: &str) -> TrainingJobSpec {
 #[test]
 fn definition_rules() {
     let mut bad = Definition {
+        tags: vec![],
         parameters: vec![
             Parameter {
                 name: "P".into(),
@@ -481,7 +580,7 @@ fn definition_rules() {
                 StepKind::Training(TrainingJobSpec {
                     spot: Some(SpotSpec {
                         max_wait_seconds: 10,
-                        checkpoint_uri: PValue::lit("s3://b/c"),
+                        checkpoint_uri: Some(PValue::lit("s3://b/c")),
                     }),
                     ..job("d")
                 }),
@@ -523,6 +622,7 @@ fn definition_rules() {
 fn large_literal_definitions_go_to_s3_and_large_ones_with_references_are_refused() {
     let big = |role: Expr| Definition {
         parameters: vec![],
+        tags: vec![],
         steps: (0..400)
             .map(|i| {
                 Step::new(

@@ -861,7 +861,16 @@ impl<'a> Symbols<'a> {
             .rsplit("::")
             .next()
             .unwrap_or_default();
-        match resource.properties.get(&format!("{noun}Name")) {
+        // Most types name themselves `<Noun>Name`; Glue's jobs, crawlers and
+        // security configurations take a plain `Name`.
+        let property = resource.properties.get(&format!("{noun}Name")).or_else(|| {
+            resource
+                .resource_type
+                .starts_with("AWS::Glue::")
+                .then(|| resource.properties.get("Name"))
+                .flatten()
+        });
+        match property {
             Some(name) if depth < MAX_DEPTH => self.text(name, depth + 1),
             Some(_) => format!("<{logical_id}.Name>"),
             None => format!("${{{logical_id}}}"),

@@ -39,6 +39,9 @@ pub struct JobIo {
     pub writes: &'static [(&'static str, &'static str)],
     /// JSON pointer to the volume KMS key, if any.
     pub volume_key: &'static str,
+    /// JSON pointer to the container image the job pulls from ECR with its
+    /// role.
+    pub image: &'static str,
 }
 
 /// The jobs of pipeline steps and what they touch (CreateProcessingJob,
@@ -52,6 +55,7 @@ pub static JOBS: &[JobIo] = &[
         reads: &[("/ProcessingInputs", "/S3Input/S3Uri", "/S3Input/S3DataType")],
         writes: &[("/ProcessingOutputConfig/Outputs", "/S3Output/S3Uri")],
         volume_key: "/ProcessingResources/ClusterConfig/VolumeKmsKeyId",
+        image: "/AppSpecification/ImageUri",
     },
     JobIo {
         step_type: "Training",
@@ -67,6 +71,7 @@ pub static JOBS: &[JobIo] = &[
             ("", "/CheckpointConfig/S3Uri"),
         ],
         volume_key: "/ResourceConfig/VolumeKmsKeyId",
+        image: "/AlgorithmSpecification/TrainingImage",
     },
     JobIo {
         step_type: "Tuning",
@@ -82,6 +87,7 @@ pub static JOBS: &[JobIo] = &[
             ("", "/CheckpointConfig/S3Uri"),
         ],
         volume_key: "/ResourceConfig/VolumeKmsKeyId",
+        image: "/AlgorithmSpecification/TrainingImage",
     },
 ];
 
@@ -98,12 +104,47 @@ pub struct Call {
     pub why: String,
 }
 
-/// `(bucket, key)` of a literal `s3://` URI; `None` for a pipeline
-/// expression (`Get`, `Std:Join`), whose location is known only at run time.
+/// `(bucket, key)` of a literal `s3://` URI, or of a `Std:Join` of literals
+/// and values of the running execution (`Execution.PipelineExecutionId`,
+/// written as [`EXECUTION_PLACEHOLDER`]: outputs keyed per execution are
+/// still checked); `None` for other pipeline expressions (a step's property,
+/// a parameter), whose location is known only at run time.
 fn s3_location(uri: &Value) -> Option<(String, String)> {
-    let rest = uri.as_str()?.strip_prefix("s3://")?;
+    let text = match uri {
+        Value::String(s) => s.clone(),
+        other => execution_join(other)?,
+    };
+    let rest = text.strip_prefix("s3://")?;
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     Some((bucket.to_string(), key.to_string()))
+}
+
+/// What an `Execution.*` value reads as in a resolved URI: a name of the
+/// shape execution IDs have.
+pub const EXECUTION_PLACEHOLDER: &str = "execution-id";
+
+/// A `Std:Join` whose values are literals, `Execution.*` values or such
+/// joins, joined; `None` when any value is known only at run time.
+fn execution_join(value: &Value) -> Option<String> {
+    let join = value.get("Std:Join")?;
+    let on = join.get("On")?.as_str()?;
+    let parts = join
+        .get("Values")?
+        .as_array()?
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            _ if v
+                .get("Get")
+                .and_then(Value::as_str)
+                .is_some_and(|g| g.starts_with("Execution.")) =>
+            {
+                Some(EXECUTION_PLACEHOLDER.to_string())
+            }
+            _ => execution_join(v),
+        })
+        .collect::<Option<Vec<String>>>()?;
+    Some(parts.join(on))
 }
 
 fn bucket_arn(bucket: &str) -> String {
@@ -118,6 +159,27 @@ fn object_arn(bucket: &str, key: &str) -> String {
     } else {
         format!("arn:${{AWS::Partition}}:s3:::{bucket}/{key}")
     }
+}
+
+/// The repository ARN of an ECR image URI
+/// (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]`);
+/// `None` for other registries or expressions.
+fn ecr_repository_arn(uri: &str) -> Option<String> {
+    let (host, rest) = uri.split_once('/')?;
+    let mut parts = host.splitn(4, '.');
+    let (account, dkr, ecr, tail) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let region = tail.strip_suffix(".amazonaws.com")?;
+    if dkr != "dkr" || ecr != "ecr" || account.len() != 12 || region.contains('.') {
+        return None;
+    }
+    let repository = rest.split('@').next()?;
+    let repository = match repository.rsplit_once(':') {
+        Some((r, _)) => r,
+        None => repository,
+    };
+    Some(format!(
+        "arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/{repository}"
+    ))
 }
 
 fn key_arn(key: &str) -> String {
@@ -199,6 +261,30 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
                 why: format!("step {name} writes to s3://{bucket}/{key}"),
             });
         }
+    }
+    if let Some(repository) = args
+        .pointer(io.image)
+        .and_then(Value::as_str)
+        .and_then(ecr_repository_arn)
+    {
+        // The job's role pulls the image (CreateTrainingJob / processing
+        // execution-role permissions: ecr:BatchGetImage,
+        // ecr:GetDownloadUrlForLayer, and GetAuthorizationToken, which has
+        // no resource-level permissions).
+        for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
+            calls.push(Call {
+                action,
+                resource: repository.clone(),
+                context: BTreeMap::new(),
+                why: format!("step {name} pulls its image"),
+            });
+        }
+        calls.push(Call {
+            action: "ecr:GetAuthorizationToken",
+            resource: "*".to_string(),
+            context: BTreeMap::new(),
+            why: format!("step {name} logs in to ECR to pull its image"),
+        });
     }
     if let Some(key) = args.pointer(io.volume_key).and_then(Value::as_str) {
         calls.push(Call {
@@ -874,6 +960,120 @@ pub static SERVICE_USES: &[ServiceUse] = &[
     },
 ];
 
+/// What a Glue job or crawler does with its security configuration's keys:
+/// writes S3 data and job bookmarks encrypted with them (`kms:GenerateDataKey`,
+/// `kms:Decrypt`) and associates its log group with the CloudWatch key
+/// (`logs:AssociateKmsKey`), as "Setting up encryption in AWS Glue"
+/// documents.
+pub const GLUE_ENCRYPTION_DOC: &str =
+    "https://docs.aws.amazon.com/glue/latest/dg/set-up-encryption.html";
+
+/// What a crawler does in the Data Catalog: it reads its database and
+/// creates and updates the tables (and partitions) it finds. Glue authorizes
+/// a table action on the catalog, the database and the table ARNs together
+/// ("Specifying AWS Glue resource ARNs").
+fn crawler_catalog_calls(database: &str) -> Vec<Call> {
+    let arn = |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
+    let mut calls = Vec::new();
+    for resource in [arn("catalog"), arn(&format!("database/{database}"))] {
+        calls.push(Call {
+            action: "glue:GetDatabase",
+            resource,
+            context: BTreeMap::new(),
+            why: format!("the crawler reads its database {database}"),
+        });
+    }
+    // The table actions are checked on a table of the database; the catalog
+    // and database ARNs they also need are the ones GetDatabase is checked on.
+    for action in ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"] {
+        calls.push(Call {
+            action,
+            resource: arn(&format!("table/{database}/table")),
+            context: BTreeMap::new(),
+            why: format!("the crawler writes the tables it finds into {database}"),
+        });
+    }
+    calls
+}
+
+/// `(resource type, pointer to its security configuration, what it is)`.
+static GLUE_SECURITY_USERS: &[(&str, &str, &str)] = &[
+    ("AWS::Glue::Job", "/SecurityConfiguration", "the Glue job"),
+    (
+        "AWS::Glue::Crawler",
+        "/CrawlerSecurityConfiguration",
+        "the crawler",
+    ),
+];
+
+/// The calls a job or crawler makes with the keys of its security
+/// configuration (`encryption` is the configuration's properties). A
+/// crawler writes logs only; a job also S3 data and bookmarks.
+fn glue_encryption_calls(symbols: &Symbols, encryption: &Value, ty: &str, feature: &str) -> Vec<Call> {
+    let config = encryption.get("EncryptionConfiguration");
+    let key = |v: Option<&Value>, mode: &str, on: &str| -> Option<String> {
+        let v = v?;
+        (v.get(mode).and_then(Value::as_str).is_some_and(|m| m != "DISABLED"))
+            .then(|| v.get("KmsKeyArn"))
+            .flatten()
+            .map(|k| kms_arn(&symbols.resolve(k)))
+            .filter(|_| !on.is_empty())
+    };
+    let mut calls = Vec::new();
+    let mut data_keys = Vec::new();
+    if ty == "AWS::Glue::Job" {
+        for s3 in config
+            .and_then(|c| c.get("S3Encryptions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if s3.get("S3EncryptionMode").and_then(Value::as_str) == Some("SSE-KMS")
+                && let Some(k) = s3.get("KmsKeyArn")
+            {
+                data_keys.push((kms_arn(&symbols.resolve(k)), "the S3 data it writes"));
+            }
+        }
+        if let Some(k) = key(
+            config.and_then(|c| c.get("JobBookmarksEncryption")),
+            "JobBookmarksEncryptionMode",
+            "bookmarks",
+        ) {
+            data_keys.push((k, "its job bookmarks"));
+        }
+    }
+    for (k, what) in data_keys {
+        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            calls.push(Call {
+                action,
+                resource: k.clone(),
+                context: BTreeMap::new(),
+                why: format!("{feature} encrypts {what} with this key (security configuration)"),
+            });
+        }
+    }
+    if key(
+        config.and_then(|c| c.get("CloudWatchEncryption")),
+        "CloudWatchEncryptionMode",
+        "logs",
+    )
+    .is_some()
+    {
+        calls.push(Call {
+            action: "logs:AssociateKmsKey",
+            // Glue names the group after the configuration and role; any
+            // group under /aws-glue/ stands for it.
+            resource: format!(
+                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws-glue/{}",
+                if ty == "AWS::Glue::Job" { "jobs/logs-v2" } else { "crawlers" }
+            ),
+            context: BTreeMap::new(),
+            why: format!("{feature} encrypts its logs (security configuration)"),
+        });
+    }
+    calls
+}
+
 /// The logical id of the template role a property names by ARN or by name.
 fn role_named<'t>(
     roles: &[(&'t String, &'t str)],
@@ -987,6 +1187,53 @@ fn compute_service_decisions(
                     role_id.to_string(),
                     decision,
                     row.doc,
+                    false,
+                ));
+            }
+        }
+    }
+    for (id, crawler) in t.resources_of_type("AWS::Glue::Crawler") {
+        let props = Value::Object(crawler.properties.clone());
+        let Some(role_id) = at(&props, "/Role").and_then(|r| role_named(roles, symbols, r)) else {
+            continue;
+        };
+        let Some(database) = at(&props, "/DatabaseName").map(|d| symbols.resolve(d)) else {
+            continue;
+        };
+        for call in crawler_catalog_calls(&database) {
+            let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+            out.push((
+                id.clone(),
+                call,
+                role_id.to_string(),
+                decision,
+                GLUE_CRAWLER_DOC,
+                false,
+            ));
+        }
+    }
+    for (ty, pointer, feature) in GLUE_SECURITY_USERS {
+        for (id, resource) in t.resources_of_type(ty) {
+            let props = Value::Object(resource.properties.clone());
+            let Some(role_id) = at(&props, "/Role").and_then(|r| role_named(roles, symbols, r))
+            else {
+                continue;
+            };
+            let Some(config) = at(&props, pointer)
+                .and_then(|c| named(t, symbols, c, "AWS::Glue::SecurityConfiguration"))
+                .and_then(|c| t.resources.get(c))
+            else {
+                continue;
+            };
+            let encryption = Value::Object(config.properties.clone());
+            for call in glue_encryption_calls(symbols, &encryption, ty, feature) {
+                let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+                out.push((
+                    id.clone(),
+                    call,
+                    role_id.to_string(),
+                    decision,
+                    GLUE_ENCRYPTION_DOC,
                     false,
                 ));
             }
@@ -1248,16 +1495,58 @@ fn pipeline_role_calls(step: &Value) -> Vec<Call> {
     let mut calls = Vec::new();
     if ty == "RegisterModel" {
         if let Some(group) = args.get("ModelPackageGroupName").and_then(Value::as_str) {
+            let version = format!(
+                "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package/{group}/1"
+            );
             calls.push(Call {
                 action: "sagemaker:CreateModelPackage",
-                resource: format!(
-                    "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package/{group}/1"
-                ),
+                resource: version.clone(),
                 context: BTreeMap::new(),
                 why: format!("step {name} registers a model version in {group}"),
             });
+            // Tags in a create request need AddTags on what is created.
+            if args.get("Tags").is_some() {
+                calls.push(Call {
+                    action: "sagemaker:AddTags",
+                    resource: version,
+                    context: BTreeMap::new(),
+                    why: format!("step {name} tags the model version it registers"),
+                });
+            }
         }
         return calls;
+    }
+    // A property file is read from the step's output by the pipeline itself,
+    // with the pipeline's role, when a condition evaluates `Std:JsonGet`.
+    for file in step
+        .get("PropertyFiles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(output), Some(path)) = (
+            file.get("OutputName").and_then(Value::as_str),
+            file.get("FilePath").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let uri = args
+            .pointer("/ProcessingOutputConfig/Outputs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|o| o.get("OutputName").and_then(Value::as_str) == Some(output))
+            .and_then(|o| o.pointer("/S3Output/S3Uri"));
+        let Some((bucket, key)) = uri.and_then(s3_location) else {
+            continue;
+        };
+        let key = format!("{}/{path}", key.trim_end_matches('/'));
+        calls.push(Call {
+            action: "s3:GetObject",
+            resource: object_arn(&bucket, &key),
+            context: BTreeMap::new(),
+            why: format!("the pipeline reads the property file s3://{bucket}/{key} of step {name}"),
+        });
     }
     let Some((_, actions, kind, role)) = PIPELINE_STEP_CALLS.iter().find(|(t, ..)| *t == ty) else {
         return calls;
@@ -1301,7 +1590,10 @@ fn pipeline_role_calls(step: &Value) -> Vec<Call> {
 /// (`sagemaker:AddTags`: Pipelines tags the jobs it starts with the execution)
 /// and passes the job's role to SageMaker (`iam:PassRole` with
 /// `iam:PassedToService`), as the Pipelines access-management page documents
-/// ([`PIPELINE_ROLE_DOC`]). A definite deny is an error: the execution fails
+/// ([`PIPELINE_ROLE_DOC`]); a registration with `Tags` needs `AddTags` on the
+/// version, and a step's property files are read from its output in S3 by
+/// the pipeline itself when a condition evaluates `Std:JsonGet`
+/// (`s3:GetObject`). A definite deny is an error: the execution fails
 /// at that step although the template deploys. Only a pipeline role defined
 /// in the template is judged.
 pub(crate) fn rt_pipeline_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {

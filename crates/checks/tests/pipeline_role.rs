@@ -85,3 +85,71 @@ fn a_pipeline_role_with_the_documented_permissions_passes() {
     ]));
     assert_eq!(hits(&t).len(), 1);
 }
+
+/// A pipeline whose `Eval` step writes its report under an execution-keyed
+/// prefix and declares it as a property file, and whose registration is
+/// tagged.
+fn with_property_file(statements: Value) -> Template {
+    let body = json!({"Fn::Join": ["", [
+        "{\"Version\":\"2020-12-01\",\"Steps\":[{\"Name\":\"Eval\",\"Type\":\"Processing\",\"Arguments\":{\"RoleArn\":\"",
+        {"Fn::GetAtt": ["JobRole", "Arn"]},
+        "\",\"ProcessingOutputConfig\":{\"Outputs\":[{\"OutputName\":\"evaluation\",\"S3Output\":{\"S3Uri\":{\"Std:Join\":{\"On\":\"\",\"Values\":[\"s3://",
+        {"Ref": "Artifacts"},
+        "/pipeline/\",{\"Get\":\"Execution.PipelineExecutionId\"},\"/evaluation/\"]}}}}]}},",
+        "\"PropertyFiles\":[{\"PropertyFileName\":\"Report\",\"OutputName\":\"evaluation\",\"FilePath\":\"evaluation.json\"}]},",
+        "{\"Name\":\"Register\",\"Type\":\"RegisterModel\",\"Arguments\":{\"ModelPackageGroupName\":\"churn\",\"Tags\":[{\"Key\":\"stage\",\"Value\":\"staging\"}]}}]}"
+    ]]});
+    Template::from_json_str(
+        &json!({"Resources": {
+            "Artifacts": {"Type": "AWS::S3::Bucket"},
+            "JobRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+            "PipeRole": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {},
+                "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": statements}}]}},
+            "Pipeline": {"Type": "AWS::SageMaker::Pipeline", "Properties": {
+                "PipelineName": "p", "RoleArn": {"Fn::GetAtt": ["PipeRole", "Arn"]},
+                "PipelineDefinition": {"PipelineDefinitionBody": body}}}
+        }})
+        .to_string(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_pipeline_role_reads_property_files_and_tags_registered_versions() {
+    let base = || {
+        vec![
+            sagemaker(&[
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:AddTags",
+                "sagemaker:CreateModelPackage",
+            ]),
+            pass_role(),
+        ]
+    };
+    // Without a read on the report, the condition's Std:JsonGet fails.
+    let found = hits(&with_property_file(json!(base())));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("role PipeRole cannot s3:GetObject on arn:${AWS::Partition}:s3:::${Artifacts}/pipeline/execution-id/evaluation/evaluation.json: the pipeline reads the property file"),
+        "{found:?}"
+    );
+    // A read on the output prefix passes, execution-keyed as it is.
+    let mut fixed = base();
+    fixed.push(json!({"Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Artifacts}/pipeline/*"}}));
+    assert!(hits(&with_property_file(json!(fixed))).is_empty());
+    // A tagged registration needs AddTags on the version, not only on jobs.
+    let narrow = json!([
+        {"Effect": "Allow", "Action": ["sagemaker:CreateProcessingJob", "sagemaker:AddTags"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:processing-job/*"}},
+        {"Effect": "Allow", "Action": "sagemaker:CreateModelPackage",
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/churn/*"}},
+        pass_role(),
+        {"Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Artifacts}/pipeline/*"}}
+    ]);
+    let found = hits(&with_property_file(narrow));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("cannot sagemaker:AddTags on arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/churn/1"), "{found:?}");
+}

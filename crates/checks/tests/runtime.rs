@@ -144,3 +144,63 @@ fn a_role_outside_the_template_is_not_judged() {
     assert!(findings(&t, "RT-001").is_empty());
     assert!(findings(&t, "RT-002").is_empty());
 }
+
+/// The job pulls its image with its role; a URI of another registry (or an
+/// expression) is not judged.
+#[test]
+fn rt_001_a_job_pulls_its_image_from_ecr() {
+    let with_image = |statements: Value| {
+        let mut t = template(statements, false, job_role());
+        let body = t.resources.get_mut("Pipeline").unwrap().properties
+            ["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Join"][1]
+            .as_array_mut()
+            .unwrap();
+        let first = body[0].as_str().unwrap().replace(
+            "\"Arguments\":{",
+            "\"Arguments\":{\"AppSpecification\":{\"ImageUri\":\"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5\"},",
+        );
+        body[0] = json!(first);
+        t
+    };
+    let found = findings(&with_image(json!([objects(), listing()])), "RT-001");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].starts_with("role JobRole cannot ecr:BatchGetImage on arn:${AWS::Partition}:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"), "{found:?}");
+    assert!(found[2].starts_with("role JobRole cannot ecr:GetAuthorizationToken on *"), "{found:?}");
+    let pulls = json!([objects(), listing(),
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"}},
+        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}]);
+    assert!(findings(&with_image(pulls), "RT-001").is_empty());
+}
+
+/// Outputs keyed by the execution (`Std:Join` with
+/// `Execution.PipelineExecutionId`) are still checked.
+#[test]
+fn rt_001_checks_execution_keyed_outputs() {
+    let mut t = template(json!([objects(), listing()]), false, job_role());
+    let parts = t.resources.get_mut("Pipeline").unwrap().properties["PipelineDefinition"]
+        ["PipelineDefinitionBody"]["Fn::Join"][1]
+        .as_array_mut()
+        .unwrap();
+    // The output URI becomes {"Std:Join": ["s3://<Assets>/out/", execution id, "/"]}.
+    let n = parts.len();
+    parts[n - 3] = json!(parts[n - 3].as_str().unwrap().replace(
+        "\"S3Output\":{\"S3Uri\":\"s3://",
+        "\"S3Output\":{\"S3Uri\":{\"Std:Join\":{\"On\":\"\",\"Values\":[\"s3://"
+    ));
+    parts[n - 1] = json!(parts[n - 1].as_str().unwrap().replace(
+        "/out/\"",
+        "/out/\",{\"Get\":\"Execution.PipelineExecutionId\"},\"/\"]}}"
+    ));
+    assert!(findings(&t, "RT-001").is_empty(), "{:?}", findings(&t, "RT-001"));
+    // Without PutObject, the keyed output is found.
+    let mut no_put = t.clone();
+    no_put.resources.get_mut("JobRole").unwrap().properties["Policies"][0]["PolicyDocument"]
+        ["Statement"][0]["Action"] = json!("s3:GetObject");
+    let found = findings(&no_put, "RT-001");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("role JobRole cannot s3:PutObject on arn:${AWS::Partition}:s3:::${Assets}/out/execution-id/object"),
+        "{found:?}"
+    );
+}

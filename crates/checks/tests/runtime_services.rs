@@ -265,9 +265,17 @@ fn crawler() -> Value {
         "Targets": {"S3Targets": [{"Path": s3("/events/")}, {"Path": s3("/clicks")}]}}}})
 }
 
+/// What a crawler does in the catalog, granted.
+fn catalog() -> Value {
+    let arn = |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
+    json!({"Effect": "Allow",
+        "Action": ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"],
+        "Resource": [{"Fn::Sub": arn("catalog")}, {"Fn::Sub": arn("database/lake")}, {"Fn::Sub": arn("table/lake/*")}]})
+}
+
 #[test]
 fn rt_008_crawler_reads_the_objects_of_its_s3_targets() {
-    let t = template(json!([allow("s3:GetObject", "/events/*")]), crawler());
+    let t = template(json!([allow("s3:GetObject", "/events/*"), catalog()]), crawler());
     assert_eq!(
         messages(&t, "RT-008"),
         [(
@@ -284,7 +292,8 @@ fn rt_008_crawler_passes_once_granted() {
     let t = template(
         json!([
             allow("s3:GetObject", "/events/*"),
-            allow("s3:GetObject", "/clicks/*")
+            allow("s3:GetObject", "/clicks/*"),
+            catalog()
         ]),
         crawler(),
     );
@@ -361,4 +370,67 @@ fn rt_002_reports_rt_008_calls_that_cannot_be_decided() {
     assert!(undecided[0].1.starts_with(
         "cannot tell whether role Role may s3:GetObject on arn:${AWS::Partition}:s3:::${Out}/scripts/curate.py (the Glue job reads s3://${Out}/scripts/curate.py): "
     ), "{undecided:?}");
+}
+
+/// A job and a crawler with a security configuration that encrypts S3 data,
+/// bookmarks and logs with `Key`.
+fn secured() -> Value {
+    let mut extra = glue_job(json!("etl-role"));
+    let job = extra["Job"]["Properties"].as_object_mut().unwrap();
+    job.insert("SecurityConfiguration".into(), json!({"Ref": "Security"}));
+    let extra = extra.as_object_mut().unwrap();
+    extra.insert(
+        "Security".into(),
+        json!({"Type": "AWS::Glue::SecurityConfiguration", "Properties": {
+            "Name": "etl-security",
+            "EncryptionConfiguration": {
+                "S3Encryptions": [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": {"Fn::GetAtt": ["Key", "Arn"]}}],
+                "CloudWatchEncryption": {"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": {"Fn::GetAtt": ["Key", "Arn"]}},
+                "JobBookmarksEncryption": {"JobBookmarksEncryptionMode": "CSE-KMS", "KmsKeyArn": {"Fn::GetAtt": ["Key", "Arn"]}}}}}),
+    );
+    extra.insert(
+        "Crawler".into(),
+        json!({"Type": "AWS::Glue::Crawler", "Properties": {
+            "Role": "etl-role",
+            "CrawlerSecurityConfiguration": "etl-security",
+            "DatabaseName": "lake",
+            "Targets": {"S3Targets": []}}}),
+    );
+    Value::Object(extra.clone())
+}
+
+#[test]
+fn rt_008_security_configuration_keys_need_kms_and_log_association() {
+    let data = json!([allow("s3:GetObject", "/*"), allow("s3:PutObject", "/*"), catalog()]);
+    let found = messages(&template(data.clone(), secured()), "RT-008");
+    let texts: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
+    assert_eq!(found.len(), 6, "{texts:#?}");
+    assert!(texts.iter().any(|m| m.starts_with(&format!(
+        "role Role cannot kms:GenerateDataKey on {KEY}: the Glue job encrypts the S3 data it writes with this key (security configuration)"
+    ))), "{texts:#?}");
+    assert!(texts.iter().any(|m| m.starts_with("role Role cannot logs:AssociateKmsKey on arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/crawlers: the crawler encrypts its logs")), "{texts:#?}");
+    assert!(texts.iter().all(|m| m.contains("set-up-encryption.html")), "{texts:#?}");
+    // A crawler (by a literal name) only associates logs; the job also uses
+    // the key for data and bookmarks.
+    let by_resource = |id: &str| found.iter().filter(|(r, _)| r == id).count();
+    assert_eq!((by_resource("Job"), by_resource("Crawler")), (5, 1));
+
+    let mut granted = data.as_array().unwrap().clone();
+    granted.push(json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": {"Fn::GetAtt": ["Key", "Arn"]}}));
+    granted.push(json!({"Effect": "Allow", "Action": "logs:AssociateKmsKey",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/*"}}));
+    let found = messages(&template(json!(granted), secured()), "RT-008");
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn rt_008_a_crawler_writes_tables_into_its_database() {
+    let crawler = json!({"Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {
+        "Role": "etl-role", "DatabaseName": "lake", "Targets": {"S3Targets": []}}}});
+    let found = messages(&template(json!([]), crawler.clone()), "RT-008");
+    assert_eq!(found.len(), 6, "{found:#?}");
+    assert!(found[0].1.starts_with("role Role cannot glue:GetDatabase on arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog: the crawler reads its database lake"), "{found:#?}");
+    assert!(found[5].1.starts_with("role Role cannot glue:BatchCreatePartition on arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/lake/table"), "{found:#?}");
+    assert!(messages(&template(json!([catalog()]), crawler), "RT-008").is_empty());
 }

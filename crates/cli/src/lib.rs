@@ -286,6 +286,11 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
         dir.display()
     );
     summary_table(&assembly, out);
+    for s in &assembly.stacks {
+        for note in &s.notes {
+            let _ = writeln!(out, "note: {}: {note}", s.info.name);
+        }
+    }
     let _ = writeln!(out);
     let failing = gates(&assembly, out);
     if !failing.is_empty() {

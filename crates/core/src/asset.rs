@@ -1,16 +1,20 @@
 //! File assets: local files (Glue scripts, large pipeline definitions) that
 //! the deployer uploads to the environment's assets bucket before deploying.
 //!
-//! An asset is addressed by the SHA-256 of its content (`assets/<hash>.<ext>`),
-//! so an unchanged file is never uploaded twice and a changed one never
-//! overwrites what a running stack still uses.
+//! An asset is addressed by the SHA-256 of its content and keeps its file
+//! name (`assets/<sha256>/<file name>`), so an unchanged file is never
+//! uploaded twice, a changed one never overwrites what a running stack still
+//! uses, and a service that copies the object by its key's last part (a
+//! SageMaker processing input, whose entrypoint names the script) finds it
+//! under the name the code was written with.
 //!
 //! ```no_run
 //! use mlcdk_core::{Asset, Scope, Stack};
 //!
 //! let mut stack = Stack::for_test();
 //! let script = stack.asset(Asset::file("etl/job.py"));
-//! let uri = script.s3_uri(); // s3://mlcdk-assets-<account>-<region>/assets/<sha256>.py
+//! let uri = script.s3_uri(); // s3://mlcdk-assets-<account>-<region>/assets/<sha256>/job.py
+//! assert_eq!(script.file_name(), "job.py");
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -66,21 +70,40 @@ impl Asset {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let ext = self
-            .source
-            .extension()
-            .and_then(|e| e.to_str())
-            .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()))
-            .map(|e| format!(".{e}"))
-            .unwrap_or_default();
+        let name = file_name(&self.source);
         Ok(AssetEntry {
             source: self.source.to_string_lossy().replace('\\', "/"),
             file: full,
-            key: format!("assets/{sha256}{ext}"),
+            key: format!("assets/{sha256}/{name}"),
             sha256,
             size: bytes.len() as u64,
             content: self.content.is_some().then_some(bytes),
         })
+    }
+}
+
+/// The last part of an asset's key: the source's file name, with characters
+/// outside `[A-Za-z0-9._-]` replaced by `_` (S3 keys take them, but a
+/// processing entrypoint or a shell would need quoting), or `asset` when the
+/// source has no file name.
+pub(crate) fn file_name(source: &Path) -> String {
+    let name: String = source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.chars().all(|c| c == '.') {
+        "asset".to_string()
+    } else {
+        name
     }
 }
 
@@ -138,17 +161,37 @@ impl AssetRef {
         Expr::sub(ASSETS_BUCKET_PATTERN)
     }
 
-    /// The object key, `assets/<sha256>.<ext>`.
+    /// The object key, `assets/<sha256>/<file name>`.
     pub fn key(&self) -> Expr {
         Expr::lit(self.key.clone().unwrap_or_default())
     }
 
-    /// `s3://<assets bucket>/assets/<hash>.<ext>`
+    /// `s3://<assets bucket>/assets/<sha256>/<file name>`
     pub fn s3_uri(&self) -> Expr {
         Expr::sub(format!(
             "s3://{ASSETS_BUCKET_PATTERN}/{}",
             self.key.as_deref().unwrap_or_default()
         ))
+    }
+
+    /// The file name the object has in S3 (the key's last part), which is
+    /// what a SageMaker processing input or a Glue job names the file by;
+    /// empty when the file could not be read.
+    pub fn file_name(&self) -> &str {
+        self.key
+            .as_deref()
+            .and_then(|k| k.rsplit('/').next())
+            .unwrap_or_default()
+    }
+
+    /// The object's folder, `assets/<sha256>/`: the prefix to allow
+    /// `s3:ListBucket` on for inputs that list before they read.
+    pub fn prefix(&self) -> String {
+        self.key
+            .as_deref()
+            .and_then(|k| k.rsplit_once('/'))
+            .map(|(dir, _)| format!("{dir}/"))
+            .unwrap_or_default()
     }
 
     /// The bucket's ARN, for grants.
@@ -182,8 +225,21 @@ mod tests {
             e.sha256,
             "caf026f25d7140209f98072605307a438914b9ce6f3c14b23d15d9667241de52"
         );
-        assert_eq!(e.key, format!("assets/{}.py", e.sha256));
+        assert_eq!(e.key, format!("assets/{}/job.py", e.sha256));
+        let r = e.reference();
+        assert_eq!(r.file_name(), "job.py");
+        assert_eq!(r.prefix(), format!("assets/{}/", e.sha256));
         assert_eq!(e.size, 12);
+        // Names that would need quoting are made plain; the content decides
+        // the folder.
+        std::fs::write(dir.join("my job (v2).py"), b"print('hi')\n").unwrap();
+        let e = Asset::file("my job (v2).py").resolve(dir).unwrap();
+        assert_eq!(
+            e.key,
+            "assets/caf026f25d7140209f98072605307a438914b9ce6f3c14b23d15d9667241de52/my_job__v2_.py"
+        );
+        assert_eq!(file_name(Path::new("..")), "asset");
+        assert_eq!(file_name(Path::new("")), "asset");
         let err = Asset::file("missing.py").resolve(dir).unwrap_err();
         assert!(err.contains("'missing.py' cannot be read"), "{err}");
     }

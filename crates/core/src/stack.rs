@@ -273,6 +273,7 @@ pub struct Stack {
     tags: BTreeMap<String, String>,
     assets: Vec<AssetEntry>,
     errors: Vec<ValidationError>,
+    notes: Vec<String>,
 }
 
 /// A stack after synthesis.
@@ -286,6 +287,10 @@ pub struct SynthesizedStack {
     pub text: String,
     /// The assets the deployer uploads before deploying the stack.
     pub assets: Vec<AssetEntry>,
+    /// What the definition wants the reader of the plan to know about this
+    /// stage ([`Stack::note`]), e.g. that serving is off until a model
+    /// version is chosen.
+    pub notes: Vec<String>,
 }
 
 /// Something constructs can be created in: the stack, or a node inside it.
@@ -342,7 +347,7 @@ pub trait Scope {
     }
 
     /// Register a file asset: it is hashed now and uploaded by the deployer to
-    /// the environment's assets bucket under `assets/<sha256>.<ext>`.
+    /// the environment's assets bucket under `assets/<sha256>/<file name>`.
     fn asset(&mut self, asset: Asset) -> AssetRef
     where
         Self: Sized,
@@ -467,6 +472,7 @@ impl Stack {
             tags: BTreeMap::new(),
             assets: Vec::new(),
             errors: Vec::new(),
+            notes: Vec::new(),
         };
         if let Err(e) = limits::check_stack_name(&stack.info.stack_name) {
             stack.errors.push(ValidationError {
@@ -523,6 +529,13 @@ impl Stack {
     /// The template's `Description` (at most 1,024 bytes).
     pub fn set_description(&mut self, description: impl Into<String>) {
         self.description = Some(description.into());
+    }
+
+    /// A line the plan prints under this stage, for what a reviewer should
+    /// know that the template does not say (e.g. "serving is off until
+    /// `model_version` is set"). Notes are not errors: the stage deploys.
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
     }
 
     /// A tag for every taggable resource of the stack (besides `app` and `stage`).
@@ -727,6 +740,7 @@ impl Stack {
             tags,
             assets,
             mut errors,
+            notes,
             ..
         } = self;
         let stack_name = info.stack_name.clone();
@@ -962,6 +976,7 @@ impl Stack {
                 template,
                 text,
                 assets,
+                notes,
             })
         } else {
             Err(ValidationErrors(errors))

@@ -424,7 +424,7 @@ fn assets_are_listed_and_missing_files_are_errors() {
     let assembly = s.synth(Some("staging")).unwrap();
     let a = &assembly.stacks[0].assets[0];
     assert_eq!(a.source, "etl/job.py");
-    assert_eq!(a.key, format!("assets/{}.py", a.sha256));
+    assert_eq!(a.key, format!("assets/{}/job.py", a.sha256));
     assert_eq!(
         assembly.stacks[0].template.resources["Topic"].properties["DisplayName"],
         json!({"Fn::Sub": format!("s3://mlcdk-assets-${{AWS::AccountId}}-${{AWS::Region}}/{}", a.key)})
