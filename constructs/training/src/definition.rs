@@ -659,9 +659,34 @@ impl TuningSpec {
                 ));
             }
             match r {
+                ParameterRange::Continuous { name, min, max, .. }
+                    if !min.is_finite() || !max.is_finite() =>
+                {
+                    errors.push(format!(
+                        "{what}: range '{name}': min ({min}) and max ({max}) must be finite numbers"
+                    ))
+                }
                 ParameterRange::Continuous { name, min, max, .. } if min >= max => errors.push(
                     format!("{what}: range '{name}': min ({min}) must be below max ({max})"),
                 ),
+                // SageMaker: logarithmic scaling works only for ranges above 0
+                // (HyperParameterTuning, "Hyperparameter scaling types").
+                ParameterRange::Continuous {
+                    name,
+                    min,
+                    scaling: Scaling::Logarithmic,
+                    ..
+                } if *min <= 0.0 => errors.push(format!(
+                    "{what}: range '{name}': logarithmic scaling needs min above 0, got {min}"
+                )),
+                ParameterRange::Integer {
+                    name,
+                    min,
+                    scaling: Scaling::Logarithmic,
+                    ..
+                } if *min <= 0 => errors.push(format!(
+                    "{what}: range '{name}': logarithmic scaling needs min above 0, got {min}"
+                )),
                 ParameterRange::Integer { name, min, max, .. } if min >= max => errors.push(
                     format!("{what}: range '{name}': min ({min}) must be below max ({max})"),
                 ),

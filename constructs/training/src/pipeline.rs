@@ -493,6 +493,14 @@ impl TrainingPipeline {
                 }
             }
         };
+        if let Some(e) = &props.evaluation
+            && !e.threshold.is_finite()
+        {
+            node.error(format!(
+                "evaluation threshold {} of '{}' is not a finite number; the gate compares the metric with it",
+                e.threshold, e.metric_path
+            ));
+        }
         if let ModelStrategy::FineTunePackage(_) = props.strategy
             && props.register_into.is_none()
         {

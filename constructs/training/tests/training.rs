@@ -481,6 +481,58 @@ fn pipeline_validations() {
             "max_runtime_seconds 500000 is out of range: 1 to 432000 (5 days)",
         ),
         (
+            "Parallelism",
+            TrainingPipelineProps {
+                max_parallel_steps: 0,
+                ..props(&data, &artifacts)
+            },
+            "max_parallel_steps 0 is out of range: 1 to 256",
+        ),
+        (
+            "NanRange",
+            TrainingPipelineProps {
+                tuning: Some(Tuning {
+                    ranges: vec![ParameterRange::Continuous {
+                        name: "eta".into(),
+                        min: f64::NAN,
+                        max: f64::INFINITY,
+                        scaling: Scaling::Auto,
+                    }],
+                    ..Tuning::bounded(2, 1)
+                }),
+                ..props(&data, &artifacts)
+            },
+            "range 'eta': min (NaN) and max (inf) must be finite numbers",
+        ),
+        (
+            "LogRange",
+            TrainingPipelineProps {
+                tuning: Some(Tuning {
+                    ranges: vec![ParameterRange::Continuous {
+                        name: "eta".into(),
+                        min: 0.0,
+                        max: 1.0,
+                        scaling: Scaling::Logarithmic,
+                    }],
+                    ..Tuning::bounded(2, 1)
+                }),
+                ..props(&data, &artifacts)
+            },
+            "range 'eta': logarithmic scaling needs min above 0, got 0",
+        ),
+        (
+            "NanGate",
+            TrainingPipelineProps {
+                evaluation: Some(Evaluation::at_least(
+                    "tests/fixtures/evaluate.py",
+                    "metrics.auc.value",
+                    f64::NAN,
+                )),
+                ..props(&data, &artifacts)
+            },
+            "evaluation threshold NaN of 'metrics.auc.value' is not a finite number",
+        ),
+        (
             "Package",
             TrainingPipelineProps {
                 strategy: ModelStrategy::FineTunePackage(Expr::lit(
