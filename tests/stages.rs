@@ -170,7 +170,11 @@ alert_emails = ["ml-team@example.com"]
     let assembly = app.synth(Some("staging")).expect("the stage synthesizes");
     let template = &assembly.stacks[0].template;
     let count = |ty: &str| template.resources_of_type(ty).count();
-    assert_eq!(count("AWS::SageMaker::Model"), 1, "only the multi-model endpoint's model");
+    assert_eq!(
+        count("AWS::SageMaker::Model"),
+        1,
+        "only the multi-model endpoint's model"
+    );
     assert_eq!(count("AWS::SageMaker::Pipeline"), 1);
     assert!(
         template
@@ -184,6 +188,23 @@ alert_emails = ["ml-team@example.com"]
     assert_eq!(code, EXIT_OK, "{out}\n{err}");
     assert!(
         out.contains("note: staging: serving is off: no model_version is set"),
+        "{out}"
+    );
+}
+
+/// The example passes the rule pack in both stages with no run-time finding
+/// suppressed: every defect the run-time rules found is fixed in the
+/// constructs.
+#[test]
+fn the_example_has_no_error_and_no_suppressed_runtime_finding() {
+    let (code, out, err) = run_cli(&stack::app(), &["check"]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    for stage in ["staging (churn-staging)", "production (churn-production)"] {
+        assert!(out.contains(&format!("{stage}: 0 errors")), "{out}");
+    }
+    assert!(
+        !out.lines()
+            .any(|l| l.starts_with("suppressed") && l.contains(" RT-")),
         "{out}"
     );
 }

@@ -36,8 +36,11 @@ pub struct Knobs {
     /// Training jobs one tuning run may start.
     pub tuning_max_jobs: u32,
     /// The registered model version the endpoints serve: promotion is a
-    /// reviewed change of this number.
-    pub model_version: u32,
+    /// reviewed change of this number. Unset on a stage's first deploy: the
+    /// stage then has data and training but no endpoints, until a version
+    /// has been trained and approved.
+    #[serde(default)]
+    pub model_version: Option<u32>,
     pub endpoint_instance: String,
     /// Autoscaling bounds of the real-time endpoint.
     pub endpoint_capacity: (u32, u32),
@@ -209,20 +212,6 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             ..TrainingPipelineProps::xgboost(features.clone(), artifacts.path("pipeline/"))
         },
     );
-    // Found by the run-time rules, fixed by issue 15 ("Fix what would fail on
-    // AWS"), which removes this suppression with the fix.
-    for (rule, why) in [
-        (
-            "RT-001",
-            "known defect: the pipeline role cannot list the assets bucket for the scripts' prefix inputs; issue 15 grants it",
-        ),
-        (
-            "RT-007",
-            "known defect: the script objects are named by their hash, not by the file the entrypoint runs; issue 15 renames them",
-        ),
-    ] {
-        stack.suppress(training.pipeline().resource(), rule, why);
-    }
     PipelineTrigger::new(
         stack,
         "WeeklyRetraining",
@@ -230,7 +219,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         TriggerProps::schedule(Schedule::weekly("MON", 3)),
     );
 
-    // Serving: the pinned version, never "whatever trained last".
+    // Errors, idleness, drift and spend go to the team.
     let alerts = AlertsTopic::new(
         stack,
         "Alerts",
@@ -238,51 +227,82 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             emails: knobs.alert_emails.clone(),
         },
     );
-    let version = registry
-        .version(knobs.model_version)
-        .served_from(artifacts.path("pipeline/models/"), &training.image());
-    let model = Model::new(stack, "ChurnModel", ModelProps::from_registry(version));
-    let mut serve = RealtimeEndpointProps::single(&model, &knobs.endpoint_instance);
-    serve.variants[0].autoscaling = Some(Autoscaling::between(
-        knobs.endpoint_capacity.0,
-        knobs.endpoint_capacity.1,
-    ));
-    serve.data_capture = Some(DataCapture::sample(20, artifacts.path("capture/")));
-    serve.guardrails = Some(Guardrails::canary());
-    serve.kms = Some(key.clone());
-    serve.alerts = Some(alerts.arn());
-    let serve = RealtimeEndpoint::new(stack, "Serve", serve);
+    // Serving: the pinned version, never "whatever trained last". It starts
+    // once a registered version is chosen: until the pipeline
+    // has run and someone approved a version, there is nothing to serve, and
+    // a model naming a version that does not exist would roll the stack back.
+    if let Some(model_version) = knobs.model_version {
+        let version = registry
+            .version(model_version)
+            .served_from(artifacts.path("pipeline/"), &training.image());
+        let model = Model::new(
+            stack,
+            "ChurnModel",
+            ModelProps::from_registry(version.clone()),
+        );
+        // Serverless inference does not run network-isolated models, so the
+        // ad-hoc endpoint serves the same version from a model without isolation.
+        let open_model = Model::new(
+            stack,
+            "AdhocModel",
+            ModelProps {
+                network_isolation: false,
+                ..ModelProps::from_registry(version)
+            },
+        );
+        for rule in ["CKV_AWS_370", "SM-003"] {
+            stack.suppress_at(
+                "AdhocModel/Resource",
+                rule,
+                "serverless inference does not support network isolation; this model serves only the ad-hoc serverless endpoint",
+            );
+        }
+        let mut serve = RealtimeEndpointProps::single(&model, &knobs.endpoint_instance);
+        serve.variants[0].autoscaling = Some(Autoscaling::between(
+            knobs.endpoint_capacity.0,
+            knobs.endpoint_capacity.1,
+        ));
+        serve.data_capture = Some(DataCapture::sample(20, artifacts.path("capture/")));
+        serve.guardrails = Some(Guardrails::canary_of_one(knobs.endpoint_capacity.0));
+        serve.kms = Some(key.clone());
+        serve.alerts = Some(alerts.arn());
+        let serve = RealtimeEndpoint::new(stack, "Serve", serve);
 
-    // Monitoring: hourly data-quality checks against the training baseline;
-    // drift in the main features alerts and starts retraining.
-    let mut drift = MonitorProps::data_quality(
-        artifacts.path("monitoring/baseline/statistics.json"),
-        artifacts.path("monitoring/baseline/constraints.json"),
-        artifacts.path("monitoring/reports/"),
-        MonitorSchedule::Hourly,
-    );
-    drift.drift_alarms = vec![("monthly_spend".into(), 0.2), ("tenure_months".into(), 0.2)];
-    drift.alerts = Some(alerts.arn());
-    drift.volume_key = Some(key.clone());
-    let monitor = Monitor::new(stack, "Drift", &serve, drift);
-    monitor.retrain_on_drift(stack, "RetrainOnDrift", &training);
-    ServerlessEndpoint::new(
-        stack,
-        "Adhoc",
-        ServerlessProps {
-            alerts: Some(alerts.arn()),
-            ..ServerlessProps::new(&model, Memory::Gb2, 5)
-        },
-    );
-    AsyncEndpoint::new(
-        stack,
-        "Batchy",
-        AsyncProps {
-            alerts: Some(alerts.arn()),
-            kms: Some(key.clone()),
-            ..AsyncProps::scale_to_zero(&model, artifacts.path("async/"))
-        },
-    );
+        // Monitoring: hourly data-quality checks against the training baseline;
+        // drift in the main features alerts and starts retraining.
+        let mut drift = MonitorProps::data_quality(
+            artifacts.path("monitoring/baseline/statistics.json"),
+            artifacts.path("monitoring/baseline/constraints.json"),
+            artifacts.path("monitoring/reports/"),
+            MonitorSchedule::Hourly,
+        );
+        drift.drift_alarms = vec![("monthly_spend".into(), 0.2), ("tenure_months".into(), 0.2)];
+        drift.alerts = Some(alerts.arn());
+        drift.volume_key = Some(key.clone());
+        let monitor = Monitor::new(stack, "Drift", &serve, drift);
+        monitor.retrain_on_drift(stack, "RetrainOnDrift", &training);
+        ServerlessEndpoint::new(
+            stack,
+            "Adhoc",
+            ServerlessProps {
+                alerts: Some(alerts.arn()),
+                ..ServerlessProps::new(&open_model, Memory::Gb2, 5)
+            },
+        );
+        AsyncEndpoint::new(
+            stack,
+            "Batchy",
+            AsyncProps {
+                alerts: Some(alerts.arn()),
+                kms: Some(key.clone()),
+                ..AsyncProps::scale_to_zero(&model, artifacts.path("async/"))
+            },
+        );
+    } else {
+        stack.note(
+            "serving is off: no model_version is set. Deploy, run the training pipeline, approve a registered version, set model_version to it and deploy again (README: \"The first deploy of a stage\")",
+        );
+    }
     let segments = Model::new(
         stack,
         "SegmentModels",
@@ -311,48 +331,6 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "Budget",
         BudgetProps::monthly(knobs.monthly_budget_usd, Some(alerts.arn())),
     );
-
-    // Defects the run-time rules find in the constructs (issue 14); issue 15
-    // fixes each one and removes its suppression.
-    for (path, rule, why) in [
-        (
-            "Adhoc/Config",
-            "RT-003",
-            "known defect: the serverless endpoint serves the network-isolated model; issue 15 serves it from a model without isolation",
-        ),
-        (
-            "Batchy/PrimaryIdle",
-            "RT-004",
-            "known defect: the async idle alarm watches Invocations, which async endpoints never publish; issue 15 watches InvocationsProcessed",
-        ),
-        (
-            "Drift/Definition",
-            "RT-006",
-            "known defect: the monitoring role cannot create grants on its volume key; issue 15 grants kms:CreateGrant",
-        ),
-        (
-            "Serve/Resource",
-            "RT-006",
-            "known defect: the model role cannot describe the rollback alarms; issue 15 grants cloudwatch:DescribeAlarms",
-        ),
-        (
-            "CustomerFeatures/Resource",
-            "RT-008",
-            "known defect: the offline store role lacks s3:PutObjectAcl and s3:GetBucketAcl of AWS's minimum policy; issue 15 grants them",
-        ),
-        (
-            "Curate/Resource",
-            "RT-009",
-            "known defect: the job names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
-        ),
-        (
-            "RawCrawler/Resource",
-            "RT-009",
-            "known defect: the crawler names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
-        ),
-    ] {
-        stack.suppress_at(path, rule, why);
-    }
 
     stack.add_output(
         "ArtifactsBucketName",

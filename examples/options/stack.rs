@@ -400,7 +400,9 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     });
     linear.guardrails = Some(Guardrails {
         shift: TrafficShift::Linear {
-            percent: 25,
+            // One instance of the 2-instance floor per step: smaller steps
+            // are less than an instance.
+            percent: 50,
             wait_seconds: 300,
         },
         termination_wait_seconds: 300,
@@ -413,7 +415,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     linear.kms = Some(key.clone());
     linear.alerts = Some(alerts.arn());
     linear.idle_hours = Some(6);
-    linear.max_5xx_per_minute = 1;
+    linear.max_5xx_rate = 0.01;
     linear.max_latency_ms = 250;
     let linear = RealtimeEndpoint::new(stack, "Linear", linear);
 
@@ -565,84 +567,6 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         },
     );
 
-    // Defects the run-time rules find in the constructs on these branches;
-    // issue 15 ("Fix what would fail on AWS") fixes each one and removes its
-    // suppression.
-    for (path, rule, why) in [
-        (
-            "FineTune/Pipeline/Resource",
-            "RT-001",
-            "known defect: the pipeline role cannot list the assets bucket for the scripts' prefix inputs; issue 15 grants it",
-        ),
-        (
-            "FineTune/Pipeline/Resource",
-            "RT-007",
-            "known defect: the script objects are named by their hash, not by the file the entrypoint runs; issue 15 renames them",
-        ),
-        (
-            "FineTunePackage/Pipeline/Resource",
-            "RT-001",
-            "known defect: the pipeline role cannot list the assets bucket for the scripts' prefix inputs; issue 15 grants it",
-        ),
-        (
-            "FineTunePackage/Pipeline/Resource",
-            "RT-007",
-            "known defect: the script objects are named by their hash, not by the file the entrypoint runs; issue 15 renames them",
-        ),
-        (
-            "Linear/Resource",
-            "RT-006",
-            "known defect: the model role cannot describe the rollback alarms; issue 15 grants cloudwatch:DescribeAlarms",
-        ),
-        (
-            "Quality/Definition",
-            "RT-006",
-            "known defect: the monitoring role cannot create grants on its volume key; issue 15 grants kms:CreateGrant",
-        ),
-        (
-            "Queue/Config",
-            "RT-006",
-            "defect: the async endpoint's model role cannot kms:GenerateDataKey on the output key; issue 15 grants it",
-        ),
-        (
-            "Online/Resource",
-            "RT-008",
-            "known defect: the offline store role lacks s3:PutObjectAcl and s3:GetBucketAcl of AWS's minimum policy; issue 15 grants them",
-        ),
-        (
-            "Shell/Resource",
-            "RT-009",
-            "known defect: the job names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
-        ),
-        (
-            "Crawl/Resource",
-            "RT-009",
-            "known defect: the crawler names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
-        ),
-        (
-            "AllAtOnce/Resource",
-            "RT-006",
-            "known defect: the model role cannot describe the rollback alarms; issue 15 grants cloudwatch:DescribeAlarms",
-        ),
-        (
-            "Features/Definition",
-            "RT-006",
-            "known defect: the monitoring role cannot create grants on its volume key; issue 15 grants kms:CreateGrant",
-        ),
-        (
-            "Spark/Resource",
-            "RT-009",
-            "known defect: the job names its security configuration by a literal with no reference or DependsOn; issue 15 orders them",
-        ),
-        (
-            "Bulk/Resource",
-            "RT-009",
-            "defect: Pipeline::new offers no DependsOn for an S3-stored definition, whose role must be a literal; issue 15 adds one",
-        ),
-    ] {
-        stack.suppress_at(path, rule, why);
-    }
-
     // A budget with forecast and actual notifications to email subscribers.
     Budget::new(
         stack,
@@ -711,7 +635,17 @@ fn bulk_pipeline(stack: &mut Stack, knobs: &Knobs, models: &Bucket) {
             }),
         ));
     }
-    Pipeline::new(stack, "Bulk", &definition, role_arn.into());
+    // The definition names the role by literal ARN: create the role first.
+    Pipeline::with_options(
+        stack,
+        "Bulk",
+        &definition,
+        role_arn.into(),
+        PipelineOptions {
+            depends_on: vec![role.resource().clone()],
+            ..PipelineOptions::default()
+        },
+    );
 }
 
 pub fn app() -> App<Knobs> {

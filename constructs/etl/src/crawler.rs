@@ -112,7 +112,8 @@ impl Crawler {
         }
         props.database.grant_write(&role);
         grant_glue_basics(&role, "/aws-glue/crawlers");
-        let security = security_configuration(&mut node, props.key.clone(), None, &role);
+        let (security, security_resource) =
+            security_configuration(&mut node, props.key.clone(), None, &role);
 
         let targets: Vec<Json> = props
             .targets
@@ -128,6 +129,9 @@ impl Crawler {
                 Json::object([("S3Targets", Json::Array(targets))]),
             )
             .set("CrawlerSecurityConfiguration", security)
+            // Named by a literal: only DependsOn makes the configuration
+            // exist before CreateCrawler resolves it (see security.rs).
+            .depends_on(&security_resource)
             .set(
                 "SchemaChangePolicy",
                 // Tables are not dropped when data disappears: logged instead.

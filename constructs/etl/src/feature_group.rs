@@ -161,6 +161,26 @@ impl FeatureGroup {
                 },
             );
             path.grant_read_write(&role);
+            // The rest of AWS's minimum policy for this role
+            // (AmazonSageMakerFeatureStoreAccess: s3:PutObject,
+            // s3:GetBucketAcl, s3:PutObjectAcl on the offline store bucket,
+            // s3:GetObject on its metadata, glue:GetTable/UpdateTable on
+            // sagemaker_featurestore;
+            // https://docs.aws.amazon.com/sagemaker/latest/dg/security-iam-awsmanpol-feature-store.html):
+            // the store writes its objects with an ACL and reads the
+            // bucket's ACL first. BucketOwnerEnforced buckets still accept
+            // the bucket-owner-full-control ACL, but the request needs the
+            // permission.
+            role.add_to_policy(
+                PolicyStatement::allow()
+                    .actions(["s3:PutObjectAcl"])
+                    .resources([path.objects_arn()]),
+            );
+            role.add_to_policy(
+                PolicyStatement::allow()
+                    .actions(["s3:GetBucketAcl"])
+                    .resources([path.bucket.arn()]),
+            );
             // The offline store registers its table in the sagemaker_featurestore database.
             role.add_to_policy(
                 PolicyStatement::allow()

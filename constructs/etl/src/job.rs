@@ -268,6 +268,12 @@ impl GlueJob {
         }
         for w in &props.writes {
             w.grant_read_write(&role);
+            if let JobKind::PySpark { .. } = props.kind {
+                // Spark writes through a Hadoop file system (EMRFS on Glue),
+                // which probes the output prefix's own key and may write
+                // `<prefix>_$folder$` markers beside it: outside `prefix/*`.
+                w.grant_hadoop_write(&role);
+            }
         }
         grant_glue_basics(&role, "/aws-glue/");
 
@@ -283,7 +289,8 @@ impl GlueJob {
                 "the job writes to buckets with different encryption; Glue applies one S3 encryption setting to all a job writes, so write to buckets that share one KMS key (or all use SSE-S3)",
             );
         }
-        let security = security_configuration(&mut node, props.key.clone(), s3_key, &role);
+        let (security, security_resource) =
+            security_configuration(&mut node, props.key.clone(), s3_key, &role);
 
         let mut args: Vec<(String, Json)> = vec![("--enable-metrics".into(), Json::from("true"))];
         if let JobKind::PySpark { .. } = props.kind {
@@ -304,6 +311,7 @@ impl GlueJob {
             if let Some(w) = props.writes.first() {
                 let temp = w.bucket.path("glue-temp/");
                 temp.grant_read_write(&role);
+                temp.grant_hadoop_write(&role);
                 args.push(("--TempDir".into(), Json::from(temp.uri())));
             }
         }
@@ -326,6 +334,9 @@ impl GlueJob {
                 Json::object([("MaxConcurrentRuns", Json::from(props.max_concurrent_runs))]),
             )
             .set("SecurityConfiguration", security)
+            // Named by a literal: only DependsOn makes the configuration
+            // exist before CreateJob resolves it (see security.rs).
+            .depends_on(&security_resource)
             .set("DefaultArguments", Json::object(args));
         match props.kind {
             JobKind::PySpark { worker, workers } => {
@@ -335,15 +346,14 @@ impl GlueJob {
             }
             JobKind::PythonShell(capacity) => {
                 command_json.push(("PythonVersion", Json::from("3.9")));
+                // Two fixed, finite DPU values: `json!` renders them without
+                // a fallible conversion.
                 job = job.set(
                     "MaxCapacity",
-                    Json::Number(
-                        match capacity {
-                            PythonShellCapacity::Sixteenth => serde_json::Number::from_f64(0.0625),
-                            PythonShellCapacity::One => serde_json::Number::from_f64(1.0),
-                        }
-                        .expect("finite"),
-                    ),
+                    Json::from(match capacity {
+                        PythonShellCapacity::Sixteenth => serde_json::json!(0.0625),
+                        PythonShellCapacity::One => serde_json::json!(1.0),
+                    }),
                 );
             }
         }

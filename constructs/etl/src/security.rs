@@ -1,11 +1,22 @@
 //! Glue security configurations: how jobs and crawlers encrypt what they write.
 
 use mlcdk_core::iam::{Grantee, PolicyStatement};
-use mlcdk_core::{CfnResource, Expr, Json, Scope};
+use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
 use mlcdk_storage::{KmsKey, KmsKeyProps};
 
 /// Creates the `SecurityConfiguration` of a job or crawler in `scope` and
-/// grants `role` what it needs to use it. Returns the configuration's name.
+/// grants `role` what it needs to use it. Returns the configuration's name
+/// and its resource, on which the job or crawler must depend.
+///
+/// The name is a literal: a job or crawler names its configuration by it,
+/// which orders nothing, and CreateJob/CreateCrawler can run before the
+/// configuration exists and fail ("Error trying to retrieve security
+/// config"). The `Ref` of an `AWS::Glue::SecurityConfiguration` is not
+/// documented as its name (the return-values section of
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-glue-securityconfiguration.html>
+/// says nothing; its registry schema's primary identifier is a read-only
+/// `Id`), so the caller adds `DependsOn` on the returned resource instead
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html>).
 ///
 /// - S3: SSE-KMS with `s3_key` when the data written is KMS-encrypted, SSE-S3 otherwise;
 /// - CloudWatch logs and job bookmarks: SSE-KMS / CSE-KMS with `key` (created
@@ -15,7 +26,7 @@ pub(crate) fn security_configuration(
     key: Option<KmsKey>,
     s3_key: Option<&KmsKey>,
     role: &impl Grantee,
-) -> Expr {
+) -> (Expr, ResourceRef) {
     let key = key.unwrap_or_else(|| {
         KmsKey::new(
             scope,
@@ -46,7 +57,7 @@ pub(crate) fn security_configuration(
         None => Json::object([("S3EncryptionMode", Json::from("SSE-S3"))]),
     };
     let name = scope.physical_name('-', 128);
-    scope.add_resource(
+    let resource = scope.add_resource(
         "SecurityConfiguration",
         CfnResource::new("AWS::Glue::SecurityConfiguration")
             .set("Name", name.as_str())
@@ -71,7 +82,7 @@ pub(crate) fn security_configuration(
                 ]),
             ),
     );
-    Expr::lit(name)
+    (Expr::lit(name), resource)
 }
 
 /// Logs, metrics: what every Glue job or crawler role needs.

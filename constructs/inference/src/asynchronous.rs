@@ -16,7 +16,7 @@ pub struct AsyncScaling {
     pub min: u32,
     /// At least `min` and 1; the ceiling of the endpoint's cost.
     pub max: u32,
-    /// Target `ApproximateBacklogSizePerInstance`.
+    /// Target `ApproximateBacklogSizePerInstance`: a finite number above 0.
     pub backlog_per_instance: f64,
 }
 
@@ -27,6 +27,11 @@ pub struct AsyncProps {
     pub model: Model,
     /// Instance type, `ml.<family>.<size>` (e.g. `ml.m5.xlarge`).
     pub instance: String,
+    /// Where clients upload request payloads: the `InputLocation` of
+    /// `InvokeEndpointAsync` must be under it. The model's role may read it
+    /// (SageMaker downloads each payload as that role; a payload it cannot
+    /// read fails with `RequestDownloadFailures`).
+    pub input: S3Path,
     /// Results go here.
     pub output: S3Path,
     /// Failures go here (default `failures/` under the output).
@@ -42,18 +47,22 @@ pub struct AsyncProps {
     pub kms: Option<KmsKey>,
     /// Topic the alarms notify.
     pub alerts: Option<Expr>,
-    /// Alarm when nothing was invoked for this many hours (1–24, default 24);
-    /// `None` turns the idle alarm off.
+    /// Alarm when no request was processed for this many hours (1–168) on
+    /// an endpoint that keeps instances (`scaling.min` ≥ 1); `None` (the
+    /// default) turns the idle alarm off. An endpoint that scales to zero
+    /// costs nothing while idle, so it takes no idle alarm.
     pub idle_hours: Option<u32>,
 }
 
 impl AsyncProps {
     /// Scale between 0 and 2 instances of ml.m5.xlarge on the backlog, wake
-    /// from zero on the first request, results under `output`.
+    /// from zero on the first request, results under `output`, requests
+    /// uploaded under `input/` of it (set `input` to take them elsewhere).
     pub fn scale_to_zero(model: &Model, output: S3Path) -> AsyncProps {
         AsyncProps {
             model: model.clone(),
             instance: "ml.m5.xlarge".into(),
+            input: output.child("input/"),
             output,
             failures: None,
             notifications: true,
@@ -65,7 +74,7 @@ impl AsyncProps {
             },
             kms: None,
             alerts: None,
-            idle_hours: Some(24),
+            idle_hours: None,
         }
     }
 }
@@ -96,8 +105,10 @@ pub struct AsyncEndpoint {
 
 impl AsyncEndpoint {
     /// An endpoint, its config, scaling policies, alarms and (when asked)
-    /// notification topics, validated at synth: instance type, concurrency and
-    /// scaling bounds.
+    /// notification topics, validated at synth: instance type, concurrency,
+    /// scaling bounds and target, idle window. The model's role reads the
+    /// input prefix, writes the output and failure prefixes, and encrypts
+    /// with the output key.
     pub fn new(scope: &mut impl Scope, id: &str, props: AsyncProps) -> AsyncEndpoint {
         let mut node = scope.node(id);
         let name = endpoint_name(&node);
@@ -118,13 +129,23 @@ impl AsyncEndpoint {
                 s.min, s.max
             ));
         }
-        if s.backlog_per_instance.is_nan() || s.backlog_per_instance <= 0.0 {
-            node.error("the backlog-per-instance target must be above 0");
-        }
-        if let Some(h) = props.idle_hours
-            && let Err(e) = check_idle_hours(h)
-        {
+        if let Err(e) = check_float(
+            "scaling.backlog_per_instance target",
+            s.backlog_per_instance,
+            (0.0, true),
+            MAX_TARGET_VALUE,
+        ) {
             node.error(e);
+        }
+        if let Some(h) = props.idle_hours {
+            if let Err(e) = check_idle_hours(h) {
+                node.error(e);
+            }
+            if s.min == 0 {
+                node.error(format!(
+                    "idle_hours {h} on an endpoint that scales to zero (scaling.min 0): it costs nothing while idle, and would alarm on every quiet day; set idle_hours to None, or scaling.min to 1 or more"
+                ));
+            }
         }
         if props.kms.is_some() && has_local_storage(&props.instance) {
             node.error(format!(
@@ -136,6 +157,11 @@ impl AsyncEndpoint {
             .failures
             .clone()
             .unwrap_or_else(|| props.output.child("failures/"));
+        // What the model's role does for an async endpoint
+        // (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-create-endpoint-prerequisites.html):
+        // reads each request's payload from its InputLocation, writes the
+        // response or the failure.
+        props.input.grant_read(props.model.role());
         props.output.grant_write(props.model.role());
         failures.grant_write(props.model.role());
 
@@ -145,6 +171,16 @@ impl AsyncEndpoint {
         ];
         if let Some(k) = props.kms.as_ref().or(props.output.bucket.key()) {
             output.push(("KmsKeyId", Json::from(k.arn())));
+            // SageMaker encrypts the responses and failures it uploads with
+            // this key ("the KMS key that SageMaker uses to encrypt the
+            // asynchronous inference output in Amazon S3",
+            // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AsyncInferenceOutputConfig.html),
+            // as the model's role: kms:GenerateDataKey for each object, and
+            // kms:Decrypt too, because responses (up to 1 GB) go up in
+            // multipart uploads, which read the data key back
+            // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
+            // "Permissions"); kms:Encrypt as the data-capture grant has it.
+            k.grant_encrypt_decrypt(props.model.role());
         }
         if props.notifications {
             let topic = |node: &mut mlcdk_core::Node<'_>, id: &str| {
@@ -281,8 +317,22 @@ impl AsyncEndpoint {
                 .set("TreatMissingData", "missing")
                 .set("AlarmActions", Json::array([Json::from(wake.reference())])),
         );
-        if let Some(h) = props.idle_hours {
-            idle_alarm(&mut node, &name, "Primary", h, props.alerts.as_ref());
+        // Async endpoints never publish Invocations; they count requests in
+        // InvocationsProcessed (the metric list,
+        // https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html,
+        // spells it "InvocationsProcesssed"; the rule pack's RT-004 and
+        // SM-005 take the spelling used here, which needs a real account to
+        // confirm). Only for endpoints that keep instances (checked above).
+        if let Some(h) = props.idle_hours
+            && s.min > 0
+        {
+            idle_alarm(
+                &mut node,
+                (&name, "Primary"),
+                "InvocationsProcessed",
+                h,
+                props.alerts.as_ref(),
+            );
         }
         AsyncEndpoint { resource, name }
     }

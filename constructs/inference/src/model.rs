@@ -120,6 +120,8 @@ pub struct Model {
     role: Role,
     multi_model: bool,
     has_vpc: bool,
+    network_isolation: bool,
+    path: String,
 }
 
 impl Model {
@@ -128,6 +130,7 @@ impl Model {
     /// groups.
     pub fn new(scope: &mut impl Scope, id: &str, props: ModelProps) -> Model {
         let mut node = scope.node(id);
+        let path = node.path().to_string();
         let role = Role::new(
             &mut node,
             "Role",
@@ -281,6 +284,8 @@ impl Model {
             role,
             multi_model,
             has_vpc: props.vpc.is_some(),
+            network_isolation: props.network_isolation,
+            path,
         }
     }
 
@@ -304,6 +309,18 @@ impl Model {
     /// Whether the model runs in a VPC (which serverless endpoints refuse).
     pub fn has_vpc(&self) -> bool {
         self.has_vpc
+    }
+
+    /// Whether the containers run without network access
+    /// (`EnableNetworkIsolation`), which serverless endpoints refuse.
+    pub fn network_isolation(&self) -> bool {
+        self.network_isolation
+    }
+
+    /// The model's construct path (e.g. `ChurnModel`), for messages that name
+    /// it.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// Let the model's containers read more data (e.g. models added under a

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use mlcdk_core::iam::PolicyStatement;
 use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
 use mlcdk_storage::{KmsKey, S3Path};
 use mlcdk_training::definition::check_instance_type;
@@ -17,7 +18,8 @@ pub struct Autoscaling {
     /// At least `min`; the ceiling of the variant's cost (instances × hourly
     /// price).
     pub max: u32,
-    /// Target `SageMakerVariantInvocationsPerInstance` (per minute).
+    /// Target `SageMakerVariantInvocationsPerInstance` (per minute); a finite
+    /// number above 0.
     pub invocations_per_instance: f64,
     /// Seconds after a scale-in before the next one (default 300): slow to shed
     /// capacity.
@@ -50,11 +52,21 @@ pub struct Variant {
     /// The model the variant serves.
     pub model: Model,
     /// Instance type, `ml.<family>.<size>` (e.g. `ml.m5.large`).
+    ///
+    /// Changing it on a variant with `autoscaling` makes the stack update
+    /// fail: "If the update would change the instance type for any model
+    /// that is a target for auto scaling, the update fails"
+    /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html>).
+    /// Renaming the variant does not help (removing an autoscaled variant
+    /// needs the same deregistration, and blue/green updates need the same
+    /// variant names). Change it in two deploys: one with `autoscaling: None`
+    /// (CloudFormation deletes the scalable target), then one with the new
+    /// type and autoscaling back.
     pub instance: String,
     /// Instances at creation, at least 1 (default 1); raised to the autoscaling
     /// minimum when lower.
     pub initial_count: u32,
-    /// Relative share of traffic (A/B tests).
+    /// Relative share of traffic (A/B tests): a finite number, 0 or more.
     pub weight: f64,
     /// Target-tracking autoscaling; a fixed `initial_count` when `None`.
     pub autoscaling: Option<Autoscaling>,
@@ -112,14 +124,17 @@ pub enum TrafficShift {
     },
     /// `percent` of capacity first, the rest after `wait_seconds`.
     Canary {
-        /// Share of the new fleet's capacity in the canary, 1–99 %.
+        /// Share of the new fleet's capacity in the canary, 1–50 %, and at
+        /// least one instance of the variant's smallest fleet (its autoscaling
+        /// minimum, else its instance count).
         percent: u32,
         /// Seconds, 0–3,600.
         wait_seconds: u32,
     },
     /// `percent` of capacity per step, every `wait_seconds`.
     Linear {
-        /// Share of capacity shifted per step, 1–99 %.
+        /// Share of capacity shifted per step, 10–50 %, and at least one
+        /// instance of the variant's smallest fleet.
         percent: u32,
         /// Seconds between steps, 0–3,600.
         wait_seconds: u32,
@@ -138,7 +153,8 @@ pub struct Guardrails {
 }
 
 impl Guardrails {
-    /// 10 % canary for 10 minutes, rolled back on the endpoint's alarms.
+    /// 10 % canary for 10 minutes, rolled back on the endpoint's alarms; the
+    /// fleet needs at least 10 instances for 10 % to be one.
     pub fn canary() -> Guardrails {
         Guardrails {
             shift: TrafficShift::Canary {
@@ -147,6 +163,27 @@ impl Guardrails {
             },
             termination_wait_seconds: 600,
             max_execution_seconds: 3600,
+        }
+    }
+
+    /// A canary of one instance of a fleet of `fleet` instances (the
+    /// variant's autoscaling minimum, else its instance count) for 10
+    /// minutes: the smallest whole-instance share, rounded up. A fleet of one
+    /// instance cannot have a canary (one instance is 100 %, and SageMaker
+    /// takes at most 50 %), so it gets all-at-once traffic shifting with the
+    /// same 10 minutes of baking on the alarms.
+    pub fn canary_of_one(fleet: u32) -> Guardrails {
+        let shift = if fleet >= 2 {
+            TrafficShift::Canary {
+                percent: 100_u32.div_ceil(fleet),
+                wait_seconds: 600,
+            }
+        } else {
+            TrafficShift::AllAtOnce { wait_seconds: 600 }
+        };
+        Guardrails {
+            shift,
+            ..Guardrails::canary()
         }
     }
 }
@@ -166,11 +203,14 @@ pub struct RealtimeEndpointProps {
     pub guardrails: Option<Guardrails>,
     /// Topic the alarms notify.
     pub alerts: Option<Expr>,
-    /// Alarm when a variant has had no invocation for this many hours (1–24);
-    /// `None` turns the idle alarm off.
+    /// Alarm when a variant has had no invocation for this many hours
+    /// (1–168); `None` turns the idle alarm off.
     pub idle_hours: Option<u32>,
-    /// 5xx errors per minute that raise the error alarm.
-    pub max_5xx_per_minute: u32,
+    /// Share of requests answered with a 5xx (above 0, below 1; default
+    /// 0.05) that raises the error alarm, a rollback alarm of the guardrails.
+    /// Below the canary's (or first linear step's) share, or a canary that
+    /// fails every request could not raise it.
+    pub max_5xx_rate: f64,
     /// Average model latency (ms) that raises the latency alarm.
     pub max_latency_ms: u32,
 }
@@ -185,7 +225,7 @@ impl RealtimeEndpointProps {
             guardrails: None,
             alerts: None,
             idle_hours: Some(24),
-            max_5xx_per_minute: 5,
+            max_5xx_rate: 0.05,
             max_latency_ms: 1000,
         }
     }
@@ -206,9 +246,10 @@ impl RealtimeEndpointProps {
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
 /// let mut props = RealtimeEndpointProps::single(&model, "ml.m5.large");
-/// props.variants[0].autoscaling = Some(Autoscaling::between(1, 4));
+/// props.variants[0].autoscaling = Some(Autoscaling::between(2, 4));
 /// props.data_capture = Some(DataCapture::sample(20, capture.path("capture/")));
-/// props.guardrails = Some(Guardrails::canary());
+/// // A canary of one instance of the 2-instance floor.
+/// props.guardrails = Some(Guardrails::canary_of_one(2));
 /// RealtimeEndpoint::new(&mut stack, "Serve", props);
 /// assert!(stack.synth().is_ok());
 /// ```
@@ -221,8 +262,9 @@ pub struct RealtimeEndpoint {
 
 impl RealtimeEndpoint {
     /// An endpoint, its config, alarms and autoscaling, validated at synth:
-    /// variants (names, instance types, counts, weights, autoscaling bounds),
-    /// data capture, guardrails, idle hours.
+    /// variants (names, instance types, counts, weights, autoscaling bounds
+    /// and targets), data capture, guardrails (traffic steps that fit the
+    /// fleet), the error rate, idle hours.
     pub fn new(scope: &mut impl Scope, id: &str, props: RealtimeEndpointProps) -> RealtimeEndpoint {
         RealtimeEndpoint::build(scope, id, props, false)
     }
@@ -317,15 +359,32 @@ impl RealtimeEndpoint {
                 &mut node,
                 &format!("{}Errors", v.name),
                 AlarmSpec {
-                    description: format!("{name}/{}: 5xx errors from the model", v.name),
+                    description: format!(
+                        "{name}/{}: more than {} % of requests answered with a 5xx",
+                        v.name,
+                        percent(props.max_5xx_rate)
+                    ),
+                    // The error rate, not a count: each request counts 1
+                    // (5xx) or 0 in Invocation5XXErrors, so its Average is
+                    // the share of failing requests, as in AWS's own
+                    // auto-rollback example ("monitors an endpoint's average
+                    // error rate",
+                    // https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+                    // A count (Sum ≥ 5 a minute) never trips at low traffic
+                    // or on a 10 % canary, so a broken model was promoted; a
+                    // rate trips on one failing request in a quiet minute.
+                    // Two breaching minutes of five, minutes without
+                    // requests not counting against the model.
                     metric: "Invocation5XXErrors",
-                    statistic: "Sum",
+                    statistic: "Average",
                     period: 60,
                     evaluation_periods: 5,
-                    threshold: f64::from(props.max_5xx_per_minute),
-                    comparison: "GreaterThanOrEqualToThreshold",
+                    threshold: props.max_5xx_rate,
+                    comparison: "GreaterThanThreshold",
                     missing: "notBreaching",
                     dimensions: dims(),
+                    datapoints: Some(2),
+                    warm_up_minutes: None,
                 },
                 alerts,
             );
@@ -346,13 +405,15 @@ impl RealtimeEndpoint {
                     comparison: "GreaterThanThreshold",
                     missing: "notBreaching",
                     dimensions: dims(),
+                    datapoints: None,
+                    warm_up_minutes: None,
                 },
                 alerts,
             );
             rollback_alarms.push(errors);
             rollback_alarms.push(latency);
             if let Some(h) = props.idle_hours {
-                idle_alarm(&mut node, &name, &v.name, h, alerts);
+                idle_alarm(&mut node, (&name, &v.name), "Invocations", h, alerts);
             }
         }
 
@@ -360,6 +421,35 @@ impl RealtimeEndpoint {
             .set("EndpointName", name.as_str())
             .set("EndpointConfigName", config.get_att("EndpointConfigName"));
         if let Some(g) = &props.guardrails {
+            // SageMaker reads the auto-rollback alarms as the model's
+            // execution role: "Ensure that your IAM execution role has
+            // permission to perform the cloudwatch:DescribeAlarms action on
+            // the auto-rollback alarms you specify"
+            // (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+            // Scoped to the alarms' ARNs; the alarms refer to nothing of the
+            // model, so this makes no cycle.
+            for v in &props.variants {
+                v.model.grant(
+                    PolicyStatement::allow()
+                        .actions(["cloudwatch:DescribeAlarms"])
+                        .resources(rollback_alarms.iter().map(|a| {
+                            // The alarm's ARN from its name (`Ref`), the form
+                            // DescribeAlarms authorizes
+                            // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html),
+                            // which the rule pack can also follow.
+                            Expr::concat([
+                                Expr::lit("arn:"),
+                                Expr::partition(),
+                                Expr::lit(":cloudwatch:"),
+                                Expr::region(),
+                                Expr::lit(":"),
+                                Expr::account_id(),
+                                Expr::lit(":alarm:"),
+                                a.reference(),
+                            ])
+                        })),
+                );
+            }
             let (kind, size, wait) = match g.shift {
                 TrafficShift::AllAtOnce { wait_seconds } => ("ALL_AT_ONCE", None, wait_seconds),
                 TrafficShift::Canary {
@@ -416,6 +506,30 @@ impl RealtimeEndpoint {
                         )]),
                     ),
                 ]),
+            );
+        }
+        // An update without RetainAllVariantProperties resets every variant
+        // to its InitialInstanceCount, dropping an autoscaled fleet to its
+        // floor on each model promotion; with it, "production variants with
+        // the same name are updated with the most recent
+        // DesiredInstanceCount from DescribeEndpoint, regardless of the
+        // values of the InitialInstanceCount field in the new
+        // EndpointConfig" (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html).
+        // Retaining also keeps the old weights, which autoscaling never
+        // changes, so the template's weights still apply: DesiredWeight is
+        // excluded (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html;
+        // DataCaptureConfig, the other type, is "not currently supported").
+        // The model, the instance type and the data capture come from the
+        // new config either way. Residual: the instance count of a variant
+        // without autoscaling beside an autoscaled one is retained too, so a
+        // changed initial_count of it takes effect only on replacement.
+        if props.variants.iter().any(|v| v.autoscaling.is_some()) {
+            endpoint = endpoint.set("RetainAllVariantProperties", true).set(
+                "ExcludeRetainedVariantProperties",
+                Json::array([Json::object([(
+                    "VariantPropertyType",
+                    Json::from("DesiredWeight"),
+                )])]),
             );
         }
         let resource = node.add_resource("Resource", endpoint);
@@ -516,11 +630,10 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
                 v.name
             ));
         }
-        if v.weight.is_nan() || v.weight < 0.0 || v.weight.is_infinite() {
-            errors.push(format!(
-                "variant '{}': weight {} must be 0 or more",
-                v.name, v.weight
-            ));
+        // InitialVariantWeight: a float, 0 or more
+        // (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html).
+        if let Err(e) = check_float("weight", v.weight, (0.0, false), f64::MAX) {
+            errors.push(format!("variant '{}': {e}", v.name));
         }
         if let Some(a) = &v.autoscaling {
             if a.min == 0 {
@@ -535,11 +648,13 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
                     v.name, a.min, a.max
                 ));
             }
-            if a.invocations_per_instance.is_nan() || a.invocations_per_instance <= 0.0 {
-                errors.push(format!(
-                    "variant '{}': the invocations-per-instance target must be above 0",
-                    v.name
-                ));
+            if let Err(e) = check_float(
+                "autoscaling.invocations_per_instance target",
+                a.invocations_per_instance,
+                (0.0, true),
+                MAX_TARGET_VALUE,
+            ) {
+                errors.push(format!("variant '{}': {e}", v.name));
             }
         }
         if p.kms.is_some() && has_local_storage(&v.instance) {
@@ -579,12 +694,44 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
                 wait_seconds,
             } => (Some(percent), wait_seconds),
         };
-        if let Some(pc) = percent
-            && !(1..=99).contains(&pc)
-        {
-            errors.push(format!(
-                "guardrails: traffic step of {pc} % is out of range: 1 to 99"
-            ));
+        // "CanarySize: ... Value must be less than or equal to 50% of the
+        // variant's total instance count"; "LinearStepSize: ... Value must be
+        // 10-50% of the variant's total instance count"
+        // (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html).
+        // And a step is whole instances: one that is less than one instance
+        // of the variant's smallest fleet (the update may start with the
+        // fleet at its autoscaling floor) shifts nothing, or more than asked.
+        let (kind, low) = match g.shift {
+            TrafficShift::Linear { .. } => ("linear step", 10),
+            _ => ("canary", 1),
+        };
+        if let Some(pc) = percent {
+            if !(low..=50).contains(&pc) {
+                errors.push(format!(
+                    "guardrails: the {kind} of {pc} % is out of range: {low} to 50 % of the variant's instance count (API_TrafficRoutingConfig)"
+                ));
+            }
+            for v in &p.variants {
+                let fleet = v.autoscaling.as_ref().map_or(v.initial_count, |a| a.min);
+                if fleet > 0 && u64::from(pc) * u64::from(fleet) < 100 {
+                    errors.push(format!(
+                        "guardrails: the {kind} of {pc} % of variant '{}' is {:.2} of its {fleet} instance(s), less than one instance; use at least {} % (Guardrails::canary_of_one), a bigger fleet, or TrafficShift::AllAtOnce",
+                        v.name,
+                        f64::from(pc) * f64::from(fleet) / 100.0,
+                        100_u32.div_ceil(fleet)
+                    ));
+                }
+            }
+            // During the first step the new fleet takes about `pc` % of
+            // the traffic; the error alarm watches the whole variant, so a
+            // new model failing every request shows as a rate of about
+            // pc/100, which must exceed the threshold to roll back.
+            if p.max_5xx_rate.is_finite() && p.max_5xx_rate * 100.0 >= f64::from(pc) {
+                errors.push(format!(
+                    "guardrails: max_5xx_rate {} is not below the {kind}'s share of traffic ({pc} %): a new model failing every request could not raise the rollback alarm; lower max_5xx_rate",
+                    p.max_5xx_rate
+                ));
+            }
         }
         if wait > 3600 {
             errors.push(format!(
@@ -609,6 +756,9 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
     {
         errors.push(e);
     }
+    if let Err(e) = check_error_rate(p.max_5xx_rate) {
+        errors.push(e);
+    }
     errors
 }
 
@@ -624,8 +774,8 @@ pub struct MultiModelEndpointProps {
     pub autoscaling: Option<Autoscaling>,
     /// Topic the alarms notify.
     pub alerts: Option<Expr>,
-    /// Alarm when no model was invoked for this many hours (1–24); `None` turns
-    /// the idle alarm off.
+    /// Alarm when no model was invoked for this many hours (1–168); `None`
+    /// turns the idle alarm off.
     pub idle_hours: Option<u32>,
     /// Encrypts the instances' storage volumes.
     pub kms: Option<KmsKey>,

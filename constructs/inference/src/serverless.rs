@@ -66,7 +66,7 @@ pub struct Provisioned {
 /// Props of a [`ServerlessEndpoint`].
 #[derive(Clone, Debug)]
 pub struct ServerlessProps {
-    /// The model served; not in a VPC, not multi-model.
+    /// The model served; not network-isolated, not in a VPC, not multi-model.
     pub model: Model,
     /// Memory per concurrent request; the price per second grows with it.
     pub memory: Memory,
@@ -76,6 +76,9 @@ pub struct ServerlessProps {
     pub provisioned: Option<Provisioned>,
     /// Topic the 5xx alarm notifies.
     pub alerts: Option<Expr>,
+    /// Share of requests answered with a 5xx (above 0, below 1; default
+    /// 0.05) that raises the error alarm.
+    pub max_5xx_rate: f64,
 }
 
 impl ServerlessProps {
@@ -88,12 +91,13 @@ impl ServerlessProps {
             max_concurrency,
             provisioned: None,
             alerts: None,
+            max_5xx_rate: 0.05,
         }
     }
 }
 
 /// A serverless endpoint. What serverless does not support is refused: a
-/// model in a VPC or in multi-model mode; data capture, KMS volume keys,
+/// network-isolated model, a model in a VPC or in multi-model mode; data capture, KMS volume keys,
 /// several variants and instance types have no place in its props.
 ///
 /// ```
@@ -103,7 +107,11 @@ impl ServerlessProps {
 ///
 /// let mut stack = Stack::for_test();
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
-/// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
+/// // Serverless inference does not run network-isolated models.
+/// let model = Model::new(&mut stack, "Churn3", ModelProps {
+///     network_isolation: false,
+///     ..ModelProps::from_registry(registry.version(3))
+/// });
 /// ServerlessEndpoint::new(&mut stack, "Adhoc", ServerlessProps::new(&model, Memory::Gb2, 5));
 /// assert!(stack.synth().is_ok());
 /// ```
@@ -115,8 +123,9 @@ pub struct ServerlessEndpoint {
 
 impl ServerlessEndpoint {
     /// An endpoint, its config, a 5xx alarm and (with provisioned scaling)
-    /// autoscaling, validated at synth: concurrency bounds, a model without VPC
-    /// or multi-model mode.
+    /// autoscaling, validated at synth: concurrency bounds, the error-rate and
+    /// utilization targets, a model without network isolation, VPC or
+    /// multi-model mode.
     pub fn new(scope: &mut impl Scope, id: &str, props: ServerlessProps) -> ServerlessEndpoint {
         let mut node = scope.node(id);
         let name = endpoint_name(&node);
@@ -126,10 +135,25 @@ impl ServerlessEndpoint {
                 props.max_concurrency
             ));
         }
+        // "Some of the features currently available for SageMaker Real-time
+        // Inference are not supported for Serverless Inference, including ...
+        // VPC configuration, network isolation, ..."
+        // (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html):
+        // CreateEndpoint fails midway through the stack, which rolls back.
+        if props.model.network_isolation() {
+            node.error(format!(
+                "model {} is network-isolated, and serverless inference does not support network isolation (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html): serve a model made with `network_isolation: false` in its ModelProps, or serve this one from a real-time endpoint",
+                props.model.path()
+            ));
+        }
         if props.model.has_vpc() {
-            node.error(
-                "serverless endpoints do not support models in a VPC; use a real-time endpoint",
-            );
+            node.error(format!(
+                "model {} runs in a VPC, and serverless inference does not support VPC configuration (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html): serve a model without `vpc`, or serve this one from a real-time endpoint",
+                props.model.path()
+            ));
+        }
+        if let Err(e) = check_error_rate(props.max_5xx_rate) {
+            node.error(e);
         }
         if props.model.is_multi_model() {
             node.error("serverless endpoints do not support multi-model models; use a multi-model endpoint");
@@ -152,10 +176,16 @@ impl ServerlessEndpoint {
                         props.max_concurrency
                     ));
                 }
-                if utilization.is_nan() || utilization <= 0.0 || utilization > 1.0 {
-                    node.error(format!(
-                        "provisioned concurrency utilization target {utilization} is out of range: above 0, at most 1"
-                    ));
+                // SageMakerVariantProvisionedConcurrencyUtilization is a share of
+                // the provisioned concurrency in use, 0 to 1
+                // (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-autoscale.html).
+                if let Err(e) = check_float(
+                    "provisioned concurrency utilization target",
+                    utilization,
+                    (0.0, true),
+                    1.0,
+                ) {
+                    node.error(e);
                 }
             }
             serverless.push(("ProvisionedConcurrency", Json::from(p.concurrency)));
@@ -175,18 +205,25 @@ impl ServerlessEndpoint {
             &mut node,
             "PrimaryErrors",
             AlarmSpec {
-                description: format!("{name}: 5xx errors from the model"),
+                description: format!(
+                    "{name}: more than {} % of requests answered with a 5xx",
+                    percent(props.max_5xx_rate)
+                ),
+                // The error rate, as for real-time endpoints (see
+                // RealtimeEndpoint's error alarm).
                 metric: "Invocation5XXErrors",
-                statistic: "Sum",
+                statistic: "Average",
                 period: 60,
                 evaluation_periods: 5,
-                threshold: 5.0,
-                comparison: "GreaterThanOrEqualToThreshold",
+                threshold: props.max_5xx_rate,
+                comparison: "GreaterThanThreshold",
                 missing: "notBreaching",
                 dimensions: vec![
                     ("EndpointName", name.clone()),
                     ("VariantName", "Primary".into()),
                 ],
+                datapoints: Some(2),
+                warm_up_minutes: None,
             },
             props.alerts.as_ref(),
         );

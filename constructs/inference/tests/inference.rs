@@ -97,9 +97,9 @@ fn realtime_with_autoscaling_capture_guardrails_and_alarms() {
     let (bucket, model) = setup(&mut stack);
     let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
     let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
-    p.variants[0].autoscaling = Some(Autoscaling::between(1, 4));
+    p.variants[0].autoscaling = Some(Autoscaling::between(2, 4));
     p.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
-    p.guardrails = Some(Guardrails::canary());
+    p.guardrails = Some(Guardrails::canary_of_one(2));
     p.kms = Some(key);
     p.alerts = Some(Expr::lit("arn:aws:sns:us-east-1:111111111111:alerts"));
     let e = RealtimeEndpoint::new(&mut stack, "Serve", p);
@@ -111,14 +111,14 @@ fn realtime_with_autoscaling_capture_guardrails_and_alarms() {
         json!({"KmsKeyId": {"Fn::GetAtt": ["Key961B73FD", "Arn"]},
                "DataCaptureConfig": {"EnableCapture": true, "InitialSamplingPercentage": 20,
                    "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]},
-               "ProductionVariants": [{"VariantName": "Primary", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}]}),
+               "ProductionVariants": [{"VariantName": "Primary", "InstanceType": "ml.m5.large", "InitialInstanceCount": 2}]}),
     );
     t.has_resource(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         json!({"DependsOn": ["Serve512DB17D"], "Properties": {
             "ResourceId": "endpoint/test-staging-serve/variant/Primary",
             "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-            "MinCapacity": 1, "MaxCapacity": 4}}),
+            "MinCapacity": 2, "MaxCapacity": 4}}),
     );
     t.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
@@ -129,7 +129,7 @@ fn realtime_with_autoscaling_capture_guardrails_and_alarms() {
         "AWS::SageMaker::Endpoint",
         json!({"EndpointName": "test-staging-serve", "DeploymentConfig": {
             "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "CANARY",
-                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}, "WaitIntervalInSeconds": 600}},
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 50}, "WaitIntervalInSeconds": 600}},
             "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": {"Ref": "ServePrimaryErrors4906A37A"}},
                                                       {"AlarmName": {"Ref": "ServePrimaryLatencyE960A80B"}}]}}}),
     );
@@ -193,7 +193,7 @@ fn realtime_validations() {
         termination_wait_seconds: 5000,
         max_execution_seconds: 60,
     });
-    bad.idle_hours = Some(48);
+    bad.idle_hours = Some(200);
     RealtimeEndpoint::new(&mut stack, "Bad", bad);
     let mut range = RealtimeEndpointProps::single(&model, "ml.m5d.large");
     range.variants[0].autoscaling = Some(Autoscaling::between(5, 2));
@@ -209,11 +209,11 @@ fn realtime_validations() {
         "[test-staging/Bad] variant 'Primary': autoscaling min 0 is not allowed",
         "[test-staging/Bad] every variant has weight 0",
         "[test-staging/Bad] data capture sampling 150 % is out of range: 0 to 100",
-        "[test-staging/Bad] guardrails: traffic step of 100 % is out of range: 1 to 99",
+        "[test-staging/Bad] guardrails: the linear step of 100 % is out of range: 10 to 50 % of the variant's instance count",
         "[test-staging/Bad] guardrails: wait of 4000 s is out of range: 0 to 3600",
         "[test-staging/Bad] guardrails: termination wait of 5000 s is out of range",
         "[test-staging/Bad] guardrails: maximum execution time of 60 s is out of range: 600 to 28800",
-        "[test-staging/Bad] idle alarm period 48 h is out of range: 1 to 24 hours",
+        "[test-staging/Bad] idle alarm window 200 h is out of range: 1 to 168 hours",
         "[test-staging/Range] variant 'Primary': autoscaling min (5) exceeds max (2)",
         "[test-staging/Range] variant 'Primary' is defined twice",
         "[test-staging/Range] variant 'Primary': ml.m5d.large has local NVMe storage",
@@ -244,7 +244,15 @@ fn a_model_without_a_source_or_with_a_foreign_image() {
 #[test]
 fn serverless_and_its_exclusions() {
     let mut stack = Stack::for_test();
-    let (bucket, model) = setup(&mut stack);
+    let (bucket, _) = setup(&mut stack);
+    let model = Model::new(
+        &mut stack,
+        "Open",
+        ModelProps {
+            network_isolation: false,
+            ..ModelProps::from_artifact(IMAGE, bucket.path("m/"))
+        },
+    );
     ServerlessEndpoint::new(
         &mut stack,
         "Adhoc",
@@ -321,7 +329,8 @@ fn serverless_and_its_exclusions() {
         "[test-staging/Prov] provisioned concurrency 10 is out of range: 1 to 200 and at most max_concurrency (5)",
         "[test-staging/Prov] provisioned concurrency scaling 0–20 is invalid",
         "[test-staging/Prov] provisioned concurrency utilization target 2 is out of range",
-        "[test-staging/Vpc] serverless endpoints do not support models in a VPC",
+        "[test-staging/Vpc] model InVpc runs in a VPC, and serverless inference does not support VPC configuration",
+        "[test-staging/Vpc] model InVpc is network-isolated, and serverless inference does not support network isolation",
         "[test-staging/Mme] serverless endpoints do not support multi-model models",
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
@@ -391,7 +400,7 @@ fn async_scales_to_zero_and_wakes() {
     for e in [
         "[test-staging/Bad] max_concurrent_invocations_per_instance 2000 is out of range: 1 to 1000",
         "[test-staging/Bad] scaling 3–1 is invalid",
-        "[test-staging/Bad] the backlog-per-instance target must be above 0",
+        "[test-staging/Bad] scaling.backlog_per_instance target 0 is out of range",
         "[test-staging/Bad] instance type 'large' is invalid",
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");

@@ -2,6 +2,43 @@
 
 use mlcdk_core::{CfnResource, Expr, Json, Scope};
 
+use crate::numbers::{check_range, number};
+
+/// The tag the budget filters on: `stage`, which mlcdk puts on every taggable
+/// resource of a stage's stack (besides `app`), and which the training
+/// pipeline passes as step tags to every job it starts, so that training,
+/// tuning, processing and transform spend counts too.
+///
+/// AWS counts a tag in Budgets only once it is an **active cost allocation
+/// tag**, which only the management (payer) account can make it
+/// (<https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/cost-alloc-tags.html>):
+/// in the Billing and Cost Management console, *Cost allocation tags*,
+/// select the user-defined tag `stage` and choose *Activate* (or
+/// `aws ce update-cost-allocation-tags-status --cost-allocation-tags-status
+/// TagKey=stage,Status=Active`, the `UpdateCostAllocationTagsStatus` API).
+/// The key is listed there only once a resource carrying it has been billed,
+/// up to 24 hours after; until it is active the budget reports $0 and sends
+/// no alert.
+/// Each [`Budget`] adds a note saying so, which the CLI's plan prints under
+/// its stage, so that whoever deploys knows which tag to activate.
+pub const COST_ALLOCATION_TAG: &str = "stage";
+
+/// The budget's tag filter for stage `stage`: `user:stage$<stage>`. Budgets
+/// names user-defined cost allocation tags with the `user:` prefix and
+/// separates key and value with `$` (`TagKeyValue` of `CostFilters`,
+/// <https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html>;
+/// the prefix is required, see hashicorp/terraform-provider-aws#40987).
+pub fn cost_filter_tag(stage: &str) -> String {
+    format!("user:{COST_ALLOCATION_TAG}${stage}")
+}
+
+/// What a notification threshold may be, in percent of the budget: Budgets
+/// takes 0 to 15,000,000,000,000 (`Threshold` of a `Notification`,
+/// <https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/data-type-notification.html>);
+/// mlcdk refuses 0, which would alert on the first cent, and more than ten
+/// times the budget, which is a typo rather than a warning.
+const PERCENT_RANGE: &str = "a finite number above 0 and at most 1000 (percent of the budget)";
+
 /// Actual spend so far, or AWS's forecast for the month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BudgetSignal {
@@ -17,7 +54,8 @@ pub enum BudgetSignal {
 pub struct BudgetAlert {
     /// Actual or forecasted spend.
     pub signal: BudgetSignal,
-    /// Threshold in percent of the budget, above 0 and at most 1,000.
+    /// Threshold in percent of the budget: finite, above 0 and at most 1,000;
+    /// others are refused at synth.
     pub percent: f64,
     /// Email subscribers, at most 10, each once; checked with the same rule as
     /// [`AlertsTopicProps::emails`](crate::AlertsTopicProps::emails).
@@ -59,10 +97,20 @@ impl BudgetProps {
     }
 }
 
-/// A monthly cost budget covering what the stage's stack created: it filters
-/// on the `aws:cloudformation:stack-name` tag, which CloudFormation puts on
-/// every resource it creates (activate it as a cost allocation tag once per
-/// payer account, in the Billing console).
+/// A monthly cost budget covering what the stage costs: it filters on the
+/// stage's tag, `user:stage$<stage>` ([`COST_ALLOCATION_TAG`],
+/// [`cost_filter_tag`]), which every resource of the stack and every job its
+/// training pipeline starts carries.
+///
+/// **Activate the `stage` tag as a cost allocation tag** once, in the
+/// management (payer) account's Billing console (*Cost allocation tags*,
+/// user-defined tag `stage`, *Activate*): until then the budget sees no
+/// spend and never alerts. (It used to filter on
+/// `aws:cloudformation:stack-name`, which CloudFormation puts only on what it
+/// creates itself, not on the jobs a pipeline starts at run time, so most
+/// training spend fell outside the budget.) Stages of several apps in one
+/// account share the tag value when their stage names are equal; give such
+/// stages distinct names, or a budget of the account, to keep them apart.
 ///
 /// ```
 /// use mlcdk_core::Stack;
@@ -104,12 +152,15 @@ impl Budget {
             {
                 node.error(e);
             }
-            if !(a.percent > 0.0 && a.percent <= 1000.0) {
-                node.error(format!(
-                    "notification {} at {} %: thresholds are above 0 and at most 1000 %",
-                    i + 1,
-                    a.percent
-                ));
+            if let Some(e) = check_range(
+                &format!("notification {}: threshold", i + 1),
+                a.percent,
+                0.0,
+                true,
+                1000.0,
+                PERCENT_RANGE,
+            ) {
+                node.error(e);
             }
             let mut subs: Vec<Json> = a
                 .emails
@@ -143,8 +194,7 @@ impl Budget {
                             "Threshold",
                             // A NaN or infinite threshold was reported above;
                             // the template is not written then.
-                            serde_json::Number::from_f64(a.percent)
-                                .map_or(Json::Null, Json::Number),
+                            number(a.percent),
                         ),
                         ("ThresholdType", Json::from("PERCENTAGE")),
                     ]),
@@ -152,8 +202,13 @@ impl Budget {
                 ("Subscribers", Json::Array(subs)),
             ]));
         }
-        let stack_name = node.stage().stack_name.clone();
+        let stage = node.stage().name.clone();
         let budget_name = node.physical_name('-', 100);
+        // The template cannot activate the tag, and an inactive tag makes the
+        // budget silently report $0: the plan says so for every stage.
+        node.note(format!(
+            "budget {budget_name} counts spend tagged {COST_ALLOCATION_TAG}={stage}; it reports $0 until the management (payer) account activates the user-defined cost allocation tag '{COST_ALLOCATION_TAG}' (Billing console, Cost allocation tags)"
+        ));
         node.add_resource(
             "Resource",
             CfnResource::new("AWS::Budgets::Budget")
@@ -174,9 +229,7 @@ impl Budget {
                             "CostFilters",
                             Json::object([(
                                 "TagKeyValue",
-                                Json::array([Json::from(format!(
-                                    "aws:cloudformation:stack-name${stack_name}"
-                                ))]),
+                                Json::array([Json::from(cost_filter_tag(&stage))]),
                             )]),
                         ),
                     ]),

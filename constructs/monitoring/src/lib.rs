@@ -10,9 +10,12 @@
 mod alerts;
 mod budget;
 mod monitor;
+mod numbers;
 
 pub use alerts::{AlertsTopic, AlertsTopicProps};
-pub use budget::{Budget, BudgetAlert, BudgetProps, BudgetSignal};
+pub use budget::{
+    Budget, BudgetAlert, BudgetProps, BudgetSignal, COST_ALLOCATION_TAG, cost_filter_tag,
+};
 pub use monitor::{
     CustomMetric, DriftAlarm, Monitor, MonitorKind, MonitorProps, MonitorSchedule, ProblemType,
     retrain_on_alarms,

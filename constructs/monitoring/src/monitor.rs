@@ -7,6 +7,8 @@ use mlcdk_storage::{KmsKey, S3Path};
 use mlcdk_training::definition::check_instance_type;
 use mlcdk_training::{PipelineTrigger, TrainingPipeline, TriggerProps};
 
+use crate::numbers::{CLOUDWATCH_MAX, check_range, number};
+
 /// When a monitoring job runs: the forms SageMaker Model Monitor accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MonitorSchedule {
@@ -154,6 +156,8 @@ pub struct MonitorProps {
     /// No network access from the monitoring container (default on).
     pub network_isolation: bool,
     /// `(feature, threshold)`: an alarm on `feature_baseline_drift_<feature>` per entry.
+    /// Thresholds are finite, above 0 and at most 2^360 (the largest metric
+    /// value CloudWatch accepts); others are refused at synth.
     pub drift_alarms: Vec<(String, f64)>,
     /// Topic the drift alarms notify.
     pub alerts: Option<Expr>,
@@ -317,6 +321,12 @@ impl Monitor {
         );
         if let Some(k) = &props.volume_key {
             k.grant_encrypt_decrypt(&role);
+            // The job's instances get their volume encrypted with the key
+            // through a grant SageMaker creates with this role; without it
+            // every scheduled run fails before it starts (CreateProcessingJob
+            // with a volume key needs kms:CreateGrant:
+            // https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html).
+            k.grant_volume_encryption(&role);
         }
 
         let mut output = vec![(
@@ -352,8 +362,13 @@ impl Monitor {
             e.extend(extra);
             Json::object(e)
         };
+        // The job definition names the endpoint by its literal name, which
+        // orders nothing: DependsOn makes CloudFormation create the endpoint
+        // first (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html),
+        // as the schedule below does.
         let common = |def: CfnResource| {
-            def.set("RoleArn", role.arn())
+            def.depends_on(endpoint.resource())
+                .set("RoleArn", role.arn())
                 .set(
                     "JobResources",
                     Json::object([("ClusterConfig", Json::object(cluster.clone()))]),
@@ -481,10 +496,25 @@ impl Monitor {
 
         let mut alarms = Vec::new();
         for (feature, threshold) in &props.drift_alarms {
-            if feature.is_empty() || !threshold.is_finite() || *threshold <= 0.0 {
+            let mut ok = true;
+            if feature.is_empty() {
                 node.error(format!(
-                    "drift alarm on '{feature}' with threshold {threshold}: give a feature name and a threshold above 0"
+                    "drift alarm with threshold {threshold} has no feature name; give the feature whose feature_baseline_drift_<feature> metric it watches"
                 ));
+                ok = false;
+            }
+            if let Some(e) = check_range(
+                &format!("drift alarm on '{feature}': threshold"),
+                *threshold,
+                0.0,
+                true,
+                CLOUDWATCH_MAX,
+                DRIFT_THRESHOLD_RANGE,
+            ) {
+                node.error(e);
+                ok = false;
+            }
+            if !ok {
                 continue;
             }
             alarms.push(drift_alarm_resource(
@@ -553,7 +583,9 @@ pub struct CustomMetric {
     pub metric: String,
     /// `(name, value)` dimensions that select the metric's series.
     pub dimensions: Vec<(String, String)>,
-    /// Alarm when the metric's maximum exceeds this.
+    /// Alarm when the metric's maximum exceeds this: a finite number from
+    /// -2^360 to 2^360, the metric values CloudWatch accepts (checked at
+    /// synth by [`DriftAlarm::new`]).
     pub threshold: f64,
     /// Seconds per evaluated period: 10, 30 or a multiple of 60.
     pub period_seconds: u32,
@@ -592,10 +624,9 @@ fn drift_alarm_resource(
         .set("Statistic", "Maximum")
         .set("Period", m.period_seconds)
         .set("EvaluationPeriods", m.evaluation_periods)
-        .set(
-            "Threshold",
-            Json::Number(serde_json::Number::from_f64(m.threshold).expect("finite")),
-        )
+        // A non-finite threshold was reported by the caller; `null` keeps
+        // rendering from panicking and is never written.
+        .set("Threshold", number(m.threshold))
         .set("ComparisonOperator", "GreaterThanThreshold")
         .set("TreatMissingData", "notBreaching");
     if let Some(a) = alerts {
@@ -603,6 +634,16 @@ fn drift_alarm_resource(
     }
     scope.add_resource(id, alarm)
 }
+
+/// The thresholds a Model Monitor drift alarm accepts. Drift is a distance,
+/// so a threshold of 0 or less fires on every run; above 2^360 no metric
+/// value CloudWatch accepts can cross it ([`CLOUDWATCH_MAX`]).
+const DRIFT_THRESHOLD_RANGE: &str = "a finite number above 0 and at most 2^360 (about 2.35e108), the largest metric value CloudWatch accepts";
+
+/// The thresholds a custom-metric alarm accepts: any value a metric can
+/// take ([`CLOUDWATCH_MAX`]).
+const CUSTOM_THRESHOLD_RANGE: &str =
+    "a finite number from -2^360 to 2^360 (about ±2.35e108), the metric values CloudWatch accepts";
 
 /// An alarm on any metric, for drift detection that is not Model Monitor's.
 #[derive(Clone, Debug)]
@@ -612,7 +653,8 @@ pub struct DriftAlarm {
 
 impl DriftAlarm {
     /// An alarm on `metric`, validated at synth: a namespace and metric name, a
-    /// valid period, at most a day of evaluation.
+    /// valid period, at most a day of evaluation, a finite threshold within
+    /// CloudWatch's range.
     pub fn new(
         scope: &mut impl Scope,
         id: &str,
@@ -640,6 +682,14 @@ impl DriftAlarm {
                 metric.evaluation_periods, metric.period_seconds
             ));
         }
+        errors.extend(check_range(
+            "threshold",
+            metric.threshold,
+            -CLOUDWATCH_MAX,
+            false,
+            CLOUDWATCH_MAX,
+            CUSTOM_THRESHOLD_RANGE,
+        ));
         let mut node = scope.node(id);
         for e in errors {
             node.error(e);

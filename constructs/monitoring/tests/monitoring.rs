@@ -260,8 +260,8 @@ fn monitor_validations() {
         "[test-staging/NoCapture] endpoint 'test-staging-plain' captures no data",
         "[test-staging/Bad] instance type 'xlarge' is invalid",
         "[test-staging/Bad] max_runtime_seconds 7200 exceeds the hourly schedule's interval (3600 s)",
-        "[test-staging/Bad] drift alarm on '' with threshold 0.1",
-        "[test-staging/Bad] drift alarm on 'x' with threshold -1",
+        "[test-staging/Bad] drift alarm with threshold 0.1 has no feature name",
+        "[test-staging/Bad] drift alarm on 'x': threshold -1 is out of range; accepted: a finite number above 0 and at most 2^360",
         "[test-staging/Time] schedule: daily at hour 30: hours are 0 to 23",
         "[test-staging/Retrain] the monitor has no drift alarms to retrain on",
     ] {
@@ -393,7 +393,7 @@ fn budget_and_its_limits() {
     t.has_resource_properties(
         "AWS::Budgets::Budget",
         json!({"Budget": {"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": 500, "Unit": "USD"},
-                          "CostFilters": {"TagKeyValue": ["aws:cloudformation:stack-name$test-staging"]}},
+                          "CostFilters": {"TagKeyValue": ["user:stage$staging"]}},
                "NotificationsWithSubscribers": [
                    {"Notification": {"NotificationType": "ACTUAL", "Threshold": 80.0, "ThresholdType": "PERCENTAGE", "ComparisonOperator": "GREATER_THAN"},
                     "Subscribers": [{"SubscriptionType": "SNS", "Address": "arn:aws:sns:us-east-1:111111111111:alerts"}]},
@@ -440,11 +440,13 @@ fn budget_and_its_limits() {
         "[test-staging/Crowded] notification 1 has 12 subscribers; a notification has 1 to 11",
         "[test-staging/Crowded] notification 2 has 0 subscribers",
         "[test-staging/Zero] monthly_usd must be above 0",
-        "[test-staging/Zero] notification 1 at 0 %",
+        "[test-staging/Zero] notification 1: threshold 0 is out of range; accepted: a finite number above 0 and at most 1000 (percent of the budget)",
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
     }
 }
+
+const PERCENTS: &str = "a finite number above 0 and at most 1000 (percent of the budget)";
 
 const RULE: &str = "(accepted: exactly one '@', 1 to 64 characters before it, a domain with a dot, at most 254 characters, no whitespace or control characters)";
 
@@ -577,8 +579,12 @@ fn budget_emails_are_checked_and_a_nan_threshold_does_not_panic() {
             format!(
                 "{at}notification 1 emails[2]: \"finance\" is not an email address: it has no '@' {RULE}"
             ),
-            format!("{at}notification 2 at NaN %: thresholds are above 0 and at most 1000 %"),
-            format!("{at}notification 3 at inf %: thresholds are above 0 and at most 1000 %"),
+            format!(
+                "{at}notification 2: threshold NaN is not a finite number; accepted: {PERCENTS}"
+            ),
+            format!(
+                "{at}notification 3: threshold inf is not a finite number; accepted: {PERCENTS}"
+            ),
         ]
     );
 }

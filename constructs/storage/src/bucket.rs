@@ -494,9 +494,11 @@ impl S3Path {
     }
 
     /// List the prefix and read its objects (and decrypt them, with SSE-KMS).
+    /// The grantee may also ask where the bucket is (`s3:GetBucketLocation`),
+    /// as SDKs and Spark do before their first request.
     pub fn grant_read(&self, grantee: &impl Grantee) {
         let mut list = PolicyStatement::allow()
-            .actions(["s3:ListBucket", "s3:GetBucketLocation"])
+            .actions(["s3:ListBucket"])
             .resources([self.bucket.arn()]);
         if !self.prefix.is_empty() {
             list = list.condition(
@@ -506,6 +508,19 @@ impl S3Path {
             );
         }
         grantee.add_to_policy(list);
+        // `s3:prefix` is in the request context of list requests only: under
+        // that condition GetBucketLocation was never allowed ("If the key that
+        // you specify in a policy condition is not present in the request
+        // context, the values do not match",
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html;
+        // the keys each S3 action sends:
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html).
+        // So it has a statement of its own, on the bucket, without condition.
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetBucketLocation"])
+                .resources([self.bucket.arn()]),
+        );
         grantee.add_to_policy(
             PolicyStatement::allow()
                 .actions(["s3:GetObject"])
@@ -533,6 +548,45 @@ impl S3Path {
     pub fn grant_read_write(&self, grantee: &impl Grantee) {
         self.grant_read(grantee);
         self.grant_write(grantee);
+    }
+
+    /// What a Hadoop file system writing to this prefix as a directory
+    /// (Spark on Glue or EMR, through EMRFS or S3A) needs besides
+    /// [`S3Path::grant_read_write`]: the prefix's own key without its
+    /// trailing `/` (`features`, which Hadoop probes with a HEAD to learn
+    /// whether the directory exists, and may write as an empty marker), the
+    /// `features_$folder$` marker EMRFS creates for a directory
+    /// (<https://repost.aws/knowledge-center/emr-s3-empty-files>), and a
+    /// listing by that name. Without them the probe is refused with 403
+    /// instead of answered with 404, and the write fails with AccessDenied.
+    /// Nothing is granted for the whole bucket (an empty prefix), which
+    /// [`S3Path::grant_read_write`] already covers.
+    pub fn grant_hadoop_write(&self, grantee: &impl Grantee) {
+        let dir = self.prefix.trim_end_matches('/');
+        if dir.is_empty() {
+            return;
+        }
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+                .resources([
+                    self.bucket.arn_for_objects(dir),
+                    self.bucket.arn_for_objects(&format!("{dir}_$folder$")),
+                ]),
+        );
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:ListBucket"])
+                .resources([self.bucket.arn()])
+                .condition(
+                    "StringLike",
+                    "s3:prefix",
+                    Json::array([Json::from(dir), Json::from(format!("{dir}_$folder$"))]),
+                ),
+        );
+        if let Some(k) = &self.bucket.key {
+            k.grant_encrypt_decrypt(grantee);
+        }
     }
 }
 

@@ -154,6 +154,26 @@ impl KmsKey {
         );
     }
 
+    /// Let AWS services acting for the grantee attach the key to the storage
+    /// volumes they create for it: `kms:CreateGrant`, only when an AWS service
+    /// integrated with KMS makes the request (`kms:GrantIsForAWSResource`),
+    /// so the grantee itself cannot hand the key to anyone.
+    ///
+    /// A SageMaker job whose cluster has a `VolumeKmsKeyId` (processing and
+    /// monitoring jobs, training) fails to start without it: "If you specify
+    /// a volume KMS key in the resource configuration of your processing job,
+    /// add the following permissions: `kms:CreateGrant`"
+    /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html>);
+    /// the condition key: <https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html>.
+    pub fn grant_volume_encryption(&self, grantee: &impl Grantee) {
+        grantee.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["kms:CreateGrant"])
+                .resources([self.arn()])
+                .condition("Bool", "kms:GrantIsForAWSResource", "true"),
+        );
+    }
+
     /// Let CloudWatch Logs of this account and region encrypt log groups with
     /// the key (Glue jobs and crawlers with encrypted logs need it).
     pub fn allow_cloudwatch_logs(&self) {

@@ -80,9 +80,11 @@ fn kms_with_a_created_key_and_grants_scoped_to_a_prefix() {
     t.has_resource_properties(
         "AWS::IAM::Role",
         json!({"Policies": [{"PolicyDocument": {"Statement": [
-            {"Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            {"Action": "s3:ListBucket",
              "Resource": {"Fn::GetAtt": ["Data666C94C7", "Arn"]},
              "Condition": {"StringLike": {"s3:prefix": ["events/*"]}}},
+            {"Action": "s3:GetBucketLocation",
+             "Resource": {"Fn::GetAtt": ["Data666C94C7", "Arn"]}},
             {"Action": "s3:GetObject",
              "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": ["Data666C94C7", "Arn"]}, "/events/*"]]}},
             {"Action": "kms:Decrypt", "Resource": {"Fn::GetAtt": ["DataKey5F086070", "Arn"]}},

@@ -140,7 +140,9 @@ mod tests {
     #[test]
     fn xgboost_by_region() {
         assert_eq!(
-            xgboost("us-east-1", XgboostVersion::default()).unwrap().uri(),
+            xgboost("us-east-1", XgboostVersion::default())
+                .unwrap()
+                .uri(),
             "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
         );
         assert_eq!(
@@ -148,7 +150,9 @@ mod tests {
             "1.7-1"
         );
         assert_eq!(
-            xgboost("eu-west-1", XgboostVersion::V3_2_0).unwrap().account,
+            xgboost("eu-west-1", XgboostVersion::V3_2_0)
+                .unwrap()
+                .account,
             "141502667606"
         );
         assert!(

@@ -517,9 +517,7 @@ impl TrainingPipeline {
             &mut node,
             "JobRole",
             RoleProps {
-                description: Some(
-                    "The pipeline's jobs: data, keys, logs and images only".into(),
-                ),
+                description: Some("The pipeline's jobs: data, keys, logs and images only".into()),
                 ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
             },
         );
@@ -527,7 +525,9 @@ impl TrainingPipeline {
             &mut node,
             "Role",
             RoleProps {
-                description: Some("The SageMaker pipeline: starts its jobs, passes them JobRole".into()),
+                description: Some(
+                    "The SageMaker pipeline: starts its jobs, passes them JobRole".into(),
+                ),
                 ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
             },
         );
@@ -851,7 +851,11 @@ impl TrainingPipeline {
                 PolicyStatement::allow()
                     .actions(["s3:ListBucket"])
                     .resources([bucket])
-                    .condition("StringLike", "s3:prefix", Json::array([Json::from(format!("{prefix}*"))])),
+                    .condition(
+                        "StringLike",
+                        "s3:prefix",
+                        Json::array([Json::from(format!("{prefix}*"))]),
+                    ),
             );
         }
         let pipeline = Pipeline::with_options(
@@ -974,11 +978,19 @@ fn grant_jobs(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
 const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
     (
         "processing-job",
-        &["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"],
+        &[
+            "sagemaker:CreateProcessingJob",
+            "sagemaker:DescribeProcessingJob",
+            "sagemaker:StopProcessingJob",
+        ],
     ),
     (
         "training-job",
-        &["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"],
+        &[
+            "sagemaker:CreateTrainingJob",
+            "sagemaker:DescribeTrainingJob",
+            "sagemaker:StopTrainingJob",
+        ],
     ),
     (
         "hyper-parameter-tuning-job",
@@ -989,10 +1001,17 @@ const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
             "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
         ],
     ),
-    ("model", &["sagemaker:CreateModel", "sagemaker:DescribeModel"]),
+    (
+        "model",
+        &["sagemaker:CreateModel", "sagemaker:DescribeModel"],
+    ),
     (
         "transform-job",
-        &["sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"],
+        &[
+            "sagemaker:CreateTransformJob",
+            "sagemaker:DescribeTransformJob",
+            "sagemaker:StopTransformJob",
+        ],
     ),
 ];
 
@@ -1002,11 +1021,7 @@ const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
 /// into its own model package group, pass the job role to SageMaker and
 /// nothing else, and read the property files its conditions evaluate
 /// (`Std:JsonGet` reads the file from the step's output in S3).
-fn grant_pipeline(
-    role: &Role,
-    job_role: &Role,
-    props: &TrainingPipelineProps,
-) {
+fn grant_pipeline(role: &Role, job_role: &Role, props: &TrainingPipelineProps) {
     let arn = |resource: &str| {
         Expr::sub(format!(
             "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
@@ -1022,7 +1037,9 @@ fn grant_pipeline(
     if let Some(group) = &props.register_into {
         // Versions are `model-package/<group name>/<version>`.
         let versions = Expr::concat([
-            Expr::sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/"),
+            Expr::sub(
+                "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/",
+            ),
             group.name.clone(),
             Expr::lit("/*"),
         ]);

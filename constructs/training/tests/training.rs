@@ -114,8 +114,7 @@ fn plain_training_defaults() {
     );
     // The job runs as the job role, not as the pipeline's.
     assert_eq!(
-        train["RoleArn"],
-        "<TrainingJobRoleF750C0D4.Arn>",
+        train["RoleArn"], "<TrainingJobRoleF750C0D4.Arn>",
         "{}",
         train["RoleArn"]
     );
@@ -259,7 +258,14 @@ fn full_pipeline_structure() {
             "/"]}})
     );
     // Every step that creates something carries the stage's tags.
-    for name in ["Preprocess", "Tune", "Evaluate", "Register", "CreateModel", "BatchScore"] {
+    for name in [
+        "Preprocess",
+        "Tune",
+        "Evaluate",
+        "Register",
+        "CreateModel",
+        "BatchScore",
+    ] {
         assert_eq!(
             step(&def, name)["Arguments"]["Tags"],
             json!([{"Key": "app", "Value": "test"}, {"Key": "stage", "Value": "production"}]),
@@ -306,11 +312,16 @@ fn full_pipeline_structure() {
     let template = tpl.template();
     let actions = |id: &str| -> Vec<String> {
         let mut out = Vec::new();
-        for policy in template.resources[id].properties["Policies"].as_array().unwrap() {
+        for policy in template.resources[id].properties["Policies"]
+            .as_array()
+            .unwrap()
+        {
             for st in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
                 match &st["Action"] {
                     Value::String(a) => out.push(a.clone()),
-                    Value::Array(a) => out.extend(a.iter().map(|a| a.as_str().unwrap().to_string())),
+                    Value::Array(a) => {
+                        out.extend(a.iter().map(|a| a.as_str().unwrap().to_string()))
+                    }
                     _ => {}
                 }
             }
@@ -320,7 +331,8 @@ fn full_pipeline_structure() {
     // The job role (user code) reaches data, keys, logs and images only.
     let job = actions("TrainingJobRoleF750C0D4");
     assert!(
-        job.iter().all(|a| !a.starts_with("sagemaker:") && !a.starts_with("iam:")),
+        job.iter()
+            .all(|a| !a.starts_with("sagemaker:") && !a.starts_with("iam:")),
         "{job:?}"
     );
     assert!(job.contains(&"s3:ListBucket".to_string()));
@@ -335,9 +347,14 @@ fn full_pipeline_structure() {
             .all(|a| a == "s3:GetObject"),
         "{pipeline:?}"
     );
-    assert!(pipeline.iter().all(|a| !a.starts_with("ecr:") && !a.starts_with("logs:")));
+    assert!(
+        pipeline
+            .iter()
+            .all(|a| !a.starts_with("ecr:") && !a.starts_with("logs:"))
+    );
     // Its SageMaker grants name job kinds and this pipeline's group, never `*`.
-    for st in template.resources["TrainingRole4C1607BC"].properties["Policies"][0]["PolicyDocument"]["Statement"]
+    for st in template.resources["TrainingRole4C1607BC"].properties["Policies"][0]["PolicyDocument"]
+        ["Statement"]
         .as_array()
         .unwrap()
     {

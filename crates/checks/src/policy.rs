@@ -864,11 +864,14 @@ impl<'a> Symbols<'a> {
         // Most types name themselves `<Noun>Name`; Glue's jobs, crawlers and
         // security configurations take a plain `Name`.
         let property = resource.properties.get(&format!("{noun}Name")).or_else(|| {
-            resource
-                .resource_type
-                .starts_with("AWS::Glue::")
-                .then(|| resource.properties.get("Name"))
-                .flatten()
+            match resource.resource_type.as_str() {
+                "AWS::Glue::Database" => resource
+                    .properties
+                    .get("DatabaseInput")
+                    .and_then(|d| d.get("Name")),
+                t if t.starts_with("AWS::Glue::") => resource.properties.get("Name"),
+                _ => None,
+            }
         });
         match property {
             Some(name) if depth < MAX_DEPTH => self.text(name, depth + 1),

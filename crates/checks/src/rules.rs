@@ -140,7 +140,7 @@ pub static RULES: &[Rule] = &[
         "SM-005",
         Warning,
         false,
-        "real-time endpoints have an idle alarm",
+        "instance endpoints have an idle alarm (unless they scale to zero)",
         sm_idle_alarm,
     ),
     rule(
@@ -168,7 +168,7 @@ pub static RULES: &[Rule] = &[
         "TRN-002",
         Error,
         true,
-        "spot training checkpoints and waits long enough",
+        "spot training checkpoints (tuning trials do not share one) and waits long enough",
         trn_spot,
     ),
     rule(
@@ -674,6 +674,18 @@ fn sm_idle_alarm(t: &Template, _: &Options, out: &mut Vec<Hit>) {
                 Some("Invocations" | "InvocationsProcessed")
             )
         };
+        // An endpoint that scales to zero costs nothing while idle: no
+        // idle alarm is needed (the async scale-to-zero pattern).
+        let to_zero = |r: &Resource| prop(r, &["MinCapacity"]).and_then(Value::as_u64) == Some(0);
+        if mentioned_by(
+            t,
+            &["AWS::ApplicationAutoScaling::ScalableTarget"],
+            id,
+            name,
+            to_zero,
+        ) {
+            continue;
+        }
         if !mentioned_by(t, &["AWS::CloudWatch::Alarm"], id, name, idle) {
             out.push(Hit::new(
                 id,
@@ -776,20 +788,26 @@ fn trn_max_runtime(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     }
 }
 
-/// Spot capacity is reclaimed at any time: without checkpoints a job starts
-/// over, and MaxWait below MaxRuntime makes the job invalid.
+/// Spot capacity is reclaimed at any time: without checkpoints a training
+/// job starts over, and MaxWait below MaxRuntime makes the job invalid. A
+/// tuning job is the other way round: its one `CheckpointConfig` is shared by
+/// every trial, so a trial would resume from another trial's state (trained
+/// with other hyperparameters); its trials must not checkpoint to one prefix.
 fn trn_spot(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, step) in pipeline_steps(t) {
-        let def = match step.get("Type").and_then(Value::as_str) {
-            Some("Training") => step.get("Arguments"),
-            Some("Tuning") => step.pointer("/Arguments/TrainingJobDefinition"),
-            _ => None,
+        let (def, tuning) = match step.get("Type").and_then(Value::as_str) {
+            Some("Training") => (step.get("Arguments"), false),
+            Some("Tuning") => (step.pointer("/Arguments/TrainingJobDefinition"), true),
+            _ => (None, false),
         };
         let Some(def) = def else { continue };
         if def.get("EnableManagedSpotTraining") != Some(&Value::Bool(true)) {
             continue;
         }
-        if def.pointer("/CheckpointConfig/S3Uri").is_none() {
+        let checkpoints = def.pointer("/CheckpointConfig/S3Uri").is_some();
+        if tuning && checkpoints {
+            out.push(Hit::new(id, format!("step {} gives every trial of its tuning job one CheckpointConfig; a trial would resume from another trial's checkpoint, so leave checkpoints out of tuning (an interrupted trial restarts within MaxWait)", step_name(&step))));
+        } else if !tuning && !checkpoints {
             out.push(Hit::new(id, format!("step {} uses spot without CheckpointConfig; checkpoint to S3 so interruptions resume", step_name(&step))));
         }
         let runtime = def

@@ -973,7 +973,8 @@ pub const GLUE_ENCRYPTION_DOC: &str =
 /// a table action on the catalog, the database and the table ARNs together
 /// ("Specifying AWS Glue resource ARNs").
 fn crawler_catalog_calls(database: &str) -> Vec<Call> {
-    let arn = |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
+    let arn =
+        |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
     let mut calls = Vec::new();
     for resource in [arn("catalog"), arn(&format!("database/{database}"))] {
         calls.push(Call {
@@ -985,7 +986,12 @@ fn crawler_catalog_calls(database: &str) -> Vec<Call> {
     }
     // The table actions are checked on a table of the database; the catalog
     // and database ARNs they also need are the ones GetDatabase is checked on.
-    for action in ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"] {
+    for action in [
+        "glue:GetTable",
+        "glue:CreateTable",
+        "glue:UpdateTable",
+        "glue:BatchCreatePartition",
+    ] {
         calls.push(Call {
             action,
             resource: arn(&format!("table/{database}/table")),
@@ -1009,15 +1015,22 @@ static GLUE_SECURITY_USERS: &[(&str, &str, &str)] = &[
 /// The calls a job or crawler makes with the keys of its security
 /// configuration (`encryption` is the configuration's properties). A
 /// crawler writes logs only; a job also S3 data and bookmarks.
-fn glue_encryption_calls(symbols: &Symbols, encryption: &Value, ty: &str, feature: &str) -> Vec<Call> {
+fn glue_encryption_calls(
+    symbols: &Symbols,
+    encryption: &Value,
+    ty: &str,
+    feature: &str,
+) -> Vec<Call> {
     let config = encryption.get("EncryptionConfiguration");
     let key = |v: Option<&Value>, mode: &str, on: &str| -> Option<String> {
         let v = v?;
-        (v.get(mode).and_then(Value::as_str).is_some_and(|m| m != "DISABLED"))
-            .then(|| v.get("KmsKeyArn"))
-            .flatten()
-            .map(|k| kms_arn(&symbols.resolve(k)))
-            .filter(|_| !on.is_empty())
+        (v.get(mode)
+            .and_then(Value::as_str)
+            .is_some_and(|m| m != "DISABLED"))
+        .then(|| v.get("KmsKeyArn"))
+        .flatten()
+        .map(|k| kms_arn(&symbols.resolve(k)))
+        .filter(|_| !on.is_empty())
     };
     let mut calls = Vec::new();
     let mut data_keys = Vec::new();

@@ -222,7 +222,7 @@ fn endpoint_autoscaling_idle_alarm_and_count() {
     let target = json!({"Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
         "ResourceId": "endpoint/ep/variant/Primary", "ServiceNamespace": "sagemaker", "MinCapacity": 1, "MaxCapacity": 2,
         "ScalableDimension": "sagemaker:variant:DesiredInstanceCount"}});
-    passes("SM-004", with(fixed(ep()), "T", target));
+    passes("SM-004", with(fixed(ep()), "T", target.clone()));
 
     trips("SM-005", ep());
     let alarm = |metric: &str| {
@@ -237,6 +237,13 @@ fn endpoint_autoscaling_idle_alarm_and_count() {
         "SM-005",
         with(fixed(ep()), "A", alarm("InvocationsProcessed")),
     );
+
+    // An endpoint that scales to zero costs nothing idle: no alarm needed;
+    // a floor of one instance still needs it.
+    let mut to_zero = target.clone();
+    to_zero["Properties"]["MinCapacity"] = json!(0);
+    passes("SM-005", with(fixed(ep()), "T", to_zero));
+    trips("SM-005", with(ep(), "T", target));
 
     // Production only.
     passes_in("SM-006", ep(), false);
@@ -313,6 +320,21 @@ fn pipeline_rules_read_the_decoded_definition() {
             json!({"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 600}),
             Some(json!({"S3Uri": "s3://b/ck/"}))
         )])),
+    );
+
+    // A tuning job's one CheckpointConfig would be shared by its trials.
+    let spot_tuning = |checkpoint: Option<Value>| {
+        let mut job = json!({"EnableManagedSpotTraining": true,
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}});
+        if let Some(c) = checkpoint {
+            job["CheckpointConfig"] = c;
+        }
+        json!([{"Name": "Tune", "Type": "Tuning", "Arguments": {"TrainingJobDefinition": job}}])
+    };
+    passes("TRN-002", pipeline(spot_tuning(None)));
+    trips(
+        "TRN-002",
+        pipeline(spot_tuning(Some(json!({"S3Uri": "s3://b/ck/"})))),
     );
 
     let tuning = |limits: Value| {

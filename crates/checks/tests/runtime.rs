@@ -165,7 +165,10 @@ fn rt_001_a_job_pulls_its_image_from_ecr() {
     let found = findings(&with_image(json!([objects(), listing()])), "RT-001");
     assert_eq!(found.len(), 3, "{found:?}");
     assert!(found[0].starts_with("role JobRole cannot ecr:BatchGetImage on arn:${AWS::Partition}:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"), "{found:?}");
-    assert!(found[2].starts_with("role JobRole cannot ecr:GetAuthorizationToken on *"), "{found:?}");
+    assert!(
+        found[2].starts_with("role JobRole cannot ecr:GetAuthorizationToken on *"),
+        "{found:?}"
+    );
     let pulls = json!([objects(), listing(),
         {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"}},
@@ -192,11 +195,15 @@ fn rt_001_checks_execution_keyed_outputs() {
         "/out/\"",
         "/out/\",{\"Get\":\"Execution.PipelineExecutionId\"},\"/\"]}}"
     ));
-    assert!(findings(&t, "RT-001").is_empty(), "{:?}", findings(&t, "RT-001"));
+    assert!(
+        findings(&t, "RT-001").is_empty(),
+        "{:?}",
+        findings(&t, "RT-001")
+    );
     // Without PutObject, the keyed output is found.
     let mut no_put = t.clone();
-    no_put.resources.get_mut("JobRole").unwrap().properties["Policies"][0]["PolicyDocument"]
-        ["Statement"][0]["Action"] = json!("s3:GetObject");
+    no_put.resources.get_mut("JobRole").unwrap().properties["Policies"][0]["PolicyDocument"]["Statement"]
+        [0]["Action"] = json!("s3:GetObject");
     let found = findings(&no_put, "RT-001");
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(

@@ -267,7 +267,8 @@ fn crawler() -> Value {
 
 /// What a crawler does in the catalog, granted.
 fn catalog() -> Value {
-    let arn = |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
+    let arn =
+        |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
     json!({"Effect": "Allow",
         "Action": ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"],
         "Resource": [{"Fn::Sub": arn("catalog")}, {"Fn::Sub": arn("database/lake")}, {"Fn::Sub": arn("table/lake/*")}]})
@@ -275,7 +276,10 @@ fn catalog() -> Value {
 
 #[test]
 fn rt_008_crawler_reads_the_objects_of_its_s3_targets() {
-    let t = template(json!([allow("s3:GetObject", "/events/*"), catalog()]), crawler());
+    let t = template(
+        json!([allow("s3:GetObject", "/events/*"), catalog()]),
+        crawler(),
+    );
     assert_eq!(
         messages(&t, "RT-008"),
         [(
@@ -401,7 +405,11 @@ fn secured() -> Value {
 
 #[test]
 fn rt_008_security_configuration_keys_need_kms_and_log_association() {
-    let data = json!([allow("s3:GetObject", "/*"), allow("s3:PutObject", "/*"), catalog()]);
+    let data = json!([
+        allow("s3:GetObject", "/*"),
+        allow("s3:PutObject", "/*"),
+        catalog()
+    ]);
     let found = messages(&template(data.clone(), secured()), "RT-008");
     let texts: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
     assert_eq!(found.len(), 6, "{texts:#?}");
@@ -409,15 +417,20 @@ fn rt_008_security_configuration_keys_need_kms_and_log_association() {
         "role Role cannot kms:GenerateDataKey on {KEY}: the Glue job encrypts the S3 data it writes with this key (security configuration)"
     ))), "{texts:#?}");
     assert!(texts.iter().any(|m| m.starts_with("role Role cannot logs:AssociateKmsKey on arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/crawlers: the crawler encrypts its logs")), "{texts:#?}");
-    assert!(texts.iter().all(|m| m.contains("set-up-encryption.html")), "{texts:#?}");
+    assert!(
+        texts.iter().all(|m| m.contains("set-up-encryption.html")),
+        "{texts:#?}"
+    );
     // A crawler (by a literal name) only associates logs; the job also uses
     // the key for data and bookmarks.
     let by_resource = |id: &str| found.iter().filter(|(r, _)| r == id).count();
     assert_eq!((by_resource("Job"), by_resource("Crawler")), (5, 1));
 
     let mut granted = data.as_array().unwrap().clone();
-    granted.push(json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-        "Resource": {"Fn::GetAtt": ["Key", "Arn"]}}));
+    granted.push(
+        json!({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": {"Fn::GetAtt": ["Key", "Arn"]}}),
+    );
     granted.push(json!({"Effect": "Allow", "Action": "logs:AssociateKmsKey",
         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/*"}}));
     let found = messages(&template(json!(granted), secured()), "RT-008");

@@ -596,14 +596,13 @@ impl Assembly {
         files.push((dir.join("manifest.json"), text.as_bytes()));
 
         let mut created = Vec::new();
-        let has_assets = files.iter().any(|(p, _)| p.starts_with(&assets));
+        // Every file's folder: generated assets live in `assets/<sha256>/`.
         let result = create_dirs(dir, &mut created)
             .and_then(|()| {
-                if has_assets {
-                    create_dirs(&assets, &mut created)
-                } else {
-                    Ok(())
-                }
+                files
+                    .iter()
+                    .filter_map(|(p, _)| p.parent())
+                    .try_for_each(|parent| create_dirs(parent, &mut created))
             })
             .and_then(|()| replace_all(&files));
         if result.is_err() {

@@ -288,7 +288,7 @@ pub struct SynthesizedStack {
     /// The assets the deployer uploads before deploying the stack.
     pub assets: Vec<AssetEntry>,
     /// What the definition wants the reader of the plan to know about this
-    /// stage ([`Stack::note`]), e.g. that serving is off until a model
+    /// stage ([`Scope::note`]), e.g. that serving is off until a model
     /// version is chosen.
     pub notes: Vec<String>,
 }
@@ -344,6 +344,17 @@ pub trait Scope {
     /// The stage this stack belongs to.
     fn stage(&self) -> &StageInfo {
         &self.stack().info
+    }
+
+    /// A line the plan prints under this stage, for what a reviewer should
+    /// know that the template does not say (e.g. "serving is off until
+    /// `model_version` is set", or which cost allocation tag a budget needs).
+    /// Notes are not errors: the stage deploys.
+    fn note(&mut self, note: impl Into<String>)
+    where
+        Self: Sized,
+    {
+        self.stack_mut().notes.push(note.into());
     }
 
     /// Register a file asset: it is hashed now and uploaded by the deployer to
@@ -529,13 +540,6 @@ impl Stack {
     /// The template's `Description` (at most 1,024 bytes).
     pub fn set_description(&mut self, description: impl Into<String>) {
         self.description = Some(description.into());
-    }
-
-    /// A line the plan prints under this stage, for what a reviewer should
-    /// know that the template does not say (e.g. "serving is off until
-    /// `model_version` is set"). Notes are not errors: the stage deploys.
-    pub fn note(&mut self, note: impl Into<String>) {
-        self.notes.push(note.into());
     }
 
     /// A tag for every taggable resource of the stack (besides `app` and `stage`).

@@ -116,10 +116,52 @@ fn special(v: &Value) -> Option<Special<'_>> {
 /// The integer formats (`uint32`, `int64`…) are checked as ranges here, before
 /// deserialization, because serde's "invalid value" has neither the field nor
 /// the range.
+///
+/// A TOML `nan`, `inf` or `-inf` is refused wherever it is, with its path:
+/// where the schema expects a number it is the wrong type, and where the
+/// schema lets anything through (a free-form `serde_json::Value` knob, a map
+/// or list without item schema) it is still refused, because no knob can
+/// hold it and a float knob must never receive one.
 pub fn check(schema: &Value, value: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     walk(schema, schema, value, "", &mut errors);
+    let mut non_finite = Vec::new();
+    non_finite_leaves(value, "", &mut non_finite);
+    for (path, n) in non_finite {
+        let at = if path.is_empty() {
+            "(top level)"
+        } else {
+            &path
+        };
+        // The schema walk names most of them already (as a wrong type).
+        let prefix = format!("{at}: ");
+        if !errors.iter().any(|e| e.starts_with(&prefix)) {
+            errors.push(format!(
+                "{at}: {n} is not a finite number; only finite numbers are accepted"
+            ));
+        }
+    }
     errors
+}
+
+/// The path and TOML spelling of every non-finite number in `value`, paths
+/// written as the schema walk writes them.
+fn non_finite_leaves<'v>(value: &'v Value, path: &str, out: &mut Vec<(String, &'v str)>) {
+    match (special(value), value) {
+        (Some(Special::NonFinite(n)), _) => out.push((path.to_string(), n)),
+        (Some(Special::Datetime(_)), _) => {}
+        (None, Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                non_finite_leaves(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        (None, Value::Object(map)) => {
+            for (k, v) in map {
+                non_finite_leaves(v, &join(path, k), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
@@ -561,10 +603,18 @@ fn walk(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mut Ve
                 errors.push(format!("{}: missing", join(path, name)));
             }
         }
+        let additional = schema.get("additionalProperties");
         for (k, v) in map {
             match properties.and_then(|p| p.get(k)) {
                 Some(s) => walk(root, s, v, &join(path, k), errors),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                // A map knob (`BTreeMap<String, f64>`): each value against
+                // the schema of the values.
+                None if additional.is_some_and(Value::is_object) => {
+                    if let Some(s) = additional {
+                        walk(root, s, v, &join(path, k), errors);
+                    }
+                }
+                None if additional == Some(&Value::Bool(false)) => {
                     let known: Vec<&String> =
                         properties.map(|p| p.keys().collect()).unwrap_or_default();
                     errors.push(format!(
@@ -715,6 +765,177 @@ mod tests {
         assert_eq!(path_key("ml.m5.large"), "\"ml.m5.large\"");
         assert_eq!(path_key("a\nb"), r#""a\nb""#);
         assert_eq!(path_key(""), "\"\"");
+    }
+
+    /// Knobs where a non-finite float could slip past the schema: a map of
+    /// floats, a free-form value, a list of floats, a nested optional float.
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Floats {
+        ratio: f64,
+        weights: std::collections::BTreeMap<String, f64>,
+        extra: Value,
+        steps: Vec<f32>,
+        inner: Option<Inner2>,
+    }
+
+    #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner2 {
+        scale: Option<f64>,
+    }
+
+    fn toml_json(text: &str) -> Value {
+        from_toml(toml::from_str::<toml::Value>(text).unwrap())
+    }
+
+    #[test]
+    fn non_finite_floats_are_refused_wherever_they_are() {
+        let schema = serde_json::to_value(schemars::schema_for!(Floats)).unwrap();
+        let good = toml_json(
+            "ratio = 0.5\nweights = { a = 1.0 }\nextra = { x = [1.5] }\nsteps = [1.0]\ninner = { scale = 2.0 }",
+        );
+        assert_eq!(check(&schema, &good), Vec::<String>::new());
+        let bad = toml_json(
+            "ratio = nan\nweights = { a = inf, b = 1.0 }\nextra = { x = [1.5, -inf], y = { z = nan } }\nsteps = [1.0, -inf]\ninner = { scale = inf }\n",
+        );
+        let mut errors = check(&schema, &bad);
+        errors.sort();
+        assert_eq!(
+            errors,
+            [
+                "extra.x[1]: -inf is not a finite number; only finite numbers are accepted",
+                "extra.y.z: nan is not a finite number; only finite numbers are accepted",
+                // `Option<Inner2>` is an `anyOf`: the shape is refused as a
+                // whole, and the number inside is still named.
+                "inner.scale: inf is not a finite number; only finite numbers are accepted",
+                "inner: {\"scale\":inf} does not fit any allowed shape",
+                "ratio: expected number, found nan (only finite numbers are accepted)",
+                "steps[1]: expected number, found -inf (only finite numbers are accepted)",
+                "weights.a: expected number, found inf (only finite numbers are accepted)",
+            ]
+        );
+        // At the top level of a free-form document too.
+        let any = serde_json::to_value(schemars::schema_for!(Value)).unwrap();
+        assert_eq!(
+            check(&any, &toml_json("x = nan")),
+            ["x: nan is not a finite number; only finite numbers are accepted"]
+        );
+    }
+
+    #[test]
+    fn a_stage_file_with_nan_names_the_file_and_the_field() {
+        let dir = mlcdk_testkit::Scratch::new("stage-file-non-finite");
+        std::fs::write(
+            dir.join("staging.toml"),
+            "ratio = 0.5\nweights = { drift = nan }\nextra = { threshold = -inf }\nsteps = []\n",
+        )
+        .unwrap();
+        let app = crate::App::new("churn", |_, _: &Floats| {})
+            .base_dir(dir.path())
+            .stages_dir(".")
+            .stage_file(
+                "staging",
+                crate::StageKind::Staging,
+                crate::Env::new("111111111111", "us-east-1"),
+            );
+        let errors = app.synth(None).unwrap_err();
+        let dir = dir.path().display().to_string();
+        for field in [
+            "weights.drift: expected number, found nan (only finite numbers are accepted)",
+            "extra.threshold: -inf is not a finite number; only finite numbers are accepted",
+        ] {
+            assert!(
+                errors.iter().any(|e| e.message.starts_with(&dir)
+                    && e.message.ends_with(&format!("staging.toml: {field}"))),
+                "{field} missing from {errors}"
+            );
+        }
+    }
+
+    /// A TOML value tree whose floats may be NaN, ±inf or extreme.
+    fn toml_tree() -> impl proptest::strategy::Strategy<Value = toml::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            prop_oneof![
+                any::<f64>(),
+                Just(f64::NAN),
+                Just(f64::INFINITY),
+                Just(f64::NEG_INFINITY),
+                Just(f64::MAX),
+                Just(f64::MIN_POSITIVE),
+                Just(-0.0),
+            ]
+            .prop_map(toml::Value::Float),
+            any::<i64>().prop_map(toml::Value::Integer),
+            "[a-z]{0,8}".prop_map(toml::Value::String),
+            any::<bool>().prop_map(toml::Value::Boolean),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(toml::Value::Array),
+                proptest::collection::btree_map("[a-z]{1,6}", inner, 0..5)
+                    .prop_map(|m| toml::Value::Table(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn non_finite_count(v: &toml::Value) -> usize {
+        match v {
+            toml::Value::Float(f) => usize::from(!f.is_finite()),
+            toml::Value::Array(items) => items.iter().map(non_finite_count).sum(),
+            toml::Value::Table(t) => t.values().map(non_finite_count).sum(),
+            _ => 0,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 256,
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Under a schema that lets any value through, every non-finite
+        /// float, wherever it is, gives exactly one error, and nothing else
+        /// does; `check` never panics.
+        #[test]
+        fn every_non_finite_float_is_named_once(tree in toml_tree()) {
+            let any = serde_json::to_value(schemars::schema_for!(Value)).unwrap();
+            let n = non_finite_count(&tree);
+            let errors = check(&any, &from_toml(tree));
+            proptest::prop_assert_eq!(errors.len(), n, "{:?}", errors);
+            for e in &errors {
+                proptest::prop_assert!(
+                    e.contains("is not a finite number; only finite numbers are accepted"),
+                    "{}", e
+                );
+            }
+        }
+
+        /// Under the knobs' schema, a document with a non-finite float
+        /// anywhere is refused.
+        #[test]
+        fn knobs_never_receive_a_non_finite_float(
+            ratio in proptest::prelude::any::<f64>(),
+            weight in proptest::prelude::any::<f64>(),
+            extra in toml_tree(),
+        ) {
+            let schema = serde_json::to_value(schemars::schema_for!(Floats)).unwrap();
+            let mut table = toml::Table::new();
+            table.insert("ratio".into(), toml::Value::Float(ratio));
+            let mut weights = toml::Table::new();
+            weights.insert("w".into(), toml::Value::Float(weight));
+            table.insert("weights".into(), toml::Value::Table(weights));
+            let n = non_finite_count(&extra);
+            table.insert("extra".into(), extra);
+            table.insert("steps".into(), toml::Value::Array(vec![]));
+            let errors = check(&schema, &from_toml(toml::Value::Table(table)));
+            let bad = !ratio.is_finite() || !weight.is_finite() || n > 0;
+            proptest::prop_assert_eq!(!errors.is_empty(), bad, "{:?}", errors);
+        }
     }
 
     #[test]
