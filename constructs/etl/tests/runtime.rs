@@ -14,12 +14,7 @@ use mlcdk_storage::*;
 const SCRIPT: &str = "tests/fixtures/job.py";
 
 fn findings(t: &Template, rule: &str) -> Vec<(String, String)> {
-    check(t, &Options::default())
-        .findings
-        .into_iter()
-        .filter(|f| f.rule == rule)
-        .map(|f| (f.logical_id, f.message))
-        .collect()
+    check(t, &Options::default()).of_rule(rule)
 }
 
 fn only(t: &Template, ty: &str) -> String {

@@ -31,12 +31,7 @@ fn setup(stack: &mut Stack) -> (Bucket, Model) {
 
 /// `(logical id, message)` of the findings of `rule`.
 fn findings(t: &Template, rule: &str) -> Vec<(String, String)> {
-    check(t, &Options::default())
-        .findings
-        .into_iter()
-        .filter(|f| f.rule == rule)
-        .map(|f| (f.logical_id, f.message))
-        .collect()
+    check(t, &Options::default()).of_rule(rule)
 }
 
 /// Every statement of every inline policy of every role, as JSON text.

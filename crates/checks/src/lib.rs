@@ -108,6 +108,16 @@ impl Report {
         self.findings.iter().filter(|f| f.suppressed.is_none())
     }
 
+    /// `(logical id, message)` of every finding of `rule`, suppressed ones
+    /// included: what a test of one rule asserts on.
+    pub fn of_rule(&self, rule: &str) -> Vec<(String, String)> {
+        self.findings
+            .iter()
+            .filter(|f| f.rule == rule)
+            .map(|f| (f.logical_id.clone(), f.message.clone()))
+            .collect()
+    }
+
     /// Active findings of `severity`.
     pub fn count(&self, severity: Severity) -> usize {
         self.active().filter(|f| f.severity == severity).count()

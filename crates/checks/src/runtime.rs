@@ -147,6 +147,16 @@ fn execution_join(value: &Value) -> Option<String> {
     Some(parts.join(on))
 }
 
+/// `key` as a folder: itself when empty or ending in `/`, else with `/`
+/// appended (a job writes below a prefix it is given).
+fn as_folder(key: &str) -> String {
+    if key.is_empty() || key.ends_with('/') {
+        key.to_string()
+    } else {
+        format!("{key}/")
+    }
+}
+
 fn bucket_arn(bucket: &str) -> String {
     format!("arn:${{AWS::Partition}}:s3:::{bucket}")
 }
@@ -249,11 +259,7 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
             let Some((bucket, key)) = s3_location(target) else {
                 continue;
             };
-            let prefix = if key.is_empty() || key.ends_with('/') {
-                key.clone()
-            } else {
-                format!("{key}/")
-            };
+            let prefix = as_folder(&key);
             calls.push(Call {
                 action: "s3:PutObject",
                 resource: object_arn(&bucket, &prefix),
@@ -711,11 +717,7 @@ fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> 
             let Some((bucket, key)) = s3_location(&Value::String(text(target))) else {
                 continue;
             };
-            let prefix = if key.is_empty() || key.ends_with('/') {
-                key.clone()
-            } else {
-                format!("{key}/")
-            };
+            let prefix = as_folder(&key);
             calls.push(Call {
                 action: "s3:PutObject",
                 resource: object_arn(&bucket, &prefix),
@@ -1126,11 +1128,7 @@ fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call
             let Some((bucket, key)) = s3_location(&Value::String(text(target))) else {
                 continue;
             };
-            let prefix = if key.is_empty() || key.ends_with('/') {
-                key.clone()
-            } else {
-                format!("{key}/")
-            };
+            let prefix = as_folder(&key);
             calls.push(Call {
                 action: "s3:GetObject",
                 resource: object_arn(&bucket, &prefix),
@@ -1143,11 +1141,7 @@ fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call
         let Some((bucket, key)) = s3_location(&Value::String(text(uri))) else {
             continue;
         };
-        let prefix = if key.is_empty() || key.ends_with('/') {
-            key.clone()
-        } else {
-            format!("{key}/")
-        };
+        let prefix = as_folder(&key);
         for action in row.write_actions {
             calls.push(Call {
                 action,

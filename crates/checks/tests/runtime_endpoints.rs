@@ -76,12 +76,7 @@ fn config(properties: Value) -> Value {
 
 /// `(logical id, message)` of a rule's findings.
 fn findings(t: &Template, rule: &str) -> Vec<(String, String)> {
-    check(t, &Options::default())
-        .findings
-        .into_iter()
-        .filter(|f| f.rule == rule)
-        .map(|f| (f.logical_id, f.message))
-        .collect()
+    check(t, &Options::default()).of_rule(rule)
 }
 
 fn messages(t: &Template, rule: &str) -> Vec<String> {

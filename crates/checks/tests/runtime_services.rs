@@ -42,12 +42,7 @@ fn allow(action: &str, resource: &str) -> Value {
 }
 
 fn messages(t: &Template, rule: &str) -> Vec<(String, String)> {
-    check(t, &Options::default())
-        .findings
-        .into_iter()
-        .filter(|f| f.rule == rule)
-        .map(|f| (f.logical_id, f.message))
-        .collect()
+    check(t, &Options::default()).of_rule(rule)
 }
 
 fn glue_job(role: Value) -> Value {
