@@ -583,6 +583,28 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
             },
             stack.info.env.region
         ));
+        // Before anything is uploaded or created: an update that changes the
+        // instance type of an autoscaled variant fails half-way on AWS.
+        if kind == ChangeSetType::Update
+            && stack
+                .template
+                .resources_of_type("AWS::SageMaker::Endpoint")
+                .next()
+                .is_some()
+        {
+            let deployed = self
+                .call("cloudformation:GetTemplate", || self.cfn.get_template(name))
+                .await?;
+            let variants = Template::from_json_str(&deployed)
+                .map(|old| autoscaled_instance_changes(&old, &stack.template))
+                .unwrap_or_default();
+            if !variants.is_empty() {
+                return Err(DeployError::AutoscaledInstanceTypeChange {
+                    stack: name.clone(),
+                    variants,
+                });
+            }
+        }
         let template = self.upload(stack, &account, true, ui).await?;
         let Some((created, description)) = self.prepare_change_set(stack, template, kind).await?
         else {
@@ -1070,4 +1092,64 @@ fn symbol(c: &ResourceChange) -> &'static str {
         _ if c.is_replacement() => "±",
         _ => "~",
     }
+}
+
+/// Endpoint variants whose instance type differs between the deployed
+/// template `old` and `new` while `old` registers them as scalable targets:
+/// `UpdateEndpoint` fails on them ("If the update would change the instance
+/// type for any model that is a target for automatic scaling, the update
+/// fails", endpoint-scaling.html), after CloudFormation has started the
+/// update. One line per variant: `endpoint/variant: old → new`.
+pub fn autoscaled_instance_changes(old: &Template, new: &Template) -> Vec<String> {
+    use serde_json::Value;
+    // (endpoint name, variant name) → instance type, per template.
+    fn instance_types(t: &Template) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for (_, endpoint) in t.resources_of_type("AWS::SageMaker::Endpoint") {
+            let Some(name) = endpoint.prop(&["EndpointName"]).and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(config) = endpoint
+                .prop(&["EndpointConfigName"])
+                .and_then(mlcdk_core::template::reference_target)
+                .and_then(|id| t.resources.get(id))
+            else {
+                continue;
+            };
+            for variant in config
+                .prop(&["ProductionVariants"])
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let (Some(v), Some(ty)) = (
+                    variant.get("VariantName").and_then(Value::as_str),
+                    variant.get("InstanceType").and_then(Value::as_str),
+                ) {
+                    out.push((name.to_string(), v.to_string(), ty.to_string()));
+                }
+            }
+        }
+        out
+    }
+    let targets: Vec<String> = old
+        .resources_of_type("AWS::ApplicationAutoScaling::ScalableTarget")
+        .filter_map(|(_, r)| r.prop(&["ResourceId"]))
+        .map(|id| id.to_string())
+        .collect();
+    let now = instance_types(new);
+    instance_types(old)
+        .into_iter()
+        .filter(|(endpoint, variant, _)| {
+            let id = format!("endpoint/{endpoint}/variant/{variant}");
+            targets.iter().any(|t| t.contains(&id))
+        })
+        .filter_map(|(endpoint, variant, before)| {
+            let after = now
+                .iter()
+                .find(|(e, v, _)| *e == endpoint && *v == variant)
+                .map(|(_, _, ty)| ty)?;
+            (*after != before).then(|| format!("{endpoint}/{variant}: {before} → {after}"))
+        })
+        .collect()
 }

@@ -98,6 +98,18 @@ pub enum DeployError {
         /// One line per resource: logical ID, type and the change.
         resources: Vec<String>,
     },
+    /// The update would change the instance type of an endpoint variant that
+    /// is registered for autoscaling, which `UpdateEndpoint` refuses.
+    #[error(
+        "refusing to deploy {stack}: the instance type of an autoscaled endpoint variant would change, which UpdateEndpoint refuses while the variant is a scalable target (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling.html):\n  {}\ndeploy in two steps: first without autoscaling on the variant (the same instance type), then the new instance type with autoscaling back",
+        variants.join("\n  ")
+    )]
+    AutoscaledInstanceTypeChange {
+        /// The stack's name.
+        stack: String,
+        /// One line per variant: endpoint, variant, old → new type.
+        variants: Vec<String>,
+    },
     /// A confirmation was needed, there is no terminal to ask on, and `--yes`
     /// was not given.
     #[error("refusing to {action} without confirmation: no terminal to ask on; pass --yes")]

@@ -17,7 +17,9 @@ use std::io::Write;
 
 use mlcdk_core::SynthesizedStack;
 
-pub use deployer::{DeployOptions, DeployOutcome, Deployer, assets_bucket};
+pub use deployer::{
+    DeployOptions, DeployOutcome, Deployer, assets_bucket, autoscaled_instance_changes,
+};
 pub use error::DeployError;
 
 /// What the command line asks for.

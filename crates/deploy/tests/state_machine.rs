@@ -1304,3 +1304,79 @@ fn destroy_removes_a_stack_still_in_review_with_its_change_sets() {
     assert!(cloud.change_sets.borrow().is_empty());
     assert_eq!(cloud.called("get_template"), 0);
 }
+
+/// A template with endpoint `ep` whose variant `Primary` runs on `instance`,
+/// registered as a scalable target when `autoscaled`.
+fn endpoint_template(instance: &str, autoscaled: bool) -> mlcdk_core::Template {
+    let mut resources = serde_json::json!({
+        "Config": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {
+            "ProductionVariants": [{"VariantName": "Primary", "InstanceType": instance,
+                "InitialInstanceCount": 1, "ModelName": "m"}]}},
+        "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Properties": {
+            "EndpointName": "ep", "EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}}
+    });
+    if autoscaled {
+        resources["Scaling"] = serde_json::json!({
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget", "Properties": {
+                "ResourceId": "endpoint/ep/variant/Primary", "ServiceNamespace": "sagemaker",
+                "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                "MinCapacity": 1, "MaxCapacity": 2}});
+    }
+    mlcdk_core::Template::from_json_str(&serde_json::json!({"Resources": resources}).to_string())
+        .unwrap()
+}
+
+/// UpdateEndpoint refuses a new instance type on a variant that is a
+/// scalable target; CloudFormation would find out half-way through the
+/// update. The deploy refuses before executing and says how to do it.
+#[test]
+fn an_autoscaled_variant_changing_instance_type_is_refused_before_execution() {
+    use mlcdk_deploy::autoscaled_instance_changes;
+    let old = endpoint_template("ml.m5.large", true);
+    assert_eq!(
+        autoscaled_instance_changes(&old, &endpoint_template("ml.m5.xlarge", true)),
+        ["ep/Primary: ml.m5.large → ml.m5.xlarge"]
+    );
+    assert!(autoscaled_instance_changes(&old, &endpoint_template("ml.m5.large", true)).is_empty());
+    // Without autoscaling in the deployed stack the update is allowed (the
+    // first of the two deploys the message describes).
+    assert!(
+        autoscaled_instance_changes(
+            &endpoint_template("ml.m5.large", false),
+            &endpoint_template("ml.m5.xlarge", true)
+        )
+        .is_empty()
+    );
+
+    let plan = ChangeSetPlan::Changes(vec![change(
+        "Modify",
+        "Config",
+        "AWS::SageMaker::EndpointConfig",
+        Some("True"),
+    )]);
+    let cloud = FakeCloud::new()
+        .with_stack("CREATE_COMPLETE")
+        .plan(plan.clone());
+    *cloud.template.borrow_mut() = old.to_json_string();
+    let mut stack = staging();
+    stack.template = endpoint_template("ml.m5.xlarge", true);
+    let mut ui = RecordingUi::default();
+    let err = block_on(deployer(&cloud, options()).deploy(&stack, &mut ui)).unwrap_err();
+    let m = err.to_string();
+    assert!(m.contains("ep/Primary: ml.m5.large → ml.m5.xlarge"), "{m}");
+    assert!(m.contains("deploy in two steps"), "{m}");
+    assert_eq!(
+        cloud.called("create_change_set"),
+        0,
+        "refused before any change"
+    );
+    assert_eq!(cloud.called("execute_change_set"), 0);
+
+    // The same instance type deploys.
+    let cloud = FakeCloud::new().with_stack("CREATE_COMPLETE").plan(plan);
+    *cloud.template.borrow_mut() = old.to_json_string();
+    let mut stack = staging();
+    stack.template = endpoint_template("ml.m5.large", true);
+    block_on(deployer(&cloud, options()).deploy(&stack, &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("execute_change_set"), 1);
+}
