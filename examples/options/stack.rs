@@ -201,11 +201,16 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     );
 
     // Training, fine-tuning from an S3 artifact: a processing split, a plain
-    // training step (no tuning), on-demand, a batch transform, no registration.
+    // training step (no tuning) on spot capacity, checkpointing per execution,
+    // on the pinned older XGBoost line, four steps at a time, a batch
+    // transform, no registration.
     let finetune = TrainingPipeline::new(
         stack,
         "FineTune",
         TrainingPipelineProps {
+            algorithm: Algorithm::Xgboost(XgboostVersion::V1_7_1),
+            spot: Some(Spot::with_checkpoints(models.path("checkpoints/"))),
+            max_parallel_steps: 4,
             strategy: ModelStrategy::FineTune(models.path("base/model.tar.gz")),
             processing: Some(Processing {
                 instance: "ml.m5.large".into(),
@@ -548,7 +553,10 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             },
             kms: Some(key.clone()),
             alerts: Some(alerts.arn()),
-            idle_hours: None,
+            // A floor of one instance costs money idle: alarm after 12 h
+            // without a processed request (InvocationsProcessed).
+            idle_hours: Some(12),
+            input: data.path("requests/"),
             ..AsyncProps::scale_to_zero(&open, models.path("async/"))
         },
     );
