@@ -89,6 +89,23 @@ pub static JOBS: &[JobIo] = &[
         volume_key: "/ResourceConfig/VolumeKmsKeyId",
         image: "/AlgorithmSpecification/TrainingImage",
     },
+    // A transform job runs as its model's execution role; the step names the
+    // model only, so the role is the `ExecutionRoleArn` of the pipeline's
+    // Model step it reads the name of, put at `/RoleArn` by
+    // `with_model_role` (CreateTransformJob execution-role permissions).
+    JobIo {
+        step_type: "Transform",
+        root: "",
+        role: "/RoleArn",
+        reads: &[(
+            "",
+            "/TransformInput/DataSource/S3DataSource/S3Uri",
+            "/TransformInput/DataSource/S3DataSource/S3DataType",
+        )],
+        writes: &[("", "/TransformOutput/S3OutputPath")],
+        volume_key: "/TransformResources/VolumeKmsKeyId",
+        image: "",
+    },
 ];
 
 /// One call a job makes with its role.
@@ -210,13 +227,17 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
     let name = step.get("Name").and_then(Value::as_str).unwrap_or("?");
     let mut calls = Vec::new();
     for (list, uri, data_type) in io.reads {
-        for (i, input) in args
-            .pointer(list)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        // An empty `list` is one input at the root of the request.
+        let inputs: Vec<&Value> = if list.is_empty() {
+            vec![args]
+        } else {
+            args.pointer(list)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        for (i, input) in inputs.into_iter().enumerate() {
             let Some((bucket, key)) = input.pointer(uri).and_then(s3_location) else {
                 continue;
             };
@@ -388,7 +409,8 @@ fn compute_pipeline_decisions(
 ) -> PipelineDecisions {
     let mut out = Vec::new();
     for (id, pipeline) in t.resources_of_type("AWS::SageMaker::Pipeline") {
-        for step in resolved_steps(symbols, pipeline) {
+        let steps = resolved_steps(symbols, pipeline);
+        for step in steps.iter().map(|s| with_model_role(s, &steps)) {
             let Some((role_arn, calls)) = job_calls(&step) else {
                 continue;
             };
@@ -402,6 +424,33 @@ fn compute_pipeline_decisions(
         }
     }
     out
+}
+
+/// A Transform step with the execution role of the Model step whose
+/// `ModelName` it reads put at `Arguments.RoleArn` (the job runs as the
+/// model's role); other steps as they are.
+fn with_model_role(step: &Value, steps: &[Value]) -> Value {
+    let mut step = step.clone();
+    if step.get("Type").and_then(Value::as_str) != Some("Transform") {
+        return step;
+    }
+    let model_step = step
+        .pointer("/Arguments/ModelName/Get")
+        .and_then(Value::as_str)
+        .and_then(|g| g.strip_prefix("Steps."))
+        .and_then(|g| g.strip_suffix(".ModelName"))
+        .map(str::to_string);
+    let role = model_step.and_then(|name| {
+        steps
+            .iter()
+            .find(|s| s.get("Name").and_then(Value::as_str) == Some(name.as_str()))
+            .and_then(|s| s.pointer("/Arguments/ExecutionRoleArn"))
+            .cloned()
+    });
+    if let (Some(role), Some(Value::Object(args))) = (role, step.get_mut("Arguments")) {
+        args.insert("RoleArn".to_string(), role);
+    }
+    step
 }
 
 fn describe(call: &Call, role: &str) -> String {

@@ -211,3 +211,34 @@ fn rt_001_checks_execution_keyed_outputs() {
         "{found:?}"
     );
 }
+
+/// A transform job runs as the role of the model the pipeline created: it
+/// reads its input and writes its output with that role.
+#[test]
+fn rt_001_a_transform_job_uses_its_model_role() {
+    let body = json!({"Fn::Join": ["", [
+        "{\"Version\":\"2020-12-01\",\"Steps\":[{\"Name\":\"CreateModel\",\"Type\":\"Model\",\"Arguments\":{\"ExecutionRoleArn\":\"",
+        {"Fn::GetAtt": ["JobRole", "Arn"]},
+        "\"}},{\"Name\":\"Score\",\"Type\":\"Transform\",\"Arguments\":{\"ModelName\":{\"Get\":\"Steps.CreateModel.ModelName\"},",
+        "\"TransformInput\":{\"DataSource\":{\"S3DataSource\":{\"S3DataType\":\"S3Prefix\",\"S3Uri\":\"s3://",
+        {"Ref": "Assets"},
+        "/to-score/\"}}},\"TransformOutput\":{\"S3OutputPath\":{\"Std:Join\":{\"On\":\"\",\"Values\":[\"s3://",
+        {"Ref": "Assets"},
+        "/scores/\",{\"Get\":\"Execution.PipelineExecutionId\"},\"/\"]}}}}}]}"
+    ]]});
+    let with = |statements: Value| {
+        let mut t = template(statements, false, job_role());
+        t.resources.get_mut("Pipeline").unwrap().properties["PipelineDefinition"]["PipelineDefinitionBody"] =
+            body.clone();
+        t
+    };
+    let found = findings(&with(json!([])), "RT-001");
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found[0].starts_with("role JobRole cannot s3:ListBucket on arn:${AWS::Partition}:s3:::${Assets} (s3:prefix=to-score/): step Score lists the prefix"), "{found:#?}");
+    assert!(found[2].starts_with("role JobRole cannot s3:PutObject on arn:${AWS::Partition}:s3:::${Assets}/scores/execution-id/object: step Score writes"), "{found:#?}");
+    let granted = json!([objects(),
+        {"Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Assets}"},
+         "Condition": {"StringLike": {"s3:prefix": ["to-score/*"]}}}]);
+    assert!(findings(&with(granted), "RT-001").is_empty());
+}
