@@ -45,14 +45,17 @@ pub mod etl;
 pub mod inference;
 pub mod monitoring;
 pub mod registry;
+pub mod sagemaker;
 pub mod storage;
 pub mod training;
 
 /// What a `stack.rs` needs, in one import.
 pub mod prelude {
     pub use mlcdk_core::iam::{
-        Grantee, PolicyDocument, PolicyStatement, Principal, Role, RoleProps,
+        Grant, Grantee, PolicyDocument, PolicyStatement, Principal, Role, RoleProps,
     };
+    pub use mlcdk_core::refs::TopicRef;
+    pub use mlcdk_core::schedule::{RateUnit, Schedule};
     pub use mlcdk_core::{
         App, Asset, AssetRef, CfnResource, Condition, DeletionPolicy, Env, Expr, Json, ListExpr,
         OutputProps, Parameter, ResourceRef, Scope, Stack, Stage, StageKind,

@@ -3,8 +3,8 @@
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
 use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
 use mlcdk_registry::ModelVersion;
+use mlcdk_sagemaker::EcrImage;
 use mlcdk_storage::{KmsKey, S3Path};
-use mlcdk_training::images::EcrImage;
 
 /// What the model serves.
 #[derive(Clone, Debug)]

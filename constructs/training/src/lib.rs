@@ -9,14 +9,15 @@
 #![warn(missing_docs)]
 
 pub mod definition;
-pub mod images;
 mod pipeline;
 mod trigger;
 
 pub use definition::{
     Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind, Tuning,
 };
-pub use images::XgboostVersion;
+/// Images moved to the shared SageMaker crate; kept here for the paths
+/// users wrote.
+pub use mlcdk_sagemaker::{XgboostVersion, images};
 pub use pipeline::{
     Algorithm, Approval, BatchTransform, Evaluation, INLINE_DEFINITION_LIMIT, ModelGroupRef,
     ModelStrategy, Pipeline, PipelineOptions, Processing, Spot, TrainingPipeline,

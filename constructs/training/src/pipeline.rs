@@ -7,7 +7,7 @@ use mlcdk_core::{Asset, CfnResource, Expr, Json, ResourceRef, Scope};
 use mlcdk_storage::S3Path;
 
 use crate::definition::*;
-use crate::images::{self, EcrImage, XgboostVersion};
+use mlcdk_sagemaker::images::{self, EcrImage, XgboostVersion};
 
 /// Definitions whose text is larger than this go to S3 (when they can).
 pub const INLINE_DEFINITION_LIMIT: usize = 100_000;

@@ -1,57 +1,11 @@
 //! EventBridge rules that start a pipeline: on a schedule, or on an event.
 
-use mlcdk_core::cron::Cron;
 use mlcdk_core::iam::{Principal, Role, RoleProps};
 use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
 
 use crate::pipeline::Pipeline;
 
-/// When a scheduled trigger fires.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    /// AWS cron fields, e.g. `"0 3 ? * MON *"`.
-    Cron(String),
-    /// Every `n` minutes, hours or days.
-    Rate(u32, RateUnit),
-}
-
-/// The unit of a [`Schedule::Rate`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RateUnit {
-    /// Minutes; EventBridge's smallest rate is one minute.
-    Minutes,
-    /// Hours.
-    Hours,
-    /// Days.
-    Days,
-}
-
-impl Schedule {
-    /// Every week on `day` (`MON`…`SUN`) at `hour`:00 UTC.
-    pub fn weekly(day: &str, hour: u32) -> Schedule {
-        Schedule::Cron(format!("0 {hour} ? * {day} *"))
-    }
-
-    /// The EventBridge expression, or why it is not one.
-    pub fn expression(&self) -> Result<String, String> {
-        match self {
-            Schedule::Cron(c) => Cron::parse(c).map(|c| c.expression()),
-            Schedule::Rate(0, _) => Err("rate(0 …) never fires; a rate is at least 1".into()),
-            Schedule::Rate(n, unit) => {
-                let unit = match unit {
-                    RateUnit::Minutes => "minute",
-                    RateUnit::Hours => "hour",
-                    RateUnit::Days => "day",
-                };
-                // EventBridge wants the singular for 1 and the plural otherwise.
-                Ok(format!(
-                    "rate({n} {unit}{})",
-                    if *n == 1 { "" } else { "s" }
-                ))
-            }
-        }
-    }
-}
+pub use mlcdk_core::schedule::{RateUnit, Schedule};
 
 /// What starts the pipeline.
 #[derive(Clone, Debug, PartialEq)]

@@ -346,11 +346,73 @@ impl PolicyDocument {
     }
 }
 
-/// Something that can be granted permissions: a role (or, later, a user or
-/// group).
+/// Something that can be granted permissions: a role, or a construct that
+/// has one (a Glue job, a model, a training pipeline), which delegates to it.
 pub trait Grantee {
     /// Add `statement` to the grantee's identity policy.
     fn add_to_policy(&self, statement: PolicyStatement);
+}
+
+impl<T: Grantee + ?Sized> Grantee for &T {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        (**self).add_to_policy(statement);
+    }
+}
+
+/// What a `grant_*` method added, kept so that it can be asserted and
+/// reviewed (`grant.statements()`), as the CDK's `Grant` is.
+///
+/// ```
+/// use mlcdk_core::iam::{Grant, PolicyStatement, Principal, Role, RoleProps};
+/// use mlcdk_core::Stack;
+///
+/// let mut stack = Stack::for_test();
+/// let role = Role::new(&mut stack, "Reader", RoleProps::assumed_by(Principal::service("glue.amazonaws.com")));
+/// let grant = Grant::to(&role, [PolicyStatement::allow().actions(["s3:GetObject"]).resources(["arn:aws:s3:::b/*"])]);
+/// assert_eq!(grant.actions(), ["s3:GetObject"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[must_use = "a Grant records what was granted; bind it to `_` when it is not needed"]
+pub struct Grant {
+    statements: Vec<PolicyStatement>,
+}
+
+impl Grant {
+    /// Add `statements` to `grantee`'s policy and return them as a grant.
+    pub fn to(
+        grantee: &impl Grantee,
+        statements: impl IntoIterator<Item = PolicyStatement>,
+    ) -> Grant {
+        let statements: Vec<PolicyStatement> = statements.into_iter().collect();
+        for s in &statements {
+            grantee.add_to_policy(s.clone());
+        }
+        Grant { statements }
+    }
+
+    /// Two grants as one (e.g. a read and a write).
+    pub fn and(mut self, other: Grant) -> Grant {
+        self.statements.extend(other.statements);
+        self
+    }
+
+    /// The statements added, in order.
+    pub fn statements(&self) -> &[PolicyStatement] {
+        &self.statements
+    }
+
+    /// Every action the grant allows, in order, each once.
+    pub fn actions(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in &self.statements {
+            for a in &s.actions {
+                if !out.contains(a) {
+                    out.push(a.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Props of a [`Role`].

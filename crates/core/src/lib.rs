@@ -20,6 +20,8 @@ pub mod json;
 pub mod l1;
 pub mod limits;
 pub mod logical_id;
+pub mod refs;
+pub mod schedule;
 pub mod stack;
 pub mod stage_diff;
 pub mod stage_file;
