@@ -15,4 +15,4 @@ mod refs;
 
 pub use images::{EcrImage, XgboostVersion};
 pub use instance::InstanceType;
-pub use refs::EndpointRef;
+pub use refs::{EndpointRef, ModelArtifacts};

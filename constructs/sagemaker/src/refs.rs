@@ -1,6 +1,9 @@
 //! A reference to a SageMaker endpoint.
 
 use mlcdk_core::Expr;
+use mlcdk_storage::S3Path;
+
+use crate::EcrImage;
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
 
 /// A SageMaker endpoint: one of the stack's endpoint constructs (each
@@ -83,4 +86,16 @@ impl EndpointRef {
                 .resources([self.arn()])],
         )
     }
+}
+
+/// Where a training pipeline writes its models and the image that serves
+/// them: what a registered version needs to be served
+/// (`TrainingPipeline::model_artifacts()` gives it, so no path is matched by
+/// hand).
+#[derive(Clone, Debug)]
+pub struct ModelArtifacts {
+    /// The prefix every model artifact of the pipeline is under.
+    pub location: S3Path,
+    /// The inference image.
+    pub image: EcrImage,
 }

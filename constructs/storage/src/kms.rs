@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use mlcdk_core::iam::{Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
 use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, ResourceRef, Scope};
 use serde_json::{Map, Value};
 
@@ -128,30 +128,33 @@ impl KmsKey {
     }
 
     /// Decrypt with the key (read data encrypted with it).
-    pub fn grant_decrypt(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    pub fn grant_decrypt(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions(["kms:Decrypt"])
-                .resources([self.arn()]),
-        );
+                .resources([self.arn()])],
+        )
     }
 
     /// Encrypt with the key (write data encrypted with it).
-    pub fn grant_encrypt(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    pub fn grant_encrypt(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions(["kms:Encrypt", "kms:GenerateDataKey"])
-                .resources([self.arn()]),
-        );
+                .resources([self.arn()])],
+        )
     }
 
     /// Both: read and write data encrypted with the key.
-    pub fn grant_encrypt_decrypt(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    pub fn grant_encrypt_decrypt(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
-                .resources([self.arn()]),
-        );
+                .resources([self.arn()])],
+        )
     }
 
     /// Let AWS services acting for the grantee attach the key to the storage
@@ -165,13 +168,14 @@ impl KmsKey {
     /// add the following permissions: `kms:CreateGrant`"
     /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html>);
     /// the condition key: <https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html>.
-    pub fn grant_volume_encryption(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    pub fn grant_volume_encryption(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions(["kms:CreateGrant"])
                 .resources([self.arn()])
-                .condition("Bool", "kms:GrantIsForAWSResource", "true"),
-        );
+                .condition("Bool", "kms:GrantIsForAWSResource", "true")],
+        )
     }
 
     /// Let CloudWatch Logs of this account and region encrypt log groups with
@@ -319,5 +323,102 @@ mod tests {
             )
         );
         assert!(errors.mentions("[test-production/Other] alias 'bad alias!' is invalid"));
+    }
+}
+
+/// A KMS key: one of the stack's ([`KmsKey`] converts into it) or one
+/// imported by ARN. Props take it as `encryption_key: Option<KeyRef>`.
+///
+/// ```
+/// use mlcdk_core::Expr;
+/// use mlcdk_storage::KeyRef;
+///
+/// let shared = KeyRef::from_arn(Expr::lit("arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+/// assert!(shared.key().is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyRef {
+    arn: Expr,
+    key: Option<KmsKey>,
+}
+
+impl KeyRef {
+    /// A key outside the stack, by ARN. Grants on it are identity-policy
+    /// statements: the key's own policy must let the account's principals use
+    /// it (the default key policy does).
+    pub fn from_arn(arn: impl Into<Expr>) -> KeyRef {
+        KeyRef {
+            arn: arn.into(),
+            key: None,
+        }
+    }
+
+    /// The key's ARN.
+    pub fn arn(&self) -> Expr {
+        self.arn.clone()
+    }
+
+    /// The stack's key, when it is one: to add to its key policy.
+    pub fn key(&self) -> Option<&KmsKey> {
+        self.key.as_ref()
+    }
+
+    /// Decrypt with the key.
+    pub fn grant_decrypt(&self, grantee: &impl Grantee) -> Grant {
+        self.grant(grantee, &["kms:Decrypt"])
+    }
+
+    /// Encrypt with the key (`kms:Encrypt`, `kms:GenerateDataKey`).
+    pub fn grant_encrypt(&self, grantee: &impl Grantee) -> Grant {
+        self.grant(grantee, &["kms:Encrypt", "kms:GenerateDataKey"])
+    }
+
+    /// Both.
+    pub fn grant_encrypt_decrypt(&self, grantee: &impl Grantee) -> Grant {
+        self.grant(
+            grantee,
+            &["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+        )
+    }
+
+    /// See [`KmsKey::grant_volume_encryption`].
+    pub fn grant_volume_encryption(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
+                .actions(["kms:CreateGrant"])
+                .resources([self.arn()])
+                .condition("Bool", "kms:GrantIsForAWSResource", "true")],
+        )
+    }
+
+    fn grant(&self, grantee: &impl Grantee, actions: &[&str]) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
+                .actions(actions.iter().copied())
+                .resources([self.arn()])],
+        )
+    }
+}
+
+impl From<&KmsKey> for KeyRef {
+    fn from(key: &KmsKey) -> KeyRef {
+        KeyRef {
+            arn: key.arn(),
+            key: Some(key.clone()),
+        }
+    }
+}
+
+impl From<KmsKey> for KeyRef {
+    fn from(key: KmsKey) -> KeyRef {
+        KeyRef::from(&key)
+    }
+}
+
+impl From<&KeyRef> for KeyRef {
+    fn from(key: &KeyRef) -> KeyRef {
+        key.clone()
     }
 }

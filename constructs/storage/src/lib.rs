@@ -12,4 +12,4 @@ pub use bucket::{
     Bucket, BucketEncryption, BucketProps, LifecycleRule, S3Path, StorageClass, check_bucket_name,
     deny_insecure_transport,
 };
-pub use kms::{KmsKey, KmsKeyProps};
+pub use kms::{KeyRef, KmsKey, KmsKeyProps};

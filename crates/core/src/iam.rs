@@ -372,7 +372,6 @@ impl<T: Grantee + ?Sized> Grantee for &T {
 /// assert_eq!(grant.actions(), ["s3:GetObject"]);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
-#[must_use = "a Grant records what was granted; bind it to `_` when it is not needed"]
 pub struct Grant {
     statements: Vec<PolicyStatement>,
 }
