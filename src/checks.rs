@@ -18,7 +18,12 @@
 //! A finding is suppressed by an entry in the resource's Metadata,
 //! `"mlcdk:suppress": [{"rule": "SNS-001", "reason": "…"}]`, which
 //! [`Stack::suppress`](crate::core::Stack::suppress) writes next to the
-//! construct; a suppression without a reason does not count.
+//! construct; [`Stack::suppress_subtree`](crate::core::Stack::suppress_subtree)
+//! writes it on every resource below a construct path, and
+//! [`Stack::suppress_stack`](crate::core::Stack::suppress_stack) in the
+//! template's top-level Metadata, for a rule everywhere in the stack
+//! (stack-level findings such as a missing budget included). A suppression
+//! without a reason of at least 10 characters does not count.
 
 #[doc(inline)]
 pub use mlcdk_checks::*;

@@ -11,6 +11,24 @@
 //! | [`MultiModelEndpoint`] | many small models, uneven use | first call of a model loads it | one fleet for all models |
 //!
 //! Batch transform (offline scoring) is a step of the training pipeline.
+//!
+//! ```
+//! use mlcdk::core::Stack;
+//! use mlcdk::inference::*;
+//! use mlcdk::registry::{ModelRegistry, ModelRegistryProps};
+//! use mlcdk::sagemaker::EndpointRef;
+//!
+//! let mut stack = Stack::for_test();
+//! let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
+//! let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
+//! let serve = RealtimeEndpoint::new(&mut stack, "Serve", RealtimeEndpointProps {
+//!     idle_hours: Some(12),
+//!     ..RealtimeEndpointProps::autoscaled(&model, InstanceType::m5_large(), Autoscaling::between(1, 3))
+//! });
+//! let for_monitors = EndpointRef::from(&serve);
+//! assert_eq!(for_monitors.physical_name(), serve.physical_name());
+//! assert!(stack.synth().is_ok());
+//! ```
 
 #[doc(inline)]
 pub use mlcdk_inference::*;

@@ -7,9 +7,8 @@
 //! let mut stack = Stack::for_test();
 //! let curated = Bucket::new(&mut stack, "Curated", BucketProps {
 //!     encryption: BucketEncryption::Kms(None), // a key created for the bucket
-//!     versioned: true,
 //!     lifecycle_rules: vec![LifecycleRule::tiering("tiering", None, 30)],
-//!     ..Default::default()
+//!     ..Default::default() // versioned, access logs to the stack's log bucket
 //! });
 //! let features = curated.path("features/");
 //! assert!(stack.synth().is_ok());

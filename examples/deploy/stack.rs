@@ -32,7 +32,7 @@ pub struct Knobs {
     /// Per-query cutoff of the analysts' workgroup.
     pub athena_cutoff_bytes: u64,
     /// Instance type of training jobs.
-    pub training_instance: String,
+    pub training_instance: InstanceType,
     /// Training jobs one tuning run may start.
     pub tuning_max_jobs: u32,
     /// The registered model version the endpoints serve: promotion is a
@@ -41,7 +41,7 @@ pub struct Knobs {
     /// has been trained and approved.
     #[serde(default)]
     pub model_version: Option<u32>,
-    pub endpoint_instance: String,
+    pub endpoint_instance: InstanceType,
     /// Autoscaling bounds of the real-time endpoint.
     pub endpoint_capacity: (u32, u32),
     /// The stage's monthly cost budget.
@@ -64,33 +64,13 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             ..Default::default()
         },
     );
-    let logs = Bucket::new(
-        stack,
-        "AccessLogs",
-        BucketProps {
-            lifecycle_rules: vec![LifecycleRule::expire("expire-logs", None, 90)],
-            ..Default::default()
-        },
-    );
-    for (check, why) in [
-        (
-            "CKV_AWS_18",
-            "the access-log bucket itself: logging it into itself would loop",
-        ),
-        (
-            "CKV_AWS_21",
-            "access logs are write-once and expire after 90 days; versions would only keep expired logs",
-        ),
-    ] {
-        stack.suppress(logs.resource(), check, why);
-    }
+    // Every bucket is versioned and logs to the stack's access-log bucket
+    // (created by the first, kept 90 days) by default.
     let raw = Bucket::new(
         stack,
         "RawData",
         BucketProps {
-            versioned: true,
             lifecycle_rules: vec![LifecycleRule::tiering("tiering", Some("events/"), 30)],
-            access_logs: Some((logs.clone(), "raw/".into())),
             ..Default::default()
         },
     );
@@ -98,9 +78,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Curated",
         BucketProps {
-            encryption: BucketEncryption::Kms(Some(key.clone())),
-            versioned: true,
-            access_logs: Some((logs.clone(), "curated/".into())),
+            encryption: BucketEncryption::kms(&key),
             ..Default::default()
         },
     );
@@ -108,13 +86,11 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Artifacts",
         BucketProps {
-            versioned: true,
             lifecycle_rules: vec![LifecycleRule {
                 id: "expire-replaced-artifacts".into(),
                 noncurrent_expiration_days: Some(knobs.noncurrent_artifact_days),
                 ..Default::default()
             }],
-            access_logs: Some((logs, "artifacts/".into())),
             ..Default::default()
         },
     );
@@ -130,24 +106,35 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     Crawler::new(
         stack,
         "RawCrawler",
-        CrawlerProps::s3(&lake, raw.path("events/"))
-            .schedule("0 2 * * ? *")
-            .key(&key),
+        CrawlerProps {
+            schedule: Some(Schedule::daily(2)),
+            encryption_key: Some((&key).into()),
+            ..CrawlerProps::new(&lake, [raw.path("events/")])
+        },
     );
     let features = curated.path("features/");
     let etl = GlueJob::new(
         stack,
         "Curate",
-        GlueJobProps::pyspark("examples/deploy/etl/curate.py")
-            .reads(raw.path("events/"))
-            .writes(features.clone())
-            .workers(WorkerType::G1X, knobs.etl_workers)
-            .argument("--database", lake.name())
-            .argument("--table", "events")
-            .argument("--output", features.uri())
-            .key(&key),
+        GlueJobProps {
+            kind: GlueJobKind::PySpark {
+                worker_type: WorkerType::G1X,
+                workers: knobs.etl_workers,
+            },
+            reads: vec![raw.path("events/")],
+            writes: vec![features.clone()],
+            arguments: [
+                ("--database", lake.name()),
+                ("--table", "events".into()),
+                ("--output", features.uri()),
+            ]
+            .map(|(k, v)| (k.to_string(), v))
+            .into(),
+            encryption_key: Some((&key).into()),
+            ..GlueJobProps::pyspark("examples/deploy/etl/curate.py")
+        },
     );
-    lake.grant_read(etl.role());
+    lake.grant_read(&etl);
 
     AthenaWorkGroup::new(
         stack,
@@ -160,19 +147,21 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     FeatureGroup::new(
         stack,
         "CustomerFeatures",
-        FeatureGroupProps::new(
-            "customer_id",
-            "event_time",
-            [
-                ("customer_id", FeatureType::String),
-                ("event_time", FeatureType::String),
-                ("tenure_months", FeatureType::Fractional),
-                ("monthly_spend", FeatureType::Fractional),
-                ("support_calls", FeatureType::Integral),
-                ("churned", FeatureType::Integral),
-            ],
-        )
-        .offline_store(curated.path("feature-store/")),
+        FeatureGroupProps {
+            offline_store: Some(curated.path("feature-store/")),
+            ..FeatureGroupProps::new(
+                "customer_id",
+                "event_time",
+                [
+                    ("customer_id", FeatureType::String),
+                    ("event_time", FeatureType::String),
+                    ("tenure_months", FeatureType::Fractional),
+                    ("monthly_spend", FeatureType::Fractional),
+                    ("support_calls", FeatureType::Integral),
+                    ("churned", FeatureType::Integral),
+                ],
+            )
+        },
     );
 
     let registry = ModelRegistry::new(
@@ -196,18 +185,13 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
             tuning: Some(Tuning::bounded(knobs.tuning_max_jobs, 2)),
             processing: Some(Processing::script("examples/deploy/training/preprocess.py")),
-            evaluation: Some(Evaluation::at_least(
-                "examples/deploy/training/evaluate.py",
-                "metrics.auc.value",
-                0.75,
-            )),
+            // mlcdk's own evaluation: AUC, accuracy and F1 on the test split.
+            evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75)),
             register_into: Some((&registry).into()),
-            serving_instances: vec!["ml.m5.large".into(), "ml.m5.xlarge".into()],
+            serving_instances: vec![InstanceType::m5_large(), InstanceType::m5_xlarge()],
             batch_transform: Some(BatchTransform {
-                input: curated.path("to-score/"),
-                output: artifacts.path("scores/"),
-                instance: "ml.m5.xlarge".into(),
-                instance_count: 1,
+                instance: InstanceType::m5_xlarge(),
+                ..BatchTransform::new(curated.path("to-score/"), artifacts.path("scores/"))
             }),
             ..TrainingPipelineProps::xgboost(features.clone(), artifacts.path("pipeline/"))
         },
@@ -215,8 +199,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     PipelineTrigger::new(
         stack,
         "WeeklyRetraining",
-        training.pipeline(),
-        TriggerProps::schedule(Schedule::weekly("MON", 3)),
+        TriggerProps::schedule(&training, Schedule::weekly("MON", 3)),
     );
 
     // Errors, idleness, drift and spend go to the team.
@@ -234,7 +217,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     if let Some(model_version) = knobs.model_version {
         let version = registry
             .version(model_version)
-            .served_from(artifacts.path("pipeline/"), &training.image());
+            .served_from(training.model_artifacts());
         let model = Model::new(
             stack,
             "ChurnModel",
@@ -257,45 +240,62 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
                 "serverless inference does not support network isolation; this model serves only the ad-hoc serverless endpoint",
             );
         }
-        let mut serve = RealtimeEndpointProps::single(&model, &knobs.endpoint_instance);
-        serve.variants[0].autoscaling = Some(Autoscaling::between(
-            knobs.endpoint_capacity.0,
-            knobs.endpoint_capacity.1,
-        ));
-        serve.data_capture = Some(DataCapture::sample(20, artifacts.path("capture/")));
-        serve.guardrails = Some(Guardrails::canary_of_one(knobs.endpoint_capacity.0));
-        serve.kms = Some(key.clone());
-        serve.alerts = Some(alerts.arn());
-        let serve = RealtimeEndpoint::new(stack, "Serve", serve);
+        let serve = RealtimeEndpoint::new(
+            stack,
+            "Serve",
+            RealtimeEndpointProps {
+                data_capture: Some(DataCapture::sample(20, artifacts.path("capture/"))),
+                guardrails: Some(Guardrails::canary_of_one(knobs.endpoint_capacity.0)),
+                encryption_key: Some((&key).into()),
+                alerts: Some((&alerts).into()),
+                ..RealtimeEndpointProps::autoscaled(
+                    &model,
+                    knobs.endpoint_instance.clone(),
+                    Autoscaling::between(knobs.endpoint_capacity.0, knobs.endpoint_capacity.1),
+                )
+            },
+        );
 
         // Monitoring: hourly data-quality checks against the training baseline;
         // drift in the main features alerts and starts retraining.
-        let mut drift = MonitorProps::data_quality(
-            artifacts.path("monitoring/baseline/statistics.json"),
-            artifacts.path("monitoring/baseline/constraints.json"),
-            artifacts.path("monitoring/reports/"),
-            MonitorSchedule::Hourly,
+        let baseline = DataQuality {
+            statistics: artifacts.path("monitoring/baseline/statistics.json"),
+            constraints: artifacts.path("monitoring/baseline/constraints.json"),
+        };
+        let monitor = Monitor::new(
+            stack,
+            "Drift",
+            MonitorProps {
+                drift_alarms: vec![
+                    DriftThreshold::new("monthly_spend", 0.2),
+                    DriftThreshold::new("tenure_months", 0.2),
+                ],
+                alerts: Some((&alerts).into()),
+                encryption_key: Some((&key).into()),
+                ..MonitorProps::data_quality(
+                    &serve,
+                    baseline,
+                    artifacts.path("monitoring/reports/"),
+                    MonitorSchedule::Hourly,
+                )
+            },
         );
-        drift.drift_alarms = vec![("monthly_spend".into(), 0.2), ("tenure_months".into(), 0.2)];
-        drift.alerts = Some(alerts.arn());
-        drift.volume_key = Some(key.clone());
-        let monitor = Monitor::new(stack, "Drift", &serve, drift);
         monitor.retrain_on_drift(stack, "RetrainOnDrift", &training);
         ServerlessEndpoint::new(
             stack,
             "Adhoc",
-            ServerlessProps {
-                alerts: Some(alerts.arn()),
-                ..ServerlessProps::new(&open_model, Memory::Gb2, 5)
+            ServerlessEndpointProps {
+                alerts: Some((&alerts).into()),
+                ..ServerlessEndpointProps::new(&open_model, Memory::Gb2, 5)
             },
         );
         AsyncEndpoint::new(
             stack,
             "Batchy",
-            AsyncProps {
-                alerts: Some(alerts.arn()),
-                kms: Some(key.clone()),
-                ..AsyncProps::scale_to_zero(&model, artifacts.path("async/"))
+            AsyncEndpointProps {
+                alerts: Some((&alerts).into()),
+                encryption_key: Some((&key).into()),
+                ..AsyncEndpointProps::scale_to_zero(&model, artifacts.path("async/"))
             },
         );
     } else {
@@ -306,22 +306,23 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     let segments = Model::new(
         stack,
         "SegmentModels",
-        ModelProps::multi_model(&training.image(), artifacts.path("segment-models/")),
+        ModelProps::multi_model(
+            training.model_artifacts().image,
+            artifacts.path("segment-models/"),
+        ),
     );
     let segments = MultiModelEndpoint::new(
         stack,
         "Segments",
         MultiModelEndpointProps {
-            model: segments,
-            instance: "ml.m5.large".into(),
             autoscaling: Some(Autoscaling::between(1, 2)),
-            alerts: Some(alerts.arn()),
-            idle_hours: Some(24),
-            kms: Some(key.clone()),
+            alerts: Some((&alerts).into()),
+            encryption_key: Some((&key).into()),
+            ..MultiModelEndpointProps::new(&segments, InstanceType::m5_large())
         },
     );
     stack.suppress(
-        segments.endpoint().resource(),
+        segments.resource(),
         "SM-006",
         "segment models score nightly campaign lists; an outage delays a batch, it drops no customer traffic",
     );
@@ -329,7 +330,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
     Budget::new(
         stack,
         "Budget",
-        BudgetProps::monthly(knobs.monthly_budget_usd, Some(alerts.arn())),
+        BudgetProps::monthly(knobs.monthly_budget_usd, Some((&alerts).into())),
     );
 
     stack.add_output(

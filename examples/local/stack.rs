@@ -4,7 +4,7 @@
 //! types, so the full example (`examples/deploy`) needs a real account.
 
 use mlcdk::prelude::*;
-use mlcdk::storage::{Bucket, BucketProps};
+use mlcdk::storage::{AccessLogging, Bucket, BucketProps};
 
 /// What may differ between runs of the local example.
 #[derive(Clone, Debug)]
@@ -16,7 +16,18 @@ pub struct Knobs {
 pub fn local_platform(stack: &mut Stack, knobs: &Knobs) {
     stack.set_description("mlcdk local example: runs against moto");
     // The Bucket construct: moto creates the bucket and skips its policy.
-    let data = Bucket::new(stack, "Data", BucketProps::default());
+    // Without access logs: the stack's log bucket would be a second retained
+    // bucket for every local run to leave behind.
+    let data = Bucket::new(
+        stack,
+        "Data",
+        BucketProps {
+            access_logs: AccessLogging::Disabled {
+                reason: "a local example deployed to moto and destroyed after each run".into(),
+            },
+            ..Default::default()
+        },
+    );
     let alerts = stack.add_resource(
         "Alerts",
         CfnResource::new("AWS::SNS::Topic")

@@ -37,31 +37,30 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             ..Default::default()
         },
     );
+    // A log bucket of its own (30 days, not the stack's 90), which logs
+    // nowhere: the reason becomes its checkov exemption.
     let logs = Bucket::new(
         stack,
         "AccessLogs",
         BucketProps {
+            versioned: false,
             lifecycle_rules: vec![LifecycleRule::expire("expire-logs", None, 30)],
+            access_logs: AccessLogging::Disabled {
+                reason: "the access-log bucket itself: logging it into itself would loop".into(),
+            },
             ..Default::default()
         },
     );
-    for (check, why) in [
-        (
-            "CKV_AWS_18",
-            "the access-log bucket itself: logging it into itself would loop",
-        ),
-        (
-            "CKV_AWS_21",
-            "access logs are write-once and expire after 30 days; versions would only keep expired logs",
-        ),
-    ] {
-        stack.suppress(logs.resource(), check, why);
-    }
+    stack.suppress(
+        logs.resource(),
+        "CKV_AWS_21",
+        "access logs are write-once and expire after 30 days; versions would only keep expired logs",
+    );
     let data = Bucket::new(
         stack,
         "Data",
         BucketProps {
-            encryption: BucketEncryption::Kms(Some(key.clone())),
+            encryption: BucketEncryption::kms(&key),
             versioned: true,
             lifecycle_rules: vec![
                 LifecycleRule {
@@ -79,7 +78,10 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 LifecycleRule::tiering("tiering", Some("curated/"), 0),
             ],
             abort_incomplete_uploads_days: Some(7),
-            access_logs: Some((logs.clone(), "data/".into())),
+            access_logs: AccessLogging::To(AccessLogs {
+                bucket: logs.clone(),
+                prefix: "data/".into(),
+            }),
             removal_policy: Some(DeletionPolicy::Retain),
             ..Default::default()
         },
@@ -97,7 +99,10 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 expiration_days: Some(120),
                 ..Default::default()
             }],
-            access_logs: Some((logs, "models/".into())),
+            access_logs: AccessLogging::To(AccessLogs {
+                bucket: logs,
+                prefix: "models/".into(),
+            }),
             ..Default::default()
         },
     );
@@ -119,28 +124,30 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         CrawlerProps {
             table_prefix: Some("raw_".into()),
             description: Some("Catalogues the raw prefix".into()),
-            targets: vec![data.path("raw/"), data.path("curated/")],
-            ..CrawlerProps::s3(&lake, data.path("raw/")).key(&key)
+            encryption_key: Some((&key).into()),
+            ..CrawlerProps::new(&lake, [data.path("raw/"), data.path("curated/")])
         },
     );
     let shell = GlueJob::new(
         stack,
         "Shell",
         GlueJobProps {
-            kind: JobKind::PythonShell(PythonShellCapacity::One),
+            kind: GlueJobKind::PythonShell {
+                capacity: PythonShellCapacity::One,
+            },
             max_retries: 1,
+            timeout_minutes: 30,
             description: Some("A small Python-shell job".into()),
+            reads: vec![data.path("raw/")],
+            writes: vec![data.path("curated/")],
+            arguments: [("--output".to_string(), data.path("curated/").uri())].into(),
+            encryption_key: Some((&key).into()),
             ..GlueJobProps::python_shell("examples/deploy/etl/curate.py")
-                .reads(data.path("raw/"))
-                .writes(data.path("curated/"))
-                .argument("--output", data.path("curated/").uri())
-                .timeout_minutes(30)
-                .key(&key)
         },
     );
-    lake.grant_read(shell.role());
+    lake.grant_read(&shell);
     // A Spark job on a pinned Glue version, from a script already in S3, on
-    // larger workers, without bookmarks, two runs at a time.
+    // larger workers, without bookmarks, two runs at a time, weekly.
     GlueJob::new(
         stack,
         "Spark",
@@ -150,11 +157,15 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             max_concurrent_runs: 2,
             bookmarks: false,
             description: Some("Compacts the curated prefix".into()),
+            kind: GlueJobKind::PySpark {
+                worker_type: WorkerType::G2X,
+                workers: 4,
+            },
+            reads: vec![data.path("curated/")],
+            writes: vec![data.path("compacted/")],
+            schedule: Some(Schedule::weekly("SUN", 5)),
+            encryption_key: Some((&key).into()),
             ..GlueJobProps::pyspark("unused.py")
-                .workers(WorkerType::G2X, 4)
-                .reads(data.path("curated/"))
-                .writes(data.path("compacted/"))
-                .key(&key)
         },
     );
     let athena = AthenaWorkGroup::new(
@@ -167,13 +178,14 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             ..AthenaWorkGroupProps::new(data.path("athena/"))
         },
     );
-    athena.grant_query(shell.role());
+    athena.grant_query(&shell);
     FeatureGroup::new(
         stack,
         "Online",
         FeatureGroupProps {
             online_store: true,
-            key: Some(key.clone()),
+            offline_store: Some(data.path("feature-store/")),
+            encryption_key: Some((&key).into()),
             description: Some("Online and offline features".into()),
             ..FeatureGroupProps::new(
                 "customer_id",
@@ -184,7 +196,6 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                     ("score", FeatureType::Fractional),
                 ],
             )
-            .offline_store(data.path("feature-store/"))
         },
     );
 
@@ -213,7 +224,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             max_parallel_steps: 4,
             strategy: ModelStrategy::FineTune(models.path("base/model.tar.gz")),
             processing: Some(Processing {
-                instance: "ml.m5.large".into(),
+                instance: InstanceType::m5_large(),
                 arguments: vec!["--split".into(), "0.8".into()],
                 max_runtime_seconds: 1800,
                 ..Processing::script("examples/deploy/training/preprocess.py")
@@ -221,15 +232,12 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             instance_count: 2,
             volume_gb: 50,
             max_runtime_seconds: 7200,
-            hyperparameters: vec![
-                ("objective".into(), "reg:squarederror".into()),
-                ("num_round".into(), "50".into()),
-            ],
+            hyperparameters: [("objective", "reg:squarederror"), ("num_round", "50")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             batch_transform: Some(BatchTransform {
-                input: data.path("to-score/"),
-                output: models.path("scores/"),
-                instance: "ml.m5.large".into(),
                 instance_count: 2,
+                ..BatchTransform::new(data.path("to-score/"), models.path("scores/"))
             }),
             ..TrainingPipelineProps::xgboost(data.path("raw/"), models.path("finetune/"))
         },
@@ -250,7 +258,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             approval: Some(Approval::Automatic),
             evaluation: Some(Evaluation {
                 comparison: Comparison::LessThanOrEqualTo,
-                instance: "ml.m5.large".into(),
+                instance: InstanceType::m5_large(),
                 ..Evaluation::at_least(
                     "examples/deploy/training/evaluate.py",
                     "metrics.rmse.value",
@@ -263,11 +271,9 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     PipelineTrigger::new(
         stack,
         "Daily",
-        finetune.pipeline(),
         TriggerProps {
-            parameters: Vec::new(),
             description: Some("Daily fine-tuning".into()),
-            ..TriggerProps::schedule(Schedule::Rate(1, RateUnit::Days))
+            ..TriggerProps::schedule(&finetune, Schedule::Rate(1, RateUnit::Days))
         },
     );
     bulk_pipeline(stack, knobs, &models);
@@ -278,12 +284,14 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Custom",
         TrainingPipelineProps {
-            algorithm: Algorithm::Image(format!(
-                "{}.dkr.ecr.us-east-1.amazonaws.com/mlcdk-options-trainer:1.0",
-                knobs.account
-            )),
+            algorithm: Algorithm::Image(EcrImage {
+                account: knobs.account.clone(),
+                region: "us-east-1".into(),
+                repository: "mlcdk-options-trainer".into(),
+                tag: "1.0".into(),
+            }),
             strategy: ModelStrategy::FromScratch,
-            hyperparameters: vec![("epochs".into(), "10".into())],
+            hyperparameters: [("epochs".to_string(), "10".to_string())].into(),
             tuning: Some(Tuning {
                 objective_metric: "validation:rmse".into(),
                 goal: Goal::Minimize,
@@ -320,35 +328,41 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     PipelineTrigger::new(
         stack,
         "OnUpload",
-        custom.pipeline(),
         TriggerProps {
             description: Some("Retrains when curated data lands".into()),
-            ..TriggerProps::on_event(Json::object([
-                ("source", Json::array([Json::from("aws.s3")])),
-                ("detail-type", Json::array([Json::from("Object Created")])),
-            ]))
+            ..TriggerProps::on_event(
+                &custom,
+                Json::object([
+                    ("source", Json::array([Json::from("aws.s3")])),
+                    ("detail-type", Json::array([Json::from("Object Created")])),
+                ]),
+            )
         },
     );
     PipelineTrigger::new(
         stack,
         "Nightly",
-        custom.pipeline(),
-        TriggerProps::schedule(Schedule::Cron("cron(0 2 * * ? *)".into())),
+        TriggerProps::schedule(&custom, Schedule::Cron("cron(0 2 * * ? *)".into())),
     );
 
     // Models: serial containers, image + artifact in a VPC, multi-model,
     // one without network isolation.
-    let image = finetune.image();
+    let image = finetune.model_artifacts().image;
     let serial = Model::new(
         stack,
         "Serial",
         ModelProps {
-            source: Some(ModelSource::MultiContainer(vec![
-                (image.clone(), models.path("serial/featurize.tar.gz")),
-                (image.clone(), models.path("serial/score.tar.gz")),
-            ])),
-            environment: vec![("LOG_LEVEL".into(), "info".into())],
-            ..Default::default()
+            environment: [("LOG_LEVEL".into(), "info".into())].into(),
+            ..ModelProps::new(ModelSource::MultiContainer(vec![
+                Container {
+                    image: image.clone(),
+                    model_data: models.path("serial/featurize.tar.gz"),
+                },
+                Container {
+                    image: image.clone(),
+                    model_data: models.path("serial/score.tar.gz"),
+                },
+            ]))
         },
     );
     let in_vpc = Model::new(
@@ -362,8 +376,8 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 ],
                 security_groups: vec!["sg-0123456789abcdef0".into()],
             }),
-            artifacts_key: Some(key.clone()),
-            ..ModelProps::from_artifact(&image, data.path("models/score.tar.gz"))
+            encryption_key: Some((&key).into()),
+            ..ModelProps::from_artifact(image.clone(), data.path("models/score.tar.gz"))
         },
     );
     let open = Model::new(
@@ -371,7 +385,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(&image, models.path("open/model.tar.gz"))
+            ..ModelProps::from_artifact(image.clone(), models.path("open/model.tar.gz"))
         },
     );
     stack.suppress_at(
@@ -382,7 +396,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     let many = Model::new(
         stack,
         "Many",
-        ModelProps::multi_model(&image, models.path("many/")),
+        ModelProps::multi_model(image.clone(), models.path("many/")),
     );
 
     let alerts = AlertsTopic::new(
@@ -395,67 +409,83 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
 
     // Real-time: linear blue/green shift on one variant, in a VPC, with data
     // capture of inputs only; then several weighted variants.
-    let mut linear = RealtimeEndpointProps::single(&in_vpc, "ml.m5.large");
-    linear.variants[0].initial_count = 2;
-    linear.variants[0].autoscaling = Some(Autoscaling {
-        invocations_per_instance: 200.0,
-        scale_in_cooldown: 600,
-        scale_out_cooldown: 120,
-        ..Autoscaling::between(2, 4)
-    });
-    linear.guardrails = Some(Guardrails {
-        shift: TrafficShift::Linear {
-            // One instance of the 2-instance floor per step: smaller steps
-            // are less than an instance.
-            percent: 50,
-            wait_seconds: 300,
+    let instance = |t: &str| -> InstanceType { t.parse().expect("a SageMaker instance type") };
+    let linear = RealtimeEndpoint::new(
+        stack,
+        "Linear",
+        RealtimeEndpointProps {
+            guardrails: Some(Guardrails {
+                shift: TrafficShift::Linear {
+                    // One instance of the 2-instance floor per step: smaller
+                    // steps are less than an instance.
+                    percent: 50,
+                    wait_seconds: 300,
+                },
+                termination_wait_seconds: 300,
+                max_execution_seconds: 7200,
+            }),
+            data_capture: Some(DataCapture {
+                capture_output: true,
+                ..DataCapture::sample(100, models.path("capture/"))
+            }),
+            encryption_key: Some((&key).into()),
+            alerts: Some((&alerts).into()),
+            idle_hours: Some(6),
+            max_5xx_rate: 0.01,
+            max_latency_ms: 250,
+            ..RealtimeEndpointProps::new([Variant {
+                initial_count: 2,
+                autoscaling: Some(Autoscaling {
+                    invocations_per_instance: 200.0,
+                    scale_in_cooldown: 600,
+                    scale_out_cooldown: 120,
+                    ..Autoscaling::between(2, 4)
+                }),
+                ..Variant::new(PRIMARY_VARIANT, &in_vpc, instance("ml.m5.large"))
+            }])
         },
-        termination_wait_seconds: 300,
-        max_execution_seconds: 7200,
-    });
-    linear.data_capture = Some(DataCapture {
-        capture_output: true,
-        ..DataCapture::sample(100, models.path("capture/"))
-    });
-    linear.kms = Some(key.clone());
-    linear.alerts = Some(alerts.arn());
-    linear.idle_hours = Some(6);
-    linear.max_5xx_rate = 0.01;
-    linear.max_latency_ms = 250;
-    let linear = RealtimeEndpoint::new(stack, "Linear", linear);
+    );
 
-    let mut ab = RealtimeEndpointProps::single(&serial, "ml.m5.large");
-    ab.variants[0].name = "Serial".into();
-    ab.variants[0].weight = 0.7;
-    let mut b = Variant::new("Artifact", &open, "ml.c5.large");
-    b.weight = 0.3;
-    b.autoscaling = Some(Autoscaling::between(1, 3));
-    ab.variants.push(b);
-    ab.idle_hours = None;
-    ab.kms = Some(key.clone());
-    ab.alerts = Some(alerts.arn());
-    RealtimeEndpoint::new(stack, "Weighted", ab);
+    // A/B: two weighted variants on different instance types.
+    RealtimeEndpoint::new(
+        stack,
+        "Weighted",
+        RealtimeEndpointProps {
+            idle_hours: None,
+            encryption_key: Some((&key).into()),
+            alerts: Some((&alerts).into()),
+            ..RealtimeEndpointProps::new([
+                Variant {
+                    weight: 0.7,
+                    ..Variant::new("Serial", &serial, instance("ml.m5.large"))
+                },
+                Variant {
+                    weight: 0.3,
+                    autoscaling: Some(Autoscaling::between(1, 3)),
+                    ..Variant::new("Artifact", &open, instance("ml.c5.large"))
+                },
+            ])
+        },
+    );
 
     // Model quality against ground truth, daily, on the linear endpoint.
     Monitor::new(
         stack,
         "Quality",
-        &linear,
         MonitorProps {
-            kind: MonitorKind::ModelQuality {
-                problem: ProblemType::Regression,
-                constraints: models.path("monitoring/quality/constraints.json"),
-                ground_truth: data.path("ground-truth/"),
-                inference_attribute: "prediction".into(),
-            },
-            instance: "ml.m5.large".into(),
+            instance: InstanceType::m5_large(),
             volume_gb: 30,
-            volume_key: Some(key.clone()),
+            encryption_key: Some((&key).into()),
             max_runtime_seconds: 1800,
-            alerts: Some(alerts.arn()),
-            ..MonitorProps::data_quality(
-                models.path("unused/statistics.json"),
-                models.path("unused/constraints.json"),
+            alerts: Some((&alerts).into()),
+            ..MonitorProps::model_quality(
+                &linear,
+                ModelQuality {
+                    problem: ProblemType::Regression,
+                    constraints: models.path("monitoring/quality/constraints.json"),
+                    ground_truth: data.path("ground-truth/"),
+                    inference_attribute: "prediction".into(),
+                },
                 models.path("monitoring/quality/reports/"),
                 MonitorSchedule::Daily { hour: 4 },
             )
@@ -467,15 +497,17 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     let features = Monitor::new(
         stack,
         "Features",
-        &linear,
         MonitorProps {
             network_isolation: false,
-            drift_alarms: vec![("score".into(), 0.3)],
-            volume_key: Some(key.clone()),
-            alerts: Some(alerts.arn()),
+            drift_alarms: vec![DriftThreshold::new("score", 0.3)],
+            encryption_key: Some((&key).into()),
+            alerts: Some((&alerts).into()),
             ..MonitorProps::data_quality(
-                models.path("monitoring/features/statistics.json"),
-                models.path("monitoring/features/constraints.json"),
+                &linear,
+                DataQuality {
+                    statistics: models.path("monitoring/features/statistics.json"),
+                    constraints: models.path("monitoring/features/constraints.json"),
+                },
                 models.path("monitoring/features/reports/"),
                 MonitorSchedule::EveryHours { start: 1, every: 6 },
             )
@@ -486,19 +518,22 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     let own = DriftAlarm::new(
         stack,
         "OwnDrift",
-        CustomMetric {
-            namespace: "mlcdk/options".into(),
-            metric: "population_stability_index".into(),
-            dimensions: vec![("Model".into(), "custom".into())],
-            threshold: 0.25,
-            period_seconds: 3600,
-            evaluation_periods: 3,
+        DriftAlarmProps {
+            alerts: Some((&alerts).into()),
+            ..DriftAlarmProps::new(CustomMetric {
+                dimensions: [("Model".to_string(), "custom".to_string())].into(),
+                evaluation_periods: 3,
+                ..CustomMetric::new("mlcdk/options", "population_stability_index", 0.25)
+            })
         },
-        Some(alerts.arn()),
     );
     let mut drift_alarms = features.alarms().to_vec();
-    drift_alarms.push(own.alarm().clone());
-    retrain_on_alarms(stack, "RetrainOnAlarms", &drift_alarms, &custom);
+    drift_alarms.push(own.resource().clone());
+    RetrainOnAlarm::new(
+        stack,
+        "RetrainOnAlarms",
+        RetrainOnAlarmProps::new(drift_alarms, &custom),
+    );
 
     // A pinned package from another account, served with all-at-once
     // blue/green updates.
@@ -510,30 +545,42 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 "arn:aws:sagemaker:us-east-1:333333333333:model-package/shared-models/{}",
                 3
             ))
-            .served_from(models.path("pinned/"), &image),
+            .served_from(ModelArtifacts {
+                location: models.path("pinned/"),
+                image: image.clone(),
+            }),
         ),
     );
-    let mut all_at_once = RealtimeEndpointProps::single(&pinned, "ml.m5.large");
-    all_at_once.guardrails = Some(Guardrails {
-        shift: TrafficShift::AllAtOnce { wait_seconds: 600 },
-        ..Guardrails::canary()
-    });
-    all_at_once.kms = Some(key.clone());
-    all_at_once.alerts = Some(alerts.arn());
-    RealtimeEndpoint::new(stack, "AllAtOnce", all_at_once);
+    RealtimeEndpoint::new(
+        stack,
+        "AllAtOnce",
+        RealtimeEndpointProps {
+            guardrails: Some(Guardrails {
+                shift: TrafficShift::AllAtOnce { wait_seconds: 600 },
+                ..Guardrails::canary()
+            }),
+            encryption_key: Some((&key).into()),
+            alerts: Some((&alerts).into()),
+            ..RealtimeEndpointProps::single(&pinned, instance("ml.m5.large"))
+        },
+    );
 
     // Serverless with provisioned concurrency and its autoscaling, from a
     // model without network isolation.
     ServerlessEndpoint::new(
         stack,
         "Warm",
-        ServerlessProps {
+        ServerlessEndpointProps {
             provisioned: Some(Provisioned {
                 concurrency: 2,
-                scaling: Some((1, 4, 0.7)),
+                scaling: Some(ProvisionedScaling {
+                    min: 1,
+                    max: 4,
+                    target_utilization: 0.7,
+                }),
             }),
-            alerts: Some(alerts.arn()),
-            ..ServerlessProps::new(&open, Memory::Gb4, 10)
+            alerts: Some((&alerts).into()),
+            ..ServerlessEndpointProps::new(&open, Memory::Gb4, 10)
         },
     );
 
@@ -541,8 +588,8 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     AsyncEndpoint::new(
         stack,
         "Queue",
-        AsyncProps {
-            instance: "ml.c5.xlarge".into(),
+        AsyncEndpointProps {
+            instance: instance("ml.c5.xlarge"),
             failures: Some(models.path("async-failures/")),
             notifications: true,
             max_concurrent_invocations_per_instance: Some(4),
@@ -551,13 +598,13 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 max: 3,
                 backlog_per_instance: 10.0,
             },
-            kms: Some(key.clone()),
-            alerts: Some(alerts.arn()),
+            encryption_key: Some((&key).into()),
+            alerts: Some((&alerts).into()),
             // A floor of one instance costs money idle: alarm after 12 h
             // without a processed request (InvocationsProcessed).
             idle_hours: Some(12),
             input: data.path("requests/"),
-            ..AsyncProps::scale_to_zero(&open, models.path("async/"))
+            ..AsyncEndpointProps::scale_to_zero(&open, models.path("async/"))
         },
     );
 
@@ -566,12 +613,10 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "ManyModels",
         MultiModelEndpointProps {
-            model: many,
-            instance: "ml.c5.large".into(),
-            autoscaling: None,
-            alerts: Some(alerts.arn()),
+            alerts: Some((&alerts).into()),
             idle_hours: None,
-            kms: Some(key.clone()),
+            encryption_key: Some((&key).into()),
+            ..MultiModelEndpointProps::new(&many, instance("ml.c5.large"))
         },
     );
 
@@ -592,7 +637,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                     signal: BudgetSignal::Actual,
                     percent: 80.0,
                     emails: knobs.budget_emails.clone(),
-                    topic: Some(alerts.arn()),
+                    topic: Some((&alerts).into()),
                 },
             ],
         },
@@ -644,14 +689,12 @@ fn bulk_pipeline(stack: &mut Stack, knobs: &Knobs, models: &Bucket) {
         ));
     }
     // The definition names the role by literal ARN: create the role first.
-    Pipeline::with_options(
+    Pipeline::new(
         stack,
         "Bulk",
-        &definition,
-        role_arn.into(),
-        PipelineOptions {
+        PipelineProps {
             depends_on: vec![role.resource().clone()],
-            ..PipelineOptions::default()
+            ..PipelineProps::new(definition, &role)
         },
     );
 }

@@ -1,7 +1,8 @@
 //! Athena workgroups with enforced, encrypted, cost-bounded settings.
 
-use mlcdk_core::iam::{Grantee, PolicyStatement};
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
 use mlcdk_storage::S3Path;
 
 /// Athena's minimum per-query cutoff (10 MB).
@@ -45,12 +46,18 @@ impl AthenaWorkGroupProps {
 ///
 /// let mut stack = Stack::for_test();
 /// let results = Bucket::new(&mut stack, "Results", BucketProps::default());
-/// AthenaWorkGroup::new(&mut stack, "Analysts", AthenaWorkGroupProps::new(results.path("athena/")));
+/// let analysts = AthenaWorkGroup::new(&mut stack, "Analysts", AthenaWorkGroupProps {
+///     bytes_scanned_cutoff: 1_000_000_000,
+///     ..AthenaWorkGroupProps::new(results.path("athena/"))
+/// });
+/// assert_eq!(analysts.physical_name(), "test-staging-Analysts");
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct AthenaWorkGroup {
     resource: ResourceRef,
+    path: ConstructPath,
+    name: String,
     results: S3Path,
 }
 
@@ -59,10 +66,11 @@ impl AthenaWorkGroup {
     /// [`MIN_BYTES_SCANNED_CUTOFF`], description length.
     pub fn new(scope: &mut impl Scope, id: &str, props: AthenaWorkGroupProps) -> AthenaWorkGroup {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let name = props
             .name
             .clone()
-            .unwrap_or_else(|| node.physical_name('-', 128));
+            .unwrap_or_else(|| node.physical_name_for(naming::ATHENA_WORKGROUP));
         let valid = (1..=128).contains(&name.len())
             && name
                 .bytes()
@@ -118,19 +126,47 @@ impl AthenaWorkGroup {
         let resource = node.add_resource("Resource", wg);
         AthenaWorkGroup {
             resource,
+            path,
+            name,
             results: props.results,
         }
     }
 
-    /// The workgroup's name (`Ref`).
+    /// The workgroup's name (`Ref`: whatever uses it depends on it).
     pub fn name(&self) -> Expr {
         self.resource.reference()
     }
 
-    /// Run queries in the workgroup and read their results.
-    pub fn grant_query(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    /// The workgroup's name, known at synth.
+    pub fn physical_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The workgroup's ARN, built on its `Ref`.
+    pub fn arn(&self) -> Expr {
+        Expr::concat([format_arn("athena", "workgroup/"), self.name()])
+    }
+
+    /// The `AWS::Athena::WorkGroup` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The workgroup's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// Where query results go.
+    pub fn results(&self) -> &S3Path {
+        &self.results
+    }
+
+    /// Run queries in the workgroup and read and write their results.
+    pub fn grant_query(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions([
                     "athena:StartQueryExecution",
                     "athena:GetQueryExecution",
@@ -138,13 +174,8 @@ impl AthenaWorkGroup {
                     "athena:StopQueryExecution",
                     "athena:GetWorkGroup",
                 ])
-                .resources([Expr::concat([
-                    Expr::sub(
-                        "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/",
-                    ),
-                    self.name(),
-                ])]),
-        );
-        self.results.grant_read_write(grantee);
+                .resources([self.arn()])],
+        )
+        .and(self.results.grant_read_write(grantee))
     }
 }

@@ -1,93 +1,93 @@
 //! Glue crawlers over S3 prefixes.
 
-use mlcdk_core::cron::Cron;
-use mlcdk_core::iam::{Principal, Role, RoleProps};
-use mlcdk_core::{CfnResource, Json, ResourceRef, Scope};
-use mlcdk_storage::{KmsKey, S3Path};
+use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::schedule::Schedule;
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::{KeyRef, S3Path};
 
 use crate::database::GlueDatabase;
-use crate::security::{grant_glue_basics, security_configuration};
+use crate::security::{glue_schedule, grant_glue_basics, security_configuration};
 
-/// Props of a [`Crawler`].
+/// Props of a [`Crawler`]: `CrawlerProps { schedule: Some(..), ..CrawlerProps::new(&db, [path]) }`.
 #[derive(Clone, Debug)]
 pub struct CrawlerProps {
     /// Where the tables go.
     pub database: GlueDatabase,
     /// S3 prefixes to crawl (at least one).
     pub targets: Vec<S3Path>,
-    /// AWS cron fields, e.g. `"0 3 * * ? *"` (daily 03:00 UTC); on demand when `None`.
-    pub schedule: Option<String>,
-    /// Prefix of the tables the crawler creates.
+    /// When it runs (Glue takes cron schedules only, e.g.
+    /// `Schedule::daily(3)`); on demand when `None`.
+    pub schedule: Option<Schedule>,
+    /// Prefix of the tables the crawler creates (at most 128 characters).
     pub table_prefix: Option<String>,
-    /// Key for the crawler's logs; created when `None`.
-    pub key: Option<KmsKey>,
+    /// Key of the crawler's logs; created when `None` (one key can serve
+    /// several crawlers and jobs).
+    pub encryption_key: Option<KeyRef>,
     /// Shown in the Glue console.
     pub description: Option<String>,
 }
 
 impl CrawlerProps {
-    /// Crawl one S3 prefix into `database`, on demand.
-    pub fn s3(database: &GlueDatabase, target: S3Path) -> CrawlerProps {
+    /// Crawl `targets` into `database`, on demand, with a key of its own.
+    pub fn new(database: &GlueDatabase, targets: impl IntoIterator<Item = S3Path>) -> CrawlerProps {
         CrawlerProps {
             database: database.clone(),
-            targets: vec![target],
+            targets: targets.into_iter().collect(),
             schedule: None,
             table_prefix: None,
-            key: None,
+            encryption_key: None,
             description: None,
         }
-    }
-
-    /// Run on a schedule (AWS cron fields: `"0 3 * * ? *"`).
-    pub fn schedule(mut self, cron: &str) -> CrawlerProps {
-        self.schedule = Some(cron.to_string());
-        self
-    }
-
-    /// Encrypt the crawler's logs with this key instead of a created one (one
-    /// key for several crawlers and jobs).
-    pub fn key(mut self, key: &KmsKey) -> CrawlerProps {
-        self.key = Some(key.clone());
-        self
     }
 }
 
 /// A Glue crawler with a least-privilege role: read on its targets, table and
 /// partition writes on its database, its own logs; logs encrypted with KMS.
+/// A crawler is a [`Grantee`] (its role): `bucket.grant_read(&crawler)`.
 ///
 /// ```
-/// use mlcdk_core::Stack;
+/// use mlcdk_core::{Stack, schedule::Schedule};
 /// use mlcdk_etl::{Crawler, CrawlerProps, GlueDatabase, GlueDatabaseProps};
 /// use mlcdk_storage::{Bucket, BucketProps};
 ///
 /// let mut stack = Stack::for_test();
 /// let raw = Bucket::new(&mut stack, "Raw", BucketProps::default());
 /// let lake = GlueDatabase::new(&mut stack, "Lake", GlueDatabaseProps::default());
-/// Crawler::new(&mut stack, "RawCrawler", CrawlerProps::s3(&lake, raw.path("events/")).schedule("0 3 * * ? *"));
+/// let crawler = Crawler::new(&mut stack, "RawCrawler", CrawlerProps {
+///     schedule: Some(Schedule::daily(3)),
+///     ..CrawlerProps::new(&lake, [raw.path("events/")])
+/// });
+/// assert_eq!(crawler.physical_name(), "test-staging-RawCrawler");
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct Crawler {
     resource: ResourceRef,
+    security_configuration: ResourceRef,
+    path: ConstructPath,
+    name: String,
     role: Role,
+    encryption_key: KeyRef,
 }
 
 impl Crawler {
     /// A crawler, its role and its security configuration, validated at synth:
-    /// at least one target, a valid schedule, a table prefix of at most 128
-    /// characters.
+    /// at least one target, a valid cron schedule, a table prefix of at most
+    /// 128 characters.
     pub fn new(scope: &mut impl Scope, id: &str, props: CrawlerProps) -> Crawler {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         if props.targets.is_empty() {
             node.error("crawler has no targets; give at least one S3 path");
         }
         let schedule = props
             .schedule
-            .as_deref()
-            .and_then(|s| match Cron::parse(s) {
+            .as_ref()
+            .and_then(|s| match glue_schedule(s) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    node.error(format!("schedule: {e}"));
+                    node.error(e);
                     None
                 }
             });
@@ -103,17 +103,17 @@ impl Crawler {
             &mut node,
             "Role",
             RoleProps {
-                description: Some(format!("Glue crawler {}", props.database.name_literal())),
+                description: Some(format!("Glue crawler {}", props.database.physical_name())),
                 ..RoleProps::assumed_by(Principal::service("glue.amazonaws.com"))
             },
         );
         for t in &props.targets {
             t.grant_read(&role);
         }
-        props.database.grant_write(&role);
+        props.database.grant_read_write(&role);
         grant_glue_basics(&role, "/aws-glue/crawlers");
-        let (security, security_resource) =
-            security_configuration(&mut node, props.key.clone(), None, &role);
+        let security = security_configuration(&mut node, props.encryption_key.clone(), None, &role);
+        let name = node.physical_name_for(naming::GLUE_CRAWLER);
 
         let targets: Vec<Json> = props
             .targets
@@ -121,17 +121,17 @@ impl Crawler {
             .map(|t| Json::object([("Path", Json::from(t.uri()))]))
             .collect();
         let mut crawler = CfnResource::new("AWS::Glue::Crawler")
-            .set("Name", node.physical_name('-', 255).as_str())
+            .set("Name", name.as_str())
             .set("Role", role.arn())
             .set("DatabaseName", props.database.name())
             .set(
                 "Targets",
                 Json::object([("S3Targets", Json::Array(targets))]),
             )
-            .set("CrawlerSecurityConfiguration", security)
+            .set("CrawlerSecurityConfiguration", security.name)
             // Named by a literal: only DependsOn makes the configuration
             // exist before CreateCrawler resolves it (see security.rs).
-            .depends_on(&security_resource)
+            .depends_on(&security.resource)
             .set(
                 "SchemaChangePolicy",
                 // Tables are not dropped when data disappears: logged instead.
@@ -143,7 +143,7 @@ impl Crawler {
         if let Some(c) = &schedule {
             crawler = crawler.set(
                 "Schedule",
-                Json::object([("ScheduleExpression", Json::from(c.expression()))]),
+                Json::object([("ScheduleExpression", Json::from(c.as_str()))]),
             );
         }
         if let Some(p) = &props.table_prefix {
@@ -153,16 +153,62 @@ impl Crawler {
             crawler = crawler.set("Description", d.as_str());
         }
         let resource = node.add_resource("Resource", crawler);
-        Crawler { resource, role }
+        Crawler {
+            resource,
+            security_configuration: security.resource,
+            path,
+            name,
+            role,
+            encryption_key: security.key,
+        }
     }
 
-    /// The crawler's name (`Ref`).
-    pub fn name(&self) -> mlcdk_core::Expr {
+    /// The crawler's name (`Ref`: whatever uses it depends on it).
+    pub fn name(&self) -> Expr {
         self.resource.reference()
     }
 
-    /// The crawler's role, e.g. to grant it a target added outside the props.
+    /// The crawler's name, known at synth (`<app>-<stage>-<path>`): the way
+    /// to name it without depending on it.
+    pub fn physical_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The crawler's ARN, built on its `Ref`.
+    pub fn arn(&self) -> Expr {
+        Expr::concat([format_arn("glue", "crawler/"), self.name()])
+    }
+
+    /// The `AWS::Glue::Crawler` resource, e.g. to depend on it or suppress a
+    /// finding on it.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The crawler's `AWS::Glue::SecurityConfiguration`.
+    pub fn security_configuration(&self) -> &ResourceRef {
+        &self.security_configuration
+    }
+
+    /// The key of the crawler's logs (given or created).
+    pub fn encryption_key(&self) -> &KeyRef {
+        &self.encryption_key
+    }
+
+    /// The crawler's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The crawler's role, e.g. to grant it a target added outside the props
+    /// (the crawler itself is a [`Grantee`] too).
     pub fn role(&self) -> &Role {
         &self.role
+    }
+}
+
+impl Grantee for Crawler {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        self.role.add_to_policy(statement);
     }
 }

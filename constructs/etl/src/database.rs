@@ -1,7 +1,8 @@
 //! Glue Data Catalog databases.
 
-use mlcdk_core::iam::{Grantee, PolicyStatement};
-use mlcdk_core::{CfnResource, DeletionPolicy, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, Json, ResourceRef, Scope};
 
 /// Props of a [`GlueDatabase`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,11 +25,12 @@ pub struct GlueDatabaseProps {
 ///
 /// let mut stack = Stack::for_test();
 /// let lake = GlueDatabase::new(&mut stack, "Lake", GlueDatabaseProps::default());
-/// assert_eq!(lake.name_literal(), "test_staging_lake");
+/// assert_eq!(lake.physical_name(), "test_staging_lake");
 /// ```
 #[derive(Clone, Debug)]
 pub struct GlueDatabase {
     resource: ResourceRef,
+    path: ConstructPath,
     name: String,
 }
 
@@ -37,11 +39,12 @@ impl GlueDatabase {
     /// policy allowed by the stage.
     pub fn new(scope: &mut impl Scope, id: &str, props: GlueDatabaseProps) -> GlueDatabase {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let removal = node.removal_policy(props.removal_policy);
         let name = props
             .name
             .clone()
-            .unwrap_or_else(|| node.physical_name('_', 255).to_ascii_lowercase());
+            .unwrap_or_else(|| node.physical_name_for(naming::GLUE_DATABASE));
         let valid = !name.is_empty()
             && name.len() <= 255
             && name
@@ -69,7 +72,11 @@ impl GlueDatabase {
                 .set("DatabaseInput", Json::object(input))
                 .removal_policy(removal),
         );
-        GlueDatabase { resource, name }
+        GlueDatabase {
+            resource,
+            path,
+            name,
+        }
     }
 
     /// The database name, as a `Ref` (so whatever uses it depends on it).
@@ -77,9 +84,15 @@ impl GlueDatabase {
         self.resource.reference()
     }
 
-    /// The name as set (known at synth), for ARNs and documents.
-    pub fn name_literal(&self) -> &str {
+    /// The name as set (known at synth): the way to name the database
+    /// without depending on it (to break a cycle), and for documents.
+    pub fn physical_name(&self) -> &str {
         &self.name
+    }
+
+    /// The database's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
     }
 
     /// The `AWS::Glue::Database` resource, e.g. to depend on it or suppress a
@@ -91,29 +104,30 @@ impl GlueDatabase {
     /// The ARN of the account's Data Catalog, which every Glue table and
     /// database action also names.
     pub fn catalog_arn(&self) -> Expr {
-        Expr::sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog")
+        format_arn("glue", "catalog")
     }
 
-    /// The database's ARN.
+    /// The database's ARN, built on its `Ref` (so whatever uses it depends
+    /// on it).
     pub fn arn(&self) -> Expr {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:database/{}",
-            self.name
-        ))
+        Expr::concat([format_arn("glue", "database/"), self.name()])
     }
 
-    /// ARN of the tables matching `pattern` (`*` for all).
+    /// ARN of the tables matching `pattern` (`*` for all), built on the
+    /// database's `Ref`.
     pub fn table_arn(&self, pattern: &str) -> Expr {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:table/{}/{pattern}",
-            self.name
-        ))
+        Expr::concat([
+            format_arn("glue", "table/"),
+            self.name(),
+            Expr::lit(format!("/{pattern}")),
+        ])
     }
 
     /// Read the database's table definitions and partitions.
-    pub fn grant_read(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    pub fn grant_read(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions([
                     "glue:GetDatabase",
                     "glue:GetTable",
@@ -122,15 +136,16 @@ impl GlueDatabase {
                     "glue:GetPartitions",
                     "glue:BatchGetPartition",
                 ])
-                .resources([self.catalog_arn(), self.arn(), self.table_arn("*")]),
-        );
+                .resources([self.catalog_arn(), self.arn(), self.table_arn("*")])],
+        )
     }
 
-    /// Create and update tables and partitions (what a crawler does).
-    pub fn grant_write(&self, grantee: &impl Grantee) {
-        self.grant_read(grantee);
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    /// Create and update tables and partitions; nothing to read (see
+    /// [`GlueDatabase::grant_read_write`], what a crawler needs).
+    pub fn grant_write(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions([
                     "glue:CreateTable",
                     "glue:UpdateTable",
@@ -139,7 +154,12 @@ impl GlueDatabase {
                     "glue:UpdatePartition",
                     "glue:BatchUpdatePartition",
                 ])
-                .resources([self.catalog_arn(), self.arn(), self.table_arn("*")]),
-        );
+                .resources([self.catalog_arn(), self.arn(), self.table_arn("*")])],
+        )
+    }
+
+    /// Both [`GlueDatabase::grant_read`] and [`GlueDatabase::grant_write`].
+    pub fn grant_read_write(&self, grantee: &impl Grantee) -> Grant {
+        self.grant_read(grantee).and(self.grant_write(grantee))
     }
 }

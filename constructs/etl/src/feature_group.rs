@@ -1,8 +1,9 @@
 //! SageMaker Feature Store feature groups.
 
-use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{CfnResource, DeletionPolicy, Expr, Json, ResourceRef, Scope};
-use mlcdk_storage::{KmsKey, S3Path};
+use mlcdk_core::iam::{Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::{KeyRef, S3Path};
 
 /// A feature's type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +29,27 @@ impl FeatureType {
 /// Columns the offline store adds to every record.
 const RESERVED: [&str; 3] = ["is_deleted", "write_time", "api_invocation_time"];
 
-/// Props of a [`FeatureGroup`].
+/// One feature: a name and a type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feature {
+    /// `^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$`, unique in the group.
+    pub name: String,
+    /// Its type.
+    pub feature_type: FeatureType,
+}
+
+impl Feature {
+    /// A feature `name` of type `feature_type`.
+    pub fn new(name: impl Into<String>, feature_type: FeatureType) -> Feature {
+        Feature {
+            name: name.into(),
+            feature_type,
+        }
+    }
+}
+
+/// Props of a [`FeatureGroup`]:
+/// `FeatureGroupProps { offline_store: Some(path), ..FeatureGroupProps::new(id, time, features) }`.
 #[derive(Clone, Debug)]
 pub struct FeatureGroupProps {
     /// The feature that identifies a record.
@@ -37,13 +58,13 @@ pub struct FeatureGroupProps {
     /// seconds since the epoch).
     pub event_time: String,
     /// Every feature, the two above included: 1–2,500.
-    pub features: Vec<(String, FeatureType)>,
+    pub features: Vec<Feature>,
     /// Offline store (with its Glue table) under this path.
     pub offline_store: Option<S3Path>,
     /// A low-latency online store as well.
     pub online_store: bool,
     /// Encrypts the online store (and the offline store unless its bucket has a key).
-    pub key: Option<KmsKey>,
+    pub encryption_key: Option<KeyRef>,
     /// `^[a-zA-Z0-9]([_-]*[a-zA-Z0-9]){0,63}$`; default `<app>-<stage>-<id>`.
     pub name: Option<String>,
     /// Shown in the SageMaker console; up to 128 characters.
@@ -54,33 +75,27 @@ pub struct FeatureGroupProps {
 
 impl FeatureGroupProps {
     /// A group of `features` keyed by `record_identifier`, with `event_time`;
-    /// add a store before synth (an offline store path or `online_store:
-    /// true`).
-    pub fn new(
-        record_identifier: &str,
-        event_time: &str,
-        features: impl IntoIterator<Item = (&'static str, FeatureType)>,
+    /// give it a store (`offline_store: Some(path)` or `online_store: true`).
+    /// Names may be borrowed or owned (read from a stage file).
+    pub fn new<N: Into<String>>(
+        record_identifier: impl Into<String>,
+        event_time: impl Into<String>,
+        features: impl IntoIterator<Item = (N, FeatureType)>,
     ) -> FeatureGroupProps {
         FeatureGroupProps {
-            record_identifier: record_identifier.to_string(),
-            event_time: event_time.to_string(),
+            record_identifier: record_identifier.into(),
+            event_time: event_time.into(),
             features: features
                 .into_iter()
-                .map(|(n, t)| (n.to_string(), t))
+                .map(|(n, t)| Feature::new(n, t))
                 .collect(),
             offline_store: None,
             online_store: false,
-            key: None,
+            encryption_key: None,
             name: None,
             description: None,
             removal_policy: None,
         }
-    }
-
-    /// Keep the offline store (and its Glue table) under `path`.
-    pub fn offline_store(mut self, path: S3Path) -> FeatureGroupProps {
-        self.offline_store = Some(path);
-        self
     }
 }
 
@@ -88,23 +103,34 @@ impl FeatureGroupProps {
 /// table, an optional online store, KMS. Retained by default.
 ///
 /// ```
-/// use mlcdk_core::Stack;
+/// use mlcdk_core::{Stack, iam::{Principal, Role, RoleProps}};
 /// use mlcdk_etl::{FeatureGroup, FeatureGroupProps, FeatureType};
 /// use mlcdk_storage::{Bucket, BucketProps};
 ///
 /// let mut stack = Stack::for_test();
 /// let curated = Bucket::new(&mut stack, "Curated", BucketProps::default());
-/// FeatureGroup::new(&mut stack, "Customers", FeatureGroupProps::new("customer_id", "event_time", [
-///     ("customer_id", FeatureType::String),
-///     ("event_time", FeatureType::String),
-///     ("tenure_months", FeatureType::Integral),
-///     ("monthly_spend", FeatureType::Fractional),
-/// ]).offline_store(curated.path("feature-store/")));
+/// let customers = FeatureGroup::new(&mut stack, "Customers", FeatureGroupProps {
+///     offline_store: Some(curated.path("feature-store/")),
+///     ..FeatureGroupProps::new("customer_id", "event_time", [
+///         ("customer_id", FeatureType::String),
+///         ("event_time", FeatureType::String),
+///         ("tenure_months", FeatureType::Integral),
+///         ("monthly_spend", FeatureType::Fractional),
+///     ])
+/// });
+/// let training = Role::new(&mut stack, "Training", RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")));
+/// customers.grant_read(&training);
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct FeatureGroup {
     resource: ResourceRef,
+    path: ConstructPath,
+    name: String,
+    role: Option<Role>,
+    offline_store: Option<S3Path>,
+    online_store: bool,
+    encryption_key: Option<KeyRef>,
 }
 
 fn valid_name(n: &str) -> bool {
@@ -124,21 +150,22 @@ impl FeatureGroup {
     /// store.
     pub fn new(scope: &mut impl Scope, id: &str, props: FeatureGroupProps) -> FeatureGroup {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let removal = node.removal_policy(props.removal_policy);
         let name = props
             .name
             .clone()
-            .unwrap_or_else(|| node.physical_name('-', 64));
+            .unwrap_or_else(|| node.physical_name_for(naming::FEATURE_GROUP));
         for e in validate(&props, &name) {
             node.error(e);
         }
         let definitions: Vec<Json> = props
             .features
             .iter()
-            .map(|(n, t)| {
+            .map(|f| {
                 Json::object([
-                    ("FeatureName", Json::from(n.as_str())),
-                    ("FeatureType", Json::from(t.as_str())),
+                    ("FeatureName", Json::from(f.name.as_str())),
+                    ("FeatureType", Json::from(f.feature_type.as_str())),
                 ])
             })
             .collect();
@@ -151,7 +178,8 @@ impl FeatureGroup {
             .set("EventTimeFeatureName", props.event_time.as_str())
             .set("FeatureDefinitions", Json::Array(definitions))
             .removal_policy(removal);
-        if let Some(path) = &props.offline_store {
+        let mut offline_role = None;
+        if let Some(store) = &props.offline_store {
             let role = Role::new(
                 &mut node,
                 "Role",
@@ -160,7 +188,7 @@ impl FeatureGroup {
                     ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
                 },
             );
-            path.grant_read_write(&role);
+            store.grant_read_write(&role);
             // The rest of AWS's minimum policy for this role
             // (AmazonSageMakerFeatureStoreAccess: s3:PutObject,
             // s3:GetBucketAcl, s3:PutObjectAcl on the offline store bucket,
@@ -174,29 +202,37 @@ impl FeatureGroup {
             role.add_to_policy(
                 PolicyStatement::allow()
                     .actions(["s3:PutObjectAcl"])
-                    .resources([path.objects_arn()]),
+                    .resources([store.objects_arn()]),
             );
             role.add_to_policy(
                 PolicyStatement::allow()
                     .actions(["s3:GetBucketAcl"])
-                    .resources([path.bucket.arn()]),
+                    .resources([store.bucket.arn()]),
             );
             // The offline store registers its table in the sagemaker_featurestore database.
             role.add_to_policy(
                 PolicyStatement::allow()
-                    .actions(["glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetDatabase"])
+                    .actions([
+                        "glue:GetTable",
+                        "glue:CreateTable",
+                        "glue:UpdateTable",
+                        "glue:GetDatabase",
+                    ])
                     .resources([
-                        Expr::sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog"),
-                        Expr::sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/sagemaker_featurestore"),
-                        Expr::sub("arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:table/sagemaker_featurestore/*"),
+                        format_arn("glue", "catalog"),
+                        format_arn("glue", "database/sagemaker_featurestore"),
+                        format_arn("glue", "table/sagemaker_featurestore/*"),
                     ]),
             );
-            let key = path.bucket.key().or(props.key.as_ref());
-            if let Some(k) = key {
+            let key = store
+                .bucket
+                .encryption_key()
+                .or(props.encryption_key.clone());
+            if let Some(k) = &key {
                 k.grant_encrypt_decrypt(&role);
             }
-            let mut storage = vec![("S3Uri", Json::from(path.uri()))];
-            if let Some(k) = key {
+            let mut storage = vec![("S3Uri", Json::from(store.uri()))];
+            if let Some(k) = &key {
                 storage.push(("KmsKeyId", Json::from(k.arn())));
             }
             fg = fg
@@ -208,10 +244,11 @@ impl FeatureGroup {
                     ]),
                 )
                 .set("RoleArn", role.arn());
+            offline_role = Some(role);
         }
         if props.online_store {
             let mut online = vec![("EnableOnlineStore", Json::Bool(true))];
-            if let Some(k) = &props.key {
+            if let Some(k) = &props.encryption_key {
                 online.push((
                     "SecurityConfig",
                     Json::object([("KmsKeyId", Json::from(k.arn()))]),
@@ -223,12 +260,119 @@ impl FeatureGroup {
             fg = fg.set("Description", d.as_str());
         }
         let resource = node.add_resource("Resource", fg);
-        FeatureGroup { resource }
+        FeatureGroup {
+            resource,
+            path,
+            name,
+            role: offline_role,
+            offline_store: props.offline_store,
+            online_store: props.online_store,
+            encryption_key: props.encryption_key,
+        }
     }
 
-    /// The feature group's name (`Ref`).
+    /// The feature group's name (`Ref`: whatever uses it depends on it).
     pub fn name(&self) -> Expr {
         self.resource.reference()
+    }
+
+    /// The feature group's name, known at synth.
+    pub fn physical_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The feature group's ARN, built on its `Ref`.
+    pub fn arn(&self) -> Expr {
+        Expr::concat([format_arn("sagemaker", "feature-group/"), self.name()])
+    }
+
+    /// The `AWS::SageMaker::FeatureGroup` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The role the offline store writes with, when there is one.
+    pub fn role(&self) -> Option<&Role> {
+        self.role.as_ref()
+    }
+
+    /// Where the offline store is, when there is one.
+    pub fn offline_store(&self) -> Option<&S3Path> {
+        self.offline_store.as_ref()
+    }
+
+    /// The feature group's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The ARNs a grant on the group names: the reference-carrying one, and
+    /// the lower-cased literal, as SageMaker may present the ARN lower-cased
+    /// (its ARNs of other resources are), and IAM compares ARNs with case.
+    fn arns(&self) -> Vec<Expr> {
+        let lower = self.name.to_ascii_lowercase();
+        vec![
+            self.arn(),
+            format_arn("sagemaker", &format!("feature-group/{lower}")),
+        ]
+    }
+
+    /// Read the group: describe it, read records from the online store
+    /// (`GetRecord`, `BatchGetRecord`), and read the offline store's objects
+    /// and its Glue table (in `sagemaker_featurestore`), decrypting with
+    /// their key — what a training or processing job that reads features
+    /// needs.
+    pub fn grant_read(&self, grantee: &impl Grantee) -> Grant {
+        let mut actions = vec!["sagemaker:DescribeFeatureGroup"];
+        if self.online_store {
+            actions.extend(["sagemaker:GetRecord", "sagemaker:BatchGetRecord"]);
+        }
+        let mut grant = Grant::to(
+            grantee,
+            [PolicyStatement::allow()
+                .actions(actions)
+                .resources(self.arns())],
+        );
+        if let Some(store) = &self.offline_store {
+            grant = grant.and(store.grant_read(grantee)).and(Grant::to(
+                grantee,
+                [PolicyStatement::allow()
+                    .actions(["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"])
+                    .resources([
+                        format_arn("glue", "catalog"),
+                        format_arn("glue", "database/sagemaker_featurestore"),
+                        format_arn("glue", "table/sagemaker_featurestore/*"),
+                    ])],
+            ));
+            if store.bucket.key().is_none()
+                && let Some(k) = &self.encryption_key
+            {
+                grant = grant.and(k.grant_decrypt(grantee));
+            }
+        } else if let Some(k) = &self.encryption_key {
+            grant = grant.and(k.grant_decrypt(grantee));
+        }
+        grant
+    }
+
+    /// Ingest records (`PutRecord`, `DeleteRecord`), encrypting with the
+    /// group's key; nothing to read (see [`FeatureGroup::grant_read_write`]).
+    pub fn grant_write(&self, grantee: &impl Grantee) -> Grant {
+        let grant = Grant::to(
+            grantee,
+            [PolicyStatement::allow()
+                .actions(["sagemaker:PutRecord", "sagemaker:DeleteRecord"])
+                .resources(self.arns())],
+        );
+        match &self.encryption_key {
+            Some(k) => grant.and(k.grant_encrypt_decrypt(grantee)),
+            None => grant,
+        }
+    }
+
+    /// Both [`FeatureGroup::grant_read`] and [`FeatureGroup::grant_write`].
+    pub fn grant_read_write(&self, grantee: &impl Grantee) -> Grant {
+        self.grant_read(grantee).and(self.grant_write(grantee))
     }
 }
 
@@ -244,7 +388,7 @@ fn validate(props: &FeatureGroupProps, name: &str) -> Vec<String> {
         errors.push(format!("{n} features; a feature group has 1 to 2500"));
     }
     let mut seen = std::collections::HashSet::new();
-    for (f, _) in &props.features {
+    for Feature { name: f, .. } in &props.features {
         if !valid_name(f) {
             errors.push(format!(
                 "feature name '{f}' is invalid: 1 to 64 letters and digits, with '-' or '_' only between them"
@@ -259,7 +403,13 @@ fn validate(props: &FeatureGroupProps, name: &str) -> Vec<String> {
             errors.push(format!("feature '{f}' is defined twice"));
         }
     }
-    let kind = |n: &str| props.features.iter().find(|(f, _)| f == n).map(|(_, t)| *t);
+    let kind = |n: &str| {
+        props
+            .features
+            .iter()
+            .find(|f| f.name == n)
+            .map(|f| f.feature_type)
+    };
     match kind(&props.record_identifier) {
         None => errors.push(format!(
             "record_identifier '{}' is not among the features",

@@ -1,10 +1,14 @@
 //! Glue jobs: PySpark (`glueetl`) and Python shell.
 
-use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{Asset, CfnResource, Expr, Json, ResourceRef, Scope};
-use mlcdk_storage::{KmsKey, S3Path};
+use std::collections::BTreeMap;
 
-use crate::security::{grant_glue_basics, security_configuration};
+use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::schedule::Schedule;
+use mlcdk_core::{Asset, CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_storage::{KeyRef, KmsKey, S3Path};
+
+use crate::security::{glue_schedule, grant_glue_basics, security_configuration};
 
 /// Spark worker types for batch jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,22 +60,29 @@ pub enum PythonShellCapacity {
     One,
 }
 
-/// What runs.
+/// What runs, with the capacity that fits it: Spark workers exist only for
+/// PySpark jobs, and a Python shell job has one of its two capacities, so a
+/// Python shell job cannot be given workers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JobKind {
+pub enum GlueJobKind {
     /// `glueetl`: Spark, with workers.
     PySpark {
         /// The size of each worker.
-        worker: WorkerType,
+        worker_type: WorkerType,
         /// How many, 2 up to [`WorkerType::max_workers`]; a run costs
         /// workers × DPU of the type × hours.
         workers: u32,
     },
     /// `pythonshell`: one Python process.
-    PythonShell(PythonShellCapacity),
+    PythonShell {
+        /// 1/16 or 1 DPU.
+        capacity: PythonShellCapacity,
+    },
 }
 
 /// Where the script is.
+// Built once per job: boxing the path would only make it harder to write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Script {
     /// A local file, uploaded as an asset.
@@ -80,15 +91,15 @@ pub enum Script {
     S3(S3Path),
 }
 
-/// Props of a [`GlueJob`]. Build them with [`GlueJobProps::pyspark`] or
-/// [`GlueJobProps::python_shell`] and adjust; the defaults bound the cost of a
-/// run: 60-minute timeout, no retries, one run at a time.
+/// Props of a [`GlueJob`]: `GlueJobProps { reads: vec![..], ..GlueJobProps::pyspark("job.py") }`.
+/// The defaults bound the cost of a run: 60-minute timeout, no retries, one
+/// run at a time, on demand.
 #[derive(Clone, Debug)]
 pub struct GlueJobProps {
     /// The script to run.
     pub script: Script,
     /// PySpark with its workers, or Python shell with its capacity.
-    pub kind: JobKind,
+    pub kind: GlueJobKind,
     /// Default `4.0` for PySpark (4.0 or newer), `3.0` for Python shell.
     pub glue_version: Option<String>,
     /// Minutes, 1–2,880.
@@ -97,45 +108,30 @@ pub struct GlueJobProps {
     pub max_retries: u32,
     /// At least 1.
     pub max_concurrent_runs: u32,
-    /// Job bookmarks (process only new data on each run). PySpark only.
+    /// Job bookmarks (process only new data on each run). PySpark only:
+    /// refused for Python shell jobs.
     pub bookmarks: bool,
     /// `--name` → value; values may be references (`bucket.path("x/").uri()`).
-    pub arguments: Vec<(String, Expr)>,
+    pub arguments: BTreeMap<String, Expr>,
     /// Read access for the job's role.
     pub reads: Vec<S3Path>,
     /// Read-write access for the job's role. The bucket of the first also
     /// holds Spark's scratch space, under `glue-temp/` (`--TempDir`).
     pub writes: Vec<S3Path>,
-    /// Key for logs and bookmarks; created when `None`.
-    pub key: Option<KmsKey>,
+    /// Runs the job on a schedule (an `AWS::Glue::Trigger` of type
+    /// `SCHEDULED`, started on creation); Glue takes cron schedules only.
+    /// On demand when `None`.
+    pub schedule: Option<Schedule>,
+    /// Key of the logs and bookmarks; created when `None`.
+    pub encryption_key: Option<KeyRef>,
     /// Shown in the Glue console; up to 2,048 characters.
     pub description: Option<String>,
 }
 
 impl GlueJobProps {
-    /// A PySpark job running `script` (a file path, relative to the app's base
-    /// directory), on 2 G.1X workers.
-    pub fn pyspark(script: &str) -> GlueJobProps {
-        GlueJobProps::new(
-            Script::File(script.to_string()),
-            JobKind::PySpark {
-                worker: WorkerType::G1X,
-                workers: 2,
-            },
-        )
-    }
-
-    /// A Python shell job running `script`, on 1/16 DPU.
-    pub fn python_shell(script: &str) -> GlueJobProps {
-        let mut p = GlueJobProps::new(
-            Script::File(script.to_string()),
-            JobKind::PythonShell(PythonShellCapacity::Sixteenth),
-        );
-        p.bookmarks = false;
-        p
-    }
-
-    fn new(script: Script, kind: JobKind) -> GlueJobProps {
+    /// A job running `script` as `kind`, with the defaults.
+    pub fn new(script: Script, kind: GlueJobKind) -> GlueJobProps {
+        let bookmarks = matches!(kind, GlueJobKind::PySpark { .. });
         GlueJobProps {
             script,
             kind,
@@ -143,49 +139,36 @@ impl GlueJobProps {
             timeout_minutes: 60,
             max_retries: 0,
             max_concurrent_runs: 1,
-            bookmarks: true,
-            arguments: Vec::new(),
+            bookmarks,
+            arguments: BTreeMap::new(),
             reads: Vec::new(),
             writes: Vec::new(),
-            key: None,
+            schedule: None,
+            encryption_key: None,
             description: None,
         }
     }
 
-    /// Read from a bucket or a prefix.
-    pub fn reads(mut self, source: impl Into<S3Path>) -> GlueJobProps {
-        self.reads.push(source.into());
-        self
+    /// A PySpark job running `script` (a file path, relative to the app's base
+    /// directory), on 2 G.1X workers, with bookmarks.
+    pub fn pyspark(script: &str) -> GlueJobProps {
+        GlueJobProps::new(
+            Script::File(script.to_string()),
+            GlueJobKind::PySpark {
+                worker_type: WorkerType::G1X,
+                workers: 2,
+            },
+        )
     }
 
-    /// Write to a bucket or a prefix.
-    pub fn writes(mut self, target: impl Into<S3Path>) -> GlueJobProps {
-        self.writes.push(target.into());
-        self
-    }
-
-    /// Spark workers (PySpark jobs).
-    pub fn workers(mut self, worker: WorkerType, workers: u32) -> GlueJobProps {
-        self.kind = JobKind::PySpark { worker, workers };
-        self
-    }
-
-    /// A job argument (`--name`).
-    pub fn argument(mut self, name: &str, value: impl Into<Expr>) -> GlueJobProps {
-        self.arguments.push((name.to_string(), value.into()));
-        self
-    }
-
-    /// Encrypt logs and bookmarks with this key instead of a created one.
-    pub fn key(mut self, key: &KmsKey) -> GlueJobProps {
-        self.key = Some(key.clone());
-        self
-    }
-
-    /// Stop a run after `minutes` (1–2,880); the run is billed up to then.
-    pub fn timeout_minutes(mut self, minutes: u32) -> GlueJobProps {
-        self.timeout_minutes = minutes;
-        self
+    /// A Python shell job running `script`, on 1/16 DPU.
+    pub fn python_shell(script: &str) -> GlueJobProps {
+        GlueJobProps::new(
+            Script::File(script.to_string()),
+            GlueJobKind::PythonShell {
+                capacity: PythonShellCapacity::Sixteenth,
+            },
+        )
     }
 }
 
@@ -197,39 +180,51 @@ const OWN_ARGUMENTS: [&str; 4] = [
     "--TempDir",
 ];
 
-/// A Glue job with its own least-privilege role and an encrypting security
-/// configuration.
+/// A Glue job with its own least-privilege role, an encrypting security
+/// configuration and, with a schedule, its trigger. A job is a [`Grantee`]
+/// (its role): `lake.grant_read(&job)`.
 ///
 /// ```
-/// use mlcdk_core::Stack;
-/// use mlcdk_etl::{GlueJob, GlueJobProps, WorkerType};
+/// use mlcdk_core::{Stack, schedule::Schedule};
+/// use mlcdk_etl::{GlueJob, GlueJobKind, GlueJobProps, WorkerType};
 /// use mlcdk_storage::{Bucket, BucketProps};
 ///
 /// let mut stack = Stack::for_test(); // assets resolve against the current directory
 /// let raw = Bucket::new(&mut stack, "Raw", BucketProps::default());
 /// let curated = Bucket::new(&mut stack, "Curated", BucketProps::default());
-/// GlueJob::new(&mut stack, "Etl", GlueJobProps::pyspark("tests/fixtures/job.py")
-///     .reads(&raw)
-///     .writes(curated.path("features/"))
-///     .workers(WorkerType::G1X, 2)
-///     .argument("--output", curated.path("features/").uri()));
+/// let job = GlueJob::new(&mut stack, "Etl", GlueJobProps {
+///     kind: GlueJobKind::PySpark { worker_type: WorkerType::G2X, workers: 4 },
+///     reads: vec![raw.root()],
+///     writes: vec![curated.path("features/")],
+///     arguments: [("--output".to_string(), curated.path("features/").uri())].into(),
+///     schedule: Some(Schedule::daily(4)),
+///     ..GlueJobProps::pyspark("tests/fixtures/job.py")
+/// });
+/// assert!(job.trigger().is_some());
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct GlueJob {
     resource: ResourceRef,
+    security_configuration: ResourceRef,
+    trigger: Option<ResourceRef>,
+    path: ConstructPath,
+    name: String,
     role: Role,
+    encryption_key: KeyRef,
 }
 
 impl GlueJob {
-    /// A job, its role (read on `reads`, read-write on `writes`, its logs) and
-    /// its security configuration, validated at synth: workers, Glue version,
-    /// timeout, retries, arguments, description.
+    /// A job, its role (read on `reads`, read-write on `writes`, its logs),
+    /// its security configuration and its trigger, validated at synth:
+    /// workers, Glue version, timeout, retries, arguments, schedule,
+    /// description.
     pub fn new(scope: &mut impl Scope, id: &str, props: GlueJobProps) -> GlueJob {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let (command, default_version) = match props.kind {
-            JobKind::PySpark { .. } => ("glueetl", "4.0"),
-            JobKind::PythonShell(_) => ("pythonshell", "3.0"),
+            GlueJobKind::PySpark { .. } => ("glueetl", "4.0"),
+            GlueJobKind::PythonShell { .. } => ("pythonshell", "3.0"),
         };
         let version = props
             .glue_version
@@ -268,7 +263,7 @@ impl GlueJob {
         }
         for w in &props.writes {
             w.grant_read_write(&role);
-            if let JobKind::PySpark { .. } = props.kind {
+            if let GlueJobKind::PySpark { .. } = props.kind {
                 // Spark writes through a Hadoop file system (EMRFS on Glue),
                 // which probes the output prefix's own key and may write
                 // `<prefix>_$folder$` markers beside it: outside `prefix/*`.
@@ -289,11 +284,26 @@ impl GlueJob {
                 "the job writes to buckets with different encryption; Glue applies one S3 encryption setting to all a job writes, so write to buckets that share one KMS key (or all use SSE-S3)",
             );
         }
-        let (security, security_resource) =
-            security_configuration(&mut node, props.key.clone(), s3_key, &role);
+        let s3_key = s3_key.map(KeyRef::from);
+        let security = security_configuration(
+            &mut node,
+            props.encryption_key.clone(),
+            s3_key.as_ref(),
+            &role,
+        );
+        let schedule = props
+            .schedule
+            .as_ref()
+            .and_then(|s| match glue_schedule(s) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    node.error(e);
+                    None
+                }
+            });
 
         let mut args: Vec<(String, Json)> = vec![("--enable-metrics".into(), Json::from("true"))];
-        if let JobKind::PySpark { .. } = props.kind {
+        if let GlueJobKind::PySpark { .. } = props.kind {
             args.push((
                 "--job-bookmark-option".into(),
                 Json::from(if props.bookmarks {
@@ -323,8 +333,9 @@ impl GlueJob {
             ("Name", Json::from(command)),
             ("ScriptLocation", Json::from(script_uri)),
         ];
+        let name = node.physical_name_for(naming::GLUE_JOB);
         let mut job = CfnResource::new("AWS::Glue::Job")
-            .set("Name", node.physical_name('-', 255).as_str())
+            .set("Name", name.as_str())
             .set("Role", role.arn())
             .set("GlueVersion", version.as_str())
             .set("Timeout", props.timeout_minutes)
@@ -333,18 +344,21 @@ impl GlueJob {
                 "ExecutionProperty",
                 Json::object([("MaxConcurrentRuns", Json::from(props.max_concurrent_runs))]),
             )
-            .set("SecurityConfiguration", security)
+            .set("SecurityConfiguration", security.name)
             // Named by a literal: only DependsOn makes the configuration
             // exist before CreateJob resolves it (see security.rs).
-            .depends_on(&security_resource)
+            .depends_on(&security.resource)
             .set("DefaultArguments", Json::object(args));
         match props.kind {
-            JobKind::PySpark { worker, workers } => {
+            GlueJobKind::PySpark {
+                worker_type,
+                workers,
+            } => {
                 job = job
-                    .set("WorkerType", worker.as_str())
+                    .set("WorkerType", worker_type.as_str())
                     .set("NumberOfWorkers", workers);
             }
-            JobKind::PythonShell(capacity) => {
+            GlueJobKind::PythonShell { capacity } => {
                 command_json.push(("PythonVersion", Json::from("3.9")));
                 // Two fixed, finite DPU values: `json!` renders them without
                 // a fallible conversion.
@@ -362,24 +376,94 @@ impl GlueJob {
             job = job.set("Description", d.as_str());
         }
         let resource = node.add_resource("Resource", job);
-        GlueJob { resource, role }
+        let trigger = schedule.map(|expression| {
+            node.add_resource(
+                "Trigger",
+                CfnResource::new("AWS::Glue::Trigger")
+                    .set("Type", "SCHEDULED")
+                    .set("Schedule", expression.as_str())
+                    .set("StartOnCreation", true)
+                    .set(
+                        "Actions",
+                        Json::array([Json::object([(
+                            "JobName",
+                            Json::from(resource.reference()),
+                        )])]),
+                    ),
+            )
+        });
+        GlueJob {
+            resource,
+            security_configuration: security.resource,
+            trigger,
+            path,
+            name,
+            role,
+            encryption_key: security.key,
+        }
     }
 
-    /// The job's name (`Ref`).
+    /// The job's name (`Ref`: whatever uses it depends on it).
     pub fn name(&self) -> Expr {
         self.resource.reference()
     }
 
-    /// The job's role, e.g. to grant it access the props do not cover.
+    /// The job's name, known at synth (`<app>-<stage>-<path>`): the way to
+    /// name it without depending on it.
+    pub fn physical_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The job's ARN, built on its `Ref`.
+    pub fn arn(&self) -> Expr {
+        Expr::concat([format_arn("glue", "job/"), self.name()])
+    }
+
+    /// The `AWS::Glue::Job` resource, e.g. to depend on it or suppress a
+    /// finding on it.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The job's `AWS::Glue::SecurityConfiguration`.
+    pub fn security_configuration(&self) -> &ResourceRef {
+        &self.security_configuration
+    }
+
+    /// The scheduled `AWS::Glue::Trigger`, when the job has a schedule.
+    pub fn trigger(&self) -> Option<&ResourceRef> {
+        self.trigger.as_ref()
+    }
+
+    /// The key of the job's logs and bookmarks (given or created).
+    pub fn encryption_key(&self) -> &KeyRef {
+        &self.encryption_key
+    }
+
+    /// The job's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The job's role, e.g. to pass it (the job itself is a [`Grantee`]).
     pub fn role(&self) -> &Role {
         &self.role
+    }
+}
+
+impl Grantee for GlueJob {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        self.role.add_to_policy(statement);
     }
 }
 
 fn validate(props: &GlueJobProps, version: &str) -> Vec<String> {
     let mut errors = Vec::new();
     match props.kind {
-        JobKind::PySpark { worker, workers } => {
+        GlueJobKind::PySpark {
+            worker_type: worker,
+            workers,
+        } => {
             if worker == WorkerType::G025X {
                 errors.push(
                     "worker type G.025X is for streaming jobs only; batch PySpark jobs use G.1X, G.2X, G.4X or G.8X".into(),
@@ -405,7 +489,7 @@ fn validate(props: &GlueJobProps, version: &str) -> Vec<String> {
                 ));
             }
         }
-        JobKind::PythonShell(_) => {
+        GlueJobKind::PythonShell { .. } => {
             if version != "3.0" {
                 errors.push(format!(
                     "glue_version '{version}' is not supported for Python shell jobs: use '3.0' (Python 3.9)"
@@ -431,7 +515,7 @@ fn validate(props: &GlueJobProps, version: &str) -> Vec<String> {
     if props.max_concurrent_runs == 0 {
         errors.push("max_concurrent_runs must be at least 1".into());
     }
-    for (k, _) in &props.arguments {
+    for k in props.arguments.keys() {
         if !k.starts_with("--") || k.len() < 3 {
             errors.push(format!("argument '{k}' must be named '--something'"));
         } else if OWN_ARGUMENTS.contains(&k.as_str()) {

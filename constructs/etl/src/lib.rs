@@ -18,5 +18,5 @@ pub use athena::{
 };
 pub use crawler::{Crawler, CrawlerProps};
 pub use database::{GlueDatabase, GlueDatabaseProps};
-pub use feature_group::{FeatureGroup, FeatureGroupProps, FeatureType};
-pub use job::{GlueJob, GlueJobProps, JobKind, PythonShellCapacity, Script, WorkerType};
+pub use feature_group::{Feature, FeatureGroup, FeatureGroupProps, FeatureType};
+pub use job::{GlueJob, GlueJobKind, GlueJobProps, PythonShellCapacity, Script, WorkerType};

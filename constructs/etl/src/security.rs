@@ -1,12 +1,22 @@
 //! Glue security configurations: how jobs and crawlers encrypt what they write.
 
 use mlcdk_core::iam::{Grantee, PolicyStatement};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::schedule::Schedule;
 use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
-use mlcdk_storage::{KmsKey, KmsKeyProps};
+use mlcdk_storage::{KeyRef, KmsKey, KmsKeyProps};
+
+/// What [`security_configuration`] made: the configuration's name (a
+/// literal), its resource, and the key of the logs and bookmarks.
+pub(crate) struct SecurityConfiguration {
+    pub(crate) name: Expr,
+    pub(crate) resource: ResourceRef,
+    pub(crate) key: KeyRef,
+}
 
 /// Creates the `SecurityConfiguration` of a job or crawler in `scope` and
-/// grants `role` what it needs to use it. Returns the configuration's name
-/// and its resource, on which the job or crawler must depend.
+/// grants `role` what it needs to use it. Returns the configuration's name,
+/// its resource (on which the job or crawler must depend) and the key.
 ///
 /// The name is a literal: a job or crawler names its configuration by it,
 /// which orders nothing, and CreateJob/CreateCrawler can run before the
@@ -20,15 +30,16 @@ use mlcdk_storage::{KmsKey, KmsKeyProps};
 ///
 /// - S3: SSE-KMS with `s3_key` when the data written is KMS-encrypted, SSE-S3 otherwise;
 /// - CloudWatch logs and job bookmarks: SSE-KMS / CSE-KMS with `key` (created
-///   when `None`), whose key policy admits CloudWatch Logs.
+///   when `None`), whose key policy admits CloudWatch Logs when the key is
+///   the stack's (an imported key's policy must admit it already).
 pub(crate) fn security_configuration(
     scope: &mut impl Scope,
-    key: Option<KmsKey>,
-    s3_key: Option<&KmsKey>,
+    key: Option<KeyRef>,
+    s3_key: Option<&KeyRef>,
     role: &impl Grantee,
-) -> (Expr, ResourceRef) {
+) -> SecurityConfiguration {
     let key = key.unwrap_or_else(|| {
-        KmsKey::new(
+        KeyRef::from(KmsKey::new(
             scope,
             "Key",
             KmsKeyProps {
@@ -38,16 +49,16 @@ pub(crate) fn security_configuration(
                 )),
                 ..Default::default()
             },
-        )
+        ))
     });
-    key.allow_cloudwatch_logs();
+    if let Some(k) = key.key() {
+        k.allow_cloudwatch_logs();
+    }
     key.grant_encrypt_decrypt(role);
     role.add_to_policy(
         PolicyStatement::allow()
             .actions(["logs:AssociateKmsKey"])
-            .resources([Expr::sub(
-                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/*",
-            )]),
+            .resources([format_arn("logs", "log-group:/aws-glue/*")]),
     );
     let s3 = match s3_key {
         Some(k) => Json::object([
@@ -56,7 +67,7 @@ pub(crate) fn security_configuration(
         ]),
         None => Json::object([("S3EncryptionMode", Json::from("SSE-S3"))]),
     };
-    let name = scope.physical_name('-', 128);
+    let name = scope.physical_name_for(naming::GLUE_SECURITY_CONFIGURATION);
     let resource = scope.add_resource(
         "SecurityConfiguration",
         CfnResource::new("AWS::Glue::SecurityConfiguration")
@@ -82,17 +93,23 @@ pub(crate) fn security_configuration(
                 ]),
             ),
     );
-    (Expr::lit(name), resource)
+    SecurityConfiguration {
+        name: Expr::lit(name),
+        resource,
+        key,
+    }
 }
 
 /// Logs, metrics: what every Glue job or crawler role needs.
 pub(crate) fn grant_glue_basics(role: &impl Grantee, log_prefix: &str) {
     role.add_to_policy(
         PolicyStatement::allow()
-            .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])
-            .resources([Expr::sub(format!(
-                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_prefix}*"
-            ))]),
+            .actions([
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            ])
+            .resources([format_arn("logs", &format!("log-group:{log_prefix}*"))]),
     );
     // PutMetricData has no resource-level permissions; the namespace condition scopes it.
     role.add_to_policy(
@@ -101,4 +118,17 @@ pub(crate) fn grant_glue_basics(role: &impl Grantee, log_prefix: &str) {
             .resources(["*"])
             .condition("StringEquals", "cloudwatch:namespace", "Glue"),
     );
+}
+
+/// The expression a Glue trigger or crawler takes for `schedule`: Glue
+/// schedules are cron expressions only (`cron(15 12 * * ? *)`), so a rate is
+/// refused, with the cron to write instead when there is an obvious one.
+pub(crate) fn glue_schedule(schedule: &Schedule) -> Result<String, String> {
+    match schedule {
+        Schedule::Cron(_) => schedule.expression().map_err(|e| format!("schedule: {e}")),
+        Schedule::Rate(..) => Err(format!(
+            "schedule {}: Glue schedules are cron expressions only; write Schedule::Cron (e.g. Schedule::daily(3) or Schedule::hourly())",
+            schedule.expression().unwrap_or_else(|e| e)
+        )),
+    }
 }

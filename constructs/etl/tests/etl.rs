@@ -1,12 +1,24 @@
 //! The ETL constructs: defaults, options, and every validation with bad input.
 
 use mlcdk_core::assertions::{Match, TemplateAssert};
+use mlcdk_core::iam::{Principal, Role, RoleProps};
+use mlcdk_core::schedule::{RateUnit, Schedule};
 use mlcdk_core::{DeletionPolicy, Stack, StageKind};
 use mlcdk_etl::*;
 use mlcdk_storage::*;
 use serde_json::json;
 
 const SCRIPT: &str = "tests/fixtures/job.py";
+
+fn spark(worker_type: WorkerType, workers: u32) -> GlueJobProps {
+    GlueJobProps {
+        kind: GlueJobKind::PySpark {
+            worker_type,
+            workers,
+        },
+        ..GlueJobProps::pyspark(SCRIPT)
+    }
+}
 
 fn buckets(stack: &mut Stack) -> (Bucket, Bucket) {
     let raw = Bucket::new(stack, "Raw", BucketProps::default());
@@ -25,7 +37,7 @@ fn buckets(stack: &mut Stack) -> (Bucket, Bucket) {
 fn database_defaults_and_validation() {
     let mut stack = Stack::for_test();
     let db = GlueDatabase::new(&mut stack, "Lake", GlueDatabaseProps::default());
-    assert_eq!(db.name_literal(), "test_staging_lake");
+    assert_eq!(db.physical_name(), "test_staging_lake");
     GlueDatabase::new(
         &mut stack,
         "Bad",
@@ -78,7 +90,10 @@ fn crawler_role_security_and_schedule() {
     let c = Crawler::new(
         &mut stack,
         "Crawl",
-        CrawlerProps::s3(&lake, raw.path("events/")).schedule("0 3 * * ? *"),
+        CrawlerProps {
+            schedule: Some(Schedule::daily(3)),
+            ..CrawlerProps::new(&lake, [raw.path("events/")])
+        },
     );
     assert_eq!(c.name().to_json(), json!({"Ref": "CrawlD1C0914D"}));
     let t = TemplateAssert::new(stack.synth().unwrap().template);
@@ -128,19 +143,36 @@ fn crawler_validations() {
     Crawler::new(
         &mut stack,
         "BadCron",
-        CrawlerProps::s3(&lake, raw.root()).schedule("0 3 * * *"),
+        CrawlerProps {
+            schedule: Some(Schedule::Cron("0 3 * * *".into())),
+            ..CrawlerProps::new(&lake, [raw.root()])
+        },
+    );
+    Crawler::new(
+        &mut stack,
+        "Rate",
+        CrawlerProps {
+            schedule: Some(Schedule::Rate(6, RateUnit::Hours)),
+            ..CrawlerProps::new(&lake, [raw.root()])
+        },
     );
     Crawler::new(
         &mut stack,
         "NoTargets",
         CrawlerProps {
             targets: vec![],
-            ..CrawlerProps::s3(&lake, raw.root())
+            ..CrawlerProps::new(&lake, [raw.root()])
         },
     );
     let errors = stack.synth().unwrap_err();
     assert!(errors.mentions("[test-staging/BadCron] schedule: cron expression '0 3 * * *' has 5 fields; AWS cron takes 6"), "{errors}");
     assert!(errors.mentions("[test-staging/NoTargets] crawler has no targets"));
+    assert!(
+        errors.mentions(
+            "[test-staging/Rate] schedule rate(6 hours): Glue schedules are cron expressions only"
+        ),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -150,10 +182,12 @@ fn pyspark_job_defaults() {
     GlueJob::new(
         &mut stack,
         "Etl",
-        GlueJobProps::pyspark(SCRIPT)
-            .reads(&raw)
-            .writes(curated.path("out/"))
-            .argument("--output", curated.path("out/").uri()),
+        GlueJobProps {
+            reads: vec![raw.root()],
+            writes: vec![curated.path("out/")],
+            arguments: [("--output".to_string(), curated.path("out/").uri())].into(),
+            ..GlueJobProps::pyspark(SCRIPT)
+        },
     );
     let s = stack.synth().unwrap();
     assert_eq!(s.assets.len(), 1);
@@ -192,7 +226,9 @@ fn python_shell_job() {
         &mut stack,
         "Small",
         GlueJobProps {
-            kind: JobKind::PythonShell(PythonShellCapacity::One),
+            kind: GlueJobKind::PythonShell {
+                capacity: PythonShellCapacity::One,
+            },
             script: Script::S3(raw.path("scripts/small.py")),
             ..GlueJobProps::python_shell(SCRIPT)
         },
@@ -218,17 +254,17 @@ fn job_validations() {
     let cases: Vec<(&str, GlueJobProps, &str)> = vec![
         (
             "One",
-            GlueJobProps::pyspark(SCRIPT).workers(WorkerType::G1X, 1),
+            spark(WorkerType::G1X, 1),
             "1 G.1X workers is out of range: a PySpark job takes 2 to 299 workers of this type",
         ),
         (
             "Many",
-            GlueJobProps::pyspark(SCRIPT).workers(WorkerType::G8X, 38),
+            spark(WorkerType::G8X, 38),
             "38 G.8X workers is out of range: a PySpark job takes 2 to 37",
         ),
         (
             "Stream",
-            GlueJobProps::pyspark(SCRIPT).workers(WorkerType::G025X, 2),
+            spark(WorkerType::G025X, 2),
             "worker type G.025X is for streaming jobs only",
         ),
         (
@@ -249,12 +285,18 @@ fn job_validations() {
         ),
         (
             "Long",
-            GlueJobProps::pyspark(SCRIPT).timeout_minutes(3000),
+            GlueJobProps {
+                timeout_minutes: 3000,
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
             "timeout_minutes 3000 is out of range: 1 to 2880",
         ),
         (
             "Zero",
-            GlueJobProps::pyspark(SCRIPT).timeout_minutes(0),
+            GlueJobProps {
+                timeout_minutes: 0,
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
             "timeout_minutes 0 is out of range",
         ),
         (
@@ -275,12 +317,18 @@ fn job_validations() {
         ),
         (
             "Arg",
-            GlueJobProps::pyspark(SCRIPT).argument("output", "x"),
+            GlueJobProps {
+                arguments: [("output".to_string(), "x".into())].into(),
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
             "argument 'output' must be named '--something'",
         ),
         (
             "Own",
-            GlueJobProps::pyspark(SCRIPT).argument("--TempDir", "x"),
+            GlueJobProps {
+                arguments: [("--TempDir".to_string(), "x".into())].into(),
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
             "argument '--TempDir' is set by mlcdk",
         ),
         (
@@ -294,8 +342,27 @@ fn job_validations() {
         ),
         (
             "Mixed",
-            GlueJobProps::pyspark(SCRIPT).writes(&raw).writes(&curated),
+            GlueJobProps {
+                writes: vec![raw.root(), curated.root()],
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
             "the job writes to buckets with different encryption",
+        ),
+        (
+            "RateJob",
+            GlueJobProps {
+                schedule: Some(Schedule::Rate(1, RateUnit::Days)),
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
+            "schedule rate(1 day): Glue schedules are cron expressions only",
+        ),
+        (
+            "BadCron",
+            GlueJobProps {
+                schedule: Some(Schedule::Cron("0 3 * * *".into())),
+                ..GlueJobProps::pyspark(SCRIPT)
+            },
+            "schedule: cron expression '0 3 * * *' has 5 fields",
         ),
         (
             "Missing",
@@ -390,8 +457,9 @@ fn feature_group_offline_and_online() {
         "Customers",
         FeatureGroupProps {
             online_store: true,
-            key: Some(key),
-            ..churn_features().offline_store(curated.path("fs/"))
+            encryption_key: Some(key.into()),
+            offline_store: Some(curated.path("fs/")),
+            ..churn_features()
         },
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
@@ -456,4 +524,219 @@ fn feature_group_validations() {
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
     }
+}
+
+#[test]
+fn a_scheduled_job_gets_a_scheduled_trigger_and_handles_are_complete() {
+    let mut stack = Stack::for_test();
+    let (raw, curated) = buckets(&mut stack);
+    let job = GlueJob::new(
+        &mut stack,
+        "Nightly",
+        GlueJobProps {
+            writes: vec![curated.path("out/")],
+            schedule: Some(Schedule::daily(2)),
+            ..GlueJobProps::pyspark(SCRIPT)
+        },
+    );
+    // The job is a grantee: a grant lands in its role's policy.
+    let grant = raw.path("in/").grant_read(&job);
+    assert!(grant.actions().contains(&"s3:GetObject".to_string()));
+    assert_eq!(job.physical_name(), "test-staging-Nightly");
+    assert_eq!(job.node_path().to_string(), "Nightly");
+    assert_eq!(
+        job.name().to_json(),
+        json!({"Ref": job.resource().logical_id()})
+    );
+    assert!(
+        job.arn()
+            .to_json()
+            .to_string()
+            .contains(job.resource().logical_id())
+    );
+    assert_eq!(
+        job.security_configuration().resource_type(),
+        "AWS::Glue::SecurityConfiguration"
+    );
+    assert!(
+        job.encryption_key().key().is_some(),
+        "a key created for the job"
+    );
+    let trigger = job.trigger().expect("a trigger").clone();
+    let job_id = job.resource().logical_id().to_string();
+    let role_policy = job.role().policy();
+    assert!(
+        role_policy.to_json().to_cfn().to_string().contains("/in/*"),
+        "the grant reached the job's role"
+    );
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.resource_count_is("AWS::Glue::Trigger", 1);
+    t.has_resource_properties(
+        "AWS::Glue::Trigger",
+        json!({"Type": "SCHEDULED", "Schedule": "cron(0 2 * * ? *)", "StartOnCreation": true,
+               "Actions": [{"JobName": {"Ref": job_id}}]}),
+    );
+    assert_eq!(trigger.resource_type(), "AWS::Glue::Trigger");
+
+    // Without a schedule there is no trigger.
+    let mut stack = Stack::for_test();
+    let job = GlueJob::new(&mut stack, "OnDemand", GlueJobProps::python_shell(SCRIPT));
+    assert!(job.trigger().is_none());
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.resource_count_is("AWS::Glue::Trigger", 0);
+}
+
+#[test]
+fn a_python_shell_job_keeps_its_capacity() {
+    // The kind carries the capacity; Spark workers cannot be written for a
+    // Python shell job, and the template has none.
+    let mut stack = Stack::for_test();
+    GlueJob::new(&mut stack, "Small", GlueJobProps::python_shell(SCRIPT));
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.has_resource_properties(
+        "AWS::Glue::Job",
+        Match::object([
+            ("MaxCapacity", Match::exact(json!(0.0625))),
+            ("WorkerType", Match::absent()),
+            ("NumberOfWorkers", Match::absent()),
+        ]),
+    );
+}
+
+#[test]
+fn database_and_crawler_grants_and_handles() {
+    let mut stack = Stack::for_test();
+    let (raw, _) = buckets(&mut stack);
+    let lake = GlueDatabase::new(&mut stack, "Lake", GlueDatabaseProps::default());
+    let crawler = Crawler::new(&mut stack, "Crawl", CrawlerProps::new(&lake, [raw.root()]));
+    let role = Role::new(
+        &mut stack,
+        "Reader",
+        RoleProps::assumed_by(Principal::service("glue.amazonaws.com")),
+    );
+    let write = lake.grant_write(&role);
+    assert!(
+        !write.actions().iter().any(|a| a.starts_with("glue:Get")),
+        "{:?}",
+        write.actions()
+    );
+    let read = lake.grant_read(&role);
+    assert!(
+        read.actions()
+            .iter()
+            .all(|a| a.starts_with("glue:Get") || a == "glue:BatchGetPartition")
+    );
+    let both = lake.grant_read_write(&role);
+    assert_eq!(
+        both.actions().len(),
+        read.actions().len() + write.actions().len()
+    );
+    // The ARN carries the database's reference.
+    assert!(
+        lake.arn()
+            .to_json()
+            .to_string()
+            .contains(lake.resource().logical_id())
+    );
+    assert_eq!(lake.node_path().to_string(), "Lake");
+    // A crawler is a grantee too.
+    raw.grant_read(&crawler);
+    assert_eq!(crawler.physical_name(), "test-staging-Crawl");
+    assert_eq!(crawler.resource().resource_type(), "AWS::Glue::Crawler");
+    assert_eq!(
+        crawler.security_configuration().resource_type(),
+        "AWS::Glue::SecurityConfiguration"
+    );
+    assert!(
+        crawler
+            .arn()
+            .to_json()
+            .to_string()
+            .contains(crawler.resource().logical_id())
+    );
+    assert!(stack.synth().is_ok());
+}
+
+#[test]
+fn a_shared_key_serves_jobs_and_crawlers() {
+    let mut stack = Stack::for_test();
+    let (raw, _) = buckets(&mut stack);
+    let key = KmsKey::new(&mut stack, "EtlKey", KmsKeyProps::default());
+    let lake = GlueDatabase::new(&mut stack, "Lake", GlueDatabaseProps::default());
+    Crawler::new(
+        &mut stack,
+        "Crawl",
+        CrawlerProps {
+            encryption_key: Some((&key).into()),
+            ..CrawlerProps::new(&lake, [raw.root()])
+        },
+    );
+    GlueJob::new(
+        &mut stack,
+        "Job",
+        GlueJobProps {
+            encryption_key: Some((&key).into()),
+            ..GlueJobProps::python_shell(SCRIPT)
+        },
+    );
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    // No key made for either; the shared one admits CloudWatch Logs.
+    t.resource_count_is("AWS::KMS::Key", 2);
+    t.has_resource_properties(
+        "AWS::Glue::SecurityConfiguration",
+        json!({"EncryptionConfiguration": {"CloudWatchEncryption": {
+            "KmsKeyArn": {"Fn::GetAtt": [key.resource().logical_id(), "Arn"]}}}}),
+    );
+}
+
+#[test]
+fn feature_group_grants_and_owned_names() {
+    let mut stack = Stack::for_test();
+    let (_, curated) = buckets(&mut stack);
+    // Names read at run time (a stage file) are owned strings.
+    let names: Vec<String> = vec!["customer_id".into(), "event_time".into()];
+    let group = FeatureGroup::new(
+        &mut stack,
+        "Customers",
+        FeatureGroupProps {
+            offline_store: Some(curated.path("fs/")),
+            online_store: true,
+            ..FeatureGroupProps::new(
+                names[0].clone(),
+                names[1].clone(),
+                names.iter().map(|n| (n.clone(), FeatureType::String)),
+            )
+        },
+    );
+    assert_eq!(group.physical_name(), "test-staging-Customers");
+    assert!(group.role().is_some());
+    assert!(group.offline_store().is_some());
+    assert_eq!(
+        group.resource().resource_type(),
+        "AWS::SageMaker::FeatureGroup"
+    );
+    let reader = Role::new(
+        &mut stack,
+        "Reader",
+        RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")),
+    );
+    let read = group.grant_read(&reader);
+    for action in [
+        "sagemaker:DescribeFeatureGroup",
+        "sagemaker:GetRecord",
+        "s3:GetObject",
+        "glue:GetTable",
+        "kms:Decrypt",
+    ] {
+        assert!(
+            read.actions().contains(&action.to_string()),
+            "{action}: {:?}",
+            read.actions()
+        );
+    }
+    assert!(!read.actions().contains(&"sagemaker:PutRecord".to_string()));
+    let write = group.grant_write(&reader);
+    assert!(write.actions().contains(&"sagemaker:PutRecord".to_string()));
+    assert!(!write.actions().contains(&"sagemaker:GetRecord".to_string()));
+    assert!(stack.synth().is_ok());
 }

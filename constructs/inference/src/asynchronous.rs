@@ -1,9 +1,12 @@
 //! Asynchronous endpoints: queued requests, results in S3, scale to zero.
 
-use mlcdk_core::iam::PolicyStatement;
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
-use mlcdk_storage::{KmsKey, S3Path};
-use mlcdk_training::definition::check_instance_type;
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::{CfnResource, Json, Scope};
+use mlcdk_sagemaker::{
+    Alarm, AlarmProps, Comparison, EndpointRef, InstanceType, Metric, MissingData, PRIMARY_VARIANT,
+    Statistic,
+};
+use mlcdk_storage::{KeyRef, S3Path};
 
 use crate::common::*;
 use crate::model::Model;
@@ -22,11 +25,11 @@ pub struct AsyncScaling {
 
 /// Props of an [`AsyncEndpoint`].
 #[derive(Clone, Debug)]
-pub struct AsyncProps {
+pub struct AsyncEndpointProps {
     /// The model served.
     pub model: Model,
-    /// Instance type, `ml.<family>.<size>` (e.g. `ml.m5.xlarge`).
-    pub instance: String,
+    /// Instance type (default `ml.m5.xlarge`).
+    pub instance: InstanceType,
     /// Where clients upload request payloads: the `InputLocation` of
     /// `InvokeEndpointAsync` must be under it. The model's role may read it
     /// (SageMaker downloads each payload as that role; a payload it cannot
@@ -43,10 +46,11 @@ pub struct AsyncProps {
     /// Backlog-driven scaling (default 0 to 2 instances, 5 queued requests per
     /// instance).
     pub scaling: AsyncScaling,
-    /// Encrypts the outputs and the instances' volumes.
-    pub kms: Option<KmsKey>,
+    /// Encrypts the outputs and the instances' volumes (the outputs default
+    /// to the output bucket's key).
+    pub encryption_key: Option<KeyRef>,
     /// Topic the alarms notify.
-    pub alerts: Option<Expr>,
+    pub alerts: Option<TopicRef>,
     /// Alarm when no request was processed for this many hours (1–168) on
     /// an endpoint that keeps instances (`scaling.min` ≥ 1); `None` (the
     /// default) turns the idle alarm off. An endpoint that scales to zero
@@ -54,14 +58,20 @@ pub struct AsyncProps {
     pub idle_hours: Option<u32>,
 }
 
-impl AsyncProps {
+impl AsyncEndpointProps {
+    /// Serve `model` with results under `output`: the defaults of
+    /// [`AsyncEndpointProps::scale_to_zero`].
+    pub fn new(model: &Model, output: S3Path) -> AsyncEndpointProps {
+        AsyncEndpointProps::scale_to_zero(model, output)
+    }
+
     /// Scale between 0 and 2 instances of ml.m5.xlarge on the backlog, wake
     /// from zero on the first request, results under `output`, requests
     /// uploaded under `input/` of it (set `input` to take them elsewhere).
-    pub fn scale_to_zero(model: &Model, output: S3Path) -> AsyncProps {
-        AsyncProps {
+    pub fn scale_to_zero(model: &Model, output: S3Path) -> AsyncEndpointProps {
+        AsyncEndpointProps {
             model: model.clone(),
-            instance: "ml.m5.xlarge".into(),
+            instance: InstanceType::m5_xlarge(),
             input: output.child("input/"),
             output,
             failures: None,
@@ -72,7 +82,7 @@ impl AsyncProps {
                 max: 2,
                 backlog_per_instance: 5.0,
             },
-            kms: None,
+            encryption_key: None,
             alerts: None,
             idle_hours: None,
         }
@@ -94,14 +104,19 @@ impl AsyncProps {
 /// let out = Bucket::new(&mut stack, "Out", BucketProps::default());
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
-/// AsyncEndpoint::new(&mut stack, "Batchy", AsyncProps::scale_to_zero(&model, out.path("async/")));
+/// let batchy = AsyncEndpoint::new(&mut stack, "Batchy", AsyncEndpointProps::scale_to_zero(&model, out.path("async/")));
+/// assert_eq!(batchy.metric_backlog().name, "ApproximateBacklogSize");
+/// assert!(batchy.scaling_target("Primary").is_some());
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct AsyncEndpoint {
-    resource: ResourceRef,
-    name: String,
+    parts: Parts,
 }
+
+// Async endpoints never publish Invocations; they count requests in
+// InvocationsProcessed.
+endpoint_handle!(AsyncEndpoint, "InvocationsProcessed");
 
 impl AsyncEndpoint {
     /// An endpoint, its config, scaling policies, alarms and (when asked)
@@ -109,12 +124,11 @@ impl AsyncEndpoint {
     /// scaling bounds and target, idle window. The model's role reads the
     /// input prefix, writes the output and failure prefixes, and encrypts
     /// with the output key.
-    pub fn new(scope: &mut impl Scope, id: &str, props: AsyncProps) -> AsyncEndpoint {
+    pub fn new(scope: &mut impl Scope, id: &str, props: AsyncEndpointProps) -> AsyncEndpoint {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let name = endpoint_name(&node);
-        if let Err(e) = check_instance_type(&props.instance) {
-            node.error(e);
-        }
+        let named = EndpointRef::from_name(&name, [PRIMARY_VARIANT]);
         if let Some(n) = props.max_concurrent_invocations_per_instance
             && !(1..=1000).contains(&n)
         {
@@ -147,9 +161,9 @@ impl AsyncEndpoint {
                 ));
             }
         }
-        if props.kms.is_some() && has_local_storage(&props.instance) {
+        if props.encryption_key.is_some() && props.instance.has_local_storage() {
             node.error(format!(
-                "{} has local NVMe storage, which takes no volume KMS key",
+                "{} has local NVMe storage, which takes no volume KMS key (remove encryption_key or pick another instance type)",
                 props.instance
             ));
         }
@@ -161,15 +175,19 @@ impl AsyncEndpoint {
         // (https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-create-endpoint-prerequisites.html):
         // reads each request's payload from its InputLocation, writes the
         // response or the failure.
-        props.input.grant_read(props.model.role());
-        props.output.grant_write(props.model.role());
-        failures.grant_write(props.model.role());
+        props.input.grant_read(&props.model);
+        props.output.grant_write(&props.model);
+        failures.grant_write(&props.model);
 
         let mut output = vec![
             ("S3OutputPath", Json::from(props.output.uri())),
             ("S3FailurePath", Json::from(failures.uri())),
         ];
-        if let Some(k) = props.kms.as_ref().or(props.output.bucket.key()) {
+        let key = props
+            .encryption_key
+            .clone()
+            .or_else(|| props.output.bucket.key().map(KeyRef::from));
+        if let Some(k) = key {
             output.push(("KmsKeyId", Json::from(k.arn())));
             // SageMaker encrypts the responses and failures it uploads with
             // this key ("the KMS key that SageMaker uses to encrypt the
@@ -180,7 +198,7 @@ impl AsyncEndpoint {
             // multipart uploads, which read the data key back
             // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html,
             // "Permissions"); kms:Encrypt as the data-capture grant has it.
-            k.grant_encrypt_decrypt(props.model.role());
+            k.grant_encrypt_decrypt(&props.model);
         }
         if props.notifications {
             let topic = |node: &mut mlcdk_core::Node<'_>, id: &str| {
@@ -192,11 +210,7 @@ impl AsyncEndpoint {
             let success = topic(&mut node, "SuccessTopic");
             let error = topic(&mut node, "ErrorTopic");
             for t in [&success, &error] {
-                props.model.grant(
-                    PolicyStatement::allow()
-                        .actions(["sns:Publish"])
-                        .resources([t.reference()]),
-                );
+                TopicRef::from_arn(t.reference()).grant_publish(&props.model);
             }
             output.push((
                 "NotificationConfig",
@@ -217,14 +231,14 @@ impl AsyncEndpoint {
             .set(
                 "ProductionVariants",
                 Json::array([Json::object([
-                    ("VariantName", Json::from("Primary")),
+                    ("VariantName", Json::from(PRIMARY_VARIANT)),
                     ("ModelName", Json::from(props.model.name())),
                     ("InstanceType", Json::from(props.instance.as_str())),
                     ("InitialInstanceCount", Json::from(1u32)),
                 ])]),
             )
             .set("AsyncInferenceConfig", Json::object(async_config));
-        if let Some(k) = &props.kms {
+        if let Some(k) = &props.encryption_key {
             config = config.set("KmsKeyId", k.arn());
         }
         let config = node.add_resource("Config", config);
@@ -238,7 +252,7 @@ impl AsyncEndpoint {
         let target = scalable_target(
             &mut node,
             "Scaling",
-            (&name, "Primary"),
+            (&name, PRIMARY_VARIANT),
             "sagemaker:variant:DesiredInstanceCount",
             (s.min, s.max),
             &resource,
@@ -249,21 +263,7 @@ impl AsyncEndpoint {
             &target,
             (
                 "CustomizedMetricSpecification",
-                Json::object([
-                    (
-                        "MetricName",
-                        Json::from("ApproximateBacklogSizePerInstance"),
-                    ),
-                    ("Namespace", Json::from("AWS/SageMaker")),
-                    (
-                        "Dimensions",
-                        Json::array([Json::object([
-                            ("Name", Json::from("EndpointName")),
-                            ("Value", Json::from(name.as_str())),
-                        ])]),
-                    ),
-                    ("Statistic", Json::from("Average")),
-                ]),
+                customized(&named.metric_backlog_per_instance()),
             ),
             s.backlog_per_instance,
             (600, 300),
@@ -293,30 +293,23 @@ impl AsyncEndpoint {
                     ]),
                 ),
         );
-        node.add_resource(
+        let mut alarms = vec![Alarm::new(
+            &mut node,
             "HasBacklogWithoutCapacity",
-            CfnResource::new("AWS::CloudWatch::Alarm")
-                .set(
-                    "AlarmDescription",
-                    format!("{name}: requests waiting and no instance; wakes the endpoint"),
+            AlarmProps {
+                description: Some(format!(
+                    "{name}: requests waiting and no instance; wakes the endpoint"
+                )),
+                evaluation_periods: 2,
+                missing_data: MissingData::Missing,
+                actions: vec![wake.reference()],
+                ..AlarmProps::new(
+                    named.metric_backlog_without_capacity(),
+                    Comparison::GreaterThanOrEqual,
+                    1.0,
                 )
-                .set("Namespace", "AWS/SageMaker")
-                .set("MetricName", "HasBacklogWithoutCapacity")
-                .set(
-                    "Dimensions",
-                    Json::array([Json::object([
-                        ("Name", Json::from("EndpointName")),
-                        ("Value", Json::from(name.as_str())),
-                    ])]),
-                )
-                .set("Statistic", "Average")
-                .set("Period", 60u32)
-                .set("EvaluationPeriods", 2u32)
-                .set("Threshold", 1u32)
-                .set("ComparisonOperator", "GreaterThanOrEqualToThreshold")
-                .set("TreatMissingData", "missing")
-                .set("AlarmActions", Json::array([Json::from(wake.reference())])),
-        );
+            },
+        )];
         // Async endpoints never publish Invocations; they count requests in
         // InvocationsProcessed (the metric list,
         // https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html,
@@ -326,24 +319,50 @@ impl AsyncEndpoint {
         if let Some(h) = props.idle_hours
             && s.min > 0
         {
-            idle_alarm(
+            alarms.push(idle_alarm(
                 &mut node,
-                (&name, "Primary"),
-                "InvocationsProcessed",
+                (&name, PRIMARY_VARIANT),
+                named.metric("InvocationsProcessed", PRIMARY_VARIANT, Statistic::Sum),
                 h,
                 props.alerts.as_ref(),
-            );
+            ));
         }
-        AsyncEndpoint { resource, name }
+        AsyncEndpoint {
+            parts: Parts {
+                endpoint: EndpointRef::in_stack(
+                    &resource,
+                    &name,
+                    [PRIMARY_VARIANT.to_string()],
+                    None,
+                ),
+                resource,
+                config,
+                path,
+                scaling_targets: vec![(PRIMARY_VARIANT.to_string(), target)],
+                alarms,
+            },
+        }
     }
 
-    /// The endpoint's name (set, so known at synth).
-    pub fn name(&self) -> Expr {
-        Expr::lit(self.name.clone())
+    /// Requests waiting in the queue (`ApproximateBacklogSize`, average per
+    /// minute).
+    pub fn metric_backlog(&self) -> Metric {
+        self.parts.endpoint.metric_backlog()
     }
 
-    /// `Ref` of the endpoint (its ARN).
-    pub fn arn(&self) -> Expr {
-        self.resource.reference()
+    /// Queued requests per instance (`ApproximateBacklogSizePerInstance`),
+    /// what the scaling policy tracks.
+    pub fn metric_backlog_per_instance(&self) -> Metric {
+        self.parts.endpoint.metric_backlog_per_instance()
     }
+}
+
+/// A `CustomizedMetricSpecification` of a target-tracking policy.
+fn customized(metric: &Metric) -> Json {
+    Json::object([
+        ("MetricName", Json::from(metric.name.as_str())),
+        ("Namespace", Json::from(metric.namespace.as_str())),
+        ("Dimensions", metric.dimensions_json()),
+        ("Statistic", Json::from(metric.statistic.as_str())),
+    ])
 }

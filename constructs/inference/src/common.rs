@@ -1,79 +1,17 @@
-//! What every endpoint kind shares: names, alarms, scalable targets.
+//! What every endpoint kind shares: names, alarms, scalable targets, and the
+//! handle's accessors.
 
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::{CfnResource, ConstructPath, Json, ResourceRef, Scope};
+use mlcdk_sagemaker::{
+    Alarm, AlarmProps, Comparison, EndpointRef, MAX_WARM_UP_MINUTES, Metric, MissingData, Statistic,
+};
 
 /// An endpoint's fixed name (alarms and scaling name it without referring to
 /// the endpoint, which lets the endpoint refer to its rollback alarms).
 pub(crate) fn endpoint_name(scope: &impl Scope) -> String {
     scope.physical_name('-', 63).to_ascii_lowercase()
 }
-
-/// A CloudWatch alarm on an `AWS/SageMaker` metric of one variant.
-pub(crate) struct AlarmSpec<'a> {
-    pub description: String,
-    pub metric: &'a str,
-    pub statistic: &'a str,
-    pub period: u32,
-    pub evaluation_periods: u32,
-    pub threshold: f64,
-    pub comparison: &'a str,
-    pub missing: &'a str,
-    pub dimensions: Vec<(&'a str, String)>,
-    /// Breaching periods out of `evaluation_periods` that raise the alarm
-    /// (all of them when `None`).
-    pub datapoints: Option<u32>,
-    /// Minutes after the alarm is created or updated during which it stays
-    /// in `INSUFFICIENT_DATA` and runs no action.
-    pub warm_up_minutes: Option<u32>,
-}
-
-pub(crate) fn alarm(
-    scope: &mut impl Scope,
-    id: &str,
-    spec: AlarmSpec<'_>,
-    alerts: Option<&Expr>,
-) -> ResourceRef {
-    let dims: Vec<Json> = spec
-        .dimensions
-        .iter()
-        .map(|(n, v)| Json::object([("Name", Json::from(*n)), ("Value", Json::from(v.as_str()))]))
-        .collect();
-    let mut a = CfnResource::new("AWS::CloudWatch::Alarm")
-        .set("AlarmDescription", spec.description.as_str())
-        .set("Namespace", "AWS/SageMaker")
-        .set("MetricName", spec.metric)
-        .set("Statistic", spec.statistic)
-        .set("Period", spec.period)
-        .set("EvaluationPeriods", spec.evaluation_periods)
-        .set("Threshold", number(spec.threshold))
-        .set("ComparisonOperator", spec.comparison)
-        .set("TreatMissingData", spec.missing)
-        .set("Dimensions", Json::Array(dims));
-    if let Some(n) = spec.datapoints {
-        a = a.set("DatapointsToAlarm", n);
-    }
-    if let Some(minutes) = spec.warm_up_minutes {
-        // Evaluation waits for the whole warm-up, even if data comes sooner
-        // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-warm-up.html;
-        // WarmUpPeriodDurationInMinutes is 1 to 2,880:
-        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_WarmUpConfiguration.html).
-        a = a.set(
-            "WarmUpConfiguration",
-            Json::object([
-                ("WarmUpPeriodDurationInMinutes", Json::from(minutes)),
-                ("OnlyStartEvaluatingAfterWarmUpPeriodEnds", Json::Bool(true)),
-            ]),
-        );
-    }
-    if let Some(topic) = alerts {
-        a = a.set("AlarmActions", Json::array([Json::from(topic)]));
-    }
-    scope.add_resource(id, a)
-}
-
-/// The longest warm-up CloudWatch takes: 2,880 minutes (two days)
-/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_WarmUpConfiguration.html>).
-const MAX_WARM_UP_MINUTES: u32 = 2880;
 
 /// The idle alarm: no request counted in `metric` (`Invocations` for
 /// real-time endpoints, `InvocationsProcessed` for asynchronous ones) for
@@ -96,33 +34,71 @@ const MAX_WARM_UP_MINUTES: u32 = 2880;
 pub(crate) fn idle_alarm(
     scope: &mut impl Scope,
     (endpoint, variant): (&str, &str),
-    metric: &str,
+    metric: Metric,
     hours: u32,
-    alerts: Option<&Expr>,
-) -> ResourceRef {
-    alarm(
+    alerts: Option<&TopicRef>,
+) -> Alarm {
+    Alarm::new(
         scope,
         &format!("{variant}Idle"),
-        AlarmSpec {
-            description: format!(
+        AlarmProps {
+            description: Some(format!(
                 "{endpoint}/{variant} had no invocations for {hours} h: an idle endpoint is ongoing cost; remove or scale it down"
-            ),
-            metric,
-            statistic: "Sum",
-            period: 3600,
+            )),
             evaluation_periods: hours,
-            threshold: 1.0,
-            comparison: "LessThanThreshold",
+            datapoints_to_alarm: Some(hours),
             // No data at all is the idlest endpoint there is.
-            missing: "breaching",
-            dimensions: vec![
-                ("EndpointName", endpoint.to_string()),
-                ("VariantName", variant.to_string()),
-            ],
-            datapoints: Some(hours),
+            missing_data: MissingData::Breaching,
             warm_up_minutes: Some(hours.saturating_mul(60).min(MAX_WARM_UP_MINUTES)),
+            alerts: alerts.cloned(),
+            ..AlarmProps::new(
+                metric.with_statistic(Statistic::Sum).with_period(3600),
+                Comparison::LessThan,
+                1.0,
+            )
         },
-        alerts,
+    )
+}
+
+/// The error-rate alarm of `variant`: more than `rate` of its requests
+/// answered with a 5xx in 2 of 5 minutes. `label` names the endpoint (and
+/// variant) in the description.
+pub(crate) fn error_rate_alarm(
+    scope: &mut impl Scope,
+    (endpoint, variant): (&EndpointRef, &str),
+    label: &str,
+    rate: f64,
+    alerts: Option<&TopicRef>,
+) -> Alarm {
+    // The error rate, not a count: each request counts 1 (5xx) or 0 in
+    // Invocation5XXErrors, so its Average is the share of failing requests,
+    // as in AWS's own auto-rollback example ("monitors an endpoint's average
+    // error rate",
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
+    // A count (Sum ≥ 5 a minute) never trips at low traffic or on a 10 %
+    // canary, so a broken model was promoted; a rate trips on one failing
+    // request in a quiet minute. Two breaching minutes of five, minutes
+    // without requests not counting against the model.
+    Alarm::new(
+        scope,
+        &format!("{variant}Errors"),
+        AlarmProps {
+            description: Some(format!(
+                "{label}: more than {} % of requests answered with a 5xx",
+                percent(rate)
+            )),
+            evaluation_periods: 5,
+            datapoints_to_alarm: Some(2),
+            missing_data: MissingData::NotBreaching,
+            alerts: alerts.cloned(),
+            ..AlarmProps::new(
+                endpoint
+                    .metric_5xx_errors(variant)
+                    .with_statistic(Statistic::Average),
+                Comparison::GreaterThan,
+                rate,
+            )
+        },
     )
 }
 
@@ -266,21 +242,123 @@ pub(crate) fn number(v: f64) -> Json {
     serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number)
 }
 
-/// Instance families with local NVMe storage take no volume KMS key.
-pub(crate) fn has_local_storage(instance_type: &str) -> bool {
-    let family = instance_type.split('.').nth(1).unwrap_or_default();
-    let trailing: String = family
-        .chars()
-        .skip_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    // m5d, c5d, r5d, g4dn, g5, p3dn, p4d, inf…: the letters after the generation number.
-    let suffix: String = trailing
-        .chars()
-        .skip_while(|c| c.is_ascii_digit())
-        .collect();
-    suffix.contains('d')
-        || family.starts_with("g5")
-        || family.starts_with("g6")
-        || family.starts_with("p4")
-        || family.starts_with("p5")
+/// What every endpoint handle holds; the accessors are generated by
+/// `endpoint_handle!`.
+#[derive(Clone, Debug)]
+pub(crate) struct Parts {
+    pub endpoint: EndpointRef,
+    pub resource: ResourceRef,
+    pub config: ResourceRef,
+    pub path: ConstructPath,
+    /// Scalable targets by variant name.
+    pub scaling_targets: Vec<(String, ResourceRef)>,
+    pub alarms: Vec<Alarm>,
 }
+
+/// The handle accessors every endpoint kind has (the guidelines' handle),
+/// over a `parts: Parts` field; `$invocations` is the metric that counts its
+/// requests.
+macro_rules! endpoint_handle {
+    ($t:ty, $invocations:expr) => {
+        impl $t {
+            /// The `AWS::SageMaker::Endpoint` resource, e.g. to depend on it,
+            /// override a property or suppress a finding on it.
+            pub fn resource(&self) -> &mlcdk_core::ResourceRef {
+                &self.parts.resource
+            }
+
+            /// The `AWS::SageMaker::EndpointConfig` resource (what the
+            /// SageMaker rules SM-001 and SM-002 look at).
+            pub fn config(&self) -> &mlcdk_core::ResourceRef {
+                &self.parts.config
+            }
+
+            /// The Application Auto Scaling target of `variant`, when it
+            /// scales.
+            pub fn scaling_target(&self, variant: &str) -> Option<&mlcdk_core::ResourceRef> {
+                self.parts
+                    .scaling_targets
+                    .iter()
+                    .find(|(v, _)| v == variant)
+                    .map(|(_, r)| r)
+            }
+
+            /// The endpoint's alarms, in the order they were made.
+            pub fn alarms(&self) -> &[mlcdk_sagemaker::Alarm] {
+                &self.parts.alarms
+            }
+
+            /// The alarm with construct id `id` (e.g. `PrimaryErrors`,
+            /// `PrimaryIdle`).
+            pub fn alarm(&self, id: &str) -> Option<&mlcdk_sagemaker::Alarm> {
+                self.parts
+                    .alarms
+                    .iter()
+                    .find(|a| a.node_path().components().last() == Some(id))
+            }
+
+            /// The endpoint's construct path.
+            pub fn node_path(&self) -> &mlcdk_core::ConstructPath {
+                &self.parts.path
+            }
+
+            /// The endpoint's name (`GetAtt EndpointName`: using it depends
+            /// on the endpoint).
+            pub fn name(&self) -> mlcdk_core::Expr {
+                self.parts.endpoint.name()
+            }
+
+            /// The endpoint's ARN (`Ref`).
+            pub fn arn(&self) -> mlcdk_core::Expr {
+                self.parts.endpoint.arn()
+            }
+
+            /// The endpoint's name as set (`<app>-<stage>-<id>`, lower
+            /// case): naming the endpoint by it makes no dependency on it.
+            pub fn physical_name(&self) -> &str {
+                self.parts.endpoint.physical_name()
+            }
+
+            /// The names of the endpoint's production variants.
+            pub fn variants(&self) -> &[String] {
+                self.parts.endpoint.variants()
+            }
+
+            /// Requests of `variant`, sum per minute.
+            pub fn metric_invocations(&self, variant: &str) -> mlcdk_sagemaker::Metric {
+                self.parts
+                    .endpoint
+                    .metric($invocations, variant, mlcdk_sagemaker::Statistic::Sum)
+            }
+
+            /// Requests of `variant` answered with a 5xx
+            /// (`Invocation5XXErrors`, sum per minute; the error alarm reads
+            /// its average, the share of failing requests).
+            pub fn metric_5xx_errors(&self, variant: &str) -> mlcdk_sagemaker::Metric {
+                self.parts.endpoint.metric_5xx_errors(variant)
+            }
+
+            /// Time the model of `variant` takes to answer (`ModelLatency`,
+            /// microseconds, average per minute).
+            pub fn metric_model_latency(&self, variant: &str) -> mlcdk_sagemaker::Metric {
+                self.parts.endpoint.metric_model_latency(variant)
+            }
+
+            /// Let `grantee` call the endpoint (`sagemaker:InvokeEndpoint`,
+            /// `InvokeEndpointAsync`), on this endpoint only.
+            pub fn grant_invoke(
+                &self,
+                grantee: &impl mlcdk_core::iam::Grantee,
+            ) -> mlcdk_core::iam::Grant {
+                self.parts.endpoint.grant_invoke(grantee)
+            }
+        }
+
+        impl From<&$t> for mlcdk_sagemaker::EndpointRef {
+            fn from(e: &$t) -> mlcdk_sagemaker::EndpointRef {
+                e.parts.endpoint.clone()
+            }
+        }
+    };
+}
+pub(crate) use endpoint_handle;

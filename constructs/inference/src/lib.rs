@@ -12,10 +12,17 @@ mod model;
 mod realtime;
 mod serverless;
 
-pub use asynchronous::{AsyncEndpoint, AsyncProps, AsyncScaling};
-pub use model::{Model, ModelProps, ModelSource, Vpc};
+pub use asynchronous::{AsyncEndpoint, AsyncEndpointProps, AsyncScaling};
+// The shared SageMaker types the props and handles take, so that
+// `use mlcdk_inference::*` is enough to build endpoints.
+pub use mlcdk_sagemaker::{
+    EcrImage, EndpointRef, InstanceType, Metric, ModelArtifacts, PRIMARY_VARIANT, Statistic,
+};
+pub use model::{Container, Model, ModelProps, ModelSource, Vpc};
 pub use realtime::{
     Autoscaling, DataCapture, Guardrails, MultiModelEndpoint, MultiModelEndpointProps,
     RealtimeEndpoint, RealtimeEndpointProps, TrafficShift, Variant,
 };
-pub use serverless::{Memory, Provisioned, ServerlessEndpoint, ServerlessProps};
+pub use serverless::{
+    Memory, Provisioned, ProvisionedScaling, ServerlessEndpoint, ServerlessEndpointProps,
+};

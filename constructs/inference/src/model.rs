@@ -1,10 +1,22 @@
 //! SageMaker models and their execution roles.
 
+use std::collections::BTreeMap;
+
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
 use mlcdk_registry::ModelVersion;
 use mlcdk_sagemaker::EcrImage;
-use mlcdk_storage::{KmsKey, S3Path};
+use mlcdk_storage::{KeyRef, S3Path};
+
+/// One container of an inference pipeline: an image and the artifact it
+/// loads.
+#[derive(Clone, Debug)]
+pub struct Container {
+    /// The container's ECR image.
+    pub image: EcrImage,
+    /// The `model.tar.gz` it loads.
+    pub model_data: S3Path,
+}
 
 /// What the model serves.
 #[derive(Clone, Debug)]
@@ -13,21 +25,21 @@ pub enum ModelSource {
     Registry(ModelVersion),
     /// An image and a model artifact.
     Artifact {
-        /// ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`).
-        image: String,
+        /// The container's ECR image.
+        image: EcrImage,
         /// The `model.tar.gz` the container loads.
         model_data: S3Path,
     },
     /// One container in multi-model mode serving every model under a prefix.
     MultiModel {
-        /// ECR image URI of a container that supports multi-model mode.
-        image: String,
+        /// The ECR image of a container that supports multi-model mode.
+        image: EcrImage,
         /// The prefix holding one `.tar.gz` per model.
         models: S3Path,
     },
-    /// Several containers run in series (an inference pipeline): 2 to 15
-    /// `(ECR image URI, model artifact)` pairs, in call order.
-    MultiContainer(Vec<(String, S3Path)>),
+    /// Several containers run in series (an inference pipeline): 2 to 15,
+    /// in call order.
+    MultiContainer(Vec<Container>),
 }
 
 /// A VPC for the model's containers.
@@ -39,70 +51,57 @@ pub struct Vpc {
     pub security_groups: Vec<Expr>,
 }
 
-/// Props of a [`Model`].
+/// Props of a [`Model`]: `ModelProps { .., ..ModelProps::new(source) }`, or
+/// one of the presets per source.
 #[derive(Clone, Debug)]
 pub struct ModelProps {
-    /// Required.
-    pub source: Option<ModelSource>,
+    /// What the model serves.
+    pub source: ModelSource,
     /// No network access from the containers (default on).
     pub network_isolation: bool,
     /// Run the containers in a VPC (default: SageMaker's own network).
     /// Serverless endpoints cannot use a model with a VPC.
     pub vpc: Option<Vpc>,
-    /// Key the model's artifacts are encrypted with, if any.
-    pub artifacts_key: Option<KmsKey>,
+    /// The key the model's artifacts are encrypted with, if any (the role
+    /// may decrypt with it).
+    pub encryption_key: Option<KeyRef>,
     /// Environment variables of every container.
-    pub environment: Vec<(String, String)>,
-}
-
-impl Default for ModelProps {
-    fn default() -> Self {
-        ModelProps {
-            source: None,
-            network_isolation: true,
-            vpc: None,
-            artifacts_key: None,
-            environment: Vec::new(),
-        }
-    }
+    pub environment: BTreeMap<String, String>,
 }
 
 impl ModelProps {
-    /// Serve a pinned registry version, with default props.
-    pub fn from_registry(version: ModelVersion) -> ModelProps {
+    /// Serve `source`, network-isolated, outside a VPC.
+    pub fn new(source: ModelSource) -> ModelProps {
         ModelProps {
-            source: Some(ModelSource::Registry(version)),
-            ..Default::default()
+            source,
+            network_isolation: true,
+            vpc: None,
+            encryption_key: None,
+            environment: BTreeMap::new(),
         }
     }
 
+    /// Serve a pinned registry version, with default props.
+    pub fn from_registry(version: ModelVersion) -> ModelProps {
+        ModelProps::new(ModelSource::Registry(version))
+    }
+
     /// Serve `model_data` with `image`, with default props.
-    pub fn from_artifact(image: &str, model_data: S3Path) -> ModelProps {
-        ModelProps {
-            source: Some(ModelSource::Artifact {
-                image: image.to_string(),
-                model_data,
-            }),
-            ..Default::default()
-        }
+    pub fn from_artifact(image: EcrImage, model_data: S3Path) -> ModelProps {
+        ModelProps::new(ModelSource::Artifact { image, model_data })
     }
 
     /// Serve every model under `models` from one `image` in multi-model mode,
     /// with default props.
-    pub fn multi_model(image: &str, models: S3Path) -> ModelProps {
-        ModelProps {
-            source: Some(ModelSource::MultiModel {
-                image: image.to_string(),
-                models,
-            }),
-            ..Default::default()
-        }
+    pub fn multi_model(image: EcrImage, models: S3Path) -> ModelProps {
+        ModelProps::new(ModelSource::MultiModel { image, models })
     }
 }
 
 /// A SageMaker model with a least-privilege execution role: read on its
 /// artifacts, pull of its images, its logs and metrics — no managed
-/// `AmazonSageMakerFullAccess`.
+/// `AmazonSageMakerFullAccess`. It is a [`Grantee`]: grants to it go to its
+/// role (`bucket.grant_read(&model)`).
 ///
 /// ```
 /// use mlcdk_core::Stack;
@@ -111,7 +110,8 @@ impl ModelProps {
 ///
 /// let mut stack = Stack::for_test();
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
-/// Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
+/// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
+/// assert_eq!(model.node_path().to_string(), "Churn3");
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
@@ -121,16 +121,15 @@ pub struct Model {
     multi_model: bool,
     has_vpc: bool,
     network_isolation: bool,
-    path: String,
+    path: ConstructPath,
 }
 
 impl Model {
-    /// A model and its execution role, validated at synth: a source, ECR
-    /// images, 2–15 containers for a pipeline, a VPC with subnets and security
-    /// groups.
+    /// A model and its execution role, validated at synth: 2–15 containers
+    /// for a pipeline, a VPC with subnets and security groups.
     pub fn new(scope: &mut impl Scope, id: &str, props: ModelProps) -> Model {
         let mut node = scope.node(id);
-        let path = node.path().to_string();
+        let path = node.path().clone();
         let role = Role::new(
             &mut node,
             "Role",
@@ -140,73 +139,69 @@ impl Model {
             },
         );
         let mut containers: Vec<Json> = Vec::new();
-        let mut images: Vec<String> = Vec::new();
+        let mut images: Vec<EcrImage> = Vec::new();
         let mut multi_model = false;
         match &props.source {
-            None => node.error(
-                "the model has no source: give a registry version, an image and artifact, a multi-model prefix or containers",
-            ),
-            Some(ModelSource::Registry(v)) => {
-                containers.push(Json::object([("ModelPackageName", Json::from(&v.package_arn))]));
+            ModelSource::Registry(v) => {
+                containers.push(Json::object([(
+                    "ModelPackageName",
+                    Json::from(&v.package_arn),
+                )]));
                 role.add_to_policy(
                     PolicyStatement::allow()
                         .actions(["sagemaker:DescribeModelPackage"])
                         .resources([v.package_arn.clone()]),
                 );
                 if let Some(a) = &v.artifacts {
-                    a.grant_read(&role);
+                    a.location.grant_read(&role);
+                    images.push(a.image.clone());
                 }
-                images.extend(v.image.iter().cloned());
             }
-            Some(ModelSource::Artifact { image, model_data }) => {
+            ModelSource::Artifact { image, model_data } => {
                 containers.push(Json::object([
-                    ("Image", Json::from(image.as_str())),
+                    ("Image", Json::from(image.uri())),
                     ("ModelDataUrl", Json::from(model_data.uri())),
                 ]));
                 model_data.grant_read(&role);
                 images.push(image.clone());
             }
-            Some(ModelSource::MultiModel { image, models }) => {
+            ModelSource::MultiModel { image, models } => {
                 multi_model = true;
                 containers.push(Json::object([
-                    ("Image", Json::from(image.as_str())),
+                    ("Image", Json::from(image.uri())),
                     ("Mode", Json::from("MultiModel")),
                     ("ModelDataUrl", Json::from(models.uri())),
                 ]));
                 models.grant_read(&role);
                 images.push(image.clone());
             }
-            Some(ModelSource::MultiContainer(list)) => {
+            ModelSource::MultiContainer(list) => {
                 if !(2..=15).contains(&list.len()) {
                     node.error(format!(
                         "{} containers; a multi-container model has 2 to 15",
                         list.len()
                     ));
                 }
-                for (image, data) in list {
+                for c in list {
                     containers.push(Json::object([
-                        ("Image", Json::from(image.as_str())),
-                        ("ModelDataUrl", Json::from(data.uri())),
+                        ("Image", Json::from(c.image.uri())),
+                        ("ModelDataUrl", Json::from(c.model_data.uri())),
                     ]));
-                    data.grant_read(&role);
-                    images.push(image.clone());
+                    c.model_data.grant_read(&role);
+                    images.push(c.image.clone());
                 }
             }
         }
-        for image in &images {
-            match EcrImage::parse(image) {
-                Some(i) => role.add_to_policy(
-                    PolicyStatement::allow()
-                        .actions(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"])
-                        .resources([Expr::sub(format!(
-                            "arn:${{AWS::Partition}}:ecr:{}:{}:repository/{}",
-                            i.region, i.account, i.repository
-                        ))]),
-                ),
-                None => node.error(format!(
-                    "image '{image}' is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
-                )),
-            }
+        for i in &images {
+            role.add_to_policy(
+                PolicyStatement::allow()
+                    .actions([
+                        "ecr:BatchGetImage",
+                        "ecr:GetDownloadUrlForLayer",
+                        "ecr:BatchCheckLayerAvailability",
+                    ])
+                    .resources([i.repository_arn()]),
+            );
         }
         if !images.is_empty() {
             // GetAuthorizationToken has no resource-level permissions.
@@ -229,7 +224,7 @@ impl Model {
                 .resources(["*"])
                 .condition("StringLike", "cloudwatch:namespace", "/aws/sagemaker/*"),
         );
-        if let Some(k) = &props.artifacts_key {
+        if let Some(k) = &props.encryption_key {
             k.grant_decrypt(&role);
         }
         if !props.environment.is_empty() {
@@ -289,13 +284,24 @@ impl Model {
         }
     }
 
-    /// The model's name (`GetAtt ModelName`; `Ref` gives the ARN).
+    /// The model's name (`GetAtt ModelName`; CloudFormation generates it).
     pub fn name(&self) -> Expr {
         self.resource.get_att("ModelName")
     }
 
-    /// The execution role, e.g. to grant the containers more than their
-    /// artifacts.
+    /// The model's ARN (`Ref`).
+    pub fn arn(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// The `AWS::SageMaker::Model` resource, e.g. to depend on it or suppress
+    /// a finding on it.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The execution role (grants to the model go to it: the model is a
+    /// [`Grantee`]).
     pub fn role(&self) -> &Role {
         &self.role
     }
@@ -319,13 +325,16 @@ impl Model {
 
     /// The model's construct path (e.g. `ChurnModel`), for messages that name
     /// it.
-    pub fn path(&self) -> &str {
+    pub fn node_path(&self) -> &ConstructPath {
         &self.path
     }
+}
 
-    /// Let the model's containers read more data (e.g. models added under a
-    /// multi-model prefix later).
-    pub fn grant(&self, statement: PolicyStatement) {
+/// Grants to a model go to its execution role: `bucket.grant_read(&model)`
+/// lets its containers read more (e.g. models added under a multi-model
+/// prefix later).
+impl Grantee for Model {
+    fn add_to_policy(&self, statement: PolicyStatement) {
         self.role.add_to_policy(statement);
     }
 }

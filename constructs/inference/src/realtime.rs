@@ -2,10 +2,13 @@
 
 use std::collections::HashSet;
 
-use mlcdk_core::iam::PolicyStatement;
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
-use mlcdk_storage::{KmsKey, S3Path};
-use mlcdk_training::definition::check_instance_type;
+use mlcdk_core::iam::{Grant, PolicyStatement};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::{CfnResource, Expr, Json, Node, ResourceRef, Scope};
+use mlcdk_sagemaker::{
+    Alarm, AlarmProps, Comparison, EndpointRef, InstanceType, MissingData, PRIMARY_VARIANT,
+};
+use mlcdk_storage::{KeyRef, S3Path};
 
 use crate::common::*;
 use crate::model::Model;
@@ -62,7 +65,7 @@ pub struct Variant {
     /// variant names). Change it in two deploys: one with `autoscaling: None`
     /// (CloudFormation deletes the scalable target), then one with the new
     /// type and autoscaling back.
-    pub instance: String,
+    pub instance: InstanceType,
     /// Instances at creation, at least 1 (default 1); raised to the autoscaling
     /// minimum when lower.
     pub initial_count: u32,
@@ -75,11 +78,11 @@ pub struct Variant {
 impl Variant {
     /// A variant named `name` of `model` on one `instance`, weight 1, no
     /// autoscaling.
-    pub fn new(name: &str, model: &Model, instance: &str) -> Variant {
+    pub fn new(name: &str, model: &Model, instance: InstanceType) -> Variant {
         Variant {
             name: name.to_string(),
             model: model.clone(),
-            instance: instance.to_string(),
+            instance,
             initial_count: 1,
             weight: 1.0,
             autoscaling: None,
@@ -196,13 +199,14 @@ pub struct RealtimeEndpointProps {
     /// Capture requests and responses to S3, which monitors need; off when
     /// `None`.
     pub data_capture: Option<DataCapture>,
-    /// Encrypts the instances' storage volumes.
-    pub kms: Option<KmsKey>,
+    /// Encrypts the instances' storage volumes (and data capture, when its
+    /// bucket has no key of its own).
+    pub encryption_key: Option<KeyRef>,
     /// Blue/green updates with automatic rollback on the endpoint's error and
     /// latency alarms (single-variant endpoints only); `None` updates in place.
     pub guardrails: Option<Guardrails>,
     /// Topic the alarms notify.
-    pub alerts: Option<Expr>,
+    pub alerts: Option<TopicRef>,
     /// Alarm when a variant has had no invocation for this many hours
     /// (1–168); `None` turns the idle alarm off.
     pub idle_hours: Option<u32>,
@@ -216,18 +220,59 @@ pub struct RealtimeEndpointProps {
 }
 
 impl RealtimeEndpointProps {
-    /// One variant of `model` on `instance`.
-    pub fn single(model: &Model, instance: &str) -> RealtimeEndpointProps {
+    /// `variants` (1 to 10), sharing traffic by weight; idle alarm after 24 h,
+    /// error alarm above 5 % of requests, latency alarm above 1 s.
+    pub fn new(variants: impl IntoIterator<Item = Variant>) -> RealtimeEndpointProps {
         RealtimeEndpointProps {
-            variants: vec![Variant::new("Primary", model, instance)],
+            variants: variants.into_iter().collect(),
             data_capture: None,
-            kms: None,
+            encryption_key: None,
             guardrails: None,
             alerts: None,
             idle_hours: Some(24),
             max_5xx_rate: 0.05,
             max_latency_ms: 1000,
         }
+    }
+
+    /// One variant, `Primary`, of `model` on one `instance`.
+    pub fn single(model: &Model, instance: InstanceType) -> RealtimeEndpointProps {
+        RealtimeEndpointProps::new([Variant::new(PRIMARY_VARIANT, model, instance)])
+    }
+
+    /// One variant, `Primary`, of `model` on `instance`, scaled by
+    /// `autoscaling` (and started at its minimum).
+    pub fn autoscaled(
+        model: &Model,
+        instance: InstanceType,
+        autoscaling: Autoscaling,
+    ) -> RealtimeEndpointProps {
+        RealtimeEndpointProps::new([Variant {
+            autoscaling: Some(autoscaling),
+            ..Variant::new(PRIMARY_VARIANT, model, instance)
+        }])
+    }
+
+    /// A/B testing: one variant per `(model, weight)` on `instance`, sharing
+    /// traffic by weight (`[(&champion, 0.9), (&challenger, 0.1)]`). Each
+    /// variant is named after its model's construct id (letters, digits and
+    /// `-`), which names its metrics and alarms.
+    pub fn weighted<'a>(
+        instance: InstanceType,
+        models: impl IntoIterator<Item = (&'a Model, f64)>,
+    ) -> RealtimeEndpointProps {
+        RealtimeEndpointProps::new(models.into_iter().map(|(model, weight)| {
+            let id = model.node_path().components().last().unwrap_or_default();
+            let name: String = id
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(63)
+                .collect();
+            Variant {
+                weight,
+                ..Variant::new(&name, model, instance.clone())
+            }
+        }))
     }
 }
 
@@ -239,26 +284,30 @@ impl RealtimeEndpointProps {
 /// use mlcdk_core::Stack;
 /// use mlcdk_inference::*;
 /// use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+/// use mlcdk_sagemaker::InstanceType;
 /// use mlcdk_storage::{Bucket, BucketProps};
 ///
 /// let mut stack = Stack::for_test();
 /// let capture = Bucket::new(&mut stack, "Capture", BucketProps::default());
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
-/// let mut props = RealtimeEndpointProps::single(&model, "ml.m5.large");
-/// props.variants[0].autoscaling = Some(Autoscaling::between(2, 4));
-/// props.data_capture = Some(DataCapture::sample(20, capture.path("capture/")));
-/// // A canary of one instance of the 2-instance floor.
-/// props.guardrails = Some(Guardrails::canary_of_one(2));
-/// RealtimeEndpoint::new(&mut stack, "Serve", props);
+/// let serve = RealtimeEndpoint::new(&mut stack, "Serve", RealtimeEndpointProps {
+///     data_capture: Some(DataCapture::sample(20, capture.path("capture/"))),
+///     // A canary of one instance of the 2-instance floor.
+///     guardrails: Some(Guardrails::canary_of_one(2)),
+///     ..RealtimeEndpointProps::autoscaled(&model, InstanceType::m5_large(), Autoscaling::between(2, 4))
+/// });
+/// assert!(serve.scaling_target("Primary").is_some());
+/// assert_eq!(serve.metric_invocations("Primary").name, "Invocations");
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct RealtimeEndpoint {
-    resource: ResourceRef,
-    name: String,
+    parts: Parts,
     capture: Option<S3Path>,
 }
+
+endpoint_handle!(RealtimeEndpoint, "Invocations");
 
 impl RealtimeEndpoint {
     /// An endpoint, its config, alarms and autoscaling, validated at synth:
@@ -276,7 +325,11 @@ impl RealtimeEndpoint {
         multi_model: bool,
     ) -> RealtimeEndpoint {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let name = endpoint_name(&node);
+        let variant_names = || props.variants.iter().map(|v| v.name.clone());
+        // Metrics and alarms name the endpoint by its fixed name.
+        let named = EndpointRef::from_name(&name, variant_names());
         for e in validate(&props) {
             node.error(e);
         }
@@ -285,228 +338,18 @@ impl RealtimeEndpoint {
                 "a multi-model endpoint needs a multi-model model (ModelProps::multi_model)",
             );
         }
-        let variants: Vec<Json> = props
-            .variants
-            .iter()
-            .map(|v| {
-                Json::object([
-                    ("VariantName", Json::from(v.name.as_str())),
-                    ("ModelName", Json::from(v.model.name())),
-                    ("InstanceType", Json::from(v.instance.as_str())),
-                    // Start at the autoscaling floor: scaling only reacts
-                    // to load, so a lower start would stay below the floor
-                    // until the first scaling event.
-                    (
-                        "InitialInstanceCount",
-                        Json::from(
-                            v.initial_count
-                                .max(v.autoscaling.as_ref().map_or(0, |a| a.min)),
-                        ),
-                    ),
-                    ("InitialVariantWeight", number(v.weight)),
-                ])
-            })
-            .collect();
-        let mut config = CfnResource::new("AWS::SageMaker::EndpointConfig")
-            .set("ProductionVariants", Json::Array(variants));
-        if let Some(k) = &props.kms {
-            config = config.set("KmsKeyId", k.arn());
-        }
-        if let Some(c) = &props.data_capture {
-            let mut options = Vec::new();
-            if c.capture_input {
-                options.push(Json::object([("CaptureMode", Json::from("Input"))]));
-            }
-            if c.capture_output {
-                options.push(Json::object([("CaptureMode", Json::from("Output"))]));
-            }
-            let mut dc = vec![
-                ("EnableCapture", Json::Bool(true)),
-                ("InitialSamplingPercentage", Json::from(c.sampling_percent)),
-                ("DestinationS3Uri", Json::from(c.destination.uri())),
-                ("CaptureOptions", Json::Array(options)),
-                (
-                    "CaptureContentTypeHeader",
-                    Json::object([("CsvContentTypes", Json::array([Json::from("text/csv")]))]),
-                ),
-            ];
-            // Captures are production requests: encrypt them with the
-            // bucket's key, else the endpoint's.
-            if let Some(k) = c.destination.bucket.key().or(props.kms.as_ref()) {
-                dc.push(("KmsKeyId", Json::from(k.arn())));
-                for v in &props.variants {
-                    k.grant_encrypt(v.model.role());
-                }
-            }
-            config = config.set("DataCaptureConfig", Json::object(dc));
-            // The endpoint writes captures as the model's role.
-            for v in &props.variants {
-                c.destination.grant_write(v.model.role());
-            }
-        }
-        let config = node.add_resource("Config", config);
+        let config = node.add_resource("Config", endpoint_config(&props));
 
-        let alerts = props.alerts.as_ref();
-        let mut rollback_alarms = Vec::new();
-        for v in &props.variants {
-            let dims = || {
-                vec![
-                    ("EndpointName", name.clone()),
-                    ("VariantName", v.name.clone()),
-                ]
-            };
-            let errors = alarm(
-                &mut node,
-                &format!("{}Errors", v.name),
-                AlarmSpec {
-                    description: format!(
-                        "{name}/{}: more than {} % of requests answered with a 5xx",
-                        v.name,
-                        percent(props.max_5xx_rate)
-                    ),
-                    // The error rate, not a count: each request counts 1
-                    // (5xx) or 0 in Invocation5XXErrors, so its Average is
-                    // the share of failing requests, as in AWS's own
-                    // auto-rollback example ("monitors an endpoint's average
-                    // error rate",
-                    // https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
-                    // A count (Sum ≥ 5 a minute) never trips at low traffic
-                    // or on a 10 % canary, so a broken model was promoted; a
-                    // rate trips on one failing request in a quiet minute.
-                    // Two breaching minutes of five, minutes without
-                    // requests not counting against the model.
-                    metric: "Invocation5XXErrors",
-                    statistic: "Average",
-                    period: 60,
-                    evaluation_periods: 5,
-                    threshold: props.max_5xx_rate,
-                    comparison: "GreaterThanThreshold",
-                    missing: "notBreaching",
-                    dimensions: dims(),
-                    datapoints: Some(2),
-                    warm_up_minutes: None,
-                },
-                alerts,
-            );
-            let latency = alarm(
-                &mut node,
-                &format!("{}Latency", v.name),
-                AlarmSpec {
-                    description: format!(
-                        "{name}/{}: model latency above {} ms",
-                        v.name, props.max_latency_ms
-                    ),
-                    metric: "ModelLatency",
-                    statistic: "Average",
-                    period: 60,
-                    evaluation_periods: 5,
-                    // ModelLatency is in microseconds.
-                    threshold: f64::from(props.max_latency_ms) * 1000.0,
-                    comparison: "GreaterThanThreshold",
-                    missing: "notBreaching",
-                    dimensions: dims(),
-                    datapoints: None,
-                    warm_up_minutes: None,
-                },
-                alerts,
-            );
-            rollback_alarms.push(errors);
-            rollback_alarms.push(latency);
-            if let Some(h) = props.idle_hours {
-                idle_alarm(&mut node, (&name, &v.name), "Invocations", h, alerts);
-            }
-        }
+        let (alarms, rollback_alarms) = variant_alarms(&mut node, &named, &props);
 
         let mut endpoint = CfnResource::new("AWS::SageMaker::Endpoint")
             .set("EndpointName", name.as_str())
             .set("EndpointConfigName", config.get_att("EndpointConfigName"));
         if let Some(g) = &props.guardrails {
-            // SageMaker reads the auto-rollback alarms as the model's
-            // execution role: "Ensure that your IAM execution role has
-            // permission to perform the cloudwatch:DescribeAlarms action on
-            // the auto-rollback alarms you specify"
-            // (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html).
-            // Scoped to the alarms' ARNs; the alarms refer to nothing of the
-            // model, so this makes no cycle.
             for v in &props.variants {
-                v.model.grant(
-                    PolicyStatement::allow()
-                        .actions(["cloudwatch:DescribeAlarms"])
-                        .resources(rollback_alarms.iter().map(|a| {
-                            // The alarm's ARN from its name (`Ref`), the form
-                            // DescribeAlarms authorizes
-                            // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html),
-                            // which the rule pack can also follow.
-                            Expr::concat([
-                                Expr::lit("arn:"),
-                                Expr::partition(),
-                                Expr::lit(":cloudwatch:"),
-                                Expr::region(),
-                                Expr::lit(":"),
-                                Expr::account_id(),
-                                Expr::lit(":alarm:"),
-                                a.reference(),
-                            ])
-                        })),
-                );
+                grant_describe_alarms(&v.model, &rollback_alarms);
             }
-            let (kind, size, wait) = match g.shift {
-                TrafficShift::AllAtOnce { wait_seconds } => ("ALL_AT_ONCE", None, wait_seconds),
-                TrafficShift::Canary {
-                    percent,
-                    wait_seconds,
-                } => ("CANARY", Some(("CanarySize", percent)), wait_seconds),
-                TrafficShift::Linear {
-                    percent,
-                    wait_seconds,
-                } => ("LINEAR", Some(("LinearStepSize", percent)), wait_seconds),
-            };
-            let mut routing = vec![
-                ("Type", Json::from(kind)),
-                ("WaitIntervalInSeconds", Json::from(wait)),
-            ];
-            if let Some((key, percent)) = size {
-                routing.push((
-                    key,
-                    Json::object([
-                        ("Type", Json::from("CAPACITY_PERCENT")),
-                        ("Value", Json::from(percent)),
-                    ]),
-                ));
-            }
-            endpoint = endpoint.set(
-                "DeploymentConfig",
-                Json::object([
-                    (
-                        "BlueGreenUpdatePolicy",
-                        Json::object([
-                            ("TrafficRoutingConfiguration", Json::object(routing)),
-                            (
-                                "TerminationWaitInSeconds",
-                                Json::from(g.termination_wait_seconds),
-                            ),
-                            (
-                                "MaximumExecutionTimeoutInSeconds",
-                                Json::from(g.max_execution_seconds),
-                            ),
-                        ]),
-                    ),
-                    (
-                        "AutoRollbackConfiguration",
-                        Json::object([(
-                            "Alarms",
-                            Json::Array(
-                                rollback_alarms
-                                    .iter()
-                                    .map(|a| {
-                                        Json::object([("AlarmName", Json::from(a.reference()))])
-                                    })
-                                    .collect(),
-                            ),
-                        )]),
-                    ),
-                ]),
-            );
+            endpoint = endpoint.set("DeploymentConfig", deployment_config(g, &rollback_alarms));
         }
         // An update without RetainAllVariantProperties resets every variant
         // to its InitialInstanceCount, dropping an autoscaled fleet to its
@@ -534,64 +377,278 @@ impl RealtimeEndpoint {
         }
         let resource = node.add_resource("Resource", endpoint);
 
-        for v in &props.variants {
-            if let Some(a) = &v.autoscaling {
-                let target = scalable_target(
-                    &mut node,
-                    &format!("{}Scaling", v.name),
-                    (&name, &v.name),
-                    "sagemaker:variant:DesiredInstanceCount",
-                    (a.min, a.max),
-                    &resource,
-                );
-                target_tracking(
-                    &mut node,
-                    &format!("{}Invocations", v.name),
-                    &target,
-                    (
-                        "PredefinedMetricSpecification",
-                        Json::object([(
-                            "PredefinedMetricType",
-                            Json::from("SageMakerVariantInvocationsPerInstance"),
-                        )]),
-                    ),
-                    a.invocations_per_instance,
-                    (a.scale_in_cooldown, a.scale_out_cooldown),
-                );
-            }
-        }
+        let scaling_targets = variant_scaling(&mut node, &name, &props, &resource);
+        let capture = props.data_capture.as_ref().map(|c| c.destination.clone());
         RealtimeEndpoint {
-            resource,
-            name,
-            capture: props.data_capture.as_ref().map(|c| c.destination.clone()),
+            parts: Parts {
+                endpoint: EndpointRef::in_stack(&resource, &name, variant_names(), capture.clone()),
+                resource,
+                config,
+                path,
+                scaling_targets,
+                alarms,
+            },
+            capture,
         }
-    }
-
-    /// The endpoint's name (set, so known at synth).
-    pub fn name(&self) -> Expr {
-        Expr::lit(self.name.clone())
-    }
-
-    /// The endpoint's name as a string, for names and documents built at synth.
-    pub fn name_literal(&self) -> &str {
-        &self.name
-    }
-
-    /// `Ref` of the endpoint (its ARN).
-    pub fn arn(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The `AWS::SageMaker::Endpoint` resource, e.g. to depend on it or
-    /// suppress a finding on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// Where data capture writes, when on (monitoring needs it).
     pub fn capture(&self) -> Option<&S3Path> {
         self.capture.as_ref()
     }
+}
+
+/// The endpoint config: the variants (each started at its autoscaling
+/// floor), the volume key and data capture; grants the models' roles what
+/// capture needs.
+fn endpoint_config(props: &RealtimeEndpointProps) -> CfnResource {
+    let variants: Vec<Json> = props
+        .variants
+        .iter()
+        .map(|v| {
+            Json::object([
+                ("VariantName", Json::from(v.name.as_str())),
+                ("ModelName", Json::from(v.model.name())),
+                ("InstanceType", Json::from(v.instance.as_str())),
+                // Start at the autoscaling floor: scaling only reacts
+                // to load, so a lower start would stay below the floor
+                // until the first scaling event.
+                (
+                    "InitialInstanceCount",
+                    Json::from(
+                        v.initial_count
+                            .max(v.autoscaling.as_ref().map_or(0, |a| a.min)),
+                    ),
+                ),
+                ("InitialVariantWeight", number(v.weight)),
+            ])
+        })
+        .collect();
+    let mut config = CfnResource::new("AWS::SageMaker::EndpointConfig")
+        .set("ProductionVariants", Json::Array(variants));
+    if let Some(k) = &props.encryption_key {
+        config = config.set("KmsKeyId", k.arn());
+    }
+    if let Some(c) = &props.data_capture {
+        let mut options = Vec::new();
+        if c.capture_input {
+            options.push(Json::object([("CaptureMode", Json::from("Input"))]));
+        }
+        if c.capture_output {
+            options.push(Json::object([("CaptureMode", Json::from("Output"))]));
+        }
+        let mut dc = vec![
+            ("EnableCapture", Json::Bool(true)),
+            ("InitialSamplingPercentage", Json::from(c.sampling_percent)),
+            ("DestinationS3Uri", Json::from(c.destination.uri())),
+            ("CaptureOptions", Json::Array(options)),
+            (
+                "CaptureContentTypeHeader",
+                Json::object([("CsvContentTypes", Json::array([Json::from("text/csv")]))]),
+            ),
+        ];
+        // Captures are production requests: encrypt them with the
+        // bucket's key, else the endpoint's.
+        let key = c
+            .destination
+            .bucket
+            .key()
+            .map(KeyRef::from)
+            .or_else(|| props.encryption_key.clone());
+        if let Some(k) = key {
+            dc.push(("KmsKeyId", Json::from(k.arn())));
+            for v in &props.variants {
+                k.grant_encrypt(&v.model);
+            }
+        }
+        config = config.set("DataCaptureConfig", Json::object(dc));
+        // The endpoint writes captures as the model's role.
+        for v in &props.variants {
+            c.destination.grant_write(&v.model);
+        }
+    }
+    config
+}
+
+/// Each variant's error-rate, latency and (when on) idle alarms, and the
+/// rollback alarms of the guardrails (errors and latency).
+fn variant_alarms(
+    node: &mut Node<'_>,
+    named: &EndpointRef,
+    props: &RealtimeEndpointProps,
+) -> (Vec<Alarm>, Vec<ResourceRef>) {
+    let name = named.physical_name();
+    let alerts = props.alerts.as_ref();
+    let mut alarms: Vec<Alarm> = Vec::new();
+    let mut rollback_alarms = Vec::new();
+    for v in &props.variants {
+        let errors = error_rate_alarm(
+            node,
+            (named, &v.name),
+            &format!("{name}/{}", v.name),
+            props.max_5xx_rate,
+            alerts,
+        );
+        let latency = Alarm::new(
+            node,
+            &format!("{}Latency", v.name),
+            AlarmProps {
+                description: Some(format!(
+                    "{name}/{}: model latency above {} ms",
+                    v.name, props.max_latency_ms
+                )),
+                evaluation_periods: 5,
+                missing_data: MissingData::NotBreaching,
+                alerts: alerts.cloned(),
+                // ModelLatency is in microseconds.
+                ..AlarmProps::new(
+                    named.metric_model_latency(&v.name),
+                    Comparison::GreaterThan,
+                    f64::from(props.max_latency_ms) * 1000.0,
+                )
+            },
+        );
+        rollback_alarms.push(errors.resource().clone());
+        rollback_alarms.push(latency.resource().clone());
+        alarms.push(errors);
+        alarms.push(latency);
+        if let Some(h) = props.idle_hours {
+            alarms.push(idle_alarm(
+                node,
+                (name, &v.name),
+                named.metric_invocations(&v.name),
+                h,
+                alerts,
+            ));
+        }
+    }
+    (alarms, rollback_alarms)
+}
+
+/// SageMaker reads the auto-rollback alarms as the model's execution role:
+/// "Ensure that your IAM execution role has permission to perform the
+/// cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify"
+/// (<https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html>).
+/// Scoped to the alarms' ARNs; the alarms refer to nothing of the model, so
+/// this makes no cycle.
+fn grant_describe_alarms(model: &Model, rollback_alarms: &[ResourceRef]) -> Grant {
+    Grant::to(
+        model,
+        [PolicyStatement::allow()
+            .actions(["cloudwatch:DescribeAlarms"])
+            .resources(rollback_alarms.iter().map(|a| {
+                // The alarm's ARN from its name (`Ref`), the form
+                // DescribeAlarms authorizes
+                // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html),
+                // which the rule pack can also follow.
+                Expr::concat([
+                    Expr::lit("arn:"),
+                    Expr::partition(),
+                    Expr::lit(":cloudwatch:"),
+                    Expr::region(),
+                    Expr::lit(":"),
+                    Expr::account_id(),
+                    Expr::lit(":alarm:"),
+                    a.reference(),
+                ])
+            }))],
+    )
+}
+
+/// The blue/green `DeploymentConfig` of the guardrails, rolled back on
+/// `rollback_alarms`.
+fn deployment_config(g: &Guardrails, rollback_alarms: &[ResourceRef]) -> Json {
+    let (kind, size, wait) = match g.shift {
+        TrafficShift::AllAtOnce { wait_seconds } => ("ALL_AT_ONCE", None, wait_seconds),
+        TrafficShift::Canary {
+            percent,
+            wait_seconds,
+        } => ("CANARY", Some(("CanarySize", percent)), wait_seconds),
+        TrafficShift::Linear {
+            percent,
+            wait_seconds,
+        } => ("LINEAR", Some(("LinearStepSize", percent)), wait_seconds),
+    };
+    let mut routing = vec![
+        ("Type", Json::from(kind)),
+        ("WaitIntervalInSeconds", Json::from(wait)),
+    ];
+    if let Some((key, percent)) = size {
+        routing.push((
+            key,
+            Json::object([
+                ("Type", Json::from("CAPACITY_PERCENT")),
+                ("Value", Json::from(percent)),
+            ]),
+        ));
+    }
+    Json::object([
+        (
+            "BlueGreenUpdatePolicy",
+            Json::object([
+                ("TrafficRoutingConfiguration", Json::object(routing)),
+                (
+                    "TerminationWaitInSeconds",
+                    Json::from(g.termination_wait_seconds),
+                ),
+                (
+                    "MaximumExecutionTimeoutInSeconds",
+                    Json::from(g.max_execution_seconds),
+                ),
+            ]),
+        ),
+        (
+            "AutoRollbackConfiguration",
+            Json::object([(
+                "Alarms",
+                Json::Array(
+                    rollback_alarms
+                        .iter()
+                        .map(|a| Json::object([("AlarmName", Json::from(a.reference()))]))
+                        .collect(),
+                ),
+            )]),
+        ),
+    ])
+}
+
+/// Target tracking on `SageMakerVariantInvocationsPerInstance` for each
+/// autoscaled variant; its scalable targets by variant name.
+fn variant_scaling(
+    node: &mut Node<'_>,
+    name: &str,
+    props: &RealtimeEndpointProps,
+    resource: &ResourceRef,
+) -> Vec<(String, ResourceRef)> {
+    let mut scaling_targets = Vec::new();
+    for v in &props.variants {
+        if let Some(a) = &v.autoscaling {
+            let target = scalable_target(
+                node,
+                &format!("{}Scaling", v.name),
+                (name, &v.name),
+                "sagemaker:variant:DesiredInstanceCount",
+                (a.min, a.max),
+                resource,
+            );
+            target_tracking(
+                node,
+                &format!("{}Invocations", v.name),
+                &target,
+                (
+                    "PredefinedMetricSpecification",
+                    Json::object([(
+                        "PredefinedMetricType",
+                        Json::from("SageMakerVariantInvocationsPerInstance"),
+                    )]),
+                ),
+                a.invocations_per_instance,
+                (a.scale_in_cooldown, a.scale_out_cooldown),
+            );
+            scaling_targets.push((v.name.clone(), target));
+        }
+    }
+    scaling_targets
 }
 
 fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
@@ -620,9 +677,6 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
         }
         if !names.insert(v.name.as_str()) {
             errors.push(format!("variant '{}' is defined twice", v.name));
-        }
-        if let Err(e) = check_instance_type(&v.instance) {
-            errors.push(format!("variant '{}': {e}", v.name));
         }
         if v.initial_count == 0 {
             errors.push(format!(
@@ -657,9 +711,9 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
                 errors.push(format!("variant '{}': {e}", v.name));
             }
         }
-        if p.kms.is_some() && has_local_storage(&v.instance) {
+        if p.encryption_key.is_some() && v.instance.has_local_storage() {
             errors.push(format!(
-                "variant '{}': {} has local NVMe storage, which SageMaker encrypts itself; it takes no volume KMS key (remove kms or pick another instance type)",
+                "variant '{}': {} has local NVMe storage, which SageMaker encrypts itself; it takes no volume KMS key (remove encryption_key or pick another instance type)",
                 v.name, v.instance
             ));
         }
@@ -767,26 +821,61 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
 pub struct MultiModelEndpointProps {
     /// A model made with `ModelProps::multi_model`.
     pub model: Model,
-    /// Instance type, `ml.<family>.<size>`.
-    pub instance: String,
+    /// Instance type of the fleet.
+    pub instance: InstanceType,
     /// Target-tracking autoscaling of the fleet; fixed at one instance when
     /// `None`.
     pub autoscaling: Option<Autoscaling>,
     /// Topic the alarms notify.
-    pub alerts: Option<Expr>,
+    pub alerts: Option<TopicRef>,
     /// Alarm when no model was invoked for this many hours (1–168); `None`
     /// turns the idle alarm off.
     pub idle_hours: Option<u32>,
     /// Encrypts the instances' storage volumes.
-    pub kms: Option<KmsKey>,
+    pub encryption_key: Option<KeyRef>,
+}
+
+impl MultiModelEndpointProps {
+    /// One instance of `instance` serving `model`, idle alarm after 24 h.
+    pub fn new(model: &Model, instance: InstanceType) -> MultiModelEndpointProps {
+        MultiModelEndpointProps {
+            model: model.clone(),
+            instance,
+            autoscaling: None,
+            alerts: None,
+            idle_hours: Some(24),
+            encryption_key: None,
+        }
+    }
 }
 
 /// Many models sharing one fleet: a real-time endpoint whose single container
 /// loads models from an S3 prefix on demand.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_inference::*;
+/// use mlcdk_sagemaker::{EcrImage, InstanceType};
+/// use mlcdk_storage::{Bucket, BucketProps};
+///
+/// let mut stack = Stack::for_test();
+/// let models = Bucket::new(&mut stack, "Models", BucketProps::default());
+/// let image: EcrImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5".parse().unwrap();
+/// let many = Model::new(&mut stack, "Segments", ModelProps::multi_model(image, models.path("segments/")));
+/// let endpoint = MultiModelEndpoint::new(&mut stack, "SegmentsEndpoint", MultiModelEndpointProps {
+///     autoscaling: Some(Autoscaling::between(1, 3)),
+///     ..MultiModelEndpointProps::new(&many, InstanceType::m5_large())
+/// });
+/// assert_eq!(endpoint.variants(), ["Primary"]);
+/// assert!(stack.synth().is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct MultiModelEndpoint {
+    parts: Parts,
     endpoint: RealtimeEndpoint,
 }
+
+endpoint_handle!(MultiModelEndpoint, "Invocations");
 
 impl MultiModelEndpoint {
     /// A multi-model endpoint: a single-variant real-time endpoint whose model
@@ -796,17 +885,24 @@ impl MultiModelEndpoint {
         id: &str,
         props: MultiModelEndpointProps,
     ) -> MultiModelEndpoint {
-        let mut rt = RealtimeEndpointProps::single(&props.model, &props.instance);
-        rt.variants[0].autoscaling = props.autoscaling;
-        rt.alerts = props.alerts;
-        rt.idle_hours = props.idle_hours;
-        rt.kms = props.kms;
+        let variant = Variant {
+            autoscaling: props.autoscaling,
+            ..Variant::new(PRIMARY_VARIANT, &props.model, props.instance)
+        };
+        let rt = RealtimeEndpointProps {
+            alerts: props.alerts,
+            idle_hours: props.idle_hours,
+            encryption_key: props.encryption_key,
+            ..RealtimeEndpointProps::new([variant])
+        };
+        let endpoint = RealtimeEndpoint::build(scope, id, rt, true);
         MultiModelEndpoint {
-            endpoint: RealtimeEndpoint::build(scope, id, rt, true),
+            parts: endpoint.parts.clone(),
+            endpoint,
         }
     }
 
-    /// The underlying real-time endpoint (name, ARN, resource).
+    /// The underlying real-time endpoint.
     pub fn endpoint(&self) -> &RealtimeEndpoint {
         &self.endpoint
     }

@@ -1,6 +1,8 @@
 //! Serverless endpoints: pay per request, cold starts.
 
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::{CfnResource, Json, Scope};
+use mlcdk_sagemaker::{EndpointRef, PRIMARY_VARIANT};
 
 use crate::common::*;
 use crate::model::Model;
@@ -52,6 +54,18 @@ impl Memory {
     }
 }
 
+/// Target tracking of provisioned concurrency.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProvisionedScaling {
+    /// The least provisioned concurrency, at least 1.
+    pub min: u32,
+    /// The most, at least `min` and at most the endpoint's `max_concurrency`.
+    pub max: u32,
+    /// Target `SageMakerVariantProvisionedConcurrencyUtilization`: the share
+    /// of provisioned concurrency in use, above 0 and at most 1.
+    pub target_utilization: f64,
+}
+
 /// Provisioned concurrency (no cold starts for that many concurrent requests),
 /// with its own autoscaling on utilization.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,13 +73,13 @@ pub struct Provisioned {
     /// Concurrent requests kept warm, 1–200 and at most the endpoint's
     /// `max_concurrency`; billed while idle.
     pub concurrency: u32,
-    /// Scale provisioned concurrency between these, targeting `utilization` (0–1).
-    pub scaling: Option<(u32, u32, f64)>,
+    /// Scale provisioned concurrency on its utilization; fixed when `None`.
+    pub scaling: Option<ProvisionedScaling>,
 }
 
 /// Props of a [`ServerlessEndpoint`].
 #[derive(Clone, Debug)]
-pub struct ServerlessProps {
+pub struct ServerlessEndpointProps {
     /// The model served; not network-isolated, not in a VPC, not multi-model.
     pub model: Model,
     /// Memory per concurrent request; the price per second grows with it.
@@ -75,17 +89,17 @@ pub struct ServerlessProps {
     /// Provisioned concurrency; none (all requests may cold-start) when `None`.
     pub provisioned: Option<Provisioned>,
     /// Topic the 5xx alarm notifies.
-    pub alerts: Option<Expr>,
+    pub alerts: Option<TopicRef>,
     /// Share of requests answered with a 5xx (above 0, below 1; default
     /// 0.05) that raises the error alarm.
     pub max_5xx_rate: f64,
 }
 
-impl ServerlessProps {
+impl ServerlessEndpointProps {
     /// Serve `model` with `memory` per request, up to `max_concurrency`
     /// concurrent requests (1–200).
-    pub fn new(model: &Model, memory: Memory, max_concurrency: u32) -> ServerlessProps {
-        ServerlessProps {
+    pub fn new(model: &Model, memory: Memory, max_concurrency: u32) -> ServerlessEndpointProps {
+        ServerlessEndpointProps {
             model: model.clone(),
             memory,
             max_concurrency,
@@ -112,23 +126,34 @@ impl ServerlessProps {
 ///     network_isolation: false,
 ///     ..ModelProps::from_registry(registry.version(3))
 /// });
-/// ServerlessEndpoint::new(&mut stack, "Adhoc", ServerlessProps::new(&model, Memory::Gb2, 5));
+/// let adhoc = ServerlessEndpoint::new(&mut stack, "Adhoc", ServerlessEndpointProps {
+///     provisioned: Some(Provisioned { concurrency: 1, scaling: None }),
+///     ..ServerlessEndpointProps::new(&model, Memory::Gb2, 5)
+/// });
+/// assert!(adhoc.alarm("PrimaryErrors").is_some());
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct ServerlessEndpoint {
-    resource: ResourceRef,
-    name: String,
+    parts: Parts,
 }
+
+endpoint_handle!(ServerlessEndpoint, "Invocations");
 
 impl ServerlessEndpoint {
     /// An endpoint, its config, a 5xx alarm and (with provisioned scaling)
     /// autoscaling, validated at synth: concurrency bounds, the error-rate and
     /// utilization targets, a model without network isolation, VPC or
     /// multi-model mode.
-    pub fn new(scope: &mut impl Scope, id: &str, props: ServerlessProps) -> ServerlessEndpoint {
+    pub fn new(
+        scope: &mut impl Scope,
+        id: &str,
+        props: ServerlessEndpointProps,
+    ) -> ServerlessEndpoint {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let name = endpoint_name(&node);
+        let named = EndpointRef::from_name(&name, [PRIMARY_VARIANT]);
         if !(1..=200).contains(&props.max_concurrency) {
             node.error(format!(
                 "max_concurrency {} is out of range: serverless endpoints take 1 to 200",
@@ -143,13 +168,13 @@ impl ServerlessEndpoint {
         if props.model.network_isolation() {
             node.error(format!(
                 "model {} is network-isolated, and serverless inference does not support network isolation (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html): serve a model made with `network_isolation: false` in its ModelProps, or serve this one from a real-time endpoint",
-                props.model.path()
+                props.model.node_path()
             ));
         }
         if props.model.has_vpc() {
             node.error(format!(
                 "model {} runs in a VPC, and serverless inference does not support VPC configuration (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html): serve a model without `vpc`, or serve this one from a real-time endpoint",
-                props.model.path()
+                props.model.node_path()
             ));
         }
         if let Err(e) = check_error_rate(props.max_5xx_rate) {
@@ -169,7 +194,12 @@ impl ServerlessEndpoint {
                     p.concurrency, props.max_concurrency
                 ));
             }
-            if let Some((min, max, utilization)) = p.scaling {
+            if let Some(ProvisionedScaling {
+                min,
+                max,
+                target_utilization: utilization,
+            }) = p.scaling
+            {
                 if min == 0 || min > max || max > props.max_concurrency {
                     node.error(format!(
                         "provisioned concurrency scaling {min}–{max} is invalid: 1 ≤ min ≤ max ≤ max_concurrency ({})",
@@ -195,36 +225,17 @@ impl ServerlessEndpoint {
             CfnResource::new("AWS::SageMaker::EndpointConfig").set(
                 "ProductionVariants",
                 Json::array([Json::object([
-                    ("VariantName", Json::from("Primary")),
+                    ("VariantName", Json::from(PRIMARY_VARIANT)),
                     ("ModelName", Json::from(props.model.name())),
                     ("ServerlessConfig", Json::object(serverless)),
                 ])]),
             ),
         );
-        alarm(
+        let errors = error_rate_alarm(
             &mut node,
-            "PrimaryErrors",
-            AlarmSpec {
-                description: format!(
-                    "{name}: more than {} % of requests answered with a 5xx",
-                    percent(props.max_5xx_rate)
-                ),
-                // The error rate, as for real-time endpoints (see
-                // RealtimeEndpoint's error alarm).
-                metric: "Invocation5XXErrors",
-                statistic: "Average",
-                period: 60,
-                evaluation_periods: 5,
-                threshold: props.max_5xx_rate,
-                comparison: "GreaterThanThreshold",
-                missing: "notBreaching",
-                dimensions: vec![
-                    ("EndpointName", name.clone()),
-                    ("VariantName", "Primary".into()),
-                ],
-                datapoints: Some(2),
-                warm_up_minutes: None,
-            },
+            (&named, PRIMARY_VARIANT),
+            &name,
+            props.max_5xx_rate,
             props.alerts.as_ref(),
         );
         let resource = node.add_resource(
@@ -233,15 +244,21 @@ impl ServerlessEndpoint {
                 .set("EndpointName", name.as_str())
                 .set("EndpointConfigName", config.get_att("EndpointConfigName")),
         );
+        let mut scaling_targets = Vec::new();
         if let Some(Provisioned {
-            scaling: Some((min, max, utilization)),
+            scaling:
+                Some(ProvisionedScaling {
+                    min,
+                    max,
+                    target_utilization,
+                }),
             ..
         }) = props.provisioned
         {
             let target = scalable_target(
                 &mut node,
                 "ProvisionedScaling",
-                (&name, "Primary"),
+                (&name, PRIMARY_VARIANT),
                 "sagemaker:variant:DesiredProvisionedConcurrency",
                 (min, max),
                 &resource,
@@ -257,20 +274,25 @@ impl ServerlessEndpoint {
                         Json::from("SageMakerVariantProvisionedConcurrencyUtilization"),
                     )]),
                 ),
-                utilization,
+                target_utilization,
                 (300, 60),
             );
+            scaling_targets.push((PRIMARY_VARIANT.to_string(), target));
         }
-        ServerlessEndpoint { resource, name }
-    }
-
-    /// The endpoint's name (set, so known at synth).
-    pub fn name(&self) -> Expr {
-        Expr::lit(self.name.clone())
-    }
-
-    /// `Ref` of the endpoint (its ARN).
-    pub fn arn(&self) -> Expr {
-        self.resource.reference()
+        ServerlessEndpoint {
+            parts: Parts {
+                endpoint: EndpointRef::in_stack(
+                    &resource,
+                    &name,
+                    [PRIMARY_VARIANT.to_string()],
+                    None,
+                ),
+                resource,
+                config,
+                path,
+                scaling_targets,
+                alarms: vec![errors],
+            },
+        }
     }
 }

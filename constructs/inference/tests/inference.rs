@@ -1,13 +1,23 @@
 //! Models and endpoints: defaults, options, and every validation with bad input.
 
 use mlcdk_core::assertions::{Match, TemplateAssert};
+use mlcdk_core::refs::TopicRef;
 use mlcdk_core::{Expr, Stack};
 use mlcdk_inference::*;
 use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+use mlcdk_sagemaker::{EcrImage, EndpointRef, InstanceType, ModelArtifacts};
 use mlcdk_storage::{Bucket, BucketProps, KmsKey, KmsKeyProps};
 use serde_json::json;
 
 const IMAGE: &str = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1";
+
+fn image() -> EcrImage {
+    IMAGE.parse().unwrap()
+}
+
+fn it(instance: &str) -> InstanceType {
+    instance.parse().unwrap()
+}
 
 fn setup(stack: &mut Stack) -> (Bucket, Model) {
     let bucket = Bucket::new(stack, "Artifacts", BucketProps::default());
@@ -15,11 +25,10 @@ fn setup(stack: &mut Stack) -> (Bucket, Model) {
     let model = Model::new(
         stack,
         "Churn3",
-        ModelProps::from_registry(
-            registry
-                .version(3)
-                .served_from(bucket.path("models/"), IMAGE),
-        ),
+        ModelProps::from_registry(registry.version(3).served_from(ModelArtifacts {
+            location: bucket.path("models/"),
+            image: image(),
+        })),
     );
     (bucket, model)
 }
@@ -31,27 +40,32 @@ fn models_from_every_source() {
     Model::new(
         &mut stack,
         "Artifact",
-        ModelProps::from_artifact(IMAGE, bucket.path("m/model.tar.gz")),
+        ModelProps::from_artifact(image(), bucket.path("m/model.tar.gz")),
     );
     Model::new(
         &mut stack,
         "Multi",
-        ModelProps::multi_model(IMAGE, bucket.path("many/")),
+        ModelProps::multi_model(image(), bucket.path("many/")),
     );
     Model::new(
         &mut stack,
         "Chain",
         ModelProps {
-            source: Some(ModelSource::MultiContainer(vec![
-                (IMAGE.into(), bucket.path("a/")),
-                (IMAGE.into(), bucket.path("b/")),
-            ])),
             network_isolation: false,
             vpc: Some(Vpc {
                 subnets: vec![Expr::lit("subnet-1")],
                 security_groups: vec![Expr::lit("sg-1")],
             }),
-            ..Default::default()
+            ..ModelProps::new(ModelSource::MultiContainer(vec![
+                Container {
+                    image: image(),
+                    model_data: bucket.path("a/"),
+                },
+                Container {
+                    image: image(),
+                    model_data: bucket.path("b/"),
+                },
+            ]))
         },
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
@@ -96,14 +110,16 @@ fn realtime_with_autoscaling_capture_guardrails_and_alarms() {
     let mut stack = Stack::for_test();
     let (bucket, model) = setup(&mut stack);
     let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
-    let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.variants[0].autoscaling = Some(Autoscaling::between(2, 4));
     p.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
     p.guardrails = Some(Guardrails::canary_of_one(2));
-    p.kms = Some(key);
-    p.alerts = Some(Expr::lit("arn:aws:sns:us-east-1:111111111111:alerts"));
+    p.encryption_key = Some(key.into());
+    p.alerts = Some(TopicRef::from_arn(Expr::lit(
+        "arn:aws:sns:us-east-1:111111111111:alerts",
+    )));
     let e = RealtimeEndpoint::new(&mut stack, "Serve", p);
-    assert_eq!(e.name_literal(), "test-staging-serve");
+    assert_eq!(e.physical_name(), "test-staging-serve");
     assert!(e.capture().is_some());
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
@@ -151,11 +167,11 @@ fn capture_falls_back_to_the_endpoint_key_and_start_meets_the_scaling_floor() {
     let mut stack = Stack::for_test();
     let (bucket, model) = setup(&mut stack);
     let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
-    let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.variants[0].autoscaling = Some(Autoscaling::between(3, 4));
     // The bucket has no key of its own: captures use the endpoint's.
     p.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
-    p.kms = Some(key);
+    p.encryption_key = Some(key.into());
     RealtimeEndpoint::new(&mut stack, "Serve", p);
     let template = stack.synth().unwrap().template;
     // The model's role writes the captures, so it may encrypt with the key.
@@ -178,7 +194,11 @@ fn realtime_validations() {
     let mut stack = Stack::for_test();
     let (bucket, model) = setup(&mut stack);
     let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
-    let mut bad = RealtimeEndpointProps::single(&model, "m5.large");
+    // A wrong instance type fails when it is parsed, before any construct.
+    assert!("m5.large".parse::<InstanceType>().unwrap_err().contains(
+        "instance type 'm5.large' is invalid: SageMaker instance types look like 'ml.m5.xlarge'"
+    ));
+    let mut bad = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     bad.variants[0].autoscaling = Some(Autoscaling::between(0, 2));
     bad.variants[0].weight = 0.0;
     bad.data_capture = Some(DataCapture {
@@ -195,17 +215,16 @@ fn realtime_validations() {
     });
     bad.idle_hours = Some(200);
     RealtimeEndpoint::new(&mut stack, "Bad", bad);
-    let mut range = RealtimeEndpointProps::single(&model, "ml.m5d.large");
+    let mut range = RealtimeEndpointProps::single(&model, it("ml.m5d.large"));
     range.variants[0].autoscaling = Some(Autoscaling::between(5, 2));
-    range.kms = Some(key);
+    range.encryption_key = Some(key.into());
     range
         .variants
-        .push(Variant::new("Primary", &model, "ml.m5.large"));
+        .push(Variant::new("Primary", &model, it("ml.m5.large")));
     range.guardrails = Some(Guardrails::canary());
     RealtimeEndpoint::new(&mut stack, "Range", range);
     let errors = stack.synth().unwrap_err();
     for e in [
-        "[test-staging/Bad] variant 'Primary': instance type 'm5.large' is invalid: SageMaker instance types look like 'ml.m5.xlarge'",
         "[test-staging/Bad] variant 'Primary': autoscaling min 0 is not allowed",
         "[test-staging/Bad] every variant has weight 0",
         "[test-staging/Bad] data capture sampling 150 % is out of range: 0 to 100",
@@ -224,21 +243,30 @@ fn realtime_validations() {
 }
 
 #[test]
-fn a_model_without_a_source_or_with_a_foreign_image() {
+fn a_foreign_image_fails_when_parsed_and_a_pipeline_needs_two_containers() {
+    // A model always has a source (ModelProps::new takes it), and an image
+    // that is not an ECR URI is refused when parsed.
+    assert!(
+        "python:3.11"
+            .parse::<EcrImage>()
+            .unwrap_err()
+            .contains("image 'python:3.11' is not an ECR image URI")
+    );
     let mut stack = Stack::for_test();
-    Model::new(&mut stack, "Empty", ModelProps::default());
     let b = Bucket::new(&mut stack, "B", BucketProps::default());
     Model::new(
         &mut stack,
-        "Docker",
-        ModelProps::from_artifact("python:3.11", b.path("m/")),
+        "Lonely",
+        ModelProps::new(ModelSource::MultiContainer(vec![Container {
+            image: image(),
+            model_data: b.path("m/"),
+        }])),
     );
     let errors = stack.synth().unwrap_err();
     assert!(
-        errors.mentions("[test-staging/Empty] the model has no source"),
+        errors.mentions("[test-staging/Lonely] 1 containers; a multi-container model has 2 to 15"),
         "{errors}"
     );
-    assert!(errors.mentions("[test-staging/Docker] image 'python:3.11' is not an ECR image URI"));
 }
 
 #[test]
@@ -250,18 +278,22 @@ fn serverless_and_its_exclusions() {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(IMAGE, bucket.path("m/"))
+            ..ModelProps::from_artifact(image(), bucket.path("m/"))
         },
     );
     ServerlessEndpoint::new(
         &mut stack,
         "Adhoc",
-        ServerlessProps {
+        ServerlessEndpointProps {
             provisioned: Some(Provisioned {
                 concurrency: 2,
-                scaling: Some((1, 4, 0.7)),
+                scaling: Some(ProvisionedScaling {
+                    min: 1,
+                    max: 4,
+                    target_utilization: 0.7,
+                }),
             }),
-            ..ServerlessProps::new(&model, Memory::Gb2, 5)
+            ..ServerlessEndpointProps::new(&model, Memory::Gb2, 5)
         },
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
@@ -289,39 +321,43 @@ fn serverless_and_its_exclusions() {
                 subnets: vec![Expr::lit("s")],
                 security_groups: vec![Expr::lit("g")],
             }),
-            ..ModelProps::from_artifact(IMAGE, bucket2.path("m/"))
+            ..ModelProps::from_artifact(image(), bucket2.path("m/"))
         },
     );
     let multi = Model::new(
         &mut stack,
         "Multi",
-        ModelProps::multi_model(IMAGE, bucket2.path("mm/")),
+        ModelProps::multi_model(image(), bucket2.path("mm/")),
     );
     ServerlessEndpoint::new(
         &mut stack,
         "Big",
-        ServerlessProps::new(&model, Memory::Gb6, 500),
+        ServerlessEndpointProps::new(&model, Memory::Gb6, 500),
     );
     ServerlessEndpoint::new(
         &mut stack,
         "Prov",
-        ServerlessProps {
+        ServerlessEndpointProps {
             provisioned: Some(Provisioned {
                 concurrency: 10,
-                scaling: Some((0, 20, 2.0)),
+                scaling: Some(ProvisionedScaling {
+                    min: 0,
+                    max: 20,
+                    target_utilization: 2.0,
+                }),
             }),
-            ..ServerlessProps::new(&model, Memory::Gb1, 5)
+            ..ServerlessEndpointProps::new(&model, Memory::Gb1, 5)
         },
     );
     ServerlessEndpoint::new(
         &mut stack,
         "Vpc",
-        ServerlessProps::new(&vpc_model, Memory::Gb1, 1),
+        ServerlessEndpointProps::new(&vpc_model, Memory::Gb1, 1),
     );
     ServerlessEndpoint::new(
         &mut stack,
         "Mme",
-        ServerlessProps::new(&multi, Memory::Gb1, 1),
+        ServerlessEndpointProps::new(&multi, Memory::Gb1, 1),
     );
     let errors = stack.synth().unwrap_err();
     for e in [
@@ -351,7 +387,7 @@ fn async_scales_to_zero_and_wakes() {
     AsyncEndpoint::new(
         &mut stack,
         "Batchy",
-        AsyncProps::scale_to_zero(&model, bucket.path("async/")),
+        AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/")),
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
@@ -385,15 +421,14 @@ fn async_scales_to_zero_and_wakes() {
     AsyncEndpoint::new(
         &mut stack,
         "Bad",
-        AsyncProps {
+        AsyncEndpointProps {
             max_concurrent_invocations_per_instance: Some(2000),
             scaling: AsyncScaling {
                 min: 3,
                 max: 1,
                 backlog_per_instance: 0.0,
             },
-            instance: "large".into(),
-            ..AsyncProps::scale_to_zero(&model, bucket.path("a/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("a/"))
         },
     );
     let errors = stack.synth().unwrap_err();
@@ -401,7 +436,6 @@ fn async_scales_to_zero_and_wakes() {
         "[test-staging/Bad] max_concurrent_invocations_per_instance 2000 is out of range: 1 to 1000",
         "[test-staging/Bad] scaling 3–1 is invalid",
         "[test-staging/Bad] scaling.backlog_per_instance target 0 is out of range",
-        "[test-staging/Bad] instance type 'large' is invalid",
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
     }
@@ -414,19 +448,12 @@ fn multi_model_endpoint_needs_a_multi_model_model() {
     let multi = Model::new(
         &mut stack,
         "Multi",
-        ModelProps::multi_model(IMAGE, bucket.path("mm/")),
+        ModelProps::multi_model(image(), bucket.path("mm/")),
     );
     MultiModelEndpoint::new(
         &mut stack,
         "Segments",
-        MultiModelEndpointProps {
-            model: multi,
-            instance: "ml.m5.large".into(),
-            autoscaling: None,
-            alerts: None,
-            idle_hours: Some(24),
-            kms: None,
-        },
+        MultiModelEndpointProps::new(&multi, it("ml.m5.large")),
     );
     assert!(stack.synth().is_ok());
     let mut stack = Stack::for_test();
@@ -435,12 +462,8 @@ fn multi_model_endpoint_needs_a_multi_model_model() {
         &mut stack,
         "Wrong",
         MultiModelEndpointProps {
-            model: model2,
-            instance: "ml.m5.large".into(),
-            autoscaling: None,
-            alerts: None,
             idle_hours: None,
-            kms: None,
+            ..MultiModelEndpointProps::new(&model2, it("ml.m5.large"))
         },
     );
     let errors = stack.synth().unwrap_err();
@@ -449,4 +472,192 @@ fn multi_model_endpoint_needs_a_multi_model_model() {
         "{errors}"
     );
     let _ = model;
+}
+
+#[test]
+fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
+    use mlcdk_core::iam::{Principal, Role, RoleProps};
+    let mut stack = Stack::for_test();
+    let (bucket, model) = setup(&mut stack);
+    let open = Model::new(
+        &mut stack,
+        "Open",
+        ModelProps {
+            network_isolation: false,
+            ..ModelProps::from_artifact(image(), bucket.path("open/"))
+        },
+    );
+    let caller = Role::new(
+        &mut stack,
+        "Caller",
+        RoleProps::assumed_by(Principal::service("lambda.amazonaws.com")),
+    );
+    let serve = RealtimeEndpoint::new(
+        &mut stack,
+        "Serve",
+        RealtimeEndpointProps {
+            data_capture: Some(DataCapture::sample(5, bucket.path("capture/"))),
+            ..RealtimeEndpointProps::autoscaled(
+                &model,
+                it("ml.m5.large"),
+                Autoscaling::between(2, 4),
+            )
+        },
+    );
+    let adhoc = ServerlessEndpoint::new(
+        &mut stack,
+        "Adhoc",
+        ServerlessEndpointProps::new(&open, Memory::Gb2, 5),
+    );
+    let batchy = AsyncEndpoint::new(
+        &mut stack,
+        "Batchy",
+        AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/")),
+    );
+
+    // Handles: resources, config, scaling targets, alarms, paths, names.
+    assert_eq!(serve.node_path().to_string(), "Serve");
+    assert_eq!(serve.physical_name(), "test-staging-serve");
+    assert_eq!(serve.name(), serve.resource().get_att("EndpointName"));
+    assert_eq!(serve.arn(), serve.resource().reference());
+    assert_eq!(
+        serve.config().resource_type(),
+        "AWS::SageMaker::EndpointConfig"
+    );
+    assert!(serve.scaling_target("Primary").is_some());
+    assert!(serve.scaling_target("Other").is_none());
+    assert!(adhoc.scaling_target("Primary").is_none());
+    let ids: Vec<String> = serve
+        .alarms()
+        .iter()
+        .map(|a| a.node_path().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "Serve/PrimaryErrors",
+            "Serve/PrimaryLatency",
+            "Serve/PrimaryIdle"
+        ]
+    );
+    assert!(batchy.alarm("HasBacklogWithoutCapacity").is_some());
+
+    // Every endpoint converts into an EndpointRef that carries its
+    // references, variants and capture.
+    for (e, kind) in [
+        (EndpointRef::from(&serve), "serve"),
+        (EndpointRef::from(&adhoc), "adhoc"),
+        (EndpointRef::from(&batchy), "batchy"),
+    ] {
+        assert_eq!(e.physical_name(), format!("test-staging-{kind}"));
+        assert_eq!(e.variants(), ["Primary"]);
+        assert!(e.resource().is_some());
+        // Only the real-time endpoint captures data (what a monitor reads).
+        assert_eq!(e.capture().is_some(), kind == "serve", "{kind}");
+    }
+
+    // Metrics are what the alarms watch.
+    let errors = serve.metric_5xx_errors("Primary");
+    assert_eq!(errors.name, "Invocation5XXErrors");
+    assert_eq!(
+        errors
+            .dimensions
+            .iter()
+            .map(|d| d.value.as_str())
+            .collect::<Vec<_>>(),
+        ["test-staging-serve", "Primary"]
+    );
+    assert_eq!(serve.metric_model_latency("Primary").name, "ModelLatency");
+    assert_eq!(
+        batchy.metric_invocations("Primary").name,
+        "InvocationsProcessed"
+    );
+    assert_eq!(batchy.metric_backlog().name, "ApproximateBacklogSize");
+
+    // Grants are kept and scoped to the endpoint.
+    let grant = serve.grant_invoke(&caller);
+    assert_eq!(
+        grant.actions(),
+        ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"]
+    );
+    adhoc.grant_invoke(&caller);
+    batchy.grant_invoke(&caller);
+    // The model is a grantee: a grant to it goes to its role.
+    let read = bucket.path("extra/");
+    read.grant_read(&model);
+    let text = serde_json::to_string(&stack.synth().unwrap().template).unwrap();
+    for endpoint in ["Serve512DB17D", "AdhocFA913BA6", "Batchy4DB55231"] {
+        let statement = format!(
+            r#"{{"Action":["sagemaker:InvokeEndpoint","sagemaker:InvokeEndpointAsync"],"Effect":"Allow","Resource":{{"Ref":"{endpoint}"}}}}"#
+        );
+        assert!(text.contains(&statement), "missing {statement}");
+    }
+    assert!(text.contains("/extra/*"));
+}
+
+#[test]
+fn weighted_variants_are_a_preset() {
+    let mut stack = Stack::for_test();
+    let (bucket, champion) = setup(&mut stack);
+    let challenger = Model::new(
+        &mut stack,
+        "Challenger",
+        ModelProps::from_artifact(image(), bucket.path("challenger/model.tar.gz")),
+    );
+    let ab = RealtimeEndpoint::new(
+        &mut stack,
+        "Ab",
+        RealtimeEndpointProps::weighted(it("ml.m5.large"), [(&champion, 0.9), (&challenger, 0.1)]),
+    );
+    assert_eq!(ab.variants(), ["Churn3", "Challenger"]);
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        json!({"ProductionVariants": [
+            {"VariantName": "Churn3", "InitialVariantWeight": 0.9, "InstanceType": "ml.m5.large"},
+            {"VariantName": "Challenger", "InitialVariantWeight": 0.1, "InstanceType": "ml.m5.large"}
+        ]}),
+    );
+    // Each variant has its own alarms.
+    t.resource_count_is("AWS::CloudWatch::Alarm", 6);
+
+    // A bad weight is still an error with the variant named.
+    let mut stack = Stack::for_test();
+    let (_, champion) = setup(&mut stack);
+    RealtimeEndpoint::new(
+        &mut stack,
+        "Ab",
+        RealtimeEndpointProps::weighted(it("ml.m5.large"), [(&champion, -1.0)]),
+    );
+    let errors = stack.synth().unwrap_err();
+    assert!(
+        errors.mentions("[test-staging/Ab] variant 'Churn3': weight -1 is out of range"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn model_environment_and_encryption_key() {
+    let mut stack = Stack::for_test();
+    let bucket = Bucket::new(&mut stack, "B", BucketProps::default());
+    let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
+    Model::new(
+        &mut stack,
+        "M",
+        ModelProps {
+            environment: [("LOG_LEVEL".to_string(), "info".to_string())].into(),
+            encryption_key: Some((&key).into()),
+            ..ModelProps::from_artifact(image(), bucket.path("m/model.tar.gz"))
+        },
+    );
+    let template = stack.synth().unwrap().template;
+    let text = serde_json::to_string(&template).unwrap();
+    assert!(text.contains(
+        r#"{"Action":"kms:Decrypt","Effect":"Allow","Resource":{"Fn::GetAtt":["Key961B73FD","Arn"]}}"#
+    ));
+    let t = TemplateAssert::new(template);
+    t.has_resource_properties(
+        "AWS::SageMaker::Model",
+        json!({"PrimaryContainer": {"Environment": {"LOG_LEVEL": "info"}}}),
+    );
 }

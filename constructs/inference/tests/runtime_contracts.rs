@@ -8,10 +8,19 @@ use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::{Stack, Template};
 use mlcdk_inference::*;
 use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+use mlcdk_sagemaker::{EcrImage, InstanceType, ModelArtifacts};
 use mlcdk_storage::{Bucket, BucketProps, KmsKey, KmsKeyProps};
 use serde_json::{Value, json};
 
 const IMAGE: &str = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1";
+
+fn image() -> EcrImage {
+    IMAGE.parse().unwrap()
+}
+
+fn it(instance: &str) -> InstanceType {
+    instance.parse().unwrap()
+}
 
 /// A bucket and a registry model (network-isolated, the default).
 fn setup(stack: &mut Stack) -> (Bucket, Model) {
@@ -20,11 +29,10 @@ fn setup(stack: &mut Stack) -> (Bucket, Model) {
     let model = Model::new(
         stack,
         "Churn3",
-        ModelProps::from_registry(
-            registry
-                .version(3)
-                .served_from(bucket.path("models/"), IMAGE),
-        ),
+        ModelProps::from_registry(registry.version(3).served_from(ModelArtifacts {
+            location: bucket.path("models/"),
+            image: image(),
+        })),
     );
     (bucket, model)
 }
@@ -71,7 +79,7 @@ fn open_model(stack: &mut Stack, bucket: &Bucket) -> Model {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(IMAGE, bucket.path("open/model.tar.gz"))
+            ..ModelProps::from_artifact(image(), bucket.path("open/model.tar.gz"))
         },
     )
 }
@@ -85,7 +93,7 @@ fn serverless_refuses_a_network_isolated_model_naming_construct_model_rule_and_f
     ServerlessEndpoint::new(
         &mut stack,
         "Adhoc",
-        ServerlessProps::new(&isolated, Memory::Gb2, 5),
+        ServerlessEndpointProps::new(&isolated, Memory::Gb2, 5),
     );
     let errors = stack.synth().unwrap_err();
     let text = errors.to_string();
@@ -108,7 +116,7 @@ fn serverless_on_a_model_without_isolation_passes_rt003() {
     ServerlessEndpoint::new(
         &mut stack,
         "Adhoc",
-        ServerlessProps::new(&open, Memory::Gb2, 5),
+        ServerlessEndpointProps::new(&open, Memory::Gb2, 5),
     );
     let template = stack.synth().unwrap().template;
     assert_eq!(findings(&template, "RT-003"), []);
@@ -133,7 +141,7 @@ fn serverless_on_a_model_without_isolation_passes_rt003() {
 fn guarded(shift: TrafficShift, fleet: u32, rate: f64) -> Result<Template, String> {
     let mut stack = Stack::for_test();
     let (_, model) = setup(&mut stack);
-    let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.variants[0].autoscaling = Some(Autoscaling::between(fleet, fleet.max(4)));
     p.guardrails = Some(Guardrails {
         shift,
@@ -288,7 +296,7 @@ fn updates_retain_the_autoscaled_count_and_apply_the_template_weights() {
     RealtimeEndpoint::new(
         &mut stack,
         "Fixed",
-        RealtimeEndpointProps::single(&model, "ml.m5.large"),
+        RealtimeEndpointProps::single(&model, it("ml.m5.large")),
     );
     let props = endpoint_props(&stack.synth().unwrap().template);
     assert!(!props.contains_key("RetainAllVariantProperties"));
@@ -305,7 +313,7 @@ fn the_variant_name_and_scaling_target_do_not_depend_on_the_instance_type() {
     let names = ["ml.m5.large", "ml.m5.xlarge"].map(|instance| {
         let mut stack = Stack::for_test();
         let (_, model) = setup(&mut stack);
-        let mut p = RealtimeEndpointProps::single(&model, instance);
+        let mut p = RealtimeEndpointProps::single(&model, it(instance));
         p.variants[0].autoscaling = Some(Autoscaling::between(2, 4));
         RealtimeEndpoint::new(&mut stack, "Serve", p);
         let template = stack.synth().unwrap().template;
@@ -333,10 +341,10 @@ fn async_reads_its_input_and_encrypts_its_output_without_data_capture() {
     AsyncEndpoint::new(
         &mut stack,
         "Batchy",
-        AsyncProps {
+        AsyncEndpointProps {
             input: bucket.path("requests/"),
-            kms: Some(key),
-            ..AsyncProps::scale_to_zero(&model, bucket.path("async/"))
+            encryption_key: Some(key.into()),
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/"))
         },
     );
     let template = stack.synth().unwrap().template;
@@ -381,14 +389,14 @@ fn an_async_endpoint_that_keeps_instances_alarms_on_invocations_processed() {
     AsyncEndpoint::new(
         &mut stack,
         "Queue",
-        AsyncProps {
+        AsyncEndpointProps {
             scaling: AsyncScaling {
                 min: 1,
                 max: 3,
                 backlog_per_instance: 10.0,
             },
             idle_hours: Some(24),
-            ..AsyncProps::scale_to_zero(&model, bucket.path("async/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/"))
         },
     );
     let template = stack.synth().unwrap().template;
@@ -413,9 +421,9 @@ fn an_async_endpoint_that_keeps_instances_alarms_on_invocations_processed() {
     AsyncEndpoint::new(
         &mut stack,
         "Zero",
-        AsyncProps {
+        AsyncEndpointProps {
             idle_hours: Some(24),
-            ..AsyncProps::scale_to_zero(&model, bucket.path("async/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/"))
         },
     );
     let errors = stack.synth().unwrap_err();
@@ -432,7 +440,7 @@ fn idle_alarms_wait_for_the_window_before_they_evaluate() {
     for (hours, warm_up) in [(24, 1440), (1, 60), (72, 2880), (168, 2880)] {
         let mut stack = Stack::for_test();
         let (_, model) = setup(&mut stack);
-        let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+        let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
         p.idle_hours = Some(hours);
         RealtimeEndpoint::new(&mut stack, "Serve", p);
         let t = TemplateAssert::new(stack.synth().unwrap().template);
@@ -447,7 +455,7 @@ fn idle_alarms_wait_for_the_window_before_they_evaluate() {
     // Seven days is CloudWatch's limit for hourly periods.
     let mut stack = Stack::for_test();
     let (_, model) = setup(&mut stack);
-    let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.idle_hours = Some(169);
     RealtimeEndpoint::new(&mut stack, "Serve", p);
     let errors = stack.synth().unwrap_err();
@@ -485,7 +493,7 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
         };
         // Variant weight: any finite number 0 or more (1e300 is valid).
         let errors = synth_errors(|stack, _, model, _| {
-            let mut p = RealtimeEndpointProps::single(model, "ml.m5.large");
+            let mut p = RealtimeEndpointProps::single(model, it("ml.m5.large"));
             p.variants[0].weight = bad;
             RealtimeEndpoint::new(stack, "Serve", p);
         });
@@ -502,7 +510,7 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
 
         // Target tracking targets: above 0, at most 2^360.
         let errors = synth_errors(|stack, _, model, _| {
-            let mut p = RealtimeEndpointProps::single(model, "ml.m5.large");
+            let mut p = RealtimeEndpointProps::single(model, it("ml.m5.large"));
             p.variants[0].autoscaling = Some(Autoscaling {
                 invocations_per_instance: bad,
                 ..Autoscaling::between(1, 2)
@@ -521,13 +529,13 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
             AsyncEndpoint::new(
                 stack,
                 "Batchy",
-                AsyncProps {
+                AsyncEndpointProps {
                     scaling: AsyncScaling {
                         min: 0,
                         max: 2,
                         backlog_per_instance: bad,
                     },
-                    ..AsyncProps::scale_to_zero(model, bucket.path("async/"))
+                    ..AsyncEndpointProps::scale_to_zero(model, bucket.path("async/"))
                 },
             );
         });
@@ -545,13 +553,17 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
             ServerlessEndpoint::new(
                 stack,
                 "Warm",
-                ServerlessProps {
+                ServerlessEndpointProps {
                     provisioned: Some(Provisioned {
                         concurrency: 2,
-                        scaling: Some((1, 4, bad)),
+                        scaling: Some(ProvisionedScaling {
+                            min: 1,
+                            max: 4,
+                            target_utilization: bad,
+                        }),
                     }),
                     max_5xx_rate: bad,
-                    ..ServerlessProps::new(open, Memory::Gb4, 10)
+                    ..ServerlessEndpointProps::new(open, Memory::Gb4, 10)
                 },
             );
         });
@@ -566,7 +578,7 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
             assert!(errors.contains(&wanted), "missing {wanted:?} in\n{errors}");
         }
         let errors = synth_errors(|stack, _, model, _| {
-            let mut p = RealtimeEndpointProps::single(model, "ml.m5.large");
+            let mut p = RealtimeEndpointProps::single(model, it("ml.m5.large"));
             p.max_5xx_rate = bad;
             p.guardrails = Some(Guardrails::canary_of_one(1));
             RealtimeEndpoint::new(stack, "Serve", p);
@@ -581,7 +593,7 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
     // The edges that are valid render as numbers.
     let mut stack = Stack::for_test();
     let (_, model) = setup(&mut stack);
-    let mut p = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.variants[0].weight = 0.5;
     p.variants[0].autoscaling = Some(Autoscaling {
         invocations_per_instance: 2f64.powi(360),

@@ -1,7 +1,8 @@
 //! The alerts topic.
 
-use mlcdk_core::iam::{PolicyDocument, PolicyStatement, Principal};
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
 use mlcdk_storage::{KmsKey, KmsKeyProps};
 
 /// The services that publish alerts: alarms, rules, budgets.
@@ -100,23 +101,28 @@ pub(crate) fn email_errors(field: &str, emails: &[String]) -> Vec<String> {
 /// (an AWS-managed SNS key would not: those services cannot use it).
 ///
 /// ```
+/// use mlcdk_core::refs::TopicRef;
 /// use mlcdk_core::Stack;
 /// use mlcdk_monitoring::{AlertsTopic, AlertsTopicProps};
 ///
 /// let mut stack = Stack::for_test();
 /// let alerts = AlertsTopic::new(&mut stack, "Alerts", AlertsTopicProps { emails: vec!["ml-oncall@example.com".into()] });
-/// let arn = alerts.arn();
+/// let topic: TopicRef = (&alerts).into(); // what alarms, budgets and endpoints take
+/// assert_eq!(topic.arn(), alerts.arn());
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct AlertsTopic {
     resource: ResourceRef,
+    key: KmsKey,
+    path: ConstructPath,
 }
 
 impl AlertsTopic {
     /// A topic, its key, its policies and one subscription per email.
     pub fn new(scope: &mut impl Scope, id: &str, props: AlertsTopicProps) -> AlertsTopic {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let key = KmsKey::new(
             &mut node,
             "Key",
@@ -167,11 +173,54 @@ impl AlertsTopic {
                     .set("Endpoint", email.as_str()),
             );
         }
-        AlertsTopic { resource: topic }
+        AlertsTopic {
+            resource: topic,
+            key,
+            path,
+        }
+    }
+
+    /// The `AWS::SNS::Topic` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The key the topic is encrypted with.
+    pub fn key(&self) -> &KmsKey {
+        &self.key
+    }
+
+    /// The topic's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
     }
 
     /// The topic's ARN (`Ref`).
     pub fn arn(&self) -> Expr {
         self.resource.reference()
+    }
+
+    /// The topic's name (`GetAtt TopicName`); CloudFormation generates it, so
+    /// there is no physical name.
+    pub fn name(&self) -> Expr {
+        self.resource.get_att("TopicName")
+    }
+
+    /// Let `grantee` publish to the topic: `sns:Publish` on it, and the use
+    /// of its key (`kms:Decrypt`, `kms:GenerateDataKey`) that an encrypted
+    /// topic needs from publishers.
+    pub fn grant_publish(&self, grantee: &impl Grantee) -> Grant {
+        TopicRef::from(self).grant_publish(grantee).and(Grant::to(
+            grantee,
+            [PolicyStatement::allow()
+                .actions(["kms:Decrypt", "kms:GenerateDataKey"])
+                .resources([self.key.arn()])],
+        ))
+    }
+}
+
+impl From<&AlertsTopic> for TopicRef {
+    fn from(topic: &AlertsTopic) -> TopicRef {
+        TopicRef::from_arn(topic.arn())
     }
 }

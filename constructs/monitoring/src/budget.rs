@@ -1,6 +1,7 @@
 //! A monthly cost budget for the stage.
 
-use mlcdk_core::{CfnResource, Expr, Json, Scope};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
 
 use crate::numbers::{check_range, number};
 
@@ -60,8 +61,8 @@ pub struct BudgetAlert {
     /// Email subscribers, at most 10, each once; checked with the same rule as
     /// [`AlertsTopicProps::emails`](crate::AlertsTopicProps::emails).
     pub emails: Vec<String>,
-    /// An SNS topic (the alerts topic).
-    pub topic: Option<Expr>,
+    /// An SNS topic (the alerts topic converts into it).
+    pub topic: Option<TopicRef>,
 }
 
 /// Props of a [`Budget`].
@@ -76,7 +77,7 @@ pub struct BudgetProps {
 impl BudgetProps {
     /// Alerts to `topic` at 80 % actual and 100 % forecasted spend (a
     /// notification needs a subscriber: without a topic, add emails).
-    pub fn monthly(monthly_usd: u32, topic: Option<Expr>) -> BudgetProps {
+    pub fn monthly(monthly_usd: u32, topic: Option<TopicRef>) -> BudgetProps {
         BudgetProps {
             monthly_usd,
             alerts: vec![
@@ -118,16 +119,23 @@ impl BudgetProps {
 ///
 /// let mut stack = Stack::for_test();
 /// let alerts = AlertsTopic::new(&mut stack, "Alerts", AlertsTopicProps::default());
-/// Budget::new(&mut stack, "Budget", BudgetProps::monthly(500, Some(alerts.arn())));
+/// let budget = Budget::new(&mut stack, "Budget", BudgetProps::monthly(500, Some((&alerts).into())));
+/// assert_eq!(budget.physical_name(), "test-staging-Budget");
 /// assert!(stack.synth().is_ok());
 /// ```
-pub struct Budget;
+#[derive(Clone, Debug)]
+pub struct Budget {
+    resource: ResourceRef,
+    name: String,
+    path: ConstructPath,
+}
 
 impl Budget {
     /// A budget, validated at synth: amount above 0, at most 5 notifications,
     /// each with 1–11 subscribers and a threshold in range.
     pub fn new(scope: &mut impl Scope, id: &str, props: BudgetProps) -> Budget {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         if props.monthly_usd == 0 {
             node.error("monthly_usd must be above 0");
         }
@@ -175,7 +183,7 @@ impl Budget {
             if let Some(t) = &a.topic {
                 subs.push(Json::object([
                     ("SubscriptionType", Json::from("SNS")),
-                    ("Address", Json::from(t)),
+                    ("Address", Json::from(t.arn())),
                 ]));
             }
             notifications.push(Json::object([
@@ -209,13 +217,13 @@ impl Budget {
         node.note(format!(
             "budget {budget_name} counts spend tagged {COST_ALLOCATION_TAG}={stage}; it reports $0 until the management (payer) account activates the user-defined cost allocation tag '{COST_ALLOCATION_TAG}' (Billing console, Cost allocation tags)"
         ));
-        node.add_resource(
+        let resource = node.add_resource(
             "Resource",
             CfnResource::new("AWS::Budgets::Budget")
                 .set(
                     "Budget",
                     Json::object([
-                        ("BudgetName", Json::from(budget_name)),
+                        ("BudgetName", Json::from(budget_name.as_str())),
                         ("BudgetType", Json::from("COST")),
                         ("TimeUnit", Json::from("MONTHLY")),
                         (
@@ -236,6 +244,39 @@ impl Budget {
                 )
                 .set("NotificationsWithSubscribers", Json::Array(notifications)),
         );
-        Budget
+        Budget {
+            resource,
+            name: budget_name,
+            path,
+        }
+    }
+
+    /// The `AWS::Budgets::Budget` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The budget's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The budget's name (`Ref`).
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// The budget's name, fixed at synth.
+    pub fn physical_name(&self) -> &str {
+        &self.name
+    }
+
+    /// `arn:<partition>:budgets::<account>:budget/<name>` (Budgets is
+    /// global: no region).
+    pub fn arn(&self) -> Expr {
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:budgets::${{AWS::AccountId}}:budget/{}",
+            self.name
+        ))
     }
 }

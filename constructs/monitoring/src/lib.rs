@@ -17,6 +17,6 @@ pub use budget::{
     Budget, BudgetAlert, BudgetProps, BudgetSignal, COST_ALLOCATION_TAG, cost_filter_tag,
 };
 pub use monitor::{
-    CustomMetric, DriftAlarm, Monitor, MonitorKind, MonitorProps, MonitorSchedule, ProblemType,
-    retrain_on_alarms,
+    CustomMetric, DataQuality, DriftAlarm, DriftAlarmProps, DriftThreshold, ModelQuality, Monitor,
+    MonitorKind, MonitorProps, MonitorSchedule, ProblemType, RetrainOnAlarm, RetrainOnAlarmProps,
 };

@@ -1,15 +1,33 @@
 //! Model Monitor schedules, drift alarms, and the retraining they trigger.
 
+use std::collections::BTreeMap;
+
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
-use mlcdk_inference::RealtimeEndpoint;
-use mlcdk_storage::{KmsKey, S3Path};
-use mlcdk_training::definition::check_instance_type;
-use mlcdk_training::{PipelineTrigger, TrainingPipeline, TriggerProps};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::schedule::{RateUnit, Schedule};
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_sagemaker::{
+    Alarm, AlarmProps, Comparison, Dimension, EndpointRef, InstanceType, Metric, MissingData,
+    Statistic,
+};
+use mlcdk_storage::{KeyRef, S3Path};
+use mlcdk_training::{Pipeline, PipelineTrigger, TrainingPipeline, TriggerProps};
 
-use crate::numbers::{CLOUDWATCH_MAX, check_range, number};
+use crate::numbers::{CLOUDWATCH_MAX, check_range};
 
-/// When a monitoring job runs: the forms SageMaker Model Monitor accepts.
+/// When a monitoring job runs: the forms of [`Schedule`] SageMaker Model
+/// Monitor accepts. Props take a [`Schedule`] (`MonitorSchedule::Hourly.into()`,
+/// or one read from a stage file); the monitor narrows it with
+/// `MonitorSchedule::try_from` and refuses the others at synth.
+///
+/// ```
+/// use mlcdk_core::schedule::Schedule;
+/// use mlcdk_monitoring::MonitorSchedule;
+///
+/// let s: Schedule = "cron(0 3 ? * * *)".parse().unwrap();
+/// assert_eq!(MonitorSchedule::try_from(s), Ok(MonitorSchedule::Daily { hour: 3 }));
+/// assert!(MonitorSchedule::try_from(Schedule::weekly("MON", 3)).is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MonitorSchedule {
     /// `cron(0 * ? * * *)`
@@ -48,32 +66,76 @@ impl MonitorSchedule {
         }
     }
 
-    /// Read an expression, accepting only the forms Model Monitor takes.
-    pub fn parse(expression: &str) -> Result<MonitorSchedule, String> {
-        let fields: Vec<&str> = expression
-            .strip_prefix("cron(")
-            .and_then(|e| e.strip_suffix(')'))
-            .map(|e| e.split_whitespace().collect())
-            .unwrap_or_default();
+    /// The longest a run may take: the interval between runs, in seconds.
+    fn interval_seconds(self) -> u32 {
+        match self {
+            MonitorSchedule::Hourly => 3600,
+            MonitorSchedule::Daily { .. } => 86_400,
+            MonitorSchedule::EveryHours { every, .. } => every.clamp(1, 24) * 3600,
+        }
+    }
+}
+
+impl From<MonitorSchedule> for Schedule {
+    fn from(s: MonitorSchedule) -> Schedule {
+        let hours = match s {
+            MonitorSchedule::Hourly => "*".to_string(),
+            MonitorSchedule::Daily { hour } => hour.to_string(),
+            MonitorSchedule::EveryHours { start, every } => format!("{start}/{every}"),
+        };
+        Schedule::Cron(format!("0 {hours} ? * * *"))
+    }
+}
+
+impl TryFrom<Schedule> for MonitorSchedule {
+    type Error = String;
+
+    /// The schedule as one of the forms Model Monitor accepts: hourly,
+    /// daily at an hour, or every N hours from an hour (as cron fields, either
+    /// day field `?`, or the rates `rate(N hours)` with N 1–24 and
+    /// `rate(1 day)`).
+    fn try_from(schedule: Schedule) -> Result<MonitorSchedule, String> {
+        let expression = schedule.expression()?;
         let reject = || {
             format!(
                 "schedule '{expression}' is not a form Model Monitor accepts: hourly 'cron(0 * ? * * *)', daily 'cron(0 H ? * * *)' or every N hours 'cron(0 H/N ? * * *)'"
             )
         };
-        if fields.len() != 6 || fields[0] != "0" || fields[2..] != ["?", "*", "*", "*"] {
-            return Err(reject());
-        }
-        let schedule = match fields[1].split_once('/') {
-            _ if fields[1] == "*" => MonitorSchedule::Hourly,
-            Some((s, n)) => MonitorSchedule::EveryHours {
-                start: s.parse().map_err(|_| reject())?,
-                every: n.parse().map_err(|_| reject())?,
+        let narrowed = match &schedule {
+            Schedule::Rate(1, RateUnit::Hours) => MonitorSchedule::Hourly,
+            Schedule::Rate(n, RateUnit::Hours) => MonitorSchedule::EveryHours {
+                start: 0,
+                every: *n,
             },
-            None => MonitorSchedule::Daily {
-                hour: fields[1].parse().map_err(|_| reject())?,
-            },
+            Schedule::Rate(1, RateUnit::Days) => MonitorSchedule::Daily { hour: 0 },
+            Schedule::Rate(..) => return Err(reject()),
+            Schedule::Cron(_) => {
+                let fields: Vec<&str> = expression
+                    .strip_prefix("cron(")
+                    .and_then(|e| e.strip_suffix(')'))
+                    .map(|e| e.split_whitespace().collect())
+                    .unwrap_or_default();
+                let [minute, hour, dom, month, dow, year] = fields[..] else {
+                    return Err(reject());
+                };
+                let days_ok = matches!((dom, dow), ("?", "*") | ("*", "?"));
+                if minute != "0" || !days_ok || month != "*" || year != "*" {
+                    return Err(reject());
+                }
+                let number = |t: &str| t.parse::<u32>().map_err(|_| reject());
+                match hour.split_once('/') {
+                    _ if hour == "*" => MonitorSchedule::Hourly,
+                    Some((start, every)) => MonitorSchedule::EveryHours {
+                        start: if start == "*" { 0 } else { number(start)? },
+                        every: number(every)?,
+                    },
+                    None => MonitorSchedule::Daily {
+                        hour: number(hour)?,
+                    },
+                }
+            }
         };
-        schedule.expression().map(|_| schedule)
+        narrowed.expression().map(|_| narrowed)
     }
 }
 
@@ -111,76 +173,144 @@ pub enum ProblemType {
     Regression,
 }
 
+/// Data quality against a baseline (from a baselining job).
+#[derive(Clone, Debug)]
+pub struct DataQuality {
+    /// The baseline's `statistics.json`.
+    pub statistics: S3Path,
+    /// The baseline's `constraints.json`: what counts as a violation.
+    pub constraints: S3Path,
+}
+
+/// Model quality against ground truth labels.
+#[derive(Clone, Debug)]
+pub struct ModelQuality {
+    /// Which metrics are computed (accuracy and F1, or RMSE and R²…).
+    pub problem: ProblemType,
+    /// The baseline's `constraints.json`: the metric thresholds.
+    pub constraints: S3Path,
+    /// Where labels for the captured requests arrive, matched by inference ID.
+    pub ground_truth: S3Path,
+    /// The attribute of the endpoint's output holding the prediction; not
+    /// empty.
+    pub inference_attribute: String,
+}
+
 /// What a monitor checks.
 #[derive(Clone, Debug)]
 pub enum MonitorKind {
     /// Data quality against baseline statistics and constraints.
-    DataQuality {
-        /// The baseline's `statistics.json` (from a baselining job).
-        statistics: S3Path,
-        /// The baseline's `constraints.json`: what counts as a violation.
-        constraints: S3Path,
-    },
+    DataQuality(DataQuality),
     /// Model quality against ground truth labels.
-    ModelQuality {
-        /// Which metrics are computed (accuracy and F1, or RMSE and R²…).
-        problem: ProblemType,
-        /// The baseline's `constraints.json`: the metric thresholds.
-        constraints: S3Path,
-        /// Where labels for the captured requests arrive, matched by
-        /// inference ID.
-        ground_truth: S3Path,
-        /// The attribute of the endpoint's output holding the prediction.
-        inference_attribute: String,
-    },
+    ModelQuality(ModelQuality),
 }
 
-/// Props of a [`Monitor`].
+/// A Model Monitor drift alarm: on `feature_baseline_drift_<feature>` above
+/// `max`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftThreshold {
+    /// The feature (column) whose drift metric is watched; not empty.
+    pub feature: String,
+    /// The largest drift distance accepted: a finite number above 0 and at
+    /// most 2^360 (the largest metric value CloudWatch accepts); others are
+    /// refused at synth.
+    pub max: f64,
+}
+
+impl DriftThreshold {
+    /// An alarm when `feature` drifts beyond `max`.
+    pub fn new(feature: &str, max: f64) -> DriftThreshold {
+        DriftThreshold {
+            feature: feature.to_string(),
+            max,
+        }
+    }
+}
+
+/// Props of a [`Monitor`]; start from [`MonitorProps::data_quality`] or
+/// [`MonitorProps::model_quality`].
 #[derive(Clone, Debug)]
 pub struct MonitorProps {
+    /// The endpoint monitored (a real-time endpoint of the stack converts
+    /// into it, or one imported with [`EndpointRef::from_name`]).
+    pub endpoint: EndpointRef,
+    /// Where the endpoint captures requests, which the monitor reads: the
+    /// endpoint's own data capture destination in the presets
+    /// ([`EndpointRef::capture`]); set it for an imported endpoint. An
+    /// endpoint without data capture cannot be monitored (refused at synth).
+    pub capture: Option<S3Path>,
     /// What the monitor checks.
     pub kind: MonitorKind,
-    /// When it runs.
-    pub schedule: MonitorSchedule,
+    /// When it runs: a form Model Monitor accepts ([`MonitorSchedule`]),
+    /// refused at synth otherwise.
+    pub schedule: Schedule,
     /// Where reports go (encrypted like its bucket).
     pub output: S3Path,
-    /// Instance type of the monitoring job, `ml.<family>.<size>` (default
-    /// `ml.m5.xlarge`).
-    pub instance: String,
+    /// Instance type of the monitoring job (default `ml.m5.xlarge`).
+    pub instance: InstanceType,
     /// Storage per instance in GB (default 20); SageMaker accepts 1–16,384.
     pub volume_gb: u32,
-    /// Encrypts the monitoring job's storage volume with this key.
-    pub volume_key: Option<KmsKey>,
+    /// Encrypts the monitoring job's storage volume (and its reports, when
+    /// the output bucket has no key of its own) with this key.
+    pub encryption_key: Option<KeyRef>,
     /// 1–86,400 s, and within the schedule's interval.
     pub max_runtime_seconds: u32,
     /// No network access from the monitoring container (default on).
     pub network_isolation: bool,
-    /// `(feature, threshold)`: an alarm on `feature_baseline_drift_<feature>` per entry.
-    /// Thresholds are finite, above 0 and at most 2^360 (the largest metric
-    /// value CloudWatch accepts); others are refused at synth.
-    pub drift_alarms: Vec<(String, f64)>,
-    /// Topic the drift alarms notify.
-    pub alerts: Option<Expr>,
+    /// An alarm on `feature_baseline_drift_<feature>` per entry (data quality).
+    pub drift_alarms: Vec<DriftThreshold>,
+    /// Where the drift alarms notify.
+    pub alerts: Option<TopicRef>,
 }
 
 impl MonitorProps {
-    /// Data quality against a baseline, on one ml.m5.xlarge, one hour at most.
+    /// Data quality of `endpoint` against `baseline`, on one ml.m5.xlarge, one
+    /// hour at most, no alarms.
     pub fn data_quality(
-        statistics: S3Path,
-        constraints: S3Path,
+        endpoint: impl Into<EndpointRef>,
+        baseline: DataQuality,
         output: S3Path,
-        schedule: MonitorSchedule,
+        schedule: impl Into<Schedule>,
+    ) -> MonitorProps {
+        MonitorProps::of(
+            endpoint.into(),
+            MonitorKind::DataQuality(baseline),
+            output,
+            schedule.into(),
+        )
+    }
+
+    /// Model quality of `endpoint` against ground truth (`quality`), on one
+    /// ml.m5.xlarge, one hour at most.
+    pub fn model_quality(
+        endpoint: impl Into<EndpointRef>,
+        quality: ModelQuality,
+        output: S3Path,
+        schedule: impl Into<Schedule>,
+    ) -> MonitorProps {
+        MonitorProps::of(
+            endpoint.into(),
+            MonitorKind::ModelQuality(quality),
+            output,
+            schedule.into(),
+        )
+    }
+
+    fn of(
+        endpoint: EndpointRef,
+        kind: MonitorKind,
+        output: S3Path,
+        schedule: Schedule,
     ) -> MonitorProps {
         MonitorProps {
-            kind: MonitorKind::DataQuality {
-                statistics,
-                constraints,
-            },
+            capture: endpoint.capture().cloned(),
+            endpoint,
+            kind,
             schedule,
             output,
-            instance: "ml.m5.xlarge".into(),
+            instance: InstanceType::m5_xlarge(),
             volume_gb: 20,
-            volume_key: None,
+            encryption_key: None,
             max_runtime_seconds: 3600,
             network_isolation: true,
             drift_alarms: Vec::new(),
@@ -195,7 +325,7 @@ impl MonitorProps {
 /// ```
 /// use mlcdk_core::Stack;
 /// use mlcdk_inference::*;
-/// use mlcdk_monitoring::{Monitor, MonitorProps, MonitorSchedule};
+/// use mlcdk_monitoring::{DataQuality, DriftThreshold, Monitor, MonitorProps, MonitorSchedule};
 /// use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
 /// use mlcdk_storage::{Bucket, BucketProps};
 ///
@@ -203,79 +333,92 @@ impl MonitorProps {
 /// let b = Bucket::new(&mut stack, "Artifacts", BucketProps::default());
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "M", ModelProps::from_registry(registry.version(1)));
-/// let mut serve = RealtimeEndpointProps::single(&model, "ml.m5.large");
-/// serve.data_capture = Some(DataCapture::sample(20, b.path("capture/")));
-/// let endpoint = RealtimeEndpoint::new(&mut stack, "Serve", serve);
-/// let mut props = MonitorProps::data_quality(
-///     b.path("baseline/statistics.json"), b.path("baseline/constraints.json"),
-///     b.path("monitoring/"), MonitorSchedule::Hourly);
-/// props.drift_alarms = vec![("monthly_spend".into(), 0.2)];
-/// Monitor::new(&mut stack, "Drift", &endpoint, props);
+/// let endpoint = RealtimeEndpoint::new(&mut stack, "Serve", RealtimeEndpointProps {
+///     data_capture: Some(DataCapture::sample(20, b.path("capture/"))),
+///     ..RealtimeEndpointProps::single(&model, mlcdk_sagemaker::InstanceType::m5_large())
+/// });
+/// let baseline = DataQuality {
+///     statistics: b.path("baseline/statistics.json"),
+///     constraints: b.path("baseline/constraints.json"),
+/// };
+/// let monitor = Monitor::new(&mut stack, "Drift", MonitorProps {
+///     drift_alarms: vec![DriftThreshold::new("monthly_spend", 0.2)],
+///     ..MonitorProps::data_quality(&endpoint, baseline, b.path("monitoring/"), MonitorSchedule::Hourly)
+/// });
+/// assert_eq!(monitor.alarms().len(), 1);
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct Monitor {
+    resource: ResourceRef,
+    definition: ResourceRef,
+    role: Role,
     alarms: Vec<ResourceRef>,
     schedule_name: String,
+    path: ConstructPath,
 }
 
 impl Monitor {
-    /// A monitor of `endpoint`, which must capture data, with its role, job
-    /// definition, schedule and drift alarms; validated at synth: schedule,
-    /// instance type, runtime within the interval, a Model Monitor image for
-    /// the stage's region.
-    pub fn new(
-        scope: &mut impl Scope,
-        id: &str,
-        endpoint: &RealtimeEndpoint,
-        props: MonitorProps,
-    ) -> Monitor {
+    /// A monitor of `props.endpoint`, which must capture data, with its role,
+    /// job definition, schedule and drift alarms; validated at synth: the
+    /// schedule, runtime within the interval, volume size, drift thresholds, a
+    /// Model Monitor image for the stage's region.
+    pub fn new(scope: &mut impl Scope, id: &str, props: MonitorProps) -> Monitor {
         let mut node = scope.node(id);
-        let endpoint_name = endpoint.name_literal().to_string();
-        let Some(capture) = endpoint.capture() else {
+        let path = node.path().clone();
+        let endpoint_name = props.endpoint.physical_name().to_string();
+        if props.capture.is_none() {
             node.error(format!(
-                "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint)"
+                "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
             ));
-            return Monitor {
-                alarms: Vec::new(),
-                schedule_name: String::new(),
-            };
-        };
-        let expression = match props.schedule.expression() {
+        }
+        let schedule = MonitorSchedule::try_from(props.schedule.clone());
+        let expression = match schedule.and_then(MonitorSchedule::expression) {
             Ok(e) => e,
             Err(e) => {
                 node.error(format!("schedule: {e}"));
                 String::new()
             }
         };
-        if let Err(e) = check_instance_type(&props.instance) {
-            node.error(e);
-        }
         if !(1..=86_400).contains(&props.max_runtime_seconds) {
             node.error(format!(
                 "max_runtime_seconds {} is out of range: 1 to 86400",
                 props.max_runtime_seconds
             ));
         }
-        if props.schedule == MonitorSchedule::Hourly && props.max_runtime_seconds > 3600 {
+        if let Ok(s) = MonitorSchedule::try_from(props.schedule.clone())
+            && props.max_runtime_seconds > s.interval_seconds()
+            && props.max_runtime_seconds <= 86_400
+        {
             node.error(format!(
-                "max_runtime_seconds {} exceeds the hourly schedule's interval (3600 s)",
-                props.max_runtime_seconds
+                "max_runtime_seconds {} exceeds the schedule's interval ({} s)",
+                props.max_runtime_seconds,
+                s.interval_seconds()
             ));
         }
-        let region = node.stage().env.region.clone();
-        let account = MONITOR_REGISTRIES
-            .iter()
-            .find(|(r, _)| *r == region)
-            .map(|(_, a)| *a);
-        let Some(account) = account else {
+        if !(1..=16_384).contains(&props.volume_gb) {
             node.error(format!(
-                "no Model Monitor image is known for region '{region}'"
+                "volume_gb {} is out of range: 1 to 16384",
+                props.volume_gb
             ));
-            return Monitor {
-                alarms: Vec::new(),
-                schedule_name: String::new(),
-            };
+        }
+        if let MonitorKind::ModelQuality(q) = &props.kind {
+            if q.inference_attribute.trim().is_empty() {
+                node.error("model quality: inference_attribute is empty; name the attribute of the endpoint's output that holds the prediction");
+            }
+            if !props.drift_alarms.is_empty() {
+                node.error("drift_alarms watch the feature_baseline_drift_<feature> metrics of a data-quality monitor; a model-quality monitor publishes none (alarm on its metrics with DriftAlarm)");
+            }
+        }
+        let region = node.stage().env.region.clone();
+        let account = match MONITOR_REGISTRIES.iter().find(|(r, _)| *r == region) {
+            Some((_, a)) => *a,
+            None => {
+                node.error(format!(
+                    "no Model Monitor image is known for region '{region}'"
+                ));
+                "000000000000"
+            }
         };
         let image =
             format!("{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer");
@@ -288,46 +431,7 @@ impl Monitor {
                 ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
             },
         );
-        capture.grant_read(&role);
-        props.output.grant_read_write(&role);
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["ecr:GetAuthorizationToken"])
-                .resources(["*"]),
-        );
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"])
-                .resources([Expr::sub(format!(
-                    "arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/sagemaker-model-monitor-analyzer"
-                ))]),
-        );
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])
-                .resources([Expr::sub(
-                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/*",
-                )]),
-        );
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["cloudwatch:PutMetricData"])
-                .resources(["*"])
-                .condition(
-                    "StringLike",
-                    "cloudwatch:namespace",
-                    "aws/sagemaker/Endpoints/*",
-                ),
-        );
-        if let Some(k) = &props.volume_key {
-            k.grant_encrypt_decrypt(&role);
-            // The job's instances get their volume encrypted with the key
-            // through a grant SageMaker creates with this role; without it
-            // every scheduled run fails before it starts (CreateProcessingJob
-            // with a volume key needs kms:CreateGrant:
-            // https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html).
-            k.grant_volume_encryption(&role);
-        }
+        grant_monitor(&role, &props, &region, account);
 
         let mut output = vec![(
             "MonitoringOutputs",
@@ -341,20 +445,29 @@ impl Monitor {
             )])]),
         )];
         // Reports describe production data: the bucket's key, else the volume's.
-        if let Some(k) = props.output.bucket.key().or(props.volume_key.as_ref()) {
-            output.push(("KmsKeyId", Json::from(k.arn())));
+        let report_key = props
+            .output
+            .bucket
+            .key()
+            .map(|k| k.arn())
+            .or_else(|| props.encryption_key.as_ref().map(KeyRef::arn));
+        if let Some(k) = report_key {
+            output.push(("KmsKeyId", Json::from(k)));
         }
         let mut cluster = vec![
             ("InstanceCount", Json::from(1u32)),
             ("InstanceType", Json::from(props.instance.as_str())),
             ("VolumeSizeInGB", Json::from(props.volume_gb)),
         ];
-        if let Some(k) = &props.volume_key {
+        if let Some(k) = &props.encryption_key {
             cluster.push(("VolumeKmsKeyId", Json::from(k.arn())));
         }
+        // The endpoint's name is a reference (`GetAtt EndpointName`) when
+        // the endpoint is in the stack, so CloudFormation creates the
+        // endpoint before the job definition and the schedule.
         let endpoint_input = |extra: Vec<(&'static str, Json)>| {
             let mut e = vec![
-                ("EndpointName", Json::from(endpoint_name.as_str())),
+                ("EndpointName", Json::from(props.endpoint.name())),
                 ("LocalPath", Json::from("/opt/ml/processing/input/endpoint")),
                 ("S3InputMode", Json::from("File")),
                 ("S3DataDistributionType", Json::from("FullyReplicated")),
@@ -362,13 +475,8 @@ impl Monitor {
             e.extend(extra);
             Json::object(e)
         };
-        // The job definition names the endpoint by its literal name, which
-        // orders nothing: DependsOn makes CloudFormation create the endpoint
-        // first (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html),
-        // as the schedule below does.
         let common = |def: CfnResource| {
-            def.depends_on(endpoint.resource())
-                .set("RoleArn", role.arn())
+            def.set("RoleArn", role.arn())
                 .set(
                     "JobResources",
                     Json::object([("ClusterConfig", Json::object(cluster.clone()))]),
@@ -391,12 +499,10 @@ impl Monitor {
         // Metrics go to CloudWatch, where the drift alarms watch them.
         let env = Json::object([("publish_cloudwatch_metrics", Json::from("Enabled"))]);
         let (definition, monitoring_type) = match &props.kind {
-            MonitorKind::DataQuality {
+            MonitorKind::DataQuality(DataQuality {
                 statistics,
                 constraints,
-            } => {
-                statistics.grant_read(&role);
-                constraints.grant_read(&role);
+            }) => {
                 let def = common(CfnResource::new("AWS::SageMaker::DataQualityJobDefinition"))
                     .set(
                         "DataQualityAppSpecification",
@@ -425,14 +531,12 @@ impl Monitor {
                     );
                 (node.add_resource("Definition", def), "DataQuality")
             }
-            MonitorKind::ModelQuality {
+            MonitorKind::ModelQuality(ModelQuality {
                 problem,
                 constraints,
                 ground_truth,
                 inference_attribute,
-            } => {
-                constraints.grant_read(&role);
-                ground_truth.grant_read(&role);
+            }) => {
                 let def = common(CfnResource::new(
                     "AWS::SageMaker::ModelQualityJobDefinition",
                 ))
@@ -472,11 +576,11 @@ impl Monitor {
             }
         };
         let schedule_name = node.physical_name('-', 63).to_ascii_lowercase();
-        node.add_resource(
+        let resource = node.add_resource(
             "Schedule",
             CfnResource::new("AWS::SageMaker::MonitoringSchedule")
                 .set("MonitoringScheduleName", schedule_name.as_str())
-                .set("EndpointName", endpoint_name.as_str())
+                .set("EndpointName", props.endpoint.name())
                 .set(
                     "MonitoringScheduleConfig",
                     Json::object([
@@ -490,22 +594,21 @@ impl Monitor {
                             Json::object([("ScheduleExpression", Json::from(expression))]),
                         ),
                     ]),
-                )
-                .depends_on(endpoint.resource()),
+                ),
         );
 
         let mut alarms = Vec::new();
-        for (feature, threshold) in &props.drift_alarms {
+        for DriftThreshold { feature, max } in &props.drift_alarms {
             let mut ok = true;
             if feature.is_empty() {
                 node.error(format!(
-                    "drift alarm with threshold {threshold} has no feature name; give the feature whose feature_baseline_drift_<feature> metric it watches"
+                    "drift alarm with max {max} has no feature name; give the feature whose feature_baseline_drift_<feature> metric it watches"
                 ));
                 ok = false;
             }
             if let Some(e) = check_range(
-                &format!("drift alarm on '{feature}': threshold"),
-                *threshold,
+                &format!("drift alarm on '{feature}': max"),
+                *max,
                 0.0,
                 true,
                 CLOUDWATCH_MAX,
@@ -526,14 +629,14 @@ impl Monitor {
                         .filter(char::is_ascii_alphanumeric)
                         .collect::<String>()
                 ),
-                CustomMetric {
+                &CustomMetric {
                     namespace: "aws/sagemaker/Endpoints/data-metrics".into(),
                     metric: format!("feature_baseline_drift_{feature}"),
-                    dimensions: vec![
-                        ("Endpoint".into(), endpoint_name.clone()),
-                        ("MonitoringSchedule".into(), schedule_name.clone()),
-                    ],
-                    threshold: *threshold,
+                    dimensions: BTreeMap::from([
+                        ("Endpoint".to_string(), endpoint_name.clone()),
+                        ("MonitoringSchedule".to_string(), schedule_name.clone()),
+                    ]),
+                    threshold: *max,
                     period_seconds: 3600,
                     evaluation_periods: 1,
                 },
@@ -541,9 +644,34 @@ impl Monitor {
             ));
         }
         Monitor {
+            resource,
+            definition,
+            role,
             alarms,
             schedule_name,
+            path,
         }
+    }
+
+    /// The `AWS::SageMaker::MonitoringSchedule` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The job definition (`AWS::SageMaker::DataQualityJobDefinition` or
+    /// `ModelQualityJobDefinition`).
+    pub fn definition(&self) -> &ResourceRef {
+        &self.definition
+    }
+
+    /// The monitor's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The role the monitoring jobs run as.
+    pub fn role(&self) -> &Role {
+        &self.role
     }
 
     /// The drift alarms of this monitor.
@@ -551,25 +679,102 @@ impl Monitor {
         &self.alarms
     }
 
-    /// The monitoring schedule's name.
-    pub fn schedule_name(&self) -> &str {
+    /// The monitoring schedule's name, fixed at synth (the
+    /// `MonitoringSchedule` dimension of its metrics).
+    pub fn physical_name(&self) -> &str {
         &self.schedule_name
     }
 
-    /// Start `training` when any of this monitor's drift alarms goes to ALARM.
+    /// The monitoring schedule's name. `AWS::SageMaker::MonitoringSchedule`
+    /// returns no name attribute, so this is the name fixed at synth, with no
+    /// reference.
+    pub fn name(&self) -> Expr {
+        Expr::lit(self.schedule_name.clone())
+    }
+
+    /// The monitoring schedule's ARN (`Ref`).
+    pub fn arn(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// Start `training` when any of this monitor's drift alarms goes to
+    /// ALARM; a monitor without drift alarms is refused at synth.
     pub fn retrain_on_drift(
         &self,
         scope: &mut impl Scope,
         id: &str,
         training: &TrainingPipeline,
-    ) -> Option<PipelineTrigger> {
-        if self.alarms.is_empty() {
-            scope
-                .node(id)
-                .error("the monitor has no drift alarms to retrain on; set drift_alarms");
-            return None;
+    ) -> RetrainOnAlarm {
+        RetrainOnAlarm::new(
+            scope,
+            id,
+            RetrainOnAlarmProps::new(self.alarms.clone(), training),
+        )
+    }
+}
+
+/// Grants to a monitor go to the role its jobs run as.
+impl Grantee for Monitor {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        self.role.add_to_policy(statement);
+    }
+}
+
+/// What the monitoring jobs need: the captured data, baselines and ground
+/// truth, the reports' prefix, the analyzer image, logs and metrics, and the
+/// volume key.
+fn grant_monitor(role: &Role, props: &MonitorProps, region: &str, account: &str) {
+    if let Some(capture) = &props.capture {
+        capture.grant_read(role);
+    }
+    props.output.grant_read_write(role);
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["ecr:GetAuthorizationToken"])
+            .resources(["*"]),
+    );
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"])
+            .resources([Expr::sub(format!(
+                "arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/sagemaker-model-monitor-analyzer"
+            ))]),
+    );
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])
+            .resources([Expr::sub(
+                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/*",
+            )]),
+    );
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["cloudwatch:PutMetricData"])
+            .resources(["*"])
+            .condition(
+                "StringLike",
+                "cloudwatch:namespace",
+                "aws/sagemaker/Endpoints/*",
+            ),
+    );
+    if let Some(k) = &props.encryption_key {
+        k.grant_encrypt_decrypt(role);
+        // The job's instances get their volume encrypted with the key
+        // through a grant SageMaker creates with this role; without it
+        // every scheduled run fails before it starts (CreateProcessingJob
+        // with a volume key needs kms:CreateGrant:
+        // https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html).
+        k.grant_volume_encryption(role);
+    }
+    match &props.kind {
+        MonitorKind::DataQuality(d) => {
+            d.statistics.grant_read(role);
+            d.constraints.grant_read(role);
         }
-        Some(retrain_on_alarms(scope, id, &self.alarms, training))
+        MonitorKind::ModelQuality(q) => {
+            q.constraints.grant_read(role);
+            q.ground_truth.grant_read(role);
+        }
     }
 }
 
@@ -581,8 +786,8 @@ pub struct CustomMetric {
     pub namespace: String,
     /// Metric name.
     pub metric: String,
-    /// `(name, value)` dimensions that select the metric's series.
-    pub dimensions: Vec<(String, String)>,
+    /// Dimensions that select the metric's series, name → value.
+    pub dimensions: BTreeMap<String, String>,
     /// Alarm when the metric's maximum exceeds this: a finite number from
     /// -2^360 to 2^360, the metric values CloudWatch accepts (checked at
     /// synth by [`DriftAlarm::new`]).
@@ -594,45 +799,66 @@ pub struct CustomMetric {
     pub evaluation_periods: u32,
 }
 
+impl CustomMetric {
+    /// `metric` of `namespace` above `threshold` for one hour (one period of
+    /// 3,600 s), with no dimensions.
+    pub fn new(namespace: &str, metric: &str, threshold: f64) -> CustomMetric {
+        CustomMetric {
+            namespace: namespace.to_string(),
+            metric: metric.to_string(),
+            dimensions: BTreeMap::new(),
+            threshold,
+            period_seconds: 3600,
+            evaluation_periods: 1,
+        }
+    }
+}
+
+/// The alarm of a drift metric, built by the shared alarm builder
+/// ([`Alarm`]): the metric's maximum above the threshold, a quiet period
+/// counting as no drift. The caller has validated `m` and reported what is
+/// wrong; a value that failed is rendered neutral so that the builder does
+/// not report it again (the template is not written).
 fn drift_alarm_resource(
     scope: &mut impl Scope,
     id: &str,
-    m: CustomMetric,
-    alerts: Option<&Expr>,
+    m: &CustomMetric,
+    alerts: Option<&TopicRef>,
 ) -> ResourceRef {
-    let mut alarm = CfnResource::new("AWS::CloudWatch::Alarm")
-        .set(
-            "AlarmDescription",
-            format!("{} above {}: the data drifted", m.metric, m.threshold),
-        )
-        .set("Namespace", m.namespace.as_str())
-        .set("MetricName", m.metric.as_str())
-        .set(
-            "Dimensions",
-            Json::Array(
-                m.dimensions
-                    .iter()
-                    .map(|(n, v)| {
-                        Json::object([
-                            ("Name", Json::from(n.as_str())),
-                            ("Value", Json::from(v.as_str())),
-                        ])
-                    })
-                    .collect(),
-            ),
-        )
-        .set("Statistic", "Maximum")
-        .set("Period", m.period_seconds)
-        .set("EvaluationPeriods", m.evaluation_periods)
-        // A non-finite threshold was reported by the caller; `null` keeps
-        // rendering from panicking and is never written.
-        .set("Threshold", number(m.threshold))
-        .set("ComparisonOperator", "GreaterThanThreshold")
-        .set("TreatMissingData", "notBreaching");
-    if let Some(a) = alerts {
-        alarm = alarm.set("AlarmActions", Json::array([Json::from(a)]));
-    }
-    scope.add_resource(id, alarm)
+    let threshold = if m.threshold.is_finite() {
+        m.threshold
+    } else {
+        0.0
+    };
+    let metric = Metric {
+        namespace: m.namespace.clone(),
+        name: m.metric.clone(),
+        dimensions: m
+            .dimensions
+            .iter()
+            .map(|(name, value)| Dimension {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        statistic: Statistic::Maximum,
+        period_seconds: m.period_seconds,
+    };
+    let alarm = Alarm::new(
+        scope,
+        id,
+        AlarmProps {
+            description: Some(format!(
+                "{} above {}: the data drifted",
+                m.metric, m.threshold
+            )),
+            evaluation_periods: m.evaluation_periods.max(1),
+            missing_data: MissingData::NotBreaching,
+            alerts: alerts.cloned(),
+            ..AlarmProps::new(metric, Comparison::GreaterThan, threshold)
+        },
+    );
+    alarm.resource().clone()
 }
 
 /// The thresholds a Model Monitor drift alarm accepts. Drift is a distance,
@@ -645,22 +871,51 @@ const DRIFT_THRESHOLD_RANGE: &str = "a finite number above 0 and at most 2^360 (
 const CUSTOM_THRESHOLD_RANGE: &str =
     "a finite number from -2^360 to 2^360 (about ±2.35e108), the metric values CloudWatch accepts";
 
+/// Props of a [`DriftAlarm`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftAlarmProps {
+    /// The metric and when it alarms.
+    pub metric: CustomMetric,
+    /// Where the alarm notifies.
+    pub alerts: Option<TopicRef>,
+}
+
+impl DriftAlarmProps {
+    /// An alarm on `metric` that notifies no one.
+    pub fn new(metric: CustomMetric) -> DriftAlarmProps {
+        DriftAlarmProps {
+            metric,
+            alerts: None,
+        }
+    }
+}
+
 /// An alarm on any metric, for drift detection that is not Model Monitor's.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_monitoring::{CustomMetric, DriftAlarm, DriftAlarmProps};
+///
+/// let mut stack = Stack::for_test();
+/// let psi = DriftAlarm::new(&mut stack, "Psi", DriftAlarmProps::new(CustomMetric {
+///     evaluation_periods: 3,
+///     ..CustomMetric::new("team/models", "population_stability_index", 0.25)
+/// }));
+/// assert_eq!(psi.node_path().to_string(), "Psi");
+/// assert!(stack.synth().is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct DriftAlarm {
     resource: ResourceRef,
+    path: ConstructPath,
 }
 
 impl DriftAlarm {
-    /// An alarm on `metric`, validated at synth: a namespace and metric name, a
-    /// valid period, at most a day of evaluation, a finite threshold within
-    /// CloudWatch's range.
-    pub fn new(
-        scope: &mut impl Scope,
-        id: &str,
-        metric: CustomMetric,
-        alerts: Option<Expr>,
-    ) -> DriftAlarm {
+    /// An alarm on `props.metric`, validated at synth: a namespace and metric
+    /// name, a valid period, at most a day of evaluation, a finite threshold
+    /// within CloudWatch's range.
+    pub fn new(scope: &mut impl Scope, id: &str, props: DriftAlarmProps) -> DriftAlarm {
+        let metric = &props.metric;
         let mut errors = Vec::new();
         if metric.namespace.is_empty() || metric.metric.is_empty() {
             errors.push("a drift alarm needs a namespace and a metric name".to_string());
@@ -691,11 +946,12 @@ impl DriftAlarm {
             CUSTOM_THRESHOLD_RANGE,
         ));
         let mut node = scope.node(id);
+        let path = node.path().clone();
         for e in errors {
             node.error(e);
         }
-        let resource = drift_alarm_resource(&mut node, "Resource", metric, alerts.as_ref());
-        DriftAlarm { resource }
+        let resource = drift_alarm_resource(&mut node, "Resource", metric, props.alerts.as_ref());
+        DriftAlarm { resource, path }
     }
 
     /// Start `training` when this alarm goes to ALARM.
@@ -704,53 +960,153 @@ impl DriftAlarm {
         scope: &mut impl Scope,
         id: &str,
         training: &TrainingPipeline,
-    ) -> PipelineTrigger {
-        retrain_on_alarms(scope, id, std::slice::from_ref(&self.resource), training)
+    ) -> RetrainOnAlarm {
+        RetrainOnAlarm::new(
+            scope,
+            id,
+            RetrainOnAlarmProps::new(vec![self.resource.clone()], training),
+        )
     }
 
-    /// The `AWS::CloudWatch::Alarm` resource, e.g. for a rollback configuration
-    /// or suppressions.
-    pub fn alarm(&self) -> &ResourceRef {
+    /// The `AWS::CloudWatch::Alarm` resource, e.g. for a rollback
+    /// configuration or suppressions.
+    pub fn resource(&self) -> &ResourceRef {
         &self.resource
+    }
+
+    /// The alarm's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The alarm's name (`Ref`); CloudFormation generates it, so there is no
+    /// physical name.
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// The alarm's ARN (`GetAtt Arn`).
+    pub fn arn(&self) -> Expr {
+        self.resource.get_att("Arn")
+    }
+}
+
+/// Props of a [`RetrainOnAlarm`].
+#[derive(Clone, Debug)]
+pub struct RetrainOnAlarmProps {
+    /// The alarms (`AWS::CloudWatch::Alarm` resources) whose change to ALARM
+    /// starts the pipeline; at least one.
+    pub alarms: Vec<ResourceRef>,
+    /// The pipeline started (a [`TrainingPipeline`] converts into it).
+    pub pipeline: Pipeline,
+    /// Shown in the EventBridge console.
+    pub description: String,
+}
+
+impl RetrainOnAlarmProps {
+    /// Start `pipeline` when any of `alarms` goes to ALARM.
+    pub fn new(alarms: Vec<ResourceRef>, pipeline: impl Into<Pipeline>) -> RetrainOnAlarmProps {
+        RetrainOnAlarmProps {
+            alarms,
+            pipeline: pipeline.into(),
+            description: "Retrain when the data drifts".into(),
+        }
     }
 }
 
 /// The alarm → rule → pipeline wiring: an EventBridge rule on the alarms'
 /// state change to ALARM, with the pipeline as target and a role that may
-/// start that pipeline only (the training issue's trigger).
-pub fn retrain_on_alarms(
-    scope: &mut impl Scope,
-    id: &str,
-    alarms: &[ResourceRef],
-    training: &TrainingPipeline,
-) -> PipelineTrigger {
-    let pattern = Json::object([
-        ("source", Json::array([Json::from("aws.cloudwatch")])),
-        (
-            "detail-type",
-            Json::array([Json::from("CloudWatch Alarm State Change")]),
-        ),
-        (
-            "detail",
-            Json::object([
-                (
-                    "alarmName",
-                    Json::Array(alarms.iter().map(|a| Json::from(a.reference())).collect()),
-                ),
-                (
-                    "state",
-                    Json::object([("value", Json::array([Json::from("ALARM")]))]),
-                ),
-            ]),
-        ),
-    ]);
-    PipelineTrigger::new(
-        scope,
-        id,
-        training.pipeline(),
-        TriggerProps {
-            description: Some("Retrain when the data drifts".into()),
-            ..TriggerProps::on_event(pattern)
-        },
-    )
+/// start that pipeline only. Its resources are the rule's
+/// ([`PipelineTrigger`]), at this construct's path.
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_monitoring::{CustomMetric, DriftAlarm, DriftAlarmProps, RetrainOnAlarm, RetrainOnAlarmProps};
+/// use mlcdk_storage::{Bucket, BucketProps};
+/// use mlcdk_training::{TrainingPipeline, TrainingPipelineProps};
+///
+/// let mut stack = Stack::for_test();
+/// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
+/// let training = TrainingPipeline::new(&mut stack, "Training",
+///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
+/// let psi = DriftAlarm::new(&mut stack, "Psi",
+///     DriftAlarmProps::new(CustomMetric::new("team/models", "psi", 0.25)));
+/// RetrainOnAlarm::new(&mut stack, "Retrain",
+///     RetrainOnAlarmProps::new(vec![psi.resource().clone()], &training));
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct RetrainOnAlarm {
+    trigger: PipelineTrigger,
+}
+
+impl RetrainOnAlarm {
+    /// The rule and its role; no alarms is refused at synth.
+    pub fn new(scope: &mut impl Scope, id: &str, props: RetrainOnAlarmProps) -> RetrainOnAlarm {
+        let mut node = scope.node(id);
+        if props.alarms.is_empty() {
+            node.error(
+                "no alarms to retrain on: give at least one alarm (a monitor needs drift_alarms)",
+            );
+        }
+        let pattern = Json::object([
+            ("source", Json::array([Json::from("aws.cloudwatch")])),
+            (
+                "detail-type",
+                Json::array([Json::from("CloudWatch Alarm State Change")]),
+            ),
+            (
+                "detail",
+                Json::object([
+                    (
+                        "alarmName",
+                        Json::Array(
+                            props
+                                .alarms
+                                .iter()
+                                .map(|a| Json::from(a.reference()))
+                                .collect(),
+                        ),
+                    ),
+                    (
+                        "state",
+                        Json::object([("value", Json::array([Json::from("ALARM")]))]),
+                    ),
+                ]),
+            ),
+        ]);
+        let trigger = PipelineTrigger::within(
+            &mut node,
+            TriggerProps {
+                description: Some(props.description),
+                ..TriggerProps::on_event(props.pipeline, pattern)
+            },
+        );
+        RetrainOnAlarm { trigger }
+    }
+
+    /// The trigger: its rule, role and path.
+    pub fn trigger(&self) -> &PipelineTrigger {
+        &self.trigger
+    }
+
+    /// The `AWS::Events::Rule` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        self.trigger.resource()
+    }
+
+    /// The construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        self.trigger.node_path()
+    }
+
+    /// The rule's name (`Ref`).
+    pub fn name(&self) -> Expr {
+        self.trigger.name()
+    }
+
+    /// The rule's ARN.
+    pub fn arn(&self) -> Expr {
+        self.trigger.arn()
+    }
 }

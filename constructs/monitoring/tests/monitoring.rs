@@ -1,11 +1,17 @@
 //! Monitoring: schedules, the alarm → rule → pipeline wiring, alerts, budgets,
 //! and every validation with bad input.
 
+use std::collections::BTreeMap;
+
 use mlcdk_core::assertions::{Capture, Match, TemplateAssert};
+use mlcdk_core::iam::{Grantee, PolicyStatement};
+use mlcdk_core::refs::TopicRef;
+use mlcdk_core::schedule::{RateUnit, Schedule};
 use mlcdk_core::{Expr, Stack};
 use mlcdk_inference::*;
 use mlcdk_monitoring::*;
 use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+use mlcdk_sagemaker::{EndpointRef, InstanceType};
 use mlcdk_storage::{Bucket, BucketProps};
 use mlcdk_training::{TrainingPipeline, TrainingPipelineProps};
 use serde_json::json;
@@ -21,13 +27,13 @@ fn world(stack: &mut Stack) -> World {
     let bucket = Bucket::new(stack, "Artifacts", BucketProps::default());
     let registry = ModelRegistry::new(stack, "Churn", ModelRegistryProps::default());
     let model = Model::new(stack, "M", ModelProps::from_registry(registry.version(1)));
-    let mut serve = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut serve = RealtimeEndpointProps::single(&model, InstanceType::m5_large());
     serve.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
     let endpoint = RealtimeEndpoint::new(stack, "Serve", serve);
     let uncaptured = RealtimeEndpoint::new(
         stack,
         "Plain",
-        RealtimeEndpointProps::single(&model, "ml.m5.large"),
+        RealtimeEndpointProps::single(&model, InstanceType::m5_large()),
     );
     let training = TrainingPipeline::new(
         stack,
@@ -42,13 +48,23 @@ fn world(stack: &mut Stack) -> World {
     }
 }
 
-fn data_quality(b: &Bucket, schedule: MonitorSchedule) -> MonitorProps {
-    MonitorProps::data_quality(
-        b.path("baseline/statistics.json"),
-        b.path("baseline/constraints.json"),
-        b.path("reports/"),
-        schedule,
-    )
+fn baseline(b: &Bucket) -> DataQuality {
+    DataQuality {
+        statistics: b.path("baseline/statistics.json"),
+        constraints: b.path("baseline/constraints.json"),
+    }
+}
+
+fn data_quality(
+    b: &Bucket,
+    endpoint: &RealtimeEndpoint,
+    schedule: impl Into<Schedule>,
+) -> MonitorProps {
+    MonitorProps::data_quality(endpoint, baseline(b), b.path("reports/"), schedule)
+}
+
+fn alerts() -> TopicRef {
+    TopicRef::from_arn(Expr::lit("arn:aws:sns:us-east-1:111111111111:alerts"))
 }
 
 #[test]
@@ -67,29 +83,59 @@ fn schedule_forms() {
             .unwrap(),
         "cron(0 0/6 ? * * *)"
     );
+    let narrow = |text: &str| text.parse::<Schedule>().and_then(MonitorSchedule::try_from);
+    assert_eq!(narrow("cron(0 * ? * * *)"), Ok(MonitorSchedule::Hourly));
+    // The core schedule's own hourly and daily forms narrow too.
     assert_eq!(
-        MonitorSchedule::parse("cron(0 * ? * * *)"),
+        MonitorSchedule::try_from(Schedule::hourly()),
         Ok(MonitorSchedule::Hourly)
     );
     assert_eq!(
-        MonitorSchedule::parse("cron(0 5 ? * * *)"),
+        MonitorSchedule::try_from(Schedule::daily(3)),
+        Ok(MonitorSchedule::Daily { hour: 3 })
+    );
+    assert_eq!(narrow("rate(1 hour)"), Ok(MonitorSchedule::Hourly));
+    assert_eq!(
+        narrow("rate(6 hours)"),
+        Ok(MonitorSchedule::EveryHours { start: 0, every: 6 })
+    );
+    assert_eq!(
+        narrow("rate(1 day)"),
+        Ok(MonitorSchedule::Daily { hour: 0 })
+    );
+    assert_eq!(
+        narrow("cron(0 5 ? * * *)"),
         Ok(MonitorSchedule::Daily { hour: 5 })
     );
     assert_eq!(
-        MonitorSchedule::parse("cron(0 2/4 ? * * *)"),
+        narrow("cron(0 2/4 ? * * *)"),
         Ok(MonitorSchedule::EveryHours { start: 2, every: 4 })
     );
+    // Round trip: every form is a schedule and narrows back to itself.
+    for m in [
+        MonitorSchedule::Hourly,
+        MonitorSchedule::Daily { hour: 23 },
+        MonitorSchedule::EveryHours { start: 1, every: 6 },
+    ] {
+        assert_eq!(MonitorSchedule::try_from(Schedule::from(m)), Ok(m));
+        assert_eq!(Schedule::from(m).expression(), m.expression());
+    }
     for bad in [
-        "rate(1 hour)",
+        "rate(30 minutes)",
+        "rate(2 days)",
+        "rate(25 hours)",
         "cron(15 * ? * * *)",
-        "cron(0 3 * * ? *)",
         "cron(0 3 ? * MON *)",
+        "cron(0 3 1 * ? *)",
         "cron(0 25 ? * * *)",
         "NOW",
     ] {
-        let e = MonitorSchedule::parse(bad).unwrap_err();
+        let e = narrow(bad).unwrap_err();
         assert!(
-            e.contains("not a form Model Monitor accepts") || e.contains("hours are 0 to 23"),
+            e.contains("not a form Model Monitor accepts")
+                || e.contains("hours are 0 to 23")
+                || e.contains("interval 1 to 24")
+                || e.contains("cron"),
             "{bad}: {e}"
         );
     }
@@ -111,14 +157,21 @@ fn schedule_forms() {
 fn data_quality_monitor_alarms_and_retraining_wiring() {
     let mut stack = Stack::for_test();
     let w = world(&mut stack);
-    let mut props = data_quality(&w.bucket, MonitorSchedule::Hourly);
-    props.drift_alarms = vec![("monthly_spend".into(), 0.2)];
-    props.alerts = Some(Expr::lit("arn:aws:sns:us-east-1:111111111111:alerts"));
-    let monitor = Monitor::new(&mut stack, "Drift", &w.endpoint, props);
-    assert_eq!(monitor.schedule_name(), "test-staging-drift");
-    monitor
-        .retrain_on_drift(&mut stack, "Retrain", &w.training)
-        .unwrap();
+    let monitor = Monitor::new(
+        &mut stack,
+        "Drift",
+        MonitorProps {
+            drift_alarms: vec![DriftThreshold::new("monthly_spend", 0.2)],
+            alerts: Some(alerts()),
+            ..data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly)
+        },
+    );
+    assert_eq!(monitor.physical_name(), "test-staging-drift");
+    assert_eq!(monitor.node_path().to_string(), "Drift");
+    assert_eq!(monitor.arn(), monitor.resource().reference());
+    let retrain = monitor.retrain_on_drift(&mut stack, "Retrain", &w.training);
+    // The rule is at the construct's own path, as before it was a construct.
+    assert_eq!(retrain.node_path().to_string(), "Retrain");
     let t = TemplateAssert::new(stack.synth().unwrap().template);
 
     t.has_resource_properties(
@@ -127,16 +180,17 @@ fn data_quality_monitor_alarms_and_retraining_wiring() {
             "DataQualityAppSpecification": {
                 "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer",
                 "Environment": {"publish_cloudwatch_metrics": "Enabled"}},
-            "DataQualityJobInput": {"EndpointInput": {"EndpointName": "test-staging-serve"}},
+            "DataQualityJobInput": {"EndpointInput": {"EndpointName": {"Fn::GetAtt": ["Serve512DB17D", "EndpointName"]}}},
             "NetworkConfig": {"EnableNetworkIsolation": true, "EnableInterContainerTrafficEncryption": true},
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600}
         }),
     );
+    // The endpoint's name is a reference: the schedule is created after it.
     t.has_resource(
         "AWS::SageMaker::MonitoringSchedule",
-        json!({"DependsOn": ["Serve512DB17D"], "Properties": {
+        json!({"Properties": {
             "MonitoringScheduleName": "test-staging-drift",
-            "EndpointName": "test-staging-serve",
+            "EndpointName": {"Fn::GetAtt": ["Serve512DB17D", "EndpointName"]},
             "MonitoringScheduleConfig": {"MonitoringType": "DataQuality",
                 "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"}}}}),
     );
@@ -194,16 +248,17 @@ fn model_quality_monitor() {
     Monitor::new(
         &mut stack,
         "Quality",
-        &w.endpoint,
-        MonitorProps {
-            kind: MonitorKind::ModelQuality {
+        MonitorProps::model_quality(
+            &w.endpoint,
+            ModelQuality {
                 problem: ProblemType::BinaryClassification,
                 constraints: w.bucket.path("baseline/quality.json"),
                 ground_truth: w.bucket.path("labels/"),
                 inference_attribute: "prediction".into(),
             },
-            ..data_quality(&w.bucket, MonitorSchedule::Daily { hour: 4 })
-        },
+            w.bucket.path("reports/"),
+            MonitorSchedule::Daily { hour: 4 },
+        ),
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
@@ -222,48 +277,96 @@ fn model_quality_monitor() {
 fn monitor_validations() {
     let mut stack = Stack::for_test();
     let w = world(&mut stack);
+    assert!("xlarge".parse::<InstanceType>().is_err());
     Monitor::new(
         &mut stack,
         "NoCapture",
-        &w.uncaptured,
-        data_quality(&w.bucket, MonitorSchedule::Hourly),
+        data_quality(&w.bucket, &w.uncaptured, MonitorSchedule::Hourly),
+    );
+    Monitor::new(
+        &mut stack,
+        "Imported",
+        MonitorProps {
+            endpoint: EndpointRef::from_name("elsewhere", ["AllTraffic"]),
+            capture: None,
+            ..data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly)
+        },
     );
     Monitor::new(
         &mut stack,
         "Bad",
-        &w.endpoint,
         MonitorProps {
-            instance: "xlarge".into(),
             max_runtime_seconds: 7200,
-            drift_alarms: vec![("".into(), 0.1), ("x".into(), -1.0)],
-            ..data_quality(&w.bucket, MonitorSchedule::Hourly)
+            volume_gb: 0,
+            drift_alarms: vec![
+                DriftThreshold::new("", 0.1),
+                DriftThreshold::new("x", -1.0),
+                DriftThreshold::new("y", f64::NAN),
+                DriftThreshold::new("z", f64::INFINITY),
+            ],
+            ..data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly)
         },
     );
     Monitor::new(
         &mut stack,
         "Time",
-        &w.endpoint,
-        data_quality(&w.bucket, MonitorSchedule::Daily { hour: 30 }),
+        data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Daily { hour: 30 }),
+    );
+    Monitor::new(
+        &mut stack,
+        "Weekly",
+        data_quality(&w.bucket, &w.endpoint, Schedule::weekly("MON", 3)),
+    );
+    Monitor::new(
+        &mut stack,
+        "Rate",
+        data_quality(
+            &w.bucket,
+            &w.endpoint,
+            Schedule::Rate(15, RateUnit::Minutes),
+        ),
+    );
+    Monitor::new(
+        &mut stack,
+        "Quality",
+        MonitorProps {
+            drift_alarms: vec![DriftThreshold::new("x", 0.1)],
+            ..MonitorProps::model_quality(
+                &w.endpoint,
+                ModelQuality {
+                    problem: ProblemType::Regression,
+                    constraints: w.bucket.path("q/constraints.json"),
+                    ground_truth: w.bucket.path("labels/"),
+                    inference_attribute: " ".into(),
+                },
+                w.bucket.path("q/"),
+                MonitorSchedule::Hourly,
+            )
+        },
     );
     let m = Monitor::new(
         &mut stack,
         "NoAlarms",
-        &w.endpoint,
-        data_quality(&w.bucket, MonitorSchedule::Hourly),
+        data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly),
     );
-    assert!(
-        m.retrain_on_drift(&mut stack, "Retrain", &w.training)
-            .is_none()
-    );
+    // Same name, same signature as on DriftAlarm: the handle, and an error.
+    let _: RetrainOnAlarm = m.retrain_on_drift(&mut stack, "Retrain", &w.training);
     let errors = stack.synth().unwrap_err();
     for e in [
         "[test-staging/NoCapture] endpoint 'test-staging-plain' captures no data",
-        "[test-staging/Bad] instance type 'xlarge' is invalid",
-        "[test-staging/Bad] max_runtime_seconds 7200 exceeds the hourly schedule's interval (3600 s)",
-        "[test-staging/Bad] drift alarm with threshold 0.1 has no feature name",
-        "[test-staging/Bad] drift alarm on 'x': threshold -1 is out of range; accepted: a finite number above 0 and at most 2^360",
-        "[test-staging/Time] schedule: daily at hour 30: hours are 0 to 23",
-        "[test-staging/Retrain] the monitor has no drift alarms to retrain on",
+        "[test-staging/Imported] endpoint 'elsewhere' captures no data",
+        "[test-staging/Bad] max_runtime_seconds 7200 exceeds the schedule's interval (3600 s)",
+        "[test-staging/Bad] volume_gb 0 is out of range: 1 to 16384",
+        "[test-staging/Bad] drift alarm with max 0.1 has no feature name",
+        "[test-staging/Bad] drift alarm on 'x': max -1 is out of range; accepted: a finite number above 0 and at most 2^360",
+        "[test-staging/Bad] drift alarm on 'y': max NaN is not a finite number",
+        "[test-staging/Bad] drift alarm on 'z': max inf is not a finite number",
+        "[test-staging/Time] schedule: cron expression '0 30 ? * * *': '30' is not valid in hours (values 0–23)",
+        "[test-staging/Weekly] schedule: schedule 'cron(0 3 ? * MON *)' is not a form Model Monitor accepts",
+        "[test-staging/Rate] schedule: schedule 'rate(15 minutes)' is not a form Model Monitor accepts",
+        "[test-staging/Quality] model quality: inference_attribute is empty",
+        "[test-staging/Quality] drift_alarms watch the feature_baseline_drift_<feature> metrics",
+        "[test-staging/Retrain] no alarms to retrain on",
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
     }
@@ -276,21 +379,29 @@ fn custom_metric_drift_alarm_retrains_too() {
     let alarm = DriftAlarm::new(
         &mut stack,
         "OwnDrift",
-        CustomMetric {
-            namespace: "Churn/Drift".into(),
-            metric: "psi".into(),
-            dimensions: vec![("Model".into(), "churn".into())],
-            threshold: 0.25,
-            period_seconds: 3600,
-            evaluation_periods: 2,
+        DriftAlarmProps {
+            alerts: Some(alerts()),
+            ..DriftAlarmProps::new(CustomMetric {
+                dimensions: BTreeMap::from([("Model".into(), "churn".into())]),
+                evaluation_periods: 2,
+                ..CustomMetric::new("Churn/Drift", "psi", 0.25)
+            })
         },
-        None,
     );
+    assert_eq!(alarm.name(), alarm.resource().reference());
     alarm.retrain_on_drift(&mut stack, "RetrainOwn", &w.training);
+    // Alarms of several sources retrain one pipeline: a construct of its own.
+    RetrainOnAlarm::new(
+        &mut stack,
+        "RetrainAll",
+        RetrainOnAlarmProps::new(vec![alarm.resource().clone()], &w.training),
+    );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
         "AWS::CloudWatch::Alarm",
-        json!({"Namespace": "Churn/Drift", "MetricName": "psi", "EvaluationPeriods": 2}),
+        json!({"Namespace": "Churn/Drift", "MetricName": "psi", "EvaluationPeriods": 2,
+               "Dimensions": [{"Name": "Model", "Value": "churn"}],
+               "AlarmActions": ["arn:aws:sns:us-east-1:111111111111:alerts"]}),
     );
     t.has_resource_properties(
         "AWS::Events::Rule",
@@ -301,15 +412,16 @@ fn custom_metric_drift_alarm_retrains_too() {
     DriftAlarm::new(
         &mut stack,
         "Bad",
-        CustomMetric {
-            namespace: "".into(),
-            metric: "psi".into(),
-            dimensions: vec![],
-            threshold: 1.0,
+        DriftAlarmProps::new(CustomMetric {
             period_seconds: 45,
             evaluation_periods: 0,
-        },
-        None,
+            ..CustomMetric::new("", "psi", 1.0)
+        }),
+    );
+    DriftAlarm::new(
+        &mut stack,
+        "Nan",
+        DriftAlarmProps::new(CustomMetric::new("n", "psi", f64::NAN)),
     );
     let errors = stack.synth().unwrap_err();
     assert!(
@@ -318,6 +430,10 @@ fn custom_metric_drift_alarm_retrains_too() {
     );
     assert!(errors.mentions("period 45 s is invalid"));
     assert!(errors.mentions("0 periods of 45 s"));
+    assert!(
+        errors.mentions("[test-staging/Nan] threshold NaN is not a finite number"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -384,10 +500,7 @@ fn budget_and_its_limits() {
     Budget::new(
         &mut stack,
         "Budget",
-        BudgetProps::monthly(
-            500,
-            Some(Expr::lit("arn:aws:sns:us-east-1:111111111111:alerts")),
-        ),
+        BudgetProps::monthly(500, Some(alerts())),
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
@@ -405,7 +518,7 @@ fn budget_and_its_limits() {
         signal: BudgetSignal::Actual,
         percent: 50.0,
         emails: (0..emails).map(|i| format!("p{i}@example.com")).collect(),
-        topic: topic.then(|| Expr::lit("arn:aws:sns:us-east-1:111111111111:t")),
+        topic: topic.then(alerts),
     };
     Budget::new(
         &mut stack,
@@ -586,5 +699,61 @@ fn budget_emails_are_checked_and_a_nan_threshold_does_not_panic() {
                 "{at}notification 3: threshold inf is not a finite number; accepted: {PERCENTS}"
             ),
         ]
+    );
+}
+
+#[test]
+fn an_imported_endpoint_is_monitored_and_the_monitor_is_a_grantee() {
+    let mut stack = Stack::for_test();
+    let w = world(&mut stack);
+    let monitor = Monitor::new(
+        &mut stack,
+        "Shared",
+        MonitorProps {
+            endpoint: EndpointRef::from_name("fraud-prod-scoring", ["AllTraffic"]),
+            capture: Some(w.bucket.path("shared-capture/")),
+            drift_alarms: vec![DriftThreshold::new("amount", 0.3)],
+            ..data_quality(&w.bucket, &w.endpoint, Schedule::daily(2))
+        },
+    );
+    monitor.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["s3:GetObject"])
+            .resources(["arn:aws:s3:::extra/*"]),
+    );
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.has_resource_properties(
+        "AWS::SageMaker::MonitoringSchedule",
+        json!({"EndpointName": "fraud-prod-scoring",
+               "MonitoringScheduleConfig": {"ScheduleConfig": {"ScheduleExpression": "cron(0 2 ? * * *)"}}}),
+    );
+    t.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        json!({"Dimensions": [{"Name": "Endpoint", "Value": "fraud-prod-scoring"},
+                              {"Name": "MonitoringSchedule", "Value": "test-staging-shared"}]}),
+    );
+    let role = format!("{:?}", monitor.role().policy());
+    assert!(role.contains("arn:aws:s3:::extra/*"), "{role}");
+}
+
+#[test]
+fn handles_of_the_topic_and_the_budget() {
+    let mut stack = Stack::for_test();
+    let topic = AlertsTopic::new(&mut stack, "Alerts", AlertsTopicProps::default());
+    assert_eq!(topic.node_path().to_string(), "Alerts");
+    assert_eq!(TopicRef::from(&topic).arn(), topic.arn());
+    assert_eq!(topic.name(), topic.resource().get_att("TopicName"));
+    let budget = Budget::new(
+        &mut stack,
+        "Budget",
+        BudgetProps::monthly(100, Some((&topic).into())),
+    );
+    assert_eq!(budget.physical_name(), "test-staging-Budget");
+    assert_eq!(budget.name(), budget.resource().reference());
+    assert_eq!(budget.node_path().to_string(), "Budget");
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.has_resource_properties(
+        "AWS::Budgets::Budget",
+        json!({"Budget": {"BudgetName": "test-staging-Budget"}}),
     );
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use mlcdk_checks::policy::{Evaluator, Symbols};
 use mlcdk_checks::{Options, check};
+use mlcdk_core::refs::TopicRef;
 use mlcdk_core::{Expr, Stack, Template};
 use mlcdk_inference::*;
 use mlcdk_monitoring::*;
@@ -18,7 +19,8 @@ use serde_json::{Value, json};
 fn endpoint(stack: &mut Stack, bucket: &Bucket) -> RealtimeEndpoint {
     let registry = ModelRegistry::new(stack, "Churn", ModelRegistryProps::default());
     let model = Model::new(stack, "M", ModelProps::from_registry(registry.version(1)));
-    let mut serve = RealtimeEndpointProps::single(&model, "ml.m5.large");
+    let mut serve =
+        RealtimeEndpointProps::single(&model, mlcdk_sagemaker::InstanceType::m5_large());
     serve.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
     RealtimeEndpoint::new(stack, "Serve", serve)
 }
@@ -34,10 +36,13 @@ fn bucket(stack: &mut Stack) -> Bucket {
     )
 }
 
-fn data_quality(b: &Bucket) -> MonitorProps {
+fn data_quality(b: &Bucket, e: &RealtimeEndpoint) -> MonitorProps {
     MonitorProps::data_quality(
-        b.path("baseline/statistics.json"),
-        b.path("baseline/constraints.json"),
+        e,
+        DataQuality {
+            statistics: b.path("baseline/statistics.json"),
+            constraints: b.path("baseline/constraints.json"),
+        },
         b.path("reports/"),
         MonitorSchedule::Hourly,
     )
@@ -71,19 +76,29 @@ fn monitoring_jobs_can_attach_their_volume_key() {
         let b = bucket(&mut stack);
         let e = endpoint(&mut stack, &b);
         let volume = KmsKey::new(&mut stack, "Volume", KmsKeyProps::default());
-        let mut props = MonitorProps {
-            volume_key: Some(volume),
-            ..data_quality(&b)
+        let props = if quality {
+            MonitorProps::model_quality(
+                &e,
+                ModelQuality {
+                    problem: ProblemType::Regression,
+                    constraints: b.path("baseline/quality.json"),
+                    ground_truth: b.path("labels/"),
+                    inference_attribute: "score".into(),
+                },
+                b.path("reports/"),
+                MonitorSchedule::Hourly,
+            )
+        } else {
+            data_quality(&b, &e)
         };
-        if quality {
-            props.kind = MonitorKind::ModelQuality {
-                problem: ProblemType::Regression,
-                constraints: b.path("baseline/quality.json"),
-                ground_truth: b.path("labels/"),
-                inference_attribute: "score".into(),
-            };
-        }
-        Monitor::new(&mut stack, "Drift", &e, props);
+        Monitor::new(
+            &mut stack,
+            "Drift",
+            MonitorProps {
+                encryption_key: Some((&volume).into()),
+                ..props
+            },
+        );
         let t = stack.synth().unwrap().template;
         assert_eq!(findings(&t, "RT-006", "Drift"), Vec::<String>::new());
         assert_eq!(findings(&t, "RT-010", ""), Vec::<String>::new());
@@ -114,13 +129,17 @@ fn monitoring_jobs_can_attach_their_volume_key() {
             ev.can(&role, "kms:CreateGrant", &key, &ctx("false"))
                 .is_denied()
         );
-        // The job definition names the endpoint by a literal, so it waits
-        // for the endpoint.
+        // The job definition names the endpoint by a reference, so it
+        // waits for the endpoint.
         let endpoint_id = one(&t, "AWS::SageMaker::Endpoint");
-        assert!(
-            definition.1.depends_on.contains(&endpoint_id),
-            "{:?}",
-            definition.1.depends_on
+        let input = if quality {
+            ["ModelQualityJobInput", "EndpointInput", "EndpointName"]
+        } else {
+            ["DataQualityJobInput", "EndpointInput", "EndpointName"]
+        };
+        assert_eq!(
+            definition.1.prop(&input),
+            Some(&json!({"Fn::GetAtt": [endpoint_id, "EndpointName"]}))
         );
         assert_eq!(findings(&t, "RT-009", "Drift"), Vec::<String>::new());
     }
@@ -136,11 +155,16 @@ fn the_budget_filters_on_the_stage_tag_every_resource_carries() {
     let mut stack = Stack::for_test();
     let b = bucket(&mut stack);
     let e = endpoint(&mut stack, &b);
-    Monitor::new(&mut stack, "Drift", &e, data_quality(&b));
+    Monitor::new(&mut stack, "Drift", data_quality(&b, &e));
     Budget::new(
         &mut stack,
         "Budget",
-        BudgetProps::monthly(300, Some(Expr::lit("arn:aws:sns:us-east-1:111111111111:a"))),
+        BudgetProps::monthly(
+            300,
+            Some(TopicRef::from_arn(Expr::lit(
+                "arn:aws:sns:us-east-1:111111111111:a",
+            ))),
+        ),
     );
     let synthesized = stack.synth().unwrap();
     // The plan tells the deployer which tag to activate.
@@ -214,10 +238,9 @@ fn synth_with(which: u8, v: f64) -> Result<(), Vec<String>> {
             Monitor::new(
                 &mut stack,
                 "Drift",
-                &e,
                 MonitorProps {
-                    drift_alarms: vec![("monthly_spend".into(), v)],
-                    ..data_quality(&b)
+                    drift_alarms: vec![DriftThreshold::new("monthly_spend", v)],
+                    ..data_quality(&b, &e)
                 },
             );
         }
@@ -225,15 +248,7 @@ fn synth_with(which: u8, v: f64) -> Result<(), Vec<String>> {
             DriftAlarm::new(
                 &mut stack,
                 "Own",
-                CustomMetric {
-                    namespace: "Churn/Drift".into(),
-                    metric: "psi".into(),
-                    dimensions: vec![],
-                    threshold: v,
-                    period_seconds: 3600,
-                    evaluation_periods: 1,
-                },
-                None,
+                DriftAlarmProps::new(CustomMetric::new("Churn/Drift", "psi", v)),
             );
         }
     }
@@ -253,7 +268,7 @@ fn non_finite_and_extreme_floats_are_refused_with_path_value_and_range() {
         ),
         (
             1,
-            "[test-staging/Drift] drift alarm on 'monthly_spend': threshold ",
+            "[test-staging/Drift] drift alarm on 'monthly_spend': max ",
             "above 0 and at most 2^360",
         ),
         (2, "[test-staging/Own] threshold ", "from -2^360 to 2^360"),

@@ -103,6 +103,14 @@ impl EcrImage {
         })
     }
 
+    /// The ARN of the image's repository, what a pull grant names.
+    pub fn repository_arn(&self) -> mlcdk_core::Expr {
+        mlcdk_core::Expr::sub(format!(
+            "arn:${{AWS::Partition}}:ecr:{}:{}:repository/{}",
+            self.region, self.account, self.repository
+        ))
+    }
+
     /// The image URI,
     /// `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`.
     pub fn uri(&self) -> String {
@@ -110,6 +118,45 @@ impl EcrImage {
             "{}.dkr.ecr.{}.amazonaws.com/{}:{}",
             self.account, self.region, self.repository, self.tag
         )
+    }
+}
+
+impl std::str::FromStr for EcrImage {
+    type Err = String;
+
+    /// [`EcrImage::parse`], with an error that names the value and the form.
+    fn from_str(uri: &str) -> Result<EcrImage, String> {
+        EcrImage::parse(uri).ok_or_else(|| {
+            format!(
+                "image '{uri}' is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
+            )
+        })
+    }
+}
+
+impl TryFrom<&str> for EcrImage {
+    type Error = String;
+    fn try_from(uri: &str) -> Result<EcrImage, String> {
+        uri.parse()
+    }
+}
+
+impl std::fmt::Display for EcrImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.uri())
+    }
+}
+
+impl serde::Serialize for EcrImage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.uri())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EcrImage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EcrImage, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -171,6 +218,12 @@ mod tests {
             ("team/churn", "2024-01", "eu-west-1")
         );
         assert!(EcrImage::parse("docker.io/library/python:3").is_none());
+        assert!(
+            "python:3"
+                .parse::<EcrImage>()
+                .unwrap_err()
+                .contains("image 'python:3' is not an ECR image URI")
+        );
         assert!(EcrImage::parse("1.dkr.ecr.us-east-1.amazonaws.com/x:1").is_none());
         assert_eq!(
             EcrImage::parse("111111111111.dkr.ecr.us-east-1.amazonaws.com/x")

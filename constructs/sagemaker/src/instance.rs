@@ -28,6 +28,27 @@ impl InstanceType {
         self.0.split('.').nth(1).unwrap_or_default()
     }
 
+    /// Whether the type has local NVMe instance storage (m5d, c5d, r5d,
+    /// g4dn, g5, g6, p3dn, p4d, p5…), which SageMaker encrypts itself: such
+    /// instances take no volume KMS key.
+    pub fn has_local_storage(&self) -> bool {
+        let family = self.family();
+        let trailing: String = family
+            .chars()
+            .skip_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        // The letters after the generation number.
+        let suffix: String = trailing
+            .chars()
+            .skip_while(|c| c.is_ascii_digit())
+            .collect();
+        suffix.contains('d')
+            || family.starts_with("g5")
+            || family.starts_with("g6")
+            || family.starts_with("p4")
+            || family.starts_with("p5")
+    }
+
     /// `ml.m5.large`: the general-purpose size the presets use.
     pub fn m5_large() -> InstanceType {
         InstanceType("ml.m5.large".into())
@@ -125,5 +146,18 @@ mod tests {
             assert!(bad.parse::<InstanceType>().is_err(), "{bad}");
         }
         assert_eq!(InstanceType::m5_large().family(), "m5");
+        for (t, local) in [
+            ("ml.m5.large", false),
+            ("ml.m5d.large", true),
+            ("ml.g4dn.xlarge", true),
+            ("ml.g5.xlarge", true),
+            ("ml.c7i.large", false),
+        ] {
+            assert_eq!(
+                t.parse::<InstanceType>().unwrap().has_local_storage(),
+                local,
+                "{t}"
+            );
+        }
     }
 }

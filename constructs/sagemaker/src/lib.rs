@@ -2,8 +2,10 @@
 //! inference, monitoring), so that none of them depends on another for them:
 //! [`InstanceType`] and [`EcrImage`] (validated when parsed, so a stage file
 //! with a wrong value fails when it is loaded), the built-in algorithm images
-//! ([`images`]), and [`EndpointRef`], what monitors and grants take to name an
-//! endpoint.
+//! ([`images`]), [`EndpointRef`], what monitors and grants take to name an
+//! endpoint, [`ModelGroupRef`], what a training pipeline registers into, and
+//! the one CloudWatch [`Metric`] and [`Alarm`] builder of the SageMaker
+//! constructs.
 //!
 //! Part of mlcdk: use it as `mlcdk::sagemaker`.
 
@@ -11,8 +13,12 @@
 
 pub mod images;
 mod instance;
+mod metric;
 mod refs;
 
 pub use images::{EcrImage, XgboostVersion};
 pub use instance::InstanceType;
-pub use refs::{EndpointRef, ModelArtifacts};
+pub use metric::{
+    Alarm, AlarmProps, Comparison, Dimension, MAX_WARM_UP_MINUTES, Metric, MissingData, Statistic,
+};
+pub use refs::{EndpointRef, ModelArtifacts, ModelGroupRef, PRIMARY_VARIANT};

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::naming::format_arn;
 use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, ResourceRef, Scope};
 use serde_json::{Map, Value};
 
@@ -38,6 +39,7 @@ pub struct KmsKeyProps {
 #[derive(Clone, Debug)]
 pub struct KmsKey {
     resource: ResourceRef,
+    alias: Option<ResourceRef>,
     path: ConstructPath,
     policy: Rc<RefCell<PolicyDocument>>,
 }
@@ -85,16 +87,17 @@ impl KmsKey {
             })
             .removal_policy(removal),
         );
-        if let Some(alias) = &props.alias {
+        let alias = props.alias.as_ref().map(|alias| {
             node.add_resource(
                 "Alias",
                 CfnResource::new("AWS::KMS::Alias")
                     .set("AliasName", format!("alias/{alias}"))
                     .set("TargetKeyId", resource.reference()),
-            );
-        }
+            )
+        });
         KmsKey {
             resource,
+            alias,
             path,
             policy,
         }
@@ -112,7 +115,7 @@ impl KmsKey {
 
     /// The key's construct path, e.g. to re-enter its scope with
     /// `Stack::scope_at`.
-    pub fn path(&self) -> &ConstructPath {
+    pub fn node_path(&self) -> &ConstructPath {
         &self.path
     }
 
@@ -120,6 +123,11 @@ impl KmsKey {
     /// on it.
     pub fn resource(&self) -> &ResourceRef {
         &self.resource
+    }
+
+    /// The `AWS::KMS::Alias` resource, when the props gave an alias.
+    pub fn alias(&self) -> Option<&ResourceRef> {
+        self.alias.as_ref()
     }
 
     /// Add a statement to the key policy (for service principals that need it).
@@ -199,7 +207,7 @@ impl KmsKey {
                 .condition(
                     "ArnLike",
                     "kms:EncryptionContext:aws:logs:arn",
-                    Expr::sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"),
+                    format_arn("logs", "*"),
                 ),
         );
     }

@@ -9,7 +9,8 @@ mod bucket;
 mod kms;
 
 pub use bucket::{
-    Bucket, BucketEncryption, BucketProps, LifecycleRule, S3Path, StorageClass, check_bucket_name,
+    AccessLogging, AccessLogs, Bucket, BucketEncryption, BucketProps, LifecycleRule, S3Path,
+    STACK_LOG_BUCKET_ID, STACK_LOG_RETENTION_DAYS, StorageClass, check_bucket_name,
     deny_insecure_transport,
 };
 pub use kms::{KeyRef, KmsKey, KmsKeyProps};

@@ -33,8 +33,16 @@ fn defaults_are_safe() {
     );
     t.has_resource_properties(
         "AWS::S3::Bucket",
+        Match::object_like(json!({
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": {"DestinationBucketName": {"Ref": "AccessLogs8B620ECA"}, "LogFilePrefix": "Data/"}
+        })),
+    );
+    t.has_resource_properties(
+        "AWS::S3::Bucket",
         Match::object([
-            ("VersioningConfiguration", Match::absent()),
+            ("VersioningConfiguration", Match::any_value()),
+            ("LoggingConfiguration", Match::any_value()),
             ("BucketName", Match::absent()),
         ]),
     );
@@ -98,7 +106,17 @@ fn kms_with_a_created_key_and_grants_scoped_to_a_prefix() {
 #[test]
 fn lifecycle_rules_and_access_logs() {
     let mut stack = Stack::for_test();
-    let logs = Bucket::new(&mut stack, "Logs", BucketProps::default());
+    let logs = Bucket::new(
+        &mut stack,
+        "Logs",
+        BucketProps {
+            versioned: false,
+            access_logs: AccessLogging::Disabled {
+                reason: "the log bucket".into(),
+            },
+            ..Default::default()
+        },
+    );
     Bucket::new(
         &mut stack,
         "Data",
@@ -117,7 +135,10 @@ fn lifecycle_rules_and_access_logs() {
                 },
                 LifecycleRule::tiering("tiering", None, 0),
             ],
-            access_logs: Some((logs, "data/".into())),
+            access_logs: AccessLogging::To(AccessLogs {
+                bucket: logs,
+                prefix: "data/".into(),
+            }),
             ..Default::default()
         },
     );
@@ -193,6 +214,7 @@ fn lifecycle_and_removal_validations() {
         "Data",
         BucketProps {
             removal_policy: Some(DeletionPolicy::Delete),
+            versioned: false,
             abort_incomplete_uploads_days: Some(0),
             lifecycle_rules: vec![
                 LifecycleRule {
@@ -257,4 +279,150 @@ fn a_given_key_is_shared() {
             {"ServerSideEncryptionByDefault": {"KMSMasterKeyID": {"Fn::GetAtt": ["Key961B73FD", "Arn"]}}}]}})).len(),
         2
     );
+}
+
+#[test]
+fn default_buckets_share_one_stack_log_bucket_exempted_with_reasons() {
+    let mut stack = Stack::for_test();
+    let a = Bucket::new(&mut stack, "A", BucketProps::default());
+    Bucket::new(&mut stack, "B", BucketProps::default());
+    assert_eq!(a.node_path().to_string(), "A");
+    assert_eq!(a.physical_name(), None);
+    assert!(a.encryption_key().is_none());
+    let logs = stack
+        .resource_at("AccessLogs/Resource")
+        .expect("the stack's log bucket");
+    let t = stack.synth().unwrap().template;
+    let buckets: Vec<&String> = t
+        .resources_of_type("AWS::S3::Bucket")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(buckets.len(), 3, "{buckets:?}");
+    let t = TemplateAssert::new(t);
+    for prefix in ["A/", "B/"] {
+        t.has_resource_properties(
+            "AWS::S3::Bucket",
+            Match::object_like(json!({"LoggingConfiguration": {
+                "DestinationBucketName": {"Ref": logs.logical_id()}, "LogFilePrefix": prefix}})),
+        );
+    }
+    t.has_resource(
+        "AWS::S3::Bucket",
+        Match::object_like(json!({
+            "Metadata": {"checkov": {"skip": [
+                {"id": "CKV_AWS_18", "comment": "the access-log bucket itself: logging it into itself would loop"},
+                {"id": "CKV_AWS_21"}
+            ]}},
+            "Properties": {"LifecycleConfiguration": {"Rules": [
+                {"Id": "abort-incomplete-uploads"},
+                {"Id": "expire-logs", "ExpirationInDays": 90}
+            ]}}
+        })),
+    );
+    t.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        json!({"Bucket": {"Ref": logs.logical_id()}, "PolicyDocument": {"Statement": [
+            {"Effect": "Deny"},
+            {"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+             "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}
+        ]}}),
+    );
+}
+
+#[test]
+fn access_log_targets_are_checked() {
+    let mut stack = Stack::for_test();
+    let kms_logs = Bucket::new(
+        &mut stack,
+        "KmsLogs",
+        BucketProps {
+            encryption: BucketEncryption::Kms(None),
+            access_logs: AccessLogging::Disabled {
+                reason: "a log bucket".into(),
+            },
+            ..Default::default()
+        },
+    );
+    Bucket::new(
+        &mut stack,
+        "Data",
+        BucketProps {
+            access_logs: AccessLogging::To(AccessLogs {
+                bucket: kms_logs,
+                prefix: "data/".into(),
+            }),
+            ..Default::default()
+        },
+    );
+    Bucket::new(
+        &mut stack,
+        "NoReason",
+        BucketProps {
+            access_logs: AccessLogging::Disabled { reason: " ".into() },
+            ..Default::default()
+        },
+    );
+    let errors = stack.synth().unwrap_err();
+    assert!(
+        errors.mentions(
+            "[test-staging/Data] access_logs: the target bucket KmsLogs is encrypted with SSE-KMS"
+        ),
+        "{errors}"
+    );
+    assert!(
+        errors.mentions("[test-staging/NoReason] access_logs: Disabled needs a reason"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn the_stack_log_bucket_id_is_reserved() {
+    let mut stack = Stack::for_test();
+    KmsKey::new(&mut stack, "AccessLogs", KmsKeyProps::default());
+    Bucket::new(&mut stack, "Data", BucketProps::default());
+    let errors = stack.synth().unwrap_err();
+    assert!(
+        errors.mentions("[test-staging/Data] access_logs: the construct id 'AccessLogs' at the stack root is reserved"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn grants_are_returned_and_write_does_not_read() {
+    let mut stack = Stack::for_test();
+    let b = Bucket::new(
+        &mut stack,
+        "Data",
+        BucketProps {
+            bucket_name: Some("acme-data".into()),
+            encryption: BucketEncryption::Kms(None),
+            ..Default::default()
+        },
+    );
+    assert_eq!(b.physical_name(), Some("acme-data"));
+    assert!(b.encryption_key().is_some());
+    let r = role(&mut stack);
+    let write = b.grant_write(&r);
+    assert!(
+        !write.actions().contains(&"s3:GetObject".to_string()),
+        "{:?}",
+        write.actions()
+    );
+    assert!(write.actions().contains(&"s3:PutObject".to_string()));
+    let read = b.path("in/").grant_read(&r);
+    assert_eq!(
+        read.actions(),
+        [
+            "s3:ListBucket",
+            "s3:GetBucketLocation",
+            "s3:GetObject",
+            "kms:Decrypt"
+        ]
+    );
+    let both = b.grant_read_write(&r);
+    assert!(both.actions().contains(&"s3:GetObject".to_string()));
+    assert!(both.actions().contains(&"s3:PutObject".to_string()));
+    assert!(b.root().grant_hadoop_write(&r).statements().is_empty());
+    assert_eq!(b.path("out/").grant_hadoop_write(&r).statements().len(), 3);
+    assert!(stack.synth().is_ok());
 }

@@ -729,8 +729,21 @@ pub struct ProcessingSpec {
     pub inputs: Vec<(String, PValue)>,
     /// `(name, S3 URI)`: written from `/opt/ml/processing/output/<name>`.
     pub outputs: Vec<(String, PValue)>,
-    /// `(property file name, output name, path in that output)`.
-    pub property_files: Vec<(String, String, String)>,
+    /// JSON files of the step's outputs that later steps read
+    /// (`Std:JsonGet`).
+    pub property_files: Vec<PropertyFile>,
+}
+
+/// A JSON file a Processing step writes, declared so that later steps can
+/// read values of it (`Std:JsonGet`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropertyFile {
+    /// The name later steps refer to it by.
+    pub name: String,
+    /// The step's output the file is written to.
+    pub output: String,
+    /// The file's path in that output, e.g. `evaluation.json`.
+    pub path: String,
 }
 
 impl ProcessingSpec {
@@ -832,7 +845,10 @@ impl ProcessingSpec {
                 self.max_runtime_seconds
             ));
         }
-        for (file, output, _) in &self.property_files {
+        for PropertyFile {
+            name: file, output, ..
+        } in &self.property_files
+        {
             if !self.outputs.iter().any(|(n, _)| n == output) {
                 errors.push(format!(
                     "{what}: property file '{file}' reads output '{output}', which the step does not have"
@@ -857,11 +873,22 @@ pub enum Comparison {
     LessThanOrEqualTo,
 }
 
+/// One condition of a Condition step: `left <comparison> right`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    /// How the values are compared.
+    pub comparison: Comparison,
+    /// The left value (e.g. a metric read from a property file).
+    pub left: PValue,
+    /// The right value (e.g. a threshold).
+    pub right: PValue,
+}
+
 /// A Condition step: all conditions true → `if_steps`, else `else_steps`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConditionSpec {
-    /// `(comparison, left, right)`, all of which must hold.
-    pub conditions: Vec<(Comparison, PValue, PValue)>,
+    /// Conditions, all of which must hold.
+    pub conditions: Vec<Condition>,
     /// Steps run when every condition holds.
     pub if_steps: Vec<Step>,
     /// Steps run otherwise.
@@ -1007,7 +1034,7 @@ impl Step {
                 Json::Array(
                     p.property_files
                         .iter()
-                        .map(|(name, output, path)| {
+                        .map(|PropertyFile { name, output, path }| {
                             Json::object([
                                 ("PropertyFileName", Json::from(name.as_str())),
                                 ("OutputName", Json::from(output.as_str())),
@@ -1071,11 +1098,11 @@ impl Step {
                     Json::Array(
                         c.conditions
                             .iter()
-                            .map(|(cmp, l, r)| {
+                            .map(|c| {
                                 Json::object([
-                                    ("Type", Json::from(format!("{cmp:?}"))),
-                                    ("LeftValue", l.to_json()),
-                                    ("RightValue", r.to_json()),
+                                    ("Type", Json::from(format!("{:?}", c.comparison))),
+                                    ("LeftValue", c.left.to_json()),
+                                    ("RightValue", c.right.to_json()),
                                 ])
                             })
                             .collect(),
@@ -1197,9 +1224,9 @@ impl Step {
             StepKind::Training(t) => push_job(t, &mut v),
             StepKind::Tuning(t) => push_job(&t.job, &mut v),
             StepKind::Condition(c) => {
-                for (_, l, r) in &c.conditions {
-                    v.push(l);
-                    v.push(r);
+                for c in &c.conditions {
+                    v.push(&c.left);
+                    v.push(&c.right);
                 }
             }
             StepKind::RegisterModel(r) => {
@@ -1355,7 +1382,7 @@ impl Definition {
                     PValue::JsonGet { step, file, .. } => {
                         let has_file = steps.iter().any(|t| {
                             &t.name == step
-                                && matches!(&t.kind, StepKind::Processing(p) if p.property_files.iter().any(|(f, _, _)| f == file))
+                                && matches!(&t.kind, StepKind::Processing(p) if p.property_files.iter().any(|f| &f.name == file))
                         });
                         if names.contains(step.as_str()) && !has_file {
                             errors.push(format!(

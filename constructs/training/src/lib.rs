@@ -15,12 +15,13 @@ mod trigger;
 pub use definition::{
     Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind, Tuning,
 };
+pub use mlcdk_sagemaker::{EcrImage, InstanceType, ModelArtifacts};
 /// Images moved to the shared SageMaker crate; kept here for the paths
 /// users wrote.
 pub use mlcdk_sagemaker::{XgboostVersion, images};
 pub use pipeline::{
-    Algorithm, Approval, BatchTransform, Evaluation, INLINE_DEFINITION_LIMIT, ModelGroupRef,
-    ModelStrategy, Pipeline, PipelineOptions, Processing, Spot, TrainingPipeline,
-    TrainingPipelineProps,
+    Algorithm, Approval, BatchTransform, BinaryMetric, Evaluation, EvaluationScript,
+    INLINE_DEFINITION_LIMIT, ModelGroupRef, ModelStrategy, Pipeline, PipelineProps, Processing,
+    Spot, TrainingPipeline, TrainingPipelineProps,
 };
 pub use trigger::{PipelineTrigger, RateUnit, Schedule, TriggerProps, TriggerSource};

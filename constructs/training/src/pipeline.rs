@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{Asset, CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::iam::{Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
+use mlcdk_core::{Asset, CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_sagemaker::{InstanceType, ModelArtifacts};
 use mlcdk_storage::S3Path;
 
 use crate::definition::*;
@@ -12,24 +13,42 @@ use mlcdk_sagemaker::images::{self, EcrImage, XgboostVersion};
 /// Definitions whose text is larger than this go to S3 (when they can).
 pub const INLINE_DEFINITION_LIMIT: usize = 100_000;
 
-/// A model package group to register into: a name and an ARN. The registry
-/// construct converts into it; `ModelGroupRef::named` refers to an existing group.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ModelGroupRef {
-    /// The group's name, which registration steps take.
-    pub name: Expr,
-    /// The group's ARN, for the pipeline role's grants.
-    pub arn: Expr,
+/// The built-in evaluation script ([`Evaluation::builtin_xgboost_binary`]),
+/// shipped with mlcdk and uploaded as a generated asset.
+const EVALUATE_XGBOOST: &[u8] = include_bytes!("../scripts/evaluate_xgboost.py");
+
+/// A model package group to register into (in the shared SageMaker crate,
+/// so that the registry does not depend on training).
+pub use mlcdk_sagemaker::ModelGroupRef;
+
+/// Props of a [`Pipeline`].
+#[derive(Clone, Debug)]
+pub struct PipelineProps {
+    /// What the pipeline runs, validated at synth (see
+    /// [`Definition::validate`]).
+    pub definition: Definition,
+    /// The role the pipeline runs as (`RoleArn`).
+    pub role: Role,
+    /// Steps of one execution that may run at once
+    /// (`ParallelismConfiguration.MaxParallelExecutionSteps`), 1 to 256;
+    /// default 10.
+    pub max_parallel_steps: u32,
+    /// Resources that must exist before the pipeline is created. A
+    /// definition stored in S3 names its roles by literal ARN (CloudFormation
+    /// resolves no reference inside an S3 object), so nothing else would
+    /// order the role's creation before the pipeline's.
+    pub depends_on: Vec<ResourceRef>,
 }
 
-impl ModelGroupRef {
-    /// An existing group of this account and region.
-    pub fn named(name: &str) -> ModelGroupRef {
-        ModelGroupRef {
-            name: Expr::lit(name),
-            arn: Expr::sub(format!(
-                "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package-group/{name}"
-            )),
+impl PipelineProps {
+    /// `definition` running as `role`, ten steps at a time, with no extra
+    /// dependencies.
+    pub fn new(definition: Definition, role: &Role) -> PipelineProps {
+        PipelineProps {
+            definition,
+            role: role.clone(),
+            max_parallel_steps: 10,
+            depends_on: Vec::new(),
         }
     }
 }
@@ -42,71 +61,55 @@ impl ModelGroupRef {
 /// [`INLINE_DEFINITION_LIMIT`] (`PipelineDefinitionS3Location`). CloudFormation
 /// resolves no references inside an S3 object, so a large definition with
 /// references is an error.
+///
+/// ```
+/// use mlcdk_core::iam::{Principal, Role, RoleProps};
+/// use mlcdk_core::Stack;
+/// use mlcdk_training::definition::{Step, StepKind};
+/// use mlcdk_training::{Definition, PValue, Pipeline, PipelineProps};
+///
+/// let mut stack = Stack::for_test();
+/// let role = Role::new(&mut stack, "Role",
+///     RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")));
+/// let definition = Definition {
+///     steps: vec![Step::new("Stop", StepKind::Fail { message: PValue::lit("nothing to do") })],
+///     ..Definition::default()
+/// };
+/// let pipeline = Pipeline::new(&mut stack, "Noop", PipelineProps {
+///     max_parallel_steps: 2,
+///     ..PipelineProps::new(definition, &role)
+/// });
+/// assert_eq!(pipeline.node_path().to_string(), "Noop");
+/// assert!(stack.synth().is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     resource: ResourceRef,
     name: String,
-}
-
-/// How a [`Pipeline`] runs besides its definition.
-#[derive(Clone, Debug)]
-pub struct PipelineOptions {
-    /// Steps of one execution that may run at once
-    /// (`ParallelismConfiguration.MaxParallelExecutionSteps`), 1 to 256;
-    /// default 10.
-    pub max_parallel_steps: u32,
-    /// Resources that must exist before the pipeline is created. A
-    /// definition stored in S3 names its roles by literal ARN (CloudFormation
-    /// resolves no reference inside an S3 object), so nothing else would
-    /// order the role's creation before the pipeline's.
-    pub depends_on: Vec<ResourceRef>,
-}
-
-impl Default for PipelineOptions {
-    fn default() -> PipelineOptions {
-        PipelineOptions {
-            max_parallel_steps: 10,
-            depends_on: Vec::new(),
-        }
-    }
+    path: ConstructPath,
 }
 
 impl Pipeline {
-    /// A pipeline of `definition` running as `role_arn`, validated at synth
-    /// (see [`Definition::validate`]); the definition is inline or, when large
-    /// and without stack references, an asset. Default options.
-    pub fn new(
-        scope: &mut impl Scope,
-        id: &str,
-        definition: &Definition,
-        role_arn: Expr,
-    ) -> Pipeline {
-        Pipeline::with_options(scope, id, definition, role_arn, PipelineOptions::default())
-    }
-
-    /// [`Pipeline::new`] with options: step parallelism, and resources to
-    /// create first.
-    pub fn with_options(
-        scope: &mut impl Scope,
-        id: &str,
-        definition: &Definition,
-        role_arn: Expr,
-        options: PipelineOptions,
-    ) -> Pipeline {
+    /// A pipeline of `props.definition` running as `props.role`, validated at
+    /// synth (see [`Definition::validate`], and the step parallelism); the
+    /// definition is inline or, when large and without stack references, an
+    /// asset.
+    pub fn new(scope: &mut impl Scope, id: &str, props: PipelineProps) -> Pipeline {
         let mut node = scope.node(id);
-        for e in definition.validate() {
+        let path = node.path().clone();
+        for e in props.definition.validate() {
             node.error(e);
         }
-        if !(1..=256).contains(&options.max_parallel_steps) {
+        if !(1..=256).contains(&props.max_parallel_steps) {
             node.error(format!(
                 "max_parallel_steps {} is out of range: 1 to 256 (ParallelismConfiguration.MaxParallelExecutionSteps)",
-                options.max_parallel_steps
+                props.max_parallel_steps
             ));
         }
         // Pipeline ARNs carry the name in lower case: keep it lower case so the
         // ARN built from it matches.
         let name = node.physical_name('-', 256).to_ascii_lowercase();
-        let doc = definition.to_json();
+        let doc = props.definition.to_json();
         let body = doc.to_cfn_string();
         let mut references = false;
         doc.for_each_expr(&mut |e| references |= e.as_literal().is_none());
@@ -136,20 +139,24 @@ impl Pipeline {
         };
         let mut pipeline = CfnResource::new("AWS::SageMaker::Pipeline")
             .set("PipelineName", name.as_str())
-            .set("RoleArn", role_arn)
+            .set("RoleArn", props.role.arn())
             .set("PipelineDefinition", location)
             .set(
                 "ParallelismConfiguration",
                 Json::object([(
                     "MaxParallelExecutionSteps",
-                    Json::from(options.max_parallel_steps),
+                    Json::from(props.max_parallel_steps),
                 )]),
             );
-        for dependency in &options.depends_on {
+        for dependency in &props.depends_on {
             pipeline = pipeline.depends_on(dependency);
         }
         let resource = node.add_resource("Resource", pipeline);
-        Pipeline { resource, name }
+        Pipeline {
+            resource,
+            name,
+            path,
+        }
     }
 
     /// The `AWS::SageMaker::Pipeline` resource, e.g. to suppress a rule on it.
@@ -157,12 +164,23 @@ impl Pipeline {
         &self.resource
     }
 
-    /// The pipeline's name (`Ref`).
+    /// The pipeline's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The pipeline's name (`Ref`, so a reference to the pipeline).
     pub fn name(&self) -> Expr {
         self.resource.reference()
     }
 
-    /// `arn:…:sagemaker:<region>:<account>:pipeline/<name>`
+    /// The pipeline's name as set at synth (lower case).
+    pub fn physical_name(&self) -> &str {
+        &self.name
+    }
+
+    /// `arn:…:sagemaker:<region>:<account>:pipeline/<name>`, from the name
+    /// fixed at synth (`AWS::SageMaker::Pipeline` returns no ARN attribute).
     pub fn arn(&self) -> Expr {
         Expr::sub(format!(
             "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:pipeline/{}",
@@ -171,12 +189,25 @@ impl Pipeline {
     }
 
     /// Start executions of this pipeline (and no other).
-    pub fn grant_start(&self, grantee: &impl Grantee) {
-        grantee.add_to_policy(
-            PolicyStatement::allow()
+    pub fn grant_start(&self, grantee: &impl Grantee) -> Grant {
+        Grant::to(
+            grantee,
+            [PolicyStatement::allow()
                 .actions(["sagemaker:StartPipelineExecution"])
-                .resources([self.arn()]),
-        );
+                .resources([self.arn()])],
+        )
+    }
+}
+
+impl From<&TrainingPipeline> for Pipeline {
+    fn from(training: &TrainingPipeline) -> Pipeline {
+        training.pipeline.clone()
+    }
+}
+
+impl From<&Pipeline> for Pipeline {
+    fn from(pipeline: &Pipeline) -> Pipeline {
+        pipeline.clone()
     }
 }
 
@@ -186,11 +217,15 @@ pub enum Algorithm {
     /// SageMaker's XGBoost container of this version, for the stage's region
     /// ([`XgboostVersion::default`] is the maintained line).
     Xgboost(XgboostVersion),
-    /// A custom ECR image URI.
-    Image(String),
+    /// A custom ECR image (parsed, so a malformed URI fails where it is
+    /// written: `"<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>".parse()`).
+    Image(EcrImage),
 }
 
 /// Train from scratch, or continue from a model.
+// Props are built once per construct: a boxed S3Path would only make them
+// harder to write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum ModelStrategy {
     /// A new model from the training data alone.
@@ -198,7 +233,10 @@ pub enum ModelStrategy {
     /// A base model artifact in S3, given to the job as the `model` channel.
     FineTune(S3Path),
     /// A registered model package (e.g. from JumpStart), continued through
-    /// `ModelPackageConfig`; the pipeline must register into a group.
+    /// `ModelPackageConfig`; the pipeline must register into a group. A
+    /// literal must be a model-package ARN
+    /// (`arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]`),
+    /// refused at synth otherwise.
     FineTunePackage(Expr),
 }
 
@@ -270,12 +308,24 @@ impl Tuning {
 /// A processing step before training (feature engineering, split). The
 /// script reads `/opt/ml/processing/input/raw` and writes
 /// `/opt/ml/processing/output/{train,validation,test}`.
+///
+/// ```
+/// use mlcdk_sagemaker::InstanceType;
+/// use mlcdk_training::Processing;
+///
+/// let split = Processing {
+///     instance: InstanceType::m5_large(),
+///     arguments: vec!["--split".into(), "0.8".into()],
+///     ..Processing::script("training/preprocess.py")
+/// };
+/// assert_eq!(split.max_runtime_seconds, 3600);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Processing {
     /// Local file (an asset).
     pub script: String,
     /// Instance type of the processing job (default `ml.m5.xlarge`).
-    pub instance: String,
+    pub instance: InstanceType,
     /// Command-line arguments of the script.
     pub arguments: Vec<String>,
     /// Runtime cap in seconds, 1 to 432,000 (5 days); default one hour.
@@ -287,40 +337,104 @@ impl Processing {
     pub fn script(path: &str) -> Processing {
         Processing {
             script: path.to_string(),
-            instance: "ml.m5.xlarge".into(),
+            instance: InstanceType::m5_xlarge(),
             arguments: Vec::new(),
             max_runtime_seconds: 3600,
         }
     }
 }
 
-/// Evaluation of the trained model and the gate before registration. The
-/// script reads `/opt/ml/processing/input/{model,test}` and writes
-/// `/opt/ml/processing/output/evaluation/evaluation.json`.
+/// The code an [`Evaluation`] runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvaluationScript {
+    /// A local script (an asset) that reads
+    /// `/opt/ml/processing/input/{model,test}` and writes
+    /// `/opt/ml/processing/output/evaluation/evaluation.json`.
+    File(String),
+    /// mlcdk's evaluation of a binary XGBoost model
+    /// (`scripts/evaluate_xgboost.py` in the training crate, uploaded as a
+    /// generated asset): AUC, accuracy and F1 (score ≥ 0.5 is positive) of the
+    /// model on the test split (`test/*.csv`, label first, no header), as
+    /// `{"metrics": {"auc": {"value": …}, "accuracy": {"value": …}, "f1": {"value": …}}}`.
+    /// Standard library, xgboost and numpy only: it runs in the XGBoost image.
+    BuiltinXgboostBinary,
+}
+
+/// A metric the built-in binary XGBoost evaluation reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryMetric {
+    /// Area under the ROC curve, `metrics.auc.value`.
+    Auc,
+    /// Share of correct predictions at 0.5, `metrics.accuracy.value`.
+    Accuracy,
+    /// F1 of the positive class at 0.5, `metrics.f1.value`.
+    F1,
+}
+
+impl BinaryMetric {
+    /// Its JSON path in `evaluation.json`.
+    pub fn path(self) -> &'static str {
+        match self {
+            BinaryMetric::Auc => "metrics.auc.value",
+            BinaryMetric::Accuracy => "metrics.accuracy.value",
+            BinaryMetric::F1 => "metrics.f1.value",
+        }
+    }
+}
+
+/// Evaluation of the trained model and the gate before registration: the
+/// script writes `evaluation.json`, and the model is registered only when
+/// the metric at `metric_path` passes `comparison` against `threshold`.
+///
+/// ```
+/// use mlcdk_training::{BinaryMetric, Comparison, Evaluation};
+///
+/// // Built in: no script to write for an XGBoost binary classifier.
+/// let gate = Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75);
+/// assert_eq!(gate.metric_path, "metrics.auc.value");
+/// // A script of one's own, with a lower-is-better metric.
+/// let rmse = Evaluation {
+///     comparison: Comparison::LessThanOrEqualTo,
+///     ..Evaluation::at_least("training/evaluate.py", "metrics.rmse.value", 0.5)
+/// };
+/// # let _ = rmse;
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evaluation {
-    /// Local file (an asset) that writes `evaluation.json`.
-    pub script: String,
-    /// JSON path of the metric in `evaluation.json`, e.g. `metrics.auc.value`.
+    /// The code that writes `evaluation.json`.
+    pub script: EvaluationScript,
+    /// JSON path of the metric in `evaluation.json`, e.g. `metrics.auc.value`;
+    /// not empty (refused at synth).
     pub metric_path: String,
     /// How the metric is compared with `threshold`.
     pub comparison: Comparison,
     /// The bar the metric must clear for the model to be registered; otherwise
-    /// the execution fails.
+    /// the execution fails. A finite number (refused at synth otherwise).
     pub threshold: f64,
     /// Instance type of the evaluation job (default `ml.m5.xlarge`).
-    pub instance: String,
+    pub instance: InstanceType,
 }
 
 impl Evaluation {
-    /// Register only if `metric_path` ≥ `threshold`.
+    /// Run the local script `script`; register only if `metric_path` ≥
+    /// `threshold`.
     pub fn at_least(script: &str, metric_path: &str, threshold: f64) -> Evaluation {
         Evaluation {
-            script: script.to_string(),
+            script: EvaluationScript::File(script.to_string()),
             metric_path: metric_path.to_string(),
             comparison: Comparison::GreaterThanOrEqualTo,
             threshold,
-            instance: "ml.m5.xlarge".into(),
+            instance: InstanceType::m5_xlarge(),
+        }
+    }
+
+    /// mlcdk's built-in evaluation of a binary XGBoost model
+    /// ([`EvaluationScript::BuiltinXgboostBinary`]); register only if `metric`
+    /// ≥ `threshold`.
+    pub fn builtin_xgboost_binary(metric: BinaryMetric, threshold: f64) -> Evaluation {
+        Evaluation {
+            script: EvaluationScript::BuiltinXgboostBinary,
+            ..Evaluation::at_least("", metric.path(), threshold)
         }
     }
 }
@@ -333,10 +447,22 @@ pub struct BatchTransform {
     pub input: S3Path,
     /// S3 prefix the scores are written under.
     pub output: S3Path,
-    /// Instance type, `ml.<family>.<size>`.
-    pub instance: String,
+    /// Instance type.
+    pub instance: InstanceType,
     /// Instances, at least 1.
     pub instance_count: u32,
+}
+
+impl BatchTransform {
+    /// Score `input` into `output` on one `ml.m5.large`.
+    pub fn new(input: S3Path, output: S3Path) -> BatchTransform {
+        BatchTransform {
+            input,
+            output,
+            instance: InstanceType::m5_large(),
+            instance_count: 1,
+        }
+    }
 }
 
 /// Whether registered versions need a person's approval.
@@ -361,11 +487,11 @@ pub struct TrainingPipelineProps {
     pub algorithm: Algorithm,
     /// From scratch (default) or fine-tuning.
     pub strategy: ModelStrategy,
-    /// Static hyperparameters as `(name, value)`, at most 100; names and values
+    /// Static hyperparameters, name → value, at most 100; names and values
     /// have 1–256 characters. Tuned ones are removed.
-    pub hyperparameters: Vec<(String, String)>,
-    /// Training instance type, `ml.<family>.<size>` (default `ml.m5.xlarge`).
-    pub instance: String,
+    pub hyperparameters: BTreeMap<String, String>,
+    /// Training instance type (default `ml.m5.xlarge`).
+    pub instance: InstanceType,
     /// Training instances, at least 1 (default 1).
     pub instance_count: u32,
     /// Storage per training instance in GB, 1–16,384 (default 30).
@@ -394,7 +520,7 @@ pub struct TrainingPipelineProps {
     pub content_type: String,
     /// Instance types a registered version declares it can be served on
     /// (real-time and batch); default the training instance type.
-    pub serving_instances: Vec<String>,
+    pub serving_instances: Vec<InstanceType>,
     /// Steps of one execution that may run at once
     /// (`ParallelismConfiguration.MaxParallelExecutionSteps`), 1 to 256;
     /// default 10.
@@ -414,12 +540,12 @@ impl TrainingPipelineProps {
             output,
             algorithm: Algorithm::Xgboost(XgboostVersion::default()),
             strategy: ModelStrategy::FromScratch,
-            hyperparameters: vec![
+            hyperparameters: BTreeMap::from([
                 ("objective".into(), "binary:logistic".into()),
                 ("eval_metric".into(), "auc".into()),
                 ("num_round".into(), "200".into()),
-            ],
-            instance: "ml.m5.xlarge".into(),
+            ]),
+            instance: InstanceType::m5_xlarge(),
             instance_count: 1,
             volume_gb: 30,
             max_runtime_seconds: 3600,
@@ -462,7 +588,38 @@ pub struct TrainingPipeline {
     role: Role,
     job_role: Role,
     definition: Definition,
-    image: String,
+    image: EcrImage,
+    output: S3Path,
+    path: ConstructPath,
+}
+
+/// Whether `arn` is a model package's ARN:
+/// `arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]`.
+fn is_model_package_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let name_ok = |n: &str| {
+        (1..=63).contains(&n.len())
+            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !n.starts_with('-')
+    };
+    let package = resource.strip_prefix("model-package/").map(|r| {
+        let mut it = r.split('/');
+        let name = it.next().unwrap_or_default();
+        let version = it.next();
+        name_ok(name)
+            && it.next().is_none()
+            && version.is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    });
+    prefix == "arn"
+        && partition.starts_with("aws")
+        && service == "sagemaker"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && package == Some(true)
 }
 
 impl TrainingPipeline {
@@ -471,15 +628,12 @@ impl TrainingPipeline {
     /// and everything [`Definition::validate`] checks.
     pub fn new(scope: &mut impl Scope, id: &str, props: TrainingPipelineProps) -> TrainingPipeline {
         let mut node = scope.node(id);
+        let path = node.path().clone();
         let region = node.stage().env.region.clone();
         let production = node.stage().is_production();
         let image = match &props.algorithm {
             Algorithm::Xgboost(version) => images::xgboost(&region, *version),
-            Algorithm::Image(uri) => EcrImage::parse(uri).ok_or_else(|| {
-                format!(
-                    "image '{uri}' is not an ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
-                )
-            }),
+            Algorithm::Image(image) => Ok(image.clone()),
         };
         let image = match image {
             Ok(i) => i,
@@ -493,12 +647,46 @@ impl TrainingPipeline {
                 }
             }
         };
-        if let Some(e) = &props.evaluation
-            && !e.threshold.is_finite()
+        if let Some(e) = &props.evaluation {
+            if !e.threshold.is_finite() {
+                node.error(format!(
+                    "evaluation threshold {} of '{}' is not a finite number; the gate compares the metric with it",
+                    e.threshold, e.metric_path
+                ));
+            }
+            if e.metric_path.trim().is_empty() {
+                node.error(
+                    "evaluation metric_path is empty: give the JSON path of the metric in evaluation.json, e.g. 'metrics.auc.value' (the gate would fail when the pipeline runs)",
+                );
+            }
+            match &e.script {
+                EvaluationScript::File(f) if f.trim().is_empty() => node.error(
+                    "evaluation script is empty: give the local file that writes evaluation.json, or use Evaluation::builtin_xgboost_binary",
+                ),
+                EvaluationScript::BuiltinXgboostBinary => {
+                    if let Algorithm::Image(image) = &props.algorithm {
+                        node.error(format!(
+                            "the built-in XGBoost evaluation runs in the training image, and '{}' is not SageMaker's XGBoost image: use Algorithm::Xgboost, or an evaluation script of your own",
+                            image.uri()
+                        ));
+                    }
+                    if let Some(objective) = props.hyperparameters.get("objective")
+                        && !objective.starts_with("binary:")
+                    {
+                        node.error(format!(
+                            "the built-in XGBoost evaluation scores a binary classifier, and the objective is '{objective}': use a binary objective (binary:logistic), or an evaluation script of your own"
+                        ));
+                    }
+                }
+                EvaluationScript::File(_) => {}
+            }
+        }
+        if let ModelStrategy::FineTunePackage(arn) = &props.strategy
+            && let Some(text) = arn.as_literal()
+            && !is_model_package_arn(text)
         {
             node.error(format!(
-                "evaluation threshold {} of '{}' is not a finite number; the gate compares the metric with it",
-                e.threshold, e.metric_path
+                "fine-tune model package '{text}' is not a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>] (SageMaker would refuse it when the pipeline runs)"
             ));
         }
         if let ModelStrategy::FineTunePackage(_) = props.strategy
@@ -536,8 +724,8 @@ impl TrainingPipeline {
         grant_pipeline(&role, &job_role, &props);
 
         let mut assets = Vec::new();
-        let mut asset = |node: &mut mlcdk_core::Node<'_>, path: &str| {
-            let a = node.asset(Asset::file(path));
+        let mut asset = |node: &mut mlcdk_core::Node<'_>, source: Asset| {
+            let a = node.asset(source);
             assets.push((a.object_arn(), a.bucket_arn(), a.prefix()));
             (a.s3_uri(), a.file_name().to_string())
         };
@@ -588,13 +776,13 @@ impl TrainingPipeline {
         // Data: processed by a step, or split under the input prefix already.
         let (train_uri, validation_uri, test_uri) = match &props.processing {
             Some(p) => {
-                let (code, script_name) = asset(&mut node, &p.script);
+                let (code, script_name) = asset(&mut node, Asset::file(&p.script));
                 definition.steps.push(Step::new(
                     "Preprocess",
                     StepKind::Processing(ProcessingSpec {
                         image: image_value.clone(),
                         role_arn: job_role_arn.clone(),
-                        instance_type: p.instance.clone(),
+                        instance_type: p.instance.to_string(),
                         instance_count: 1,
                         volume_gb: 30,
                         max_runtime_seconds: p.max_runtime_seconds,
@@ -662,7 +850,7 @@ impl TrainingPipeline {
         let job = TrainingJobSpec {
             image: image_value.clone(),
             role_arn: job_role_arn.clone(),
-            instance_type: props.instance.clone(),
+            instance_type: props.instance.to_string(),
             instance_count: props.instance_count,
             volume_gb: props.volume_gb,
             max_runtime_seconds: props.max_runtime_seconds,
@@ -719,10 +907,14 @@ impl TrainingPipeline {
         };
 
         // What follows a good model: registration and batch scoring.
-        let serving = if props.serving_instances.is_empty() {
-            vec![props.instance.clone()]
+        let serving: Vec<String> = if props.serving_instances.is_empty() {
+            vec![props.instance.to_string()]
         } else {
-            props.serving_instances.clone()
+            props
+                .serving_instances
+                .iter()
+                .map(ToString::to_string)
+                .collect()
         };
         let mut after: Vec<Step> = Vec::new();
         if let Some(group) = &props.register_into {
@@ -767,7 +959,7 @@ impl TrainingPipeline {
                         ],
                     ),
                     content_type: props.content_type.clone(),
-                    instance_type: bt.instance.clone(),
+                    instance_type: bt.instance.to_string(),
                     instance_count: bt.instance_count,
                 }),
             ));
@@ -779,7 +971,13 @@ impl TrainingPipeline {
         match &props.evaluation {
             None => definition.steps.extend(after),
             Some(e) => {
-                let (code, script_name) = asset(&mut node, &e.script);
+                let (code, script_name) = match &e.script {
+                    EvaluationScript::File(path) => asset(&mut node, Asset::file(path)),
+                    EvaluationScript::BuiltinXgboostBinary => asset(
+                        &mut node,
+                        Asset::generated("evaluate_xgboost.py", EVALUATE_XGBOOST.to_vec()),
+                    ),
+                };
                 let trained = if props.tuning.is_some() {
                     "Tune"
                 } else {
@@ -790,7 +988,7 @@ impl TrainingPipeline {
                     StepKind::Processing(ProcessingSpec {
                         image: image_value.clone(),
                         role_arn: job_role_arn.clone(),
-                        instance_type: e.instance.clone(),
+                        instance_type: e.instance.to_string(),
                         instance_count: 1,
                         volume_gb: 30,
                         max_runtime_seconds: 3600,
@@ -802,11 +1000,11 @@ impl TrainingPipeline {
                             ("test".into(), test_uri),
                         ],
                         outputs: vec![("evaluation".into(), out("evaluation/"))],
-                        property_files: vec![(
-                            "EvaluationReport".into(),
-                            "evaluation".into(),
-                            "evaluation.json".into(),
-                        )],
+                        property_files: vec![PropertyFile {
+                            name: "EvaluationReport".into(),
+                            output: "evaluation".into(),
+                            path: "evaluation.json".into(),
+                        }],
                     }),
                 );
                 evaluate.depends_on.push(trained.to_string());
@@ -814,15 +1012,15 @@ impl TrainingPipeline {
                 definition.steps.push(Step::new(
                     "CheckMetric",
                     StepKind::Condition(ConditionSpec {
-                        conditions: vec![(
-                            e.comparison,
-                            PValue::JsonGet {
+                        conditions: vec![Condition {
+                            comparison: e.comparison,
+                            left: PValue::JsonGet {
                                 step: "Evaluate".into(),
                                 file: "EvaluationReport".into(),
                                 path: e.metric_path.clone(),
                             },
-                            PValue::from(e.threshold),
-                        )],
+                            right: PValue::from(e.threshold),
+                        }],
                         if_steps: after,
                         else_steps: vec![Step::new(
                             "MetricBelowThreshold",
@@ -858,14 +1056,12 @@ impl TrainingPipeline {
                     ),
             );
         }
-        let pipeline = Pipeline::with_options(
+        let pipeline = Pipeline::new(
             &mut node,
             "Pipeline",
-            &definition,
-            role.arn(),
-            PipelineOptions {
+            PipelineProps {
                 max_parallel_steps: props.max_parallel_steps,
-                ..PipelineOptions::default()
+                ..PipelineProps::new(definition.clone(), &role)
             },
         );
         TrainingPipeline {
@@ -873,13 +1069,25 @@ impl TrainingPipeline {
             role,
             job_role,
             definition,
-            image: image.uri(),
+            image,
+            output,
+            path,
         }
     }
 
-    /// The pipeline, e.g. to grant starting it or to trigger it.
+    /// The pipeline, e.g. to trigger it.
     pub fn pipeline(&self) -> &Pipeline {
         &self.pipeline
+    }
+
+    /// The `AWS::SageMaker::Pipeline` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        self.pipeline.resource()
+    }
+
+    /// The construct path of the training pipeline.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
     }
 
     /// The pipeline's own role (starts the jobs, passes them
@@ -889,7 +1097,9 @@ impl TrainingPipeline {
     }
 
     /// The role the jobs run as (processing, training, tuning trials, the
-    /// batch model): grant it data outside the props.
+    /// batch model): grant it data outside the props, or grant the training
+    /// pipeline itself, which delegates to this role
+    /// (`bucket.grant_read(&training)`).
     pub fn job_role(&self) -> &Role {
         &self.job_role
     }
@@ -899,19 +1109,48 @@ impl TrainingPipeline {
         &self.definition
     }
 
-    /// The pipeline's ARN.
+    /// The pipeline's ARN (see [`Pipeline::arn`]).
     pub fn arn(&self) -> Expr {
         self.pipeline.arn()
-    }
-
-    /// The image the models are trained with (and served by).
-    pub fn image(&self) -> String {
-        self.image.clone()
     }
 
     /// The pipeline's name (`Ref`).
     pub fn name(&self) -> Expr {
         self.pipeline.name()
+    }
+
+    /// The pipeline's name as set at synth.
+    pub fn physical_name(&self) -> &str {
+        self.pipeline.physical_name()
+    }
+
+    /// The image the models are trained with (and served by).
+    pub fn image(&self) -> EcrImage {
+        self.image.clone()
+    }
+
+    /// Where the pipeline's models are and the image that serves them: every
+    /// model is written under `<output>/<execution id>/models/…`, so the
+    /// location is the output prefix. A registered version is served from it
+    /// without a path matched by hand.
+    pub fn model_artifacts(&self) -> ModelArtifacts {
+        ModelArtifacts {
+            location: self.output.clone(),
+            image: self.image.clone(),
+        }
+    }
+
+    /// Let `grantee` start executions of this pipeline.
+    pub fn grant_start(&self, grantee: &impl Grantee) -> Grant {
+        self.pipeline.grant_start(grantee)
+    }
+}
+
+/// Grants to a training pipeline go to its job role: what its code reads
+/// and writes.
+impl Grantee for TrainingPipeline {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        self.job_role.add_to_policy(statement);
     }
 }
 

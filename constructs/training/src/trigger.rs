@@ -1,7 +1,9 @@
 //! EventBridge rules that start a pipeline: on a schedule, or on an event.
 
+use std::collections::BTreeMap;
+
 use mlcdk_core::iam::{Principal, Role, RoleProps};
-use mlcdk_core::{CfnResource, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, Node, ResourceRef, Scope};
 
 use crate::pipeline::Pipeline;
 
@@ -17,46 +19,62 @@ pub enum TriggerSource {
 }
 
 /// Props of a [`PipelineTrigger`].
-#[derive(Clone, Debug, PartialEq)]
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use mlcdk_core::Stack;
+/// use mlcdk_storage::{Bucket, BucketProps};
+/// use mlcdk_training::*;
+///
+/// let mut stack = Stack::for_test();
+/// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
+/// let training = TrainingPipeline::new(&mut stack, "Training",
+///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
+/// PipelineTrigger::new(&mut stack, "Nightly", TriggerProps {
+///     parameters: BTreeMap::from([("InputData".to_string(), data.path("nightly/").uri())]),
+///     ..TriggerProps::schedule(&training, Schedule::daily(2))
+/// });
+/// assert!(stack.synth().is_ok());
+/// ```
+#[derive(Clone, Debug)]
 pub struct TriggerProps {
+    /// The pipeline the rule starts (a [`TrainingPipeline`](crate::TrainingPipeline)
+    /// converts into it).
+    pub pipeline: Pipeline,
     /// What starts the pipeline.
     pub source: TriggerSource,
-    /// Pipeline parameters for the execution (0–200).
-    pub parameters: Vec<(String, Expr)>,
+    /// Pipeline parameters for the execution, name → value (0–200; names
+    /// 1–256 letters, digits, `_` or `-`; literal values up to 1,024
+    /// characters).
+    pub parameters: BTreeMap<String, Expr>,
     /// Shown in the EventBridge console; up to 512 characters.
     pub description: Option<String>,
 }
 
 impl TriggerProps {
-    /// Start the pipeline on `schedule`, with its default parameters.
-    pub fn schedule(schedule: Schedule) -> TriggerProps {
+    /// Start `pipeline` on `schedule`, with its default parameters.
+    pub fn schedule(pipeline: impl Into<Pipeline>, schedule: Schedule) -> TriggerProps {
         TriggerProps {
+            pipeline: pipeline.into(),
             source: TriggerSource::Schedule(schedule),
-            parameters: Vec::new(),
+            parameters: BTreeMap::new(),
             description: None,
         }
     }
 
-    /// Start the pipeline on events matching `pattern`, with its default
+    /// Start `pipeline` on events matching `pattern`, with its default
     /// parameters.
-    pub fn on_event(pattern: Json) -> TriggerProps {
+    pub fn on_event(pipeline: impl Into<Pipeline>, pattern: Json) -> TriggerProps {
         TriggerProps {
+            pipeline: pipeline.into(),
             source: TriggerSource::EventPattern(pattern),
-            parameters: Vec::new(),
+            parameters: BTreeMap::new(),
             description: None,
         }
-    }
-
-    /// Set the pipeline parameter `name` for executions this trigger starts
-    /// (names 1–256 letters, digits, `_` or `-`; literal values up to 1,024
-    /// characters).
-    pub fn parameter(mut self, name: &str, value: impl Into<Expr>) -> TriggerProps {
-        self.parameters.push((name.to_string(), value.into()));
-        self
     }
 }
 
-/// An EventBridge rule that starts `pipeline`, with a role allowed to start
+/// An EventBridge rule that starts a pipeline, with a role allowed to start
 /// that pipeline and nothing else.
 ///
 /// ```
@@ -68,25 +86,30 @@ impl TriggerProps {
 /// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
 /// let training = TrainingPipeline::new(&mut stack, "Training",
 ///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
-/// PipelineTrigger::new(&mut stack, "Weekly", training.pipeline(),
-///     TriggerProps::schedule(Schedule::weekly("MON", 3)));
+/// let weekly = PipelineTrigger::new(&mut stack, "Weekly",
+///     TriggerProps::schedule(&training, Schedule::weekly("MON", 3)));
+/// assert_eq!(weekly.node_path().to_string(), "Weekly");
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
 pub struct PipelineTrigger {
     resource: ResourceRef,
+    role: Role,
+    path: ConstructPath,
 }
 
 impl PipelineTrigger {
     /// A rule and its role, validated at synth: parameters, the schedule, a
-    /// non-empty event pattern.
-    pub fn new(
-        scope: &mut impl Scope,
-        id: &str,
-        pipeline: &Pipeline,
-        props: TriggerProps,
-    ) -> PipelineTrigger {
-        let mut node = scope.node(id);
+    /// non-empty event pattern, the description's length.
+    pub fn new(scope: &mut impl Scope, id: &str, props: TriggerProps) -> PipelineTrigger {
+        PipelineTrigger::within(&mut scope.node(id), props)
+    }
+
+    /// A trigger whose rule and role are made directly in `node` (at its
+    /// path), for constructs that are a trigger with more to check, such as
+    /// retraining on alarms. Validated as [`PipelineTrigger::new`] is.
+    pub fn within(node: &mut Node<'_>, props: TriggerProps) -> PipelineTrigger {
+        let path = node.path().clone();
         if props.parameters.len() > 200 {
             node.error(format!(
                 "{} pipeline parameters; EventBridge passes at most 200",
@@ -114,15 +137,23 @@ impl PipelineTrigger {
                 ));
             }
         }
+        if let Some(d) = &props.description
+            && d.chars().count() > 512
+        {
+            node.error(format!(
+                "description has {} characters; EventBridge accepts at most 512",
+                d.chars().count()
+            ));
+        }
         let role = Role::new(
-            &mut node,
+            node,
             "Role",
             RoleProps {
                 description: Some("EventBridge: start one SageMaker pipeline".into()),
                 ..RoleProps::assumed_by(Principal::service("events.amazonaws.com"))
             },
         );
-        pipeline.grant_start(&role);
+        props.pipeline.grant_start(&role);
 
         let parameters: Vec<Json> = props
             .parameters
@@ -133,7 +164,7 @@ impl PipelineTrigger {
             .collect();
         let target = Json::object([
             ("Id", Json::from("Pipeline")),
-            ("Arn", Json::from(pipeline.arn())),
+            ("Arn", Json::from(props.pipeline.arn())),
             ("RoleArn", Json::from(role.arn())),
             (
                 "SageMakerPipelineParameters",
@@ -159,10 +190,35 @@ impl PipelineTrigger {
             rule = rule.set("Description", d.as_str());
         }
         let resource = node.add_resource("Resource", rule);
-        PipelineTrigger { resource }
+        PipelineTrigger {
+            resource,
+            role,
+            path,
+        }
     }
 
-    /// The rule's ARN.
+    /// The `AWS::Events::Rule` resource.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// The trigger's construct path.
+    pub fn node_path(&self) -> &ConstructPath {
+        &self.path
+    }
+
+    /// The role EventBridge starts the pipeline with.
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    /// The rule's name (`Ref`). The name is generated by CloudFormation, so
+    /// there is no physical name.
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// The rule's ARN (`GetAtt Arn`).
     pub fn arn(&self) -> Expr {
         self.resource.get_att("Arn")
     }

@@ -1,7 +1,10 @@
 //! Training pipelines: the definition's structure, the role, the triggers, and
 //! every validation with bad input.
 
+use std::collections::BTreeMap;
+
 use mlcdk_core::assertions::{Match, TemplateAssert};
+use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
 use mlcdk_core::{Expr, Json, Stack, StageKind};
 use mlcdk_storage::{Bucket, BucketProps};
 use mlcdk_training::definition::{Definition, Parameter, ParameterType, SpotSpec, TrainingJobSpec};
@@ -140,7 +143,7 @@ fn full_pipeline_structure() {
             batch_transform: Some(BatchTransform {
                 input: data.path("to-score/"),
                 output: artifacts.path("scores/"),
-                instance: "ml.m5.large".into(),
+                instance: InstanceType::m5_large(),
                 instance_count: 1,
             }),
             ..props(&data, &artifacts)
@@ -455,22 +458,6 @@ fn pipeline_validations() {
             "tuning max_runtime_seconds 60 is out of range: 120 to 15768000",
         ),
         (
-            "Instance",
-            TrainingPipelineProps {
-                instance: "m5.xlarge".into(),
-                ..props(&data, &artifacts)
-            },
-            "instance type 'm5.xlarge' is invalid: SageMaker instance types look like 'ml.m5.xlarge'",
-        ),
-        (
-            "Image",
-            TrainingPipelineProps {
-                algorithm: Algorithm::Image("python:3.11".into()),
-                ..props(&data, &artifacts)
-            },
-            "image 'python:3.11' is not an ECR image URI",
-        ),
-        (
             "Range",
             TrainingPipelineProps {
                 tuning: Some(Tuning {
@@ -705,11 +692,18 @@ fn large_literal_definitions_go_to_s3_and_large_ones_with_references_are_refused
             .collect(),
     };
     let mut stack = Stack::for_test();
+    let role = Role::new(
+        &mut stack,
+        "R",
+        RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")),
+    );
     Pipeline::new(
         &mut stack,
         "Literal",
-        &big(Expr::lit("arn:aws:iam::111111111111:role/r")),
-        Expr::lit("arn:aws:iam::111111111111:role/r"),
+        PipelineProps {
+            depends_on: vec![role.resource().clone()],
+            ..PipelineProps::new(big(Expr::lit("arn:aws:iam::111111111111:role/r")), &role)
+        },
     );
     let s = stack.synth().unwrap();
     assert_eq!(s.assets.len(), 1);
@@ -728,11 +722,15 @@ fn large_literal_definitions_go_to_s3_and_large_ones_with_references_are_refused
     );
 
     let mut stack = Stack::for_test();
+    let role = Role::new(
+        &mut stack,
+        "R",
+        RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")),
+    );
     Pipeline::new(
         &mut stack,
         "Refs",
-        &big(Expr::get_att("Role", "Arn")),
-        Expr::lit("arn:aws:iam::111111111111:role/r"),
+        PipelineProps::new(big(Expr::get_att("Role", "Arn")), &role),
     );
     let errors = stack.synth().unwrap_err();
     assert!(
@@ -751,23 +749,28 @@ fn triggers() {
     PipelineTrigger::new(
         &mut stack,
         "Weekly",
-        t.pipeline(),
-        TriggerProps::schedule(Schedule::weekly("MON", 3)).parameter("InputData", "s3://x/y/"),
+        TriggerProps {
+            parameters: BTreeMap::from([("InputData".to_string(), Expr::lit("s3://x/y/"))]),
+            ..TriggerProps::schedule(&t, Schedule::weekly("MON", 3))
+        },
     );
     PipelineTrigger::new(
         &mut stack,
         "Hourly",
-        t.pipeline(),
-        TriggerProps::schedule(Schedule::Rate(1, RateUnit::Hours)),
+        TriggerProps::schedule(t.pipeline(), Schedule::Rate(1, RateUnit::Hours)),
     );
-    PipelineTrigger::new(
+    let on_alarm = PipelineTrigger::new(
         &mut stack,
         "OnAlarm",
-        t.pipeline(),
-        TriggerProps::on_event(Json::from(
-            json!({"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}),
-        )),
+        TriggerProps::on_event(
+            &t,
+            Json::from(
+                json!({"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}),
+            ),
+        ),
     );
+    assert_eq!(on_alarm.node_path().to_string(), "OnAlarm");
+    assert_eq!(on_alarm.arn(), on_alarm.resource().get_att("Arn"));
     let tpl = TemplateAssert::new(stack.synth().unwrap().template);
     tpl.resource_count_is("AWS::Events::Rule", 3);
     let arn = json!({"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/test-staging-training-pipeline"});
@@ -801,34 +804,326 @@ fn trigger_validations() {
     PipelineTrigger::new(
         &mut stack,
         "Cron",
-        t.pipeline(),
-        TriggerProps::schedule(Schedule::Cron("0 3 * * *".into())),
+        TriggerProps::schedule(&t, Schedule::Cron("0 3 * * *".into())),
     );
     PipelineTrigger::new(
         &mut stack,
         "Rate",
-        t.pipeline(),
-        TriggerProps::schedule(Schedule::Rate(0, RateUnit::Days)),
+        TriggerProps::schedule(&t, Schedule::Rate(0, RateUnit::Days)),
     );
-    let mut many = TriggerProps::schedule(Schedule::weekly("MON", 3)).parameter("-bad", "x");
+    let mut parameters = BTreeMap::from([("-bad".to_string(), Expr::lit("x"))]);
     for i in 0..200 {
-        many = many.parameter(&format!("P{i}"), "v");
+        parameters.insert(format!("P{i}"), Expr::lit("v"));
     }
-    PipelineTrigger::new(&mut stack, "Many", t.pipeline(), many);
+    parameters.insert("Long".into(), Expr::lit("v".repeat(1025)));
+    PipelineTrigger::new(
+        &mut stack,
+        "Many",
+        TriggerProps {
+            parameters,
+            description: Some("d".repeat(513)),
+            ..TriggerProps::schedule(&t, Schedule::weekly("MON", 3))
+        },
+    );
     PipelineTrigger::new(
         &mut stack,
         "Empty",
-        t.pipeline(),
-        TriggerProps::on_event(Json::from(json!({}))),
+        TriggerProps::on_event(&t, Json::from(json!({}))),
     );
     let errors = stack.synth().unwrap_err();
     for e in [
         "[test-staging/Cron] schedule: cron expression '0 3 * * *' has 5 fields",
         "[test-staging/Rate] schedule: rate(0 …) never fires",
-        "[test-staging/Many] 201 pipeline parameters; EventBridge passes at most 200",
+        "[test-staging/Many] 202 pipeline parameters; EventBridge passes at most 200",
+        "[test-staging/Many] pipeline parameter 'Long' has a value of 1025 characters",
+        "[test-staging/Many] description has 513 characters; EventBridge accepts at most 512",
         "[test-staging/Many] pipeline parameter name '-bad' is invalid",
         "[test-staging/Empty] the event pattern must be a non-empty JSON object",
     ] {
         assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
     }
+}
+
+#[test]
+fn instance_types_and_images_are_checked_when_parsed() {
+    // `serving_instances: ["m5.large"]` (no `ml.`) cannot be written: the
+    // type refuses it where it is parsed (a stage file fails when loaded).
+    let e = "m5.large".parse::<InstanceType>().unwrap_err();
+    assert!(e.contains("look like 'ml.m5.xlarge'"), "{e}");
+    assert!(EcrImage::parse("python:3.11").is_none());
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    TrainingPipeline::new(
+        &mut stack,
+        "Training",
+        TrainingPipelineProps {
+            register_into: Some(ModelGroupRef::named("churn")),
+            serving_instances: vec![InstanceType::m5_large(), "ml.c5.xlarge".parse().unwrap()],
+            ..props(&data, &artifacts)
+        },
+    );
+    stack.synth().unwrap();
+}
+
+#[test]
+fn evaluation_and_fine_tune_inputs_that_would_fail_at_run_time_are_refused_at_synth() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    TrainingPipeline::new(
+        &mut stack,
+        "EmptyPath",
+        TrainingPipelineProps {
+            evaluation: Some(Evaluation::at_least("tests/fixtures/evaluate.py", " ", 0.8)),
+            ..props(&data, &artifacts)
+        },
+    );
+    TrainingPipeline::new(
+        &mut stack,
+        "NanThreshold",
+        TrainingPipelineProps {
+            evaluation: Some(Evaluation::builtin_xgboost_binary(
+                BinaryMetric::F1,
+                f64::NAN,
+            )),
+            ..props(&data, &artifacts)
+        },
+    );
+    TrainingPipeline::new(
+        &mut stack,
+        "NoScript",
+        TrainingPipelineProps {
+            evaluation: Some(Evaluation::at_least("", "metrics.auc.value", 0.8)),
+            ..props(&data, &artifacts)
+        },
+    );
+    for (id, arn) in [
+        ("NotAnArn", "not-an-arn"),
+        (
+            "Group",
+            "arn:aws:sagemaker:us-east-1:111111111111:model-package-group/base",
+        ),
+        (
+            "Account",
+            "arn:aws:sagemaker:us-east-1:1111:model-package/base/1",
+        ),
+        (
+            "Version",
+            "arn:aws:sagemaker:us-east-1:111111111111:model-package/base/v1",
+        ),
+    ] {
+        TrainingPipeline::new(
+            &mut stack,
+            id,
+            TrainingPipelineProps {
+                strategy: ModelStrategy::FineTunePackage(Expr::lit(arn)),
+                register_into: Some(ModelGroupRef::named("churn")),
+                ..props(&data, &artifacts)
+            },
+        );
+    }
+    // Valid forms, and a reference (checked by CloudFormation) pass.
+    for (id, arn) in [
+        (
+            "Ok1",
+            Expr::lit("arn:aws:sagemaker:us-east-1:111111111111:model-package/base/1"),
+        ),
+        (
+            "Ok2",
+            Expr::lit("arn:aws-cn:sagemaker:cn-north-1:111111111111:model-package/base"),
+        ),
+        (
+            "Ok3",
+            Expr::sub(
+                "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/base/1",
+            ),
+        ),
+    ] {
+        TrainingPipeline::new(
+            &mut stack,
+            id,
+            TrainingPipelineProps {
+                strategy: ModelStrategy::FineTunePackage(arn),
+                register_into: Some(ModelGroupRef::named("churn")),
+                ..props(&data, &artifacts)
+            },
+        );
+    }
+    TrainingPipeline::new(
+        &mut stack,
+        "BuiltinCustomImage",
+        TrainingPipelineProps {
+            algorithm: Algorithm::Image(
+                "111111111111.dkr.ecr.us-east-1.amazonaws.com/trainer:1"
+                    .parse()
+                    .unwrap(),
+            ),
+            evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.7)),
+            ..props(&data, &artifacts)
+        },
+    );
+    TrainingPipeline::new(
+        &mut stack,
+        "BuiltinRegression",
+        TrainingPipelineProps {
+            hyperparameters: [("objective".to_string(), "reg:squarederror".to_string())].into(),
+            evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.7)),
+            ..props(&data, &artifacts)
+        },
+    );
+    let errors = stack.synth().unwrap_err();
+    for e in [
+        "[test-staging/BuiltinCustomImage] the built-in XGBoost evaluation runs in the training image, and '111111111111.dkr.ecr.us-east-1.amazonaws.com/trainer:1' is not SageMaker's XGBoost image",
+        "[test-staging/BuiltinRegression] the built-in XGBoost evaluation scores a binary classifier, and the objective is 'reg:squarederror'",
+        "[test-staging/EmptyPath] evaluation metric_path is empty",
+        "[test-staging/NanThreshold] evaluation threshold NaN of 'metrics.f1.value' is not a finite number",
+        "[test-staging/NoScript] evaluation script is empty",
+        "[test-staging/NotAnArn] fine-tune model package 'not-an-arn' is not a model package ARN",
+        "[test-staging/Group] fine-tune model package",
+        "[test-staging/Account] fine-tune model package",
+        "[test-staging/Version] fine-tune model package",
+    ] {
+        assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
+    }
+    assert!(!errors.to_string().contains("test-staging/Ok"), "{errors}");
+}
+
+#[test]
+fn the_builtin_xgboost_evaluation_ships_its_script_as_a_generated_asset() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(
+        &mut stack,
+        "Training",
+        TrainingPipelineProps {
+            evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75)),
+            register_into: Some(ModelGroupRef::named("churn")),
+            ..props(&data, &artifacts)
+        },
+    );
+    let def = decoded(t.definition());
+    let s = stack.synth().unwrap();
+    let script = s
+        .assets
+        .iter()
+        .find(|a| a.key.ends_with("evaluate_xgboost.py"))
+        .expect("the evaluation script is an asset");
+    let content = String::from_utf8(script.content.clone().unwrap()).unwrap();
+    assert!(content.contains("/opt/ml/processing/output/evaluation"));
+    assert!(content.contains("def auc("));
+    let text = def.to_string();
+    assert!(text.contains("evaluate_xgboost.py"), "{text}");
+    assert!(text.contains("metrics.auc.value"), "{text}");
+}
+
+/// The built-in evaluation's metric code, run with the Python standard
+/// library (no network, no packages). python3 is required, as it is for the
+/// pinned tools the tests provision: no silent skip.
+#[test]
+fn the_builtin_evaluation_metrics_pass_their_python_tests() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts");
+    let run = std::process::Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s", dir, "-p", "test_*.py"])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output();
+    match run {
+        Err(e) => panic!(
+            "python3 is needed to test the built-in evaluation script ({e}); install Python 3, as the README's test command requires"
+        ),
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+#[test]
+fn handles_grants_and_model_artifacts() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(&mut stack, "Training", props(&data, &artifacts));
+    assert_eq!(t.node_path().to_string(), "Training");
+    assert_eq!(t.pipeline().node_path().to_string(), "Training/Pipeline");
+    assert_eq!(t.physical_name(), "test-staging-training-pipeline");
+    assert_eq!(t.name(), t.resource().reference());
+    let artifacts_ref = t.model_artifacts();
+    assert_eq!(
+        artifacts_ref.location.uri(),
+        artifacts.path("pipeline/").uri()
+    );
+    assert_eq!(artifacts_ref.image.uri(), t.image().uri());
+    // The training pipeline is a grantee: grants go to its job role.
+    t.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["s3:GetObject"])
+            .resources(["arn:aws:s3:::extra/*"]),
+    );
+    let starter = Role::new(
+        &mut stack,
+        "Starter",
+        RoleProps::assumed_by(Principal::service("lambda.amazonaws.com")),
+    );
+    let grant = t.grant_start(&starter);
+    assert_eq!(grant.actions(), ["sagemaker:StartPipelineExecution"]);
+    let job_policy = format!("{:?}", t.job_role().policy());
+    assert!(job_policy.contains("arn:aws:s3:::extra/*"), "{job_policy}");
+    stack.synth().unwrap();
+}
+
+#[test]
+fn pipeline_props_are_validated() {
+    let mut stack = Stack::for_test();
+    let role = Role::new(
+        &mut stack,
+        "R",
+        RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")),
+    );
+    Pipeline::new(
+        &mut stack,
+        "Zero",
+        PipelineProps {
+            max_parallel_steps: 0,
+            ..PipelineProps::new(Definition::default(), &role)
+        },
+    );
+    let errors = stack.synth().unwrap_err();
+    for e in [
+        "[test-staging/Zero] max_parallel_steps 0 is out of range: 1 to 256",
+        "[test-staging/Zero] the pipeline has no steps",
+    ] {
+        assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
+    }
+}
+
+/// The run-time contract (the rule pack's RT rules: roles that can do what
+/// the steps need, scripts the job role can read, create order) holds for a
+/// pipeline with every step, the built-in evaluation among them.
+#[test]
+fn the_runtime_rules_pass_on_a_full_pipeline_with_the_builtin_evaluation() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    TrainingPipeline::new(
+        &mut stack,
+        "Training",
+        TrainingPipelineProps {
+            spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+            processing: Some(Processing::script("tests/fixtures/preprocess.py")),
+            evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75)),
+            register_into: Some(ModelGroupRef::named("churn")),
+            batch_transform: Some(BatchTransform::new(
+                data.path("to-score/"),
+                artifacts.path("scores/"),
+            )),
+            ..props(&data, &artifacts)
+        },
+    );
+    let t = stack.synth().unwrap().template;
+    let runtime: Vec<String> = mlcdk_checks::check(&t, &mlcdk_checks::Options::default())
+        .findings
+        .into_iter()
+        .filter(|f| f.rule.starts_with("RT-"))
+        .map(|f| format!("{} {}: {}", f.rule, f.logical_id, f.message))
+        .collect();
+    assert_eq!(runtime, Vec::<String>::new());
 }

@@ -2,6 +2,15 @@
 //! cost rules for ML platforms. It reads templates, not constructs, so it works
 //! on any template, including ones written by hand.
 //!
+//! A finding is suppressed, with a reason of at least 10 characters, by the
+//! `mlcdk:suppress` entries of its resource's `Metadata` or of the template's
+//! top-level `Metadata` (a stack suppression, which covers the rule's
+//! stack-level findings and its findings on every resource); see
+//! `mlcdk_core::suppression`, and `Stack::suppress`, `suppress_subtree` and
+//! `suppress_stack`, which write them. On a resource mlcdk wrote, a finding's
+//! message ends with the construct field that fixes it
+//! (`(mlcdk: BucketProps { versioned: true })`).
+//!
 //! Part of mlcdk: use it as `mlcdk::checks`, where it is documented with its
 //! guide and examples.
 
@@ -55,6 +64,9 @@ pub struct Rule {
 pub(crate) struct Hit {
     logical_id: String,
     message: String,
+    /// The mlcdk construct field that fixes it, appended to the message
+    /// when mlcdk wrote the template.
+    fix: Option<&'static str>,
 }
 
 impl Hit {
@@ -62,7 +74,26 @@ impl Hit {
         Hit {
             logical_id: logical_id.to_string(),
             message: message.into(),
+            fix: None,
         }
+    }
+
+    /// The construct field that fixes the finding (`BucketProps { versioned:
+    /// true }`): shown as `(mlcdk: …)` after the message when the resource (or,
+    /// for a stack-level finding, the template) was written by mlcdk.
+    pub(crate) fn fix(mut self, construct_field: &'static str) -> Hit {
+        self.fix = Some(construct_field);
+        self
+    }
+}
+
+/// Whether mlcdk wrote the resource (it carries `Metadata.mlcdk:path`); for a
+/// stack-level finding, whether any resource of the template does.
+fn written_by_mlcdk(template: &Template, logical_id: &str) -> bool {
+    let made = |r: &mlcdk_core::template::Resource| r.metadata.contains_key("mlcdk:path");
+    match template.resources.get(logical_id) {
+        Some(r) => made(r),
+        None => template.resources.values().any(made),
     }
 }
 
@@ -88,9 +119,12 @@ pub struct Finding {
     pub logical_id: String,
     /// The construct path (`mlcdk:path`) or the logical ID.
     pub path: String,
-    /// What is wrong and how to fix it.
+    /// What is wrong and how to fix it: the CloudFormation property, and on a
+    /// resource mlcdk wrote, the construct field that sets it
+    /// (`… (mlcdk: BucketProps { versioned: true })`).
     pub message: String,
-    /// The reason, when the finding is suppressed.
+    /// The reason, when the finding is suppressed (by its resource's
+    /// suppression, or else by the stack's).
     pub suppressed: Option<String>,
 }
 
@@ -159,12 +193,18 @@ pub fn check(template: &Template, options: &Options) -> Report {
         };
         for hit in hits {
             let suppressed = suppression(template, &hit.logical_id, rule.id);
+            let message = match hit.fix {
+                Some(fix) if written_by_mlcdk(template, &hit.logical_id) => {
+                    format!("{} (mlcdk: {fix})", hit.message)
+                }
+                _ => hit.message,
+            };
             findings.push(Finding {
                 rule: rule.id,
                 severity,
                 path: template.display_path(&hit.logical_id).to_string(),
                 logical_id: hit.logical_id,
-                message: hit.message,
+                message,
                 suppressed,
             });
         }
@@ -174,17 +214,16 @@ pub fn check(template: &Template, options: &Options) -> Report {
     Report { findings }
 }
 
+/// The reason a finding of `rule` on `logical_id` is suppressed: the
+/// resource's own suppression first, then the template's (a stack
+/// suppression covers the rule's findings on `(stack)` and on every resource).
+/// See `mlcdk_core::suppression`.
 fn suppression(template: &Template, logical_id: &str, rule: &str) -> Option<String> {
-    let entries = template
+    template
         .resources
-        .get(logical_id)?
-        .metadata
-        .get("mlcdk:suppress")?
-        .as_array()?;
-    entries.iter().find_map(|e| {
-        let reason = e.get("reason")?.as_str()?.trim();
-        (e.get("rule")?.as_str()? == rule && !reason.is_empty()).then(|| reason.to_string())
-    })
+        .get(logical_id)
+        .and_then(|r| mlcdk_core::suppression::reason(&r.metadata, rule))
+        .or_else(|| mlcdk_core::suppression::reason(&template.metadata, rule))
 }
 
 /// The findings as a table, one line each, suppressed ones last.

@@ -338,7 +338,7 @@ fn s3_encryption(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             out.push(Hit::new(
                 id,
                 "bucket has no default encryption; set BucketEncryption (SSE-KMS or SSE-S3)",
-            ));
+            ).fix("Bucket encrypts by default; BucketProps { encryption: BucketEncryption::Kms(..) } for SSE-KMS"));
         }
     }
 }
@@ -359,7 +359,7 @@ fn s3_public_access(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .copied()
             .collect();
         if !missing.is_empty() {
-            out.push(Hit::new(id, format!("public access is not fully blocked ({} not true); set all four PublicAccessBlockConfiguration flags", missing.join(", "))));
+            out.push(Hit::new(id, format!("public access is not fully blocked ({} not true); set all four PublicAccessBlockConfiguration flags", missing.join(", "))).fix("Bucket blocks all public access; build the bucket with Bucket::new"));
         }
     }
 }
@@ -377,7 +377,7 @@ fn s3_tls_only(t: &Template, _: &Options, out: &mut Vec<Hit>) {
                 })
         });
         if !denied {
-            out.push(Hit::new(id, "no bucket policy denies aws:SecureTransport=false; add a Deny statement for requests without TLS"));
+            out.push(Hit::new(id, "no bucket policy denies aws:SecureTransport=false; add a Deny statement for requests without TLS").fix("Bucket adds this statement; build the bucket with Bucket::new"));
         }
     }
 }
@@ -396,10 +396,13 @@ fn s3_versioning(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             != Some("Enabled")
             && !is_log_target(t, id)
         {
-            out.push(Hit::new(
-                id,
-                "versioning is off; set VersioningConfiguration.Status to Enabled",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "versioning is off; set VersioningConfiguration.Status to Enabled",
+                )
+                .fix("BucketProps { versioned: true }"),
+            );
         }
     }
 }
@@ -409,10 +412,13 @@ fn s3_versioning(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 fn s3_access_logging(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::S3::Bucket") {
         if prop(r, &["LoggingConfiguration"]).is_none() && !is_log_target(t, id) {
-            out.push(Hit::new(
-                id,
-                "no server access logging; set LoggingConfiguration to a log bucket",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "no server access logging; set LoggingConfiguration to a log bucket",
+                )
+                .fix("BucketProps { access_logs: AccessLogging::StackLogBucket } (the default) or AccessLogging::To(..)"),
+            );
         }
     }
 }
@@ -425,10 +431,10 @@ fn kms_rotation(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .and_then(Value::as_str)
             .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
         if symmetric && !is_true(prop(r, &["EnableKeyRotation"])) {
-            out.push(Hit::new(
-                id,
-                "key rotation is off; set EnableKeyRotation: true",
-            ));
+            out.push(
+                Hit::new(id, "key rotation is off; set EnableKeyRotation: true")
+                    .fix("KmsKey enables rotation; build the key with KmsKey::new"),
+            );
         }
     }
 }
@@ -488,13 +494,16 @@ fn iam_wildcard_actions(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .filter(|a| a == "*" || a.ends_with(":*"))
             .collect();
         if !wild.is_empty() {
-            out.push(Hit::new(
-                id,
-                format!(
-                    "allows wildcard action {}; list the actions the role needs",
-                    wild.join(", ")
-                ),
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    format!(
+                        "allows wildcard action {}; list the actions the role needs",
+                        wild.join(", ")
+                    ),
+                )
+                .fix("the construct's grant_* methods list the actions they allow"),
+            );
         }
     }
 }
@@ -528,13 +537,16 @@ fn iam_wildcard_resource_writes(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .filter(|a| !read_only(a) && !STAR_ONLY.contains(&a.as_str()) && a != "iam:PassRole")
             .collect();
         if !writes.is_empty() {
-            out.push(Hit::new(
-                id,
-                format!(
-                    "allows {} on Resource \"*\"; scope the statement to the resources written",
-                    writes.join(", ")
-                ),
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    format!(
+                        "allows {} on Resource \"*\"; scope the statement to the resources written",
+                        writes.join(", ")
+                    ),
+                )
+                .fix("the construct's grant_* methods scope writes to the construct's resources"),
+            );
         }
     }
 }
@@ -561,10 +573,13 @@ fn iam_unscoped_pass_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, s) in identity_statements(t) {
         let passes = strings(s.get("Action")).iter().any(|a| a == "iam:PassRole");
         if passes && strings(s.get("Resource")).iter().any(|r| r == "*") {
-            out.push(Hit::new(
-                id,
-                "allows iam:PassRole on Resource \"*\"; name the roles it may pass",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "allows iam:PassRole on Resource \"*\"; name the roles it may pass",
+                )
+                .fix("grant_pass_role on the role names it"),
+            );
         }
     }
 }
@@ -574,7 +589,11 @@ fn iam_unscoped_pass_role(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 fn sns_encryption(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SNS::Topic") {
         if prop(r, &["KmsMasterKeyId"]).is_none() {
-            out.push(Hit::new(id, "topic is not encrypted; set KmsMasterKeyId"));
+            out.push(
+                Hit::new(id, "topic is not encrypted; set KmsMasterKeyId").fix(
+                    "AlertsTopic encrypts its topic; TopicRef::from_arn for a topic made elsewhere",
+                ),
+            );
         }
     }
 }
@@ -595,10 +614,13 @@ fn instance_variants(r: &Resource) -> Vec<&Value> {
 fn sm_endpoint_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SageMaker::EndpointConfig") {
         if !instance_variants(r).is_empty() && prop(r, &["KmsKeyId"]).is_none() {
-            out.push(Hit::new(
-                id,
-                "instance variants without KmsKeyId; set a KMS key for the ML storage volume",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "instance variants without KmsKeyId; set a KMS key for the ML storage volume",
+                )
+                .fix("RealtimeEndpointProps { encryption_key: Some(..) }"),
+            );
         }
     }
 }
@@ -610,7 +632,7 @@ fn sm_capture_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         if prop(r, &["DataCaptureConfig"]).is_some()
             && prop(r, &["DataCaptureConfig", "KmsKeyId"]).is_none()
         {
-            out.push(Hit::new(id, "data capture without DataCaptureConfig.KmsKeyId; encrypt captured data with a KMS key"));
+            out.push(Hit::new(id, "data capture without DataCaptureConfig.KmsKeyId; encrypt captured data with a KMS key").fix("RealtimeEndpointProps { encryption_key: Some(..) } encrypts captured data too"));
         }
     }
 }
@@ -620,10 +642,13 @@ fn sm_capture_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 fn sm_network_isolation(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SageMaker::Model") {
         if !is_true(prop(r, &["EnableNetworkIsolation"])) {
-            out.push(Hit::new(
-                id,
-                "model is not network-isolated; set EnableNetworkIsolation: true",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "model is not network-isolated; set EnableNetworkIsolation: true",
+                )
+                .fix("ModelProps { network_isolation: true }"),
+            );
         }
     }
 }
@@ -657,7 +682,7 @@ fn sm_autoscaling(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             needle.as_deref(),
             |_| true,
         ) {
-            out.push(Hit::new(id, "no autoscaling target; add an ApplicationAutoScaling ScalableTarget for the variant"));
+            out.push(Hit::new(id, "no autoscaling target; add an ApplicationAutoScaling ScalableTarget for the variant").fix("Variant { autoscaling: Some(Autoscaling::between(min, max)) }"));
         }
     }
 }
@@ -690,7 +715,7 @@ fn sm_idle_alarm(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             out.push(Hit::new(
                 id,
                 "no alarm on Invocations (InvocationsProcessed for async endpoints); add an idle alarm so an unused endpoint is noticed",
-            ));
+            ).fix("RealtimeEndpointProps { idle_hours: Some(24) }"));
         }
     }
 }
@@ -708,7 +733,7 @@ fn sm_single_instance(t: &Template, o: &Options, out: &mut Vec<Hit>) {
                 .unwrap_or(1);
             // Async variants scale from zero by design.
             if count < 2 && prop(config, &["AsyncInferenceConfig"]).is_none() {
-                out.push(Hit::new(id, format!("variant {} starts with {count} instance in production; run at least 2 for availability", v.get("VariantName").and_then(Value::as_str).unwrap_or("?"))));
+                out.push(Hit::new(id, format!("variant {} starts with {count} instance in production; run at least 2 for availability", v.get("VariantName").and_then(Value::as_str).unwrap_or("?"))).fix("Variant { initial_count: 2 } and an autoscaling minimum of 2"));
             }
         }
     }
@@ -736,10 +761,13 @@ fn sm_capture_monitored(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .and_then(Value::as_str)
             .map(|n| format!("\"{n}\""));
         if capturing && !mentioned_by(t, MONITORS, id, name.as_deref(), |_| true) {
-            out.push(Hit::new(
-                id,
-                "captures data but no monitoring schedule reads it; add a data-quality monitor",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "captures data but no monitoring schedule reads it; add a data-quality monitor",
+                )
+                .fix("a Monitor (mlcdk::monitoring) on the endpoint"),
+            );
         }
     }
 }
@@ -777,13 +805,16 @@ fn trn_max_runtime(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         if let Some(stop) = stopping_condition(&step)
             && stop.and_then(|s| s.get("MaxRuntimeInSeconds")).is_none()
         {
-            out.push(Hit::new(
-                id,
-                format!(
-                    "step {} has no StoppingCondition.MaxRuntimeInSeconds; bound its runtime",
-                    step_name(&step)
-                ),
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    format!(
+                        "step {} has no StoppingCondition.MaxRuntimeInSeconds; bound its runtime",
+                        step_name(&step)
+                    ),
+                )
+                .fix("TrainingPipelineProps { max_runtime_seconds }"),
+            );
         }
     }
 }
@@ -806,9 +837,9 @@ fn trn_spot(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         }
         let checkpoints = def.pointer("/CheckpointConfig/S3Uri").is_some();
         if tuning && checkpoints {
-            out.push(Hit::new(id, format!("step {} gives every trial of its tuning job one CheckpointConfig; a trial would resume from another trial's checkpoint, so leave checkpoints out of tuning (an interrupted trial restarts within MaxWait)", step_name(&step))));
+            out.push(Hit::new(id, format!("step {} gives every trial of its tuning job one CheckpointConfig; a trial would resume from another trial's checkpoint, so leave checkpoints out of tuning (an interrupted trial restarts within MaxWait)", step_name(&step))).fix("TrainingPipelineProps { spot: Some(Spot::with_checkpoints(..)) } leaves tuning trials without checkpoints"));
         } else if !tuning && !checkpoints {
-            out.push(Hit::new(id, format!("step {} uses spot without CheckpointConfig; checkpoint to S3 so interruptions resume", step_name(&step))));
+            out.push(Hit::new(id, format!("step {} uses spot without CheckpointConfig; checkpoint to S3 so interruptions resume", step_name(&step))).fix("TrainingPipelineProps { spot: Some(Spot::with_checkpoints(..)) }"));
         }
         let runtime = def
             .pointer("/StoppingCondition/MaxRuntimeInSeconds")
@@ -818,7 +849,7 @@ fn trn_spot(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .and_then(Value::as_u64);
         match (runtime, wait) {
             (Some(r), Some(w)) if w >= r => {}
-            _ => out.push(Hit::new(id, format!("step {} uses spot with MaxWaitTimeInSeconds {wait:?} below MaxRuntimeInSeconds {runtime:?}; MaxWait must be at least MaxRuntime", step_name(&step)))),
+            _ => out.push(Hit::new(id, format!("step {} uses spot with MaxWaitTimeInSeconds {wait:?} below MaxRuntimeInSeconds {runtime:?}; MaxWait must be at least MaxRuntime", step_name(&step))).fix("Spot { max_wait_seconds } at least max_runtime_seconds")),
         }
     }
 }
@@ -834,8 +865,8 @@ fn trn_tuning_bounded(t: &Template, o: &Options, out: &mut Vec<Hit>) {
             continue;
         }
         match step.pointer("/Arguments/HyperParameterTuningJobConfig/ResourceLimits/MaxNumberOfTrainingJobs").and_then(Value::as_u64) {
-            None => out.push(Hit::new(id, format!("tuning step {} has no ResourceLimits.MaxNumberOfTrainingJobs; bound it (at most {cap})", step_name(&step)))),
-            Some(n) if n > cap => out.push(Hit::new(id, format!("tuning step {} runs up to {n} training jobs, above the cap of {cap}; lower MaxNumberOfTrainingJobs", step_name(&step)))),
+            None => out.push(Hit::new(id, format!("tuning step {} has no ResourceLimits.MaxNumberOfTrainingJobs; bound it (at most {cap})", step_name(&step))).fix("Tuning { max_jobs: Some(..) }, or Tuning::bounded(max_jobs, max_parallel)")),
+            Some(n) if n > cap => out.push(Hit::new(id, format!("tuning step {} runs up to {n} training jobs, above the cap of {cap}; lower MaxNumberOfTrainingJobs", step_name(&step))).fix("Tuning { max_jobs: Some(..) }, or Tuning::bounded(max_jobs, max_parallel)")),
             _ => {}
         }
     }
@@ -845,10 +876,13 @@ fn trn_tuning_bounded(t: &Template, o: &Options, out: &mut Vec<Hit>) {
 fn glue_timeout(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::Glue::Job") {
         if prop(r, &["Timeout"]).is_none() {
-            out.push(Hit::new(
-                id,
-                "no Timeout (Glue defaults to 48 hours); set Timeout in minutes",
-            ));
+            out.push(
+                Hit::new(
+                    id,
+                    "no Timeout (Glue defaults to 48 hours); set Timeout in minutes",
+                )
+                .fix("GlueJobProps { timeout_minutes }"),
+            );
         }
     }
 }
@@ -864,7 +898,7 @@ fn glue_security(t: &Template, _: &Options, out: &mut Vec<Hit>) {
                 "CrawlerSecurityConfiguration"
             };
             if prop(r, &[key]).is_none() {
-                out.push(Hit::new(id, format!("no {key}; attach a Glue security configuration (S3, CloudWatch and bookmark encryption)")));
+                out.push(Hit::new(id, format!("no {key}; attach a Glue security configuration (S3, CloudWatch and bookmark encryption)")).fix("GlueJobProps / CrawlerProps { encryption_key: Some(..) }"));
             }
         }
     }
@@ -891,7 +925,7 @@ fn athena_bounded(t: &Template, _: &Options, out: &mut Vec<Hit>) {
                     "workgroup lacks {}; set it in WorkGroupConfiguration",
                     missing.join(" and ")
                 ),
-            ));
+            ).fix("AthenaWorkGroupProps { bytes_scanned_cutoff } (the construct enforces its configuration)"));
         }
     }
 }
@@ -903,7 +937,7 @@ fn cost_budget(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         out.push(Hit::new(
             "(stack)",
             "the stage has no AWS::Budgets::Budget; add a Budget with a monthly limit",
-        ));
+        ).fix("Budget::new(stack, \"Budget\", BudgetProps::monthly(..)), or stack.suppress_stack(\"COST-001\", reason)"));
     }
 }
 
@@ -923,7 +957,7 @@ fn rel_retain(t: &Template, o: &Options, out: &mut Vec<Hit>) {
             )
         );
         if is_stateful(&r.resource_type) && !kept {
-            out.push(Hit::new(id, format!("{} without DeletionPolicy Retain in production; set Retain (and UpdateReplacePolicy)", r.resource_type)));
+            out.push(Hit::new(id, format!("{} without DeletionPolicy Retain in production; set Retain (and UpdateReplacePolicy)", r.resource_type)).fix("removal_policy: None keeps the default, Retain"));
         }
     }
 }

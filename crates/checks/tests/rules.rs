@@ -526,7 +526,123 @@ fn stack_suppress_writes_metadata_and_rejects_a_blank_reason() {
     stack.suppress(&topic, "SNS-001", " ");
     let errors = stack.synth().unwrap_err().to_string();
     assert!(
-        errors.contains("[test-staging/Topic] suppression 'SNS-001' needs a rule id and a reason"),
+        errors.contains(
+            "[test-staging/Topic] suppression 'SNS-001' needs a reason of at least 10 characters"
+        ),
         "{errors}"
+    );
+}
+
+#[test]
+fn stack_suppressions_cover_stack_findings_and_the_rule_everywhere() {
+    use mlcdk_core::{CfnResource, Scope, Stack};
+    let mut stack = Stack::for_test();
+    let bucket = stack.add_resource("Data", CfnResource::new("AWS::S3::Bucket"));
+    stack.suppress_stack("COST-001", "the sandbox account's budget covers this stage");
+    stack.suppress_stack("S3-004", "data is rebuilt from the source every night");
+    // The resource's own reason is shown before the stack's.
+    stack.suppress(&bucket, "S3-005", "this bucket's own reason for no logs");
+    stack.suppress_stack("S3-005", "access logs are collected by the org trail");
+    let template = stack.synth().unwrap().template;
+    let report = check(&template, &Options::default());
+    let reason = |rule: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.rule == rule)
+            .unwrap_or_else(|| panic!("{rule} fires"))
+            .suppressed
+            .clone()
+    };
+    assert_eq!(
+        reason("COST-001").as_deref(),
+        Some("the sandbox account's budget covers this stage")
+    );
+    assert_eq!(
+        reason("S3-004").as_deref(),
+        Some("data is rebuilt from the source every night")
+    );
+    assert_eq!(
+        reason("S3-005").as_deref(),
+        Some("this bucket's own reason for no logs")
+    );
+    assert_eq!(reason("S3-001"), None, "other rules stay active");
+
+    // In a hand-written template too; a reason under 10 characters does not
+    // count.
+    let hand = |reason: &str| {
+        Template::from_json_str(
+            &json!({
+                "Metadata": {"mlcdk:suppress": [{"rule": "COST-001", "reason": reason}]},
+                "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": "k"}}}
+            })
+            .to_string(),
+        )
+        .unwrap()
+    };
+    let suppressed = |t: &Template| {
+        check(t, &Options::default())
+            .findings
+            .iter()
+            .find(|f| f.rule == "COST-001")
+            .unwrap()
+            .suppressed
+            .clone()
+    };
+    assert_eq!(
+        suppressed(&hand("budgets live in the payer account")).as_deref(),
+        Some("budgets live in the payer account")
+    );
+    assert_eq!(suppressed(&hand("none")), None);
+}
+
+#[test]
+fn messages_name_the_construct_field_on_resources_mlcdk_wrote() {
+    let bucket = json!({"Type": "AWS::S3::Bucket", "Properties": {
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [{}]}}});
+    let mut ours = bucket.clone();
+    ours["Metadata"] = json!({"mlcdk:path": "Data/Resource"});
+    let report = check(
+        &template(json!({"Foreign": bucket, "Ours": ours})),
+        &Options::default(),
+    );
+    let message = |id: &str, rule: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.logical_id == id && f.rule == rule)
+            .unwrap()
+            .message
+            .clone()
+    };
+    assert_eq!(
+        message("Ours", "S3-004"),
+        "versioning is off; set VersioningConfiguration.Status to Enabled (mlcdk: BucketProps { versioned: true })"
+    );
+    assert_eq!(
+        message("Foreign", "S3-004"),
+        "versioning is off; set VersioningConfiguration.Status to Enabled"
+    );
+    assert!(
+        message("Ours", "S3-005")
+            .ends_with("(mlcdk: BucketProps { access_logs: AccessLogging::StackLogBucket } (the default) or AccessLogging::To(..))")
+    );
+    // A stack-level finding names the construct when mlcdk wrote the template.
+    assert!(
+        message("(stack)", "COST-001").contains("(mlcdk: Budget::new("),
+        "{}",
+        message("(stack)", "COST-001")
+    );
+    let foreign = check(
+        &template(json!({"Foreign": {"Type": "AWS::SNS::Topic"}})),
+        &Options::default(),
+    );
+    assert!(
+        foreign
+            .findings
+            .iter()
+            .all(|f| !f.message.contains("(mlcdk:")),
+        "{}",
+        mlcdk_checks::render(&foreign)
     );
 }

@@ -1,7 +1,7 @@
 //! Typed references to resources that constructs take as dependencies: a
 //! construct of the stack converts into one (`&topic` → [`TopicRef`]), and a
 //! resource outside the stack is imported by its ARN or name. Props never take
-//! an ARN as a bare [`Expr`](crate::Expr).
+//! an ARN as a bare [`Expr`].
 //!
 //! ```
 //! use mlcdk_core::refs::TopicRef;

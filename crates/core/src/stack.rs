@@ -18,6 +18,14 @@
 //! let template = stack.synth().unwrap().template;
 //! assert_eq!(template.resources.len(), 1);
 //! ```
+//!
+//! Escape hatches reach any resource a construct made, by its [`ResourceRef`]
+//! or its construct path: [`Stack::add_property_override`] and
+//! [`Stack::add_override`] change the template entry,
+//! [`Stack::suppress`], [`Stack::suppress_subtree`] and
+//! [`Stack::suppress_stack`] suppress findings with a reason, and
+//! [`Stack::add_tag_at`] tags a subtree. Each is applied at synth and shows in
+//! the template.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -33,6 +41,7 @@ use crate::expr::{Condition, Expr};
 use crate::json::Json;
 use crate::limits;
 use crate::logical_id;
+use crate::suppression;
 use crate::tags;
 use crate::template::{DeletionPolicy, Export, Output, Parameter, Resource, Template};
 
@@ -214,6 +223,28 @@ struct ResourceEntry {
     default_id: String,
     override_id: Option<String>,
     resource: CfnResource,
+    /// `add_property_override`: a path into the properties and its value.
+    property_overrides: Vec<(Vec<String>, Value)>,
+    /// `add_override` of a resource attribute other than `Properties`.
+    attribute_overrides: Vec<(Vec<String>, Value)>,
+}
+
+/// A suppression or a tag on a construct path and everything below it,
+/// applied at synth (so resources added after the call are covered too).
+struct SubtreeEntry {
+    path: String,
+    kind: SubtreeKind,
+}
+
+enum SubtreeKind {
+    Suppress { rule: String, reason: String },
+    Tag { key: String, value: String },
+}
+
+/// Whether the resource path `path` is `subtree` or below it.
+fn is_under(path: &str, subtree: &str) -> bool {
+    path.strip_prefix(subtree)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 struct OutputEntry {
@@ -271,6 +302,8 @@ pub struct Stack {
     conditions: BTreeMap<String, Condition>,
     mappings: BTreeMap<String, Value>,
     tags: BTreeMap<String, String>,
+    subtrees: Vec<SubtreeEntry>,
+    stack_suppressions: Vec<(String, String)>,
     assets: Vec<AssetEntry>,
     errors: Vec<ValidationError>,
     notes: Vec<String>,
@@ -406,26 +439,36 @@ pub trait Scope {
     /// letters and digits dropped, cut to `max_len` with a hash of the whole so
     /// that cut names stay distinct. Names include the stage, so two stages can
     /// share an account.
+    ///
+    /// Prefer [`Scope::physical_name_for`] with a rule of
+    /// [`naming`](crate::naming), which also lower-cases where the service
+    /// requires it; this method stays for constructs not yet moved to it and
+    /// will be removed once none calls it.
     fn physical_name(&self, sep: char, max_len: usize) -> String {
+        self.physical_name_for(crate::naming::NamingRule::new(sep, max_len, false))
+    }
+
+    /// A physical name under a service's naming rule (see
+    /// [`naming`](crate::naming)): `<app><sep><stage><sep><path…>`, characters
+    /// other than letters and digits dropped, cut to the rule's length with a
+    /// hash of the whole so that cut names stay distinct, lower-cased when the
+    /// rule says so. Names include the stage, so two stages can share an
+    /// account.
+    ///
+    /// ```
+    /// use mlcdk_core::{Scope, Stack, naming};
+    /// let mut stack = Stack::for_test();
+    /// let lake = stack.node("Lake-DB");
+    /// assert_eq!(lake.physical_name_for(naming::GLUE_DATABASE), "test_staging_lakedb");
+    /// ```
+    fn physical_name_for(&self, rule: crate::naming::NamingRule) -> String {
         let info = self.stage();
-        let parts: Vec<String> = [info.app.as_str(), info.name.as_str()]
-            .into_iter()
-            .chain(self.path().components())
-            .map(|p| {
-                p.chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .collect::<String>()
-            })
-            .filter(|p| !p.is_empty())
-            .collect();
-        let full = parts.join(&sep.to_string());
-        if full.len() <= max_len {
-            return full;
-        }
-        let hash = crate::logical_id::logical_id(&[full.as_str(), "name"]).unwrap_or_default();
-        let hash = &hash[hash.len().saturating_sub(8)..];
-        let keep = max_len.saturating_sub(hash.len() + 1);
-        format!("{}{sep}{}", &full[..keep], hash.to_ascii_lowercase())
+        crate::naming::physical_name(
+            [info.app.as_str(), info.name.as_str()]
+                .into_iter()
+                .chain(self.path().components()),
+            rule,
+        )
     }
 
     /// An explicit dependency of `from` on `on`.
@@ -481,6 +524,8 @@ impl Stack {
             conditions: BTreeMap::new(),
             mappings: BTreeMap::new(),
             tags: BTreeMap::new(),
+            subtrees: Vec::new(),
+            stack_suppressions: Vec::new(),
             assets: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
@@ -552,6 +597,66 @@ impl Stack {
         }
     }
 
+    /// A tag for every taggable resource at the construct path `path`
+    /// (`"Serving"`, `"Serving/Endpoint"`, or a handle's `node_path()`, a
+    /// [`ConstructPath`]) or below it, in addition to the
+    /// stack's tags. Applied at synth, so resources added to the subtree after
+    /// this call are tagged too.
+    ///
+    /// Precedence, lowest first: stack tags ([`Stack::add_tag`], `app`,
+    /// `stage`), subtree tags (a deeper subtree wins over a shallower one, a
+    /// later call over an earlier one on the same path), then the tags the
+    /// construct set on the resource itself. A path with no resource at or
+    /// below it is a validation error, as is an invalid tag.
+    ///
+    /// ```
+    /// use mlcdk_core::{CfnResource, Scope, Stack};
+    /// let mut stack = Stack::for_test();
+    /// stack.add_tag("team", "platform");
+    /// stack.add_tag_at("Serving", "team", "scoring");
+    /// let mut serving = stack.node("Serving");
+    /// let topic = serving.add_resource("Alerts", CfnResource::new("AWS::SNS::Topic"));
+    /// let template = stack.synth().unwrap().template;
+    /// let tags = &template.resources[topic.logical_id()].properties["Tags"];
+    /// assert!(tags.as_array().unwrap().contains(&serde_json::json!({"Key": "team", "Value": "scoring"})));
+    /// ```
+    pub fn add_tag_at(&mut self, path: impl fmt::Display, key: &str, value: &str) {
+        let Some(path) = self.subtree_path(path, "tag", "use add_tag to tag the whole stack")
+        else {
+            return;
+        };
+        match tags::validate(key, value) {
+            Ok(()) => self.subtrees.push(SubtreeEntry {
+                path,
+                kind: SubtreeKind::Tag {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                },
+            }),
+            Err(e) => self.error_at(&path_of(&path), e),
+        }
+    }
+
+    /// A subtree path without surrounding slashes, or `None` (and an error)
+    /// when it is empty.
+    fn subtree_path(
+        &mut self,
+        path: impl fmt::Display,
+        what: &str,
+        instead: &str,
+    ) -> Option<String> {
+        let path = path.to_string();
+        let trimmed = path.trim_matches('/');
+        if trimmed.is_empty() {
+            self.error_at(
+                &ConstructPath::default(),
+                format!("{what} on the subtree '{path}': the construct path is empty; {instead}"),
+            );
+            return None;
+        }
+        Some(trimmed.to_string())
+    }
+
     /// A template parameter; returns its `Ref`.
     pub fn add_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
         let r = insert_named(&mut self.parameters, "parameter", name, parameter);
@@ -618,10 +723,12 @@ impl Stack {
         }
     }
 
-    /// Suppress a check's finding on one resource. The reason is required and
-    /// is written to the resource's Metadata (`mlcdk:suppress`), so a reviewer
-    /// sees it in the template and its snapshot. Checkov ids (`CKV_…`) are
-    /// written where checkov reads them (`checkov.skip`).
+    /// Suppress a check's finding on one resource. The reason is required (at
+    /// least [`MIN_REASON_CHARS`](crate::suppression::MIN_REASON_CHARS)
+    /// characters) and is written to the resource's Metadata
+    /// (`mlcdk:suppress`), so a reviewer sees it in the template and its
+    /// snapshot. Checkov ids (`CKV_…`) are written where checkov reads them
+    /// (`checkov.skip`). See [`suppression`].
     ///
     /// ```
     /// # use mlcdk_core::{CfnResource, Scope, Stack};
@@ -633,44 +740,192 @@ impl Stack {
         let Some(entry) = self.resources.get_mut(resource.index) else {
             return;
         };
-        let path = entry.path.clone();
-        if rule.trim().is_empty() || reason.trim().is_empty() {
-            self.error_at(
-                &path,
-                format!(
-                    "suppression '{rule}' needs a rule id and a reason (got reason '{reason}'): a reviewer must see why the finding does not apply"
-                ),
-            );
+        if let Err(e) = suppression::validate(rule, reason) {
+            let path = entry.path.clone();
+            self.error_at(&path, e);
             return;
         }
-        let metadata = &mut entry.resource.metadata;
-        let push = |metadata: &mut BTreeMap<String, Value>, key: &str, item: Value| {
-            let slot = metadata
-                .entry(key.to_string())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(items) = slot {
-                items.push(item);
-            }
+        suppression::write(&mut entry.resource.metadata, rule, reason.trim());
+    }
+
+    /// Suppress a check's finding on every resource at the construct path
+    /// `path` (`"Serving"`, or a handle's `node_path()`, a [`ConstructPath`])
+    /// or below it (`"Serving/Config"`, …), with a
+    /// reason, as [`Stack::suppress`] writes it on each. Applied at synth, so
+    /// resources added to the subtree after this call are covered too; a path
+    /// with no resource at or below it is a validation error.
+    ///
+    /// ```
+    /// # use mlcdk_core::{CfnResource, Scope, Stack};
+    /// let mut stack = Stack::for_test();
+    /// let mut logs = stack.node("Logs");
+    /// let bucket = logs.add_resource("Bucket", CfnResource::new("AWS::S3::Bucket"));
+    /// stack.suppress_subtree("Logs", "S3-005", "the access-log bucket does not log into itself");
+    /// let template = stack.synth().unwrap().template;
+    /// assert_eq!(
+    ///     template.resources[bucket.logical_id()].metadata["mlcdk:suppress"],
+    ///     serde_json::json!([{"rule": "S3-005", "reason": "the access-log bucket does not log into itself"}])
+    /// );
+    /// ```
+    pub fn suppress_subtree(&mut self, path: impl fmt::Display, rule: &str, reason: &str) {
+        let Some(path) = self.subtree_path(
+            path,
+            &format!("suppression of {rule}"),
+            "use suppress_stack for the whole stack",
+        ) else {
+            return;
         };
-        if rule.starts_with("CKV") {
-            let checkov = metadata
-                .entry("checkov".to_string())
-                .or_insert_with(|| serde_json::json!({}));
-            if let Value::Object(map) = checkov {
-                let skip = map
-                    .entry("skip".to_string())
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if let Value::Array(items) = skip {
-                    items.push(serde_json::json!({"id": rule, "comment": reason}));
-                }
-            }
-        } else {
-            push(
-                metadata,
-                "mlcdk:suppress",
-                serde_json::json!({"rule": rule, "reason": reason}),
-            );
+        match suppression::validate(rule, reason) {
+            Ok(()) => self.subtrees.push(SubtreeEntry {
+                path,
+                kind: SubtreeKind::Suppress {
+                    rule: rule.to_string(),
+                    reason: reason.trim().to_string(),
+                },
+            }),
+            Err(e) => self.error_at(&path_of(&path), e),
         }
+    }
+
+    /// Suppress a check's rule for the whole stack: its stack-level findings
+    /// (such as `COST-001`, a stage without a budget, reported on `(stack)`)
+    /// and its findings on every resource. Written to the template's top-level
+    /// `Metadata.mlcdk:suppress` with the reason (see
+    /// [`suppression`]). Checkov reads skips only on
+    /// resources, so a checkov id (`CKV_…`) here is an error: use
+    /// [`Stack::suppress_subtree`] or [`Stack::suppress`] for it.
+    ///
+    /// ```
+    /// # use mlcdk_core::Stack;
+    /// let mut stack = Stack::for_test();
+    /// stack.suppress_stack("COST-001", "the sandbox account's budget covers this stage");
+    /// let template = stack.synth().unwrap().template;
+    /// assert_eq!(
+    ///     template.metadata["mlcdk:suppress"],
+    ///     serde_json::json!([{"rule": "COST-001", "reason": "the sandbox account's budget covers this stage"}])
+    /// );
+    /// ```
+    pub fn suppress_stack(&mut self, rule: &str, reason: &str) {
+        let root = ConstructPath::default();
+        if let Err(e) = suppression::validate(rule, reason) {
+            self.error_at(&root, e);
+        } else if rule.starts_with("CKV") {
+            self.error_at(
+                &root,
+                format!("stack suppression of {rule}: checkov reads skips only on resources; use suppress_subtree or suppress"),
+            );
+        } else if !self.stack_suppressions.iter().any(|(r, _)| r == rule) {
+            self.stack_suppressions
+                .push((rule.to_string(), reason.trim().to_string()));
+        }
+    }
+
+    /// Override a property of a resource, whichever construct made it: `path`
+    /// is a dotted path into the resource's `Properties` (`"A.B.C"`; a number
+    /// indexes a list, `"ProductionVariants.0.InitialInstanceCount"`; `\.`
+    /// is a dot inside a key). Objects on the way are created; a list index
+    /// must exist. Applied at synth after the construct's properties are
+    /// rendered (policies that grew with grants included), so the override
+    /// wins, and it shows in the template and its snapshot. Stack tags are
+    /// merged into an overridden `Tags` as into the construct's own.
+    ///
+    /// An empty or malformed path (an empty component, as in `"A..B"`) is a
+    /// validation error at the resource's construct path, and so is an index
+    /// past the end of a list.
+    ///
+    /// ```
+    /// use mlcdk_core::{CfnResource, Scope, Stack};
+    /// let mut stack = Stack::for_test();
+    /// let bucket = stack.add_resource("Data", CfnResource::new("AWS::S3::Bucket"));
+    /// stack.add_property_override(&bucket, "VersioningConfiguration.Status", "Enabled");
+    /// let template = stack.synth().unwrap().template;
+    /// assert_eq!(
+    ///     template.resources["Data"].properties["VersioningConfiguration"],
+    ///     serde_json::json!({"Status": "Enabled"})
+    /// );
+    /// ```
+    pub fn add_property_override(
+        &mut self,
+        resource: &ResourceRef,
+        path: &str,
+        value: impl Into<Json>,
+    ) {
+        let Some(entry) = self.resources.get_mut(resource.index) else {
+            return;
+        };
+        match parse_override_path(path) {
+            Ok(segments) => entry
+                .property_overrides
+                .push((segments, value.into().to_cfn())),
+            Err(e) => {
+                let at = entry.path.clone();
+                self.error_at(&at, e);
+            }
+        }
+    }
+
+    /// Override a resource attribute of the template entry, whichever
+    /// construct made the resource: `path` starts with the attribute —
+    /// `Properties` (then as [`Stack::add_property_override`]), `Metadata`
+    /// (e.g. `"Metadata.cfn-lint.config.ignore_checks"`), `DependsOn`,
+    /// `DeletionPolicy`, `UpdateReplacePolicy` or `Condition`. Applied at synth
+    /// after everything else (metadata overrides after `mlcdk:path` and
+    /// suppressions are written); the result must still be a valid entry
+    /// (a `DeletionPolicy` of `Retain`, `Delete`, …), or it is a validation
+    /// error at the resource's path, as is another first component (`Type`
+    /// cannot be changed).
+    ///
+    /// ```
+    /// use mlcdk_core::{CfnResource, Scope, Stack};
+    /// let mut stack = Stack::for_test();
+    /// let topic = stack.add_resource("Alerts", CfnResource::new("AWS::SNS::Topic"));
+    /// stack.add_override(&topic, "Metadata.cfn-lint.config.ignore_checks", serde_json::json!(["W3005"]));
+    /// stack.add_override(&topic, "UpdateReplacePolicy", "Retain");
+    /// let template = stack.synth().unwrap().template;
+    /// let alerts = &template.resources["Alerts"];
+    /// assert_eq!(alerts.metadata["cfn-lint"], serde_json::json!({"config": {"ignore_checks": ["W3005"]}}));
+    /// assert_eq!(alerts.update_replace_policy, Some(mlcdk_core::DeletionPolicy::Retain));
+    /// ```
+    pub fn add_override(&mut self, resource: &ResourceRef, path: &str, value: impl Into<Json>) {
+        let Some(entry) = self.resources.get_mut(resource.index) else {
+            return;
+        };
+        let result = parse_override_path(path).and_then(|mut segments| {
+            match segments[0].as_str() {
+                "Properties" if segments.len() > 1 => {
+                    segments.remove(0);
+                    entry
+                        .property_overrides
+                        .push((segments, value.into().to_cfn()));
+                    Ok(())
+                }
+                "Properties" => Err(format!(
+                    "override '{path}': name a property below Properties (\"Properties.A.B\")"
+                )),
+                "Metadata" | "DependsOn" | "DeletionPolicy" | "UpdateReplacePolicy"
+                | "Condition" => {
+                    entry
+                        .attribute_overrides
+                        .push((segments, value.into().to_cfn()));
+                    Ok(())
+                }
+                other => Err(format!(
+                    "override '{path}': '{other}' is not a resource attribute that can be overridden; accepted: Properties, Metadata, DependsOn, DeletionPolicy, UpdateReplacePolicy, Condition"
+                )),
+            }
+        });
+        if let Err(e) = result {
+            let at = entry.path.clone();
+            self.error_at(&at, e);
+        }
+    }
+
+    /// The ARN of a regional resource of this stack's account
+    /// ([`naming::format_arn`](crate::naming::format_arn)):
+    /// `arn:${AWS::Partition}:<service>:${AWS::Region}:${AWS::AccountId}:<resource>`.
+    /// For IAM and S3, see the other functions of [`naming`](crate::naming).
+    pub fn format_arn(&self, service: &str, resource: &str) -> Expr {
+        crate::naming::format_arn(service, resource)
     }
 
     /// Validation errors recorded so far.
@@ -727,6 +982,8 @@ impl Stack {
             default_id,
             override_id: None,
             resource,
+            property_overrides: Vec::new(),
+            attribute_overrides: Vec::new(),
         });
         r
     }
@@ -742,6 +999,8 @@ impl Stack {
             conditions,
             mappings,
             tags,
+            mut subtrees,
+            stack_suppressions,
             assets,
             mut errors,
             notes,
@@ -810,6 +1069,11 @@ impl Stack {
             ..Default::default()
         };
 
+        // Subtree tags and suppressions: a deeper path applies after (and so
+        // wins over) a shallower one; each must cover at least one resource.
+        subtrees.sort_by_key(|s| s.path.split('/').count());
+        let mut subtree_used = vec![false; subtrees.len()];
+
         // The stack is consumed: properties, metadata and types move into the
         // template instead of being copied.
         for (index, entry) in resources.into_iter().enumerate() {
@@ -831,8 +1095,39 @@ impl Stack {
             for (k, v) in r.overrides {
                 properties.insert(k, v);
             }
+            for (path, value) in entry.property_overrides {
+                if let Err(message) = apply_override(&mut properties, &path, value) {
+                    errors.push(ValidationError {
+                        path: at(&entry.path),
+                        message,
+                    });
+                }
+            }
+            let mut metadata = r.metadata;
+            let path_text = entry.path.to_string();
+            let mut subtree_tags: Option<BTreeMap<String, String>> = None;
+            for (s, used) in subtrees.iter().zip(subtree_used.iter_mut()) {
+                if !is_under(&path_text, &s.path) {
+                    continue;
+                }
+                *used = true;
+                match &s.kind {
+                    SubtreeKind::Tag { key, value } => {
+                        subtree_tags
+                            .get_or_insert_with(|| tags.clone())
+                            .insert(key.clone(), value.clone());
+                    }
+                    SubtreeKind::Suppress { rule, reason } => {
+                        suppression::write(&mut metadata, rule, reason);
+                    }
+                }
+            }
             if let Some(format) = tags::tag_format(&r.resource_type) {
-                tags::apply(&mut properties, format, &tags);
+                tags::apply(
+                    &mut properties,
+                    format,
+                    subtree_tags.as_ref().unwrap_or(&tags),
+                );
             }
             if !renames.is_empty() {
                 properties
@@ -870,24 +1165,55 @@ impl Stack {
                 .map(str::to_string)
                 .collect();
 
-            let mut metadata = r.metadata;
             // The path below the stack (not the stack name), so the same resource
             // carries the same metadata in every stage.
-            metadata.insert(
-                "mlcdk:path".to_string(),
-                Value::String(entry.path.to_string()),
-            );
-            template.resources.insert(
-                id.clone(),
-                Resource {
-                    resource_type: r.resource_type,
-                    properties,
-                    depends_on: depends_on.into_iter().collect(),
-                    deletion_policy: r.deletion_policy,
-                    update_replace_policy: r.update_replace_policy,
-                    condition: r.condition,
-                    metadata,
-                },
+            metadata.insert("mlcdk:path".to_string(), Value::String(path_text));
+            let mut resource = Resource {
+                resource_type: r.resource_type,
+                properties,
+                depends_on: depends_on.into_iter().collect(),
+                deletion_policy: r.deletion_policy,
+                update_replace_policy: r.update_replace_policy,
+                condition: r.condition,
+                metadata,
+            };
+            if !entry.attribute_overrides.is_empty() {
+                match override_attributes(&resource, entry.attribute_overrides) {
+                    Ok(overridden) => resource = overridden,
+                    Err(message) => errors.push(ValidationError {
+                        path: at(&entry.path),
+                        message,
+                    }),
+                }
+            }
+            template.resources.insert(id.clone(), resource);
+        }
+
+        for (s, used) in subtrees.iter().zip(&subtree_used) {
+            if *used {
+                continue;
+            }
+            let what = match &s.kind {
+                SubtreeKind::Tag { key, .. } => format!("tag '{key}'"),
+                SubtreeKind::Suppress { rule, .. } => format!("suppression of {rule}"),
+            };
+            errors.push(ValidationError {
+                path: at(&path_of(&s.path)),
+                message: format!(
+                    "{what} on the subtree '{}': no resource is at or below that construct path",
+                    s.path
+                ),
+            });
+        }
+        if !stack_suppressions.is_empty() {
+            template.metadata.insert(
+                suppression::METADATA_KEY.to_string(),
+                Value::Array(
+                    stack_suppressions
+                        .into_iter()
+                        .map(|(rule, reason)| serde_json::json!({"rule": rule, "reason": reason}))
+                        .collect(),
+                ),
             );
         }
 
@@ -1001,6 +1327,105 @@ fn insert_named<T>(
             "{kind} '{name}' is defined twice; {kind} names are unique per stack"
         ));
     }
+    Ok(())
+}
+
+/// A construct path from its text form (`"A/B"`), for error messages.
+fn path_of(path: &str) -> ConstructPath {
+    ConstructPath(path.split('/').map(str::to_string).collect())
+}
+
+/// The components of a property override path: split on `.`, with `\.` a
+/// dot inside a component.
+fn parse_override_path(path: &str) -> Result<Vec<String>, String> {
+    let mut segments = vec![String::new()];
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                chars.next();
+                segments.last_mut().expect("one segment").push('.');
+            }
+            '.' => segments.push(String::new()),
+            c => segments.last_mut().expect("one segment").push(c),
+        }
+    }
+    if segments.iter().any(String::is_empty) {
+        return Err(format!(
+            "property override path '{path}' is malformed: it needs property names separated by single dots (\"A.B.C\", \"Variants.0.X\"), with no empty component"
+        ));
+    }
+    Ok(segments)
+}
+
+/// The template entry with `overrides` (paths from the attribute down)
+/// applied, read back through the template model.
+fn override_attributes(
+    resource: &Resource,
+    overrides: Vec<(Vec<String>, Value)>,
+) -> Result<Resource, String> {
+    let mut value = serde_json::to_value(resource).map_err(|e| e.to_string())?;
+    for (path, v) in overrides {
+        set_at(&mut value, &path, v)?;
+    }
+    serde_json::from_value(value)
+        .map_err(|e| format!("the overrides make an invalid resource entry: {e}"))
+}
+
+/// Writes `value` at `path` below `properties`, creating objects on the way.
+fn apply_override(
+    properties: &mut Map<String, Value>,
+    path: &[String],
+    value: Value,
+) -> Result<(), String> {
+    let mut root = Value::Object(std::mem::take(properties));
+    let result = set_at(&mut root, path, value);
+    if let Value::Object(map) = root {
+        *properties = map;
+    }
+    result
+}
+
+fn set_at(root: &mut Value, path: &[String], value: Value) -> Result<(), String> {
+    let mut current = root;
+    for (i, segment) in path.iter().enumerate() {
+        let above = || {
+            if i == 0 {
+                "Properties".to_string()
+            } else {
+                path[..i].join(".")
+            }
+        };
+        current = match current {
+            Value::Array(items) => {
+                let len = items.len();
+                let index: usize = segment.parse().map_err(|_| {
+                    format!(
+                        "property override '{}': '{}' is a list; index it with a number, not '{segment}'",
+                        path.join("."),
+                        above()
+                    )
+                })?;
+                items.get_mut(index).ok_or_else(|| {
+                    format!(
+                        "property override '{}': '{}' has {len} element(s), so there is no element {index}",
+                        path.join("."),
+                        above()
+                    )
+                })?
+            }
+            other => {
+                if !other.is_object() {
+                    *other = Value::Object(Map::new());
+                }
+                match other {
+                    Value::Object(map) => map.entry(segment.clone()).or_insert(Value::Null),
+                    _ => return Err("unreachable: the value was made an object".into()),
+                }
+            }
+        };
+    }
+    *current = value;
     Ok(())
 }
 
