@@ -13,7 +13,7 @@
 //! Batch transform (offline scoring) is a step of the training pipeline.
 //!
 //! ```
-//! use mlcdk::core::Stack;
+//! use mlcdk::core::{PhysicallyNamed, Stack};
 //! use mlcdk::inference::*;
 //! use mlcdk::registry::{ModelRegistry, ModelRegistryProps};
 //! use mlcdk::sagemaker::EndpointRef;

@@ -57,8 +57,9 @@ pub mod prelude {
     pub use mlcdk_core::refs::TopicRef;
     pub use mlcdk_core::schedule::{RateUnit, Schedule};
     pub use mlcdk_core::{
-        App, Asset, AssetRef, CfnResource, Condition, DeletionPolicy, Env, Expr, Json, ListExpr,
-        OutputProps, Parameter, ResourceRef, Scope, Stack, Stage, StageKind,
+        App, Asset, AssetRef, CfnResource, Condition, Construct, DeletionPolicy, Env, Expr, Json,
+        ListExpr, OutputProps, Parameter, PhysicallyNamed, ResourceRef, Scope, Stack, Stage,
+        StageKind,
     };
 }
 

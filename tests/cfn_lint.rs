@@ -36,7 +36,7 @@ fn external_cfn_lint_every_template_passes() {
             files.push(path);
         }
     }
-    let boot = mlcdk::deploy::bootstrap::bootstrap_stack(&mlcdk::prelude::Env::new(
+    let boot = mlcdk::cli::bootstrap::bootstrap_stack(&mlcdk::prelude::Env::new(
         "111111111111",
         "us-east-1",
     ))

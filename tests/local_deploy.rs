@@ -15,9 +15,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mlcdk::cli::bootstrap::{BOOTSTRAP_STACK, bootstrap_stack};
 use mlcdk::deploy::api::{CloudFormationApi, Identity, ObjectStore};
 use mlcdk::deploy::aws::{SdkCloudFormation, SdkS3, SdkSts, local_config};
-use mlcdk::deploy::bootstrap::{BOOTSTRAP_STACK, bootstrap_stack};
 use mlcdk::deploy::ui::RecordingUi;
 use mlcdk::deploy::{DeployOptions, DeployOutcome, Deployer};
 use mlcdk::prelude::{App, CfnResource, Env, Scope, Stack, Stage, StageKind};

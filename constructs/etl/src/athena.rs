@@ -1,8 +1,8 @@
 //! Athena workgroups with enforced, encrypted, cost-bounded settings.
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
-use mlcdk_core::naming::{self, format_arn};
-use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::naming::{self};
+use mlcdk_core::{CfnResource, Construct, Handle, Json, PhysicallyNamed, Scope};
 use mlcdk_storage::S3Path;
 
 /// Athena's minimum per-query cutoff (10 MB).
@@ -39,7 +39,11 @@ impl AthenaWorkGroupProps {
 /// A workgroup whose settings clients cannot override: results encrypted in
 /// the given bucket path, a bytes-scanned cutoff per query, CloudWatch metrics.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` is built on it, `physical_name()` is the name as set.
+///
 /// ```
+/// use mlcdk_core::PhysicallyNamed;
 /// use mlcdk_core::Stack;
 /// use mlcdk_etl::{AthenaWorkGroup, AthenaWorkGroupProps};
 /// use mlcdk_storage::{Bucket, BucketProps};
@@ -55,9 +59,7 @@ impl AthenaWorkGroupProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct AthenaWorkGroup {
-    resource: ResourceRef,
-    path: ConstructPath,
-    name: String,
+    handle: Handle,
     results: S3Path,
 }
 
@@ -125,36 +127,9 @@ impl AthenaWorkGroup {
         }
         let resource = node.add_resource("Resource", wg);
         AthenaWorkGroup {
-            resource,
-            path,
-            name,
+            handle: Handle::regional(resource, path, "athena", "workgroup/").named(name),
             results: props.results,
         }
-    }
-
-    /// The workgroup's name (`Ref`: whatever uses it depends on it).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The workgroup's name, known at synth.
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// The workgroup's ARN, built on its `Ref`.
-    pub fn arn(&self) -> Expr {
-        Expr::concat([format_arn("athena", "workgroup/"), self.name()])
-    }
-
-    /// The `AWS::Athena::WorkGroup` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
-    }
-
-    /// The workgroup's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
     }
 
     /// Where query results go.
@@ -179,3 +154,11 @@ impl AthenaWorkGroup {
         .and(self.results.grant_read_write(grantee))
     }
 }
+
+impl Construct for AthenaWorkGroup {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for AthenaWorkGroup {}

@@ -1,13 +1,13 @@
 //! Glue crawlers over S3 prefixes.
 
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::naming::{self};
 use mlcdk_core::schedule::Schedule;
-use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, Construct, Handle, Json, PhysicallyNamed, ResourceRef, Scope};
 use mlcdk_storage::{KeyRef, S3Path};
 
 use crate::database::GlueDatabase;
-use crate::security::{glue_schedule, grant_glue_basics, security_configuration};
+use crate::security::{checked_glue_schedule, grant_glue_basics, security_configuration};
 
 /// Props of a [`Crawler`]: `CrawlerProps { schedule: Some(..), ..CrawlerProps::new(&db, [path]) }`.
 #[derive(Clone, Debug)]
@@ -46,7 +46,11 @@ impl CrawlerProps {
 /// partition writes on its database, its own logs; logs encrypted with KMS.
 /// A crawler is a [`Grantee`] (its role): `bucket.grant_read(&crawler)`.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` is built on it, `physical_name()` is `<app>-<stage>-<path>`.
+///
 /// ```
+/// use mlcdk_core::PhysicallyNamed;
 /// use mlcdk_core::{Stack, schedule::Schedule};
 /// use mlcdk_etl::{Crawler, CrawlerProps, GlueDatabase, GlueDatabaseProps};
 /// use mlcdk_storage::{Bucket, BucketProps};
@@ -63,10 +67,8 @@ impl CrawlerProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Crawler {
-    resource: ResourceRef,
+    handle: Handle,
     security_configuration: ResourceRef,
-    path: ConstructPath,
-    name: String,
     role: Role,
     encryption_key: KeyRef,
 }
@@ -81,16 +83,7 @@ impl Crawler {
         if props.targets.is_empty() {
             node.error("crawler has no targets; give at least one S3 path");
         }
-        let schedule = props
-            .schedule
-            .as_ref()
-            .and_then(|s| match glue_schedule(s) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    node.error(e);
-                    None
-                }
-            });
+        let schedule = checked_glue_schedule(&mut node, props.schedule.as_ref());
         if let Some(p) = &props.table_prefix
             && p.chars().count() > 128
         {
@@ -154,35 +147,11 @@ impl Crawler {
         }
         let resource = node.add_resource("Resource", crawler);
         Crawler {
-            resource,
+            handle: Handle::regional(resource, path, "glue", "crawler/").named(name),
             security_configuration: security.resource,
-            path,
-            name,
             role,
             encryption_key: security.key,
         }
-    }
-
-    /// The crawler's name (`Ref`: whatever uses it depends on it).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The crawler's name, known at synth (`<app>-<stage>-<path>`): the way
-    /// to name it without depending on it.
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// The crawler's ARN, built on its `Ref`.
-    pub fn arn(&self) -> Expr {
-        Expr::concat([format_arn("glue", "crawler/"), self.name()])
-    }
-
-    /// The `AWS::Glue::Crawler` resource, e.g. to depend on it or suppress a
-    /// finding on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The crawler's `AWS::Glue::SecurityConfiguration`.
@@ -195,17 +164,20 @@ impl Crawler {
         &self.encryption_key
     }
 
-    /// The crawler's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
     /// The crawler's role, e.g. to grant it a target added outside the props
     /// (the crawler itself is a [`Grantee`] too).
     pub fn role(&self) -> &Role {
         &self.role
     }
 }
+
+impl Construct for Crawler {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for Crawler {}
 
 impl Grantee for Crawler {
     fn add_to_policy(&self, statement: PolicyStatement) {

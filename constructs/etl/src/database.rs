@@ -2,7 +2,9 @@
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
 use mlcdk_core::naming::{self, format_arn};
-use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{
+    CfnResource, Construct, DeletionPolicy, Expr, Handle, Json, PhysicallyNamed, Scope,
+};
 
 /// Props of a [`GlueDatabase`].
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,7 +21,11 @@ pub struct GlueDatabaseProps {
 /// A Glue Data Catalog database. Retained by default: its tables describe data
 /// other systems query.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` is built on it, `physical_name()` is the name as set.
+///
 /// ```
+/// use mlcdk_core::PhysicallyNamed;
 /// use mlcdk_core::Stack;
 /// use mlcdk_etl::{GlueDatabase, GlueDatabaseProps};
 ///
@@ -29,9 +35,7 @@ pub struct GlueDatabaseProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct GlueDatabase {
-    resource: ResourceRef,
-    path: ConstructPath,
-    name: String,
+    handle: Handle,
 }
 
 impl GlueDatabase {
@@ -73,44 +77,14 @@ impl GlueDatabase {
                 .removal_policy(removal),
         );
         GlueDatabase {
-            resource,
-            path,
-            name,
+            handle: Handle::regional(resource, path, "glue", "database/").named(name),
         }
-    }
-
-    /// The database name, as a `Ref` (so whatever uses it depends on it).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The name as set (known at synth): the way to name the database
-    /// without depending on it (to break a cycle), and for documents.
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// The database's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The `AWS::Glue::Database` resource, e.g. to depend on it or suppress a
-    /// finding on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The ARN of the account's Data Catalog, which every Glue table and
     /// database action also names.
     pub fn catalog_arn(&self) -> Expr {
         format_arn("glue", "catalog")
-    }
-
-    /// The database's ARN, built on its `Ref` (so whatever uses it depends
-    /// on it).
-    pub fn arn(&self) -> Expr {
-        Expr::concat([format_arn("glue", "database/"), self.name()])
     }
 
     /// ARN of the tables matching `pattern` (`*` for all), built on the
@@ -163,3 +137,11 @@ impl GlueDatabase {
         self.grant_read(grantee).and(self.grant_write(grantee))
     }
 }
+
+impl Construct for GlueDatabase {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for GlueDatabase {}

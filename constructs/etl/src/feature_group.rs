@@ -2,7 +2,9 @@
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
 use mlcdk_core::naming::{self, format_arn};
-use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{
+    CfnResource, Construct, DeletionPolicy, Expr, Handle, Json, PhysicallyNamed, Scope,
+};
 use mlcdk_storage::{KeyRef, S3Path};
 
 /// A feature's type.
@@ -102,6 +104,9 @@ impl FeatureGroupProps {
 /// A feature group: typed features, an offline store in S3 with its Glue
 /// table, an optional online store, KMS. Retained by default.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` is built on it, `physical_name()` is the name as set.
+///
 /// ```
 /// use mlcdk_core::{Stack, iam::{Principal, Role, RoleProps}};
 /// use mlcdk_etl::{FeatureGroup, FeatureGroupProps, FeatureType};
@@ -124,9 +129,7 @@ impl FeatureGroupProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct FeatureGroup {
-    resource: ResourceRef,
-    path: ConstructPath,
-    name: String,
+    handle: Handle,
     role: Option<Role>,
     offline_store: Option<S3Path>,
     online_store: bool,
@@ -261,34 +264,12 @@ impl FeatureGroup {
         }
         let resource = node.add_resource("Resource", fg);
         FeatureGroup {
-            resource,
-            path,
-            name,
+            handle: Handle::regional(resource, path, "sagemaker", "feature-group/").named(name),
             role: offline_role,
             offline_store: props.offline_store,
             online_store: props.online_store,
             encryption_key: props.encryption_key,
         }
-    }
-
-    /// The feature group's name (`Ref`: whatever uses it depends on it).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The feature group's name, known at synth.
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// The feature group's ARN, built on its `Ref`.
-    pub fn arn(&self) -> Expr {
-        Expr::concat([format_arn("sagemaker", "feature-group/"), self.name()])
-    }
-
-    /// The `AWS::SageMaker::FeatureGroup` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The role the offline store writes with, when there is one.
@@ -301,16 +282,11 @@ impl FeatureGroup {
         self.offline_store.as_ref()
     }
 
-    /// The feature group's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
     /// The ARNs a grant on the group names: the reference-carrying one, and
     /// the lower-cased literal, as SageMaker may present the ARN lower-cased
     /// (its ARNs of other resources are), and IAM compares ARNs with case.
     fn arns(&self) -> Vec<Expr> {
-        let lower = self.name.to_ascii_lowercase();
+        let lower = self.physical_name().to_ascii_lowercase();
         vec![
             self.arn(),
             format_arn("sagemaker", &format!("feature-group/{lower}")),
@@ -375,6 +351,14 @@ impl FeatureGroup {
         self.grant_read(grantee).and(self.grant_write(grantee))
     }
 }
+
+impl Construct for FeatureGroup {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for FeatureGroup {}
 
 fn validate(props: &FeatureGroupProps, name: &str) -> Vec<String> {
     let mut errors = Vec::new();

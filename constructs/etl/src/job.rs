@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::naming::{self};
 use mlcdk_core::schedule::Schedule;
-use mlcdk_core::{Asset, CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{
+    Asset, CfnResource, Construct, Expr, Handle, Json, PhysicallyNamed, ResourceRef, Scope,
+};
 use mlcdk_storage::{KeyRef, KmsKey, S3Path};
 
-use crate::security::{glue_schedule, grant_glue_basics, security_configuration};
+use crate::security::{checked_glue_schedule, grant_glue_basics, security_configuration};
 
 /// Spark worker types for batch jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -184,6 +186,9 @@ const OWN_ARGUMENTS: [&str; 4] = [
 /// configuration and, with a schedule, its trigger. A job is a [`Grantee`]
 /// (its role): `lake.grant_read(&job)`.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` is built on it, `physical_name()` is `<app>-<stage>-<path>`.
+///
 /// ```
 /// use mlcdk_core::{Stack, schedule::Schedule};
 /// use mlcdk_etl::{GlueJob, GlueJobKind, GlueJobProps, WorkerType};
@@ -205,11 +210,9 @@ const OWN_ARGUMENTS: [&str; 4] = [
 /// ```
 #[derive(Clone, Debug)]
 pub struct GlueJob {
-    resource: ResourceRef,
+    handle: Handle,
     security_configuration: ResourceRef,
     trigger: Option<ResourceRef>,
-    path: ConstructPath,
-    name: String,
     role: Role,
     encryption_key: KeyRef,
 }
@@ -291,16 +294,7 @@ impl GlueJob {
             s3_key.as_ref(),
             &role,
         );
-        let schedule = props
-            .schedule
-            .as_ref()
-            .and_then(|s| match glue_schedule(s) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    node.error(e);
-                    None
-                }
-            });
+        let schedule = checked_glue_schedule(&mut node, props.schedule.as_ref());
 
         let mut args: Vec<(String, Json)> = vec![("--enable-metrics".into(), Json::from("true"))];
         if let GlueJobKind::PySpark { .. } = props.kind {
@@ -393,36 +387,12 @@ impl GlueJob {
             )
         });
         GlueJob {
-            resource,
+            handle: Handle::regional(resource, path, "glue", "job/").named(name),
             security_configuration: security.resource,
             trigger,
-            path,
-            name,
             role,
             encryption_key: security.key,
         }
-    }
-
-    /// The job's name (`Ref`: whatever uses it depends on it).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The job's name, known at synth (`<app>-<stage>-<path>`): the way to
-    /// name it without depending on it.
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// The job's ARN, built on its `Ref`.
-    pub fn arn(&self) -> Expr {
-        Expr::concat([format_arn("glue", "job/"), self.name()])
-    }
-
-    /// The `AWS::Glue::Job` resource, e.g. to depend on it or suppress a
-    /// finding on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The job's `AWS::Glue::SecurityConfiguration`.
@@ -440,16 +410,19 @@ impl GlueJob {
         &self.encryption_key
     }
 
-    /// The job's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
     /// The job's role, e.g. to pass it (the job itself is a [`Grantee`]).
     pub fn role(&self) -> &Role {
         &self.role
     }
 }
+
+impl Construct for GlueJob {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for GlueJob {}
 
 impl Grantee for GlueJob {
     fn add_to_policy(&self, statement: PolicyStatement) {

@@ -120,10 +120,25 @@ pub(crate) fn grant_glue_basics(role: &impl Grantee, log_prefix: &str) {
     );
 }
 
+/// The expression a Glue trigger or crawler takes for `schedule`, if there
+/// is one; a schedule Glue refuses is reported on `scope` and gives none.
+pub(crate) fn checked_glue_schedule(
+    scope: &mut impl Scope,
+    schedule: Option<&Schedule>,
+) -> Option<String> {
+    match glue_schedule(schedule?) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            scope.error(e);
+            None
+        }
+    }
+}
+
 /// The expression a Glue trigger or crawler takes for `schedule`: Glue
 /// schedules are cron expressions only (`cron(15 12 * * ? *)`), so a rate is
 /// refused, with the cron to write instead when there is an obvious one.
-pub(crate) fn glue_schedule(schedule: &Schedule) -> Result<String, String> {
+fn glue_schedule(schedule: &Schedule) -> Result<String, String> {
     match schedule {
         Schedule::Cron(_) => schedule.expression().map_err(|e| format!("schedule: {e}")),
         Schedule::Rate(..) => Err(format!(

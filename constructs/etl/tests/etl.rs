@@ -3,7 +3,7 @@
 use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::iam::{Principal, Role, RoleProps};
 use mlcdk_core::schedule::{RateUnit, Schedule};
-use mlcdk_core::{DeletionPolicy, Stack, StageKind};
+use mlcdk_core::{Construct, DeletionPolicy, PhysicallyNamed, Stack, StageKind};
 use mlcdk_etl::*;
 use mlcdk_storage::*;
 use serde_json::json;

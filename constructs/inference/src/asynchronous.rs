@@ -1,7 +1,8 @@
 //! Asynchronous endpoints: queued requests, results in S3, scale to zero.
 
+use mlcdk_core::naming;
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, Json, Scope};
+use mlcdk_core::{CfnResource, Construct, Json, Scope};
 use mlcdk_sagemaker::{
     Alarm, AlarmProps, Comparison, EndpointRef, InstanceType, Metric, MissingData, PRIMARY_VARIANT,
     Statistic,
@@ -270,7 +271,7 @@ impl AsyncEndpoint {
         );
         // Target tracking cannot leave zero (there is no per-instance backlog
         // without an instance): a step policy on HasBacklogWithoutCapacity does.
-        let policy_name = node.physical_name('-', 200);
+        let policy_name = node.physical_name_for(naming::SCALING_POLICY);
         let wake = node.add_resource(
             "WakeFromZero",
             CfnResource::new("AWS::ApplicationAutoScaling::ScalingPolicy")
@@ -329,17 +330,9 @@ impl AsyncEndpoint {
         }
         AsyncEndpoint {
             parts: Parts {
-                endpoint: EndpointRef::in_stack(
-                    &resource,
-                    &name,
-                    [PRIMARY_VARIANT.to_string()],
-                    None,
-                ),
-                resource,
-                config,
-                path,
                 scaling_targets: vec![(PRIMARY_VARIANT.to_string(), target)],
                 alarms,
+                ..Parts::primary_only(resource, path, &name, config)
             },
         }
     }

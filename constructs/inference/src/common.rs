@@ -1,16 +1,19 @@
 //! What every endpoint kind shares: names, alarms, scalable targets, and the
 //! handle's accessors.
 
+use mlcdk_core::naming;
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, ConstructPath, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, ConstructPath, Handle, Json, ResourceRef, Scope};
 use mlcdk_sagemaker::{
-    Alarm, AlarmProps, Comparison, EndpointRef, MAX_WARM_UP_MINUTES, Metric, MissingData, Statistic,
+    Alarm, AlarmProps, Comparison, EndpointRef, MAX_WARM_UP_MINUTES, Metric, MissingData,
+    PRIMARY_VARIANT, Statistic,
 };
+use mlcdk_storage::S3Path;
 
 /// An endpoint's fixed name (alarms and scaling name it without referring to
 /// the endpoint, which lets the endpoint refer to its rollback alarms).
 pub(crate) fn endpoint_name(scope: &impl Scope) -> String {
-    scope.physical_name('-', 63).to_ascii_lowercase()
+    scope.physical_name_for(naming::SAGEMAKER_ENDPOINT)
 }
 
 /// The idle alarm: no request counted in `metric` (`Invocations` for
@@ -187,7 +190,7 @@ pub(crate) fn target_tracking(
     value: f64,
     cooldowns: (u32, u32),
 ) -> ResourceRef {
-    let name = scope.physical_name('-', 200);
+    let name = scope.physical_name_for(naming::SCALING_POLICY);
     scope.add_resource(
         id,
         CfnResource::new("AWS::ApplicationAutoScaling::ScalingPolicy")
@@ -247,12 +250,51 @@ pub(crate) fn number(v: f64) -> Json {
 #[derive(Clone, Debug)]
 pub(crate) struct Parts {
     pub endpoint: EndpointRef,
-    pub resource: ResourceRef,
+    pub handle: Handle,
     pub config: ResourceRef,
-    pub path: ConstructPath,
     /// Scalable targets by variant name.
     pub scaling_targets: Vec<(String, ResourceRef)>,
     pub alarms: Vec<Alarm>,
+}
+
+impl Parts {
+    /// The parts of the endpoint `resource` (its `AWS::SageMaker::Endpoint`:
+    /// `Ref` is its ARN, `GetAtt EndpointName` its name) at `path`, with
+    /// fixed name `name`, its variants, where it captures data and its
+    /// `config`; no scaling targets or alarms yet.
+    pub fn in_stack(
+        resource: ResourceRef,
+        path: ConstructPath,
+        name: &str,
+        variants: Vec<String>,
+        capture: Option<S3Path>,
+        config: ResourceRef,
+    ) -> Parts {
+        let endpoint = EndpointRef::in_stack(&resource, name, variants, capture);
+        let handle = Handle::new(resource, path, endpoint.arn())
+            .with_name(endpoint.name())
+            .named(name);
+        Parts {
+            endpoint,
+            handle,
+            config,
+            scaling_targets: Vec::new(),
+            alarms: Vec::new(),
+        }
+    }
+
+    /// [`Parts::in_stack`] of an endpoint with one variant,
+    /// [`PRIMARY_VARIANT`], that captures no data (serverless and
+    /// asynchronous endpoints).
+    pub fn primary_only(
+        resource: ResourceRef,
+        path: ConstructPath,
+        name: &str,
+        config: ResourceRef,
+    ) -> Parts {
+        let variants = vec![PRIMARY_VARIANT.to_string()];
+        Parts::in_stack(resource, path, name, variants, None, config)
+    }
 }
 
 /// The handle accessors every endpoint kind has (the guidelines' handle),
@@ -261,12 +303,6 @@ pub(crate) struct Parts {
 macro_rules! endpoint_handle {
     ($t:ty, $invocations:expr) => {
         impl $t {
-            /// The `AWS::SageMaker::Endpoint` resource, e.g. to depend on it,
-            /// override a property or suppress a finding on it.
-            pub fn resource(&self) -> &mlcdk_core::ResourceRef {
-                &self.parts.resource
-            }
-
             /// The `AWS::SageMaker::EndpointConfig` resource (what the
             /// SageMaker rules SM-001 and SM-002 look at).
             pub fn config(&self) -> &mlcdk_core::ResourceRef {
@@ -294,29 +330,7 @@ macro_rules! endpoint_handle {
                 self.parts
                     .alarms
                     .iter()
-                    .find(|a| a.node_path().components().last() == Some(id))
-            }
-
-            /// The endpoint's construct path.
-            pub fn node_path(&self) -> &mlcdk_core::ConstructPath {
-                &self.parts.path
-            }
-
-            /// The endpoint's name (`GetAtt EndpointName`: using it depends
-            /// on the endpoint).
-            pub fn name(&self) -> mlcdk_core::Expr {
-                self.parts.endpoint.name()
-            }
-
-            /// The endpoint's ARN (`Ref`).
-            pub fn arn(&self) -> mlcdk_core::Expr {
-                self.parts.endpoint.arn()
-            }
-
-            /// The endpoint's name as set (`<app>-<stage>-<id>`, lower
-            /// case): naming the endpoint by it makes no dependency on it.
-            pub fn physical_name(&self) -> &str {
-                self.parts.endpoint.physical_name()
+                    .find(|a| mlcdk_core::Construct::node_path(*a).components().last() == Some(id))
             }
 
             /// The names of the endpoint's production variants.
@@ -353,6 +367,18 @@ macro_rules! endpoint_handle {
                 self.parts.endpoint.grant_invoke(grantee)
             }
         }
+
+        /// The endpoint's `AWS::SageMaker::Endpoint` resource; its name
+        /// (`GetAtt EndpointName`: using it depends on the endpoint), its ARN
+        /// (`Ref`), and its physical name (`<app>-<stage>-<id>`, lower case),
+        /// naming the endpoint without depending on it.
+        impl mlcdk_core::Construct for $t {
+            fn handle(&self) -> &mlcdk_core::Handle {
+                &self.parts.handle
+            }
+        }
+
+        impl mlcdk_core::PhysicallyNamed for $t {}
 
         impl From<&$t> for mlcdk_sagemaker::EndpointRef {
             fn from(e: &$t) -> mlcdk_sagemaker::EndpointRef {

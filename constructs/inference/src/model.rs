@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::naming::format_arn;
+use mlcdk_core::{CfnResource, Construct, Expr, Handle, Json, Scope};
 use mlcdk_registry::ModelVersion;
 use mlcdk_sagemaker::EcrImage;
 use mlcdk_storage::{KeyRef, S3Path};
@@ -103,7 +104,11 @@ impl ModelProps {
 /// `AmazonSageMakerFullAccess`. It is a [`Grantee`]: grants to it go to its
 /// role (`bucket.grant_read(&model)`).
 ///
+/// The handle ([`Construct`]): `name()` is `GetAtt
+/// ModelName` (CloudFormation generates it), `arn()` its `Ref`.
+///
 /// ```
+/// use mlcdk_core::Construct;
 /// use mlcdk_core::Stack;
 /// use mlcdk_inference::{Model, ModelProps};
 /// use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
@@ -116,12 +121,11 @@ impl ModelProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Model {
-    resource: ResourceRef,
+    handle: Handle,
     role: Role,
     multi_model: bool,
     has_vpc: bool,
     network_isolation: bool,
-    path: ConstructPath,
 }
 
 impl Model {
@@ -213,10 +217,12 @@ impl Model {
         }
         role.add_to_policy(
             PolicyStatement::allow()
-                .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])
-                .resources([Expr::sub(
-                    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/Endpoints/*",
-                )]),
+                .actions([
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                ])
+                .resources([format_arn("logs", "log-group:/aws/sagemaker/Endpoints/*")]),
         );
         role.add_to_policy(
             PolicyStatement::allow()
@@ -274,30 +280,16 @@ impl Model {
             );
         }
         let resource = node.add_resource("Resource", model);
+        // `Ref` of a model is its ARN; CloudFormation generates its name.
+        let arn = resource.reference();
+        let name = resource.get_att("ModelName");
         Model {
-            resource,
+            handle: Handle::new(resource, path, arn).with_name(name),
             role,
             multi_model,
             has_vpc: props.vpc.is_some(),
             network_isolation: props.network_isolation,
-            path,
         }
-    }
-
-    /// The model's name (`GetAtt ModelName`; CloudFormation generates it).
-    pub fn name(&self) -> Expr {
-        self.resource.get_att("ModelName")
-    }
-
-    /// The model's ARN (`Ref`).
-    pub fn arn(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The `AWS::SageMaker::Model` resource, e.g. to depend on it or suppress
-    /// a finding on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The execution role (grants to the model go to it: the model is a
@@ -322,11 +314,11 @@ impl Model {
     pub fn network_isolation(&self) -> bool {
         self.network_isolation
     }
+}
 
-    /// The model's construct path (e.g. `ChurnModel`), for messages that name
-    /// it.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
+impl Construct for Model {
+    fn handle(&self) -> &Handle {
+        &self.handle
     }
 }
 

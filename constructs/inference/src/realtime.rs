@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use mlcdk_core::iam::{Grant, PolicyStatement};
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, Expr, Json, Node, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, Construct, Expr, Json, Node, ResourceRef, Scope};
 use mlcdk_sagemaker::{
     Alarm, AlarmProps, Comparison, EndpointRef, InstanceType, MissingData, PRIMARY_VARIANT,
 };
@@ -381,12 +381,16 @@ impl RealtimeEndpoint {
         let capture = props.data_capture.as_ref().map(|c| c.destination.clone());
         RealtimeEndpoint {
             parts: Parts {
-                endpoint: EndpointRef::in_stack(&resource, &name, variant_names(), capture.clone()),
-                resource,
-                config,
-                path,
                 scaling_targets,
                 alarms,
+                ..Parts::in_stack(
+                    resource,
+                    path,
+                    &name,
+                    variant_names().collect(),
+                    capture.clone(),
+                    config,
+                )
             },
             capture,
         }

@@ -1,7 +1,7 @@
 //! Serverless endpoints: pay per request, cold starts.
 
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, Json, Scope};
+use mlcdk_core::{CfnResource, Construct, Json, Scope};
 use mlcdk_sagemaker::{EndpointRef, PRIMARY_VARIANT};
 
 use crate::common::*;
@@ -281,17 +281,9 @@ impl ServerlessEndpoint {
         }
         ServerlessEndpoint {
             parts: Parts {
-                endpoint: EndpointRef::in_stack(
-                    &resource,
-                    &name,
-                    [PRIMARY_VARIANT.to_string()],
-                    None,
-                ),
-                resource,
-                config,
-                path,
                 scaling_targets,
                 alarms: vec![errors],
+                ..Parts::primary_only(resource, path, &name, config)
             },
         }
     }

@@ -2,7 +2,7 @@
 
 use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{Expr, Stack};
+use mlcdk_core::{Construct, Expr, PhysicallyNamed, Stack};
 use mlcdk_inference::*;
 use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
 use mlcdk_sagemaker::{EcrImage, EndpointRef, InstanceType, ModelArtifacts};

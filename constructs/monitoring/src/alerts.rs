@@ -2,7 +2,7 @@
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, Construct, Expr, Handle, Json, Scope};
 use mlcdk_storage::{KmsKey, KmsKeyProps};
 
 /// The services that publish alerts: alarms, rules, budgets.
@@ -100,7 +100,11 @@ pub(crate) fn email_errors(field: &str, emails: &[String]) -> Vec<String> {
 /// topic policies let CloudWatch alarms, EventBridge rules and Budgets publish
 /// (an AWS-managed SNS key would not: those services cannot use it).
 ///
+/// The handle ([`Construct`]): `name()` is `GetAtt
+/// TopicName` (CloudFormation generates it), `arn()` its `Ref`.
+///
 /// ```
+/// use mlcdk_core::Construct;
 /// use mlcdk_core::refs::TopicRef;
 /// use mlcdk_core::Stack;
 /// use mlcdk_monitoring::{AlertsTopic, AlertsTopicProps};
@@ -113,9 +117,8 @@ pub(crate) fn email_errors(field: &str, emails: &[String]) -> Vec<String> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct AlertsTopic {
-    resource: ResourceRef,
+    handle: Handle,
     key: KmsKey,
-    path: ConstructPath,
 }
 
 impl AlertsTopic {
@@ -173,37 +176,18 @@ impl AlertsTopic {
                     .set("Endpoint", email.as_str()),
             );
         }
+        // `Ref` of a topic is its ARN; CloudFormation generates its name.
+        let arn = topic.reference();
+        let name = topic.get_att("TopicName");
         AlertsTopic {
-            resource: topic,
+            handle: Handle::new(topic, path, arn).with_name(name),
             key,
-            path,
         }
-    }
-
-    /// The `AWS::SNS::Topic` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The key the topic is encrypted with.
     pub fn key(&self) -> &KmsKey {
         &self.key
-    }
-
-    /// The topic's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The topic's ARN (`Ref`).
-    pub fn arn(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The topic's name (`GetAtt TopicName`); CloudFormation generates it, so
-    /// there is no physical name.
-    pub fn name(&self) -> Expr {
-        self.resource.get_att("TopicName")
     }
 
     /// Let `grantee` publish to the topic: `sns:Publish` on it, and the use
@@ -216,6 +200,12 @@ impl AlertsTopic {
                 .actions(["kms:Decrypt", "kms:GenerateDataKey"])
                 .resources([self.key.arn()])],
         ))
+    }
+}
+
+impl Construct for AlertsTopic {
+    fn handle(&self) -> &Handle {
+        &self.handle
     }
 }
 

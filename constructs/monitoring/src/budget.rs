@@ -1,7 +1,8 @@
 //! A monthly cost budget for the stage.
 
+use mlcdk_core::naming::{self, format_global_arn};
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, Construct, Handle, Json, PhysicallyNamed, Scope};
 
 use crate::numbers::{check_range, number};
 
@@ -113,7 +114,12 @@ impl BudgetProps {
 /// account share the tag value when their stage names are equal; give such
 /// stages distinct names, or a budget of the account, to keep them apart.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` `arn:…:budgets::<account>:budget/<name>` (Budgets is global),
+/// `physical_name()` `<app>-<stage>-<path>`.
+///
 /// ```
+/// use mlcdk_core::PhysicallyNamed;
 /// use mlcdk_core::Stack;
 /// use mlcdk_monitoring::{AlertsTopic, AlertsTopicProps, Budget, BudgetProps};
 ///
@@ -125,9 +131,7 @@ impl BudgetProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Budget {
-    resource: ResourceRef,
-    name: String,
-    path: ConstructPath,
+    handle: Handle,
 }
 
 impl Budget {
@@ -211,7 +215,7 @@ impl Budget {
             ]));
         }
         let stage = node.stage().name.clone();
-        let budget_name = node.physical_name('-', 100);
+        let budget_name = node.physical_name_for(naming::BUDGET);
         // The template cannot activate the tag, and an inactive tag makes the
         // budget silently report $0: the plan says so for every stage.
         node.note(format!(
@@ -244,39 +248,18 @@ impl Budget {
                 )
                 .set("NotificationsWithSubscribers", Json::Array(notifications)),
         );
+        // Budgets is global: its ARNs name no region.
+        let arn = format_global_arn("budgets", &format!("budget/{budget_name}"));
         Budget {
-            resource,
-            name: budget_name,
-            path,
+            handle: Handle::new(resource, path, arn).named(budget_name),
         }
     }
+}
 
-    /// The `AWS::Budgets::Budget` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
-    }
-
-    /// The budget's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The budget's name (`Ref`).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The budget's name, fixed at synth.
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// `arn:<partition>:budgets::<account>:budget/<name>` (Budgets is
-    /// global: no region).
-    pub fn arn(&self) -> Expr {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:budgets::${{AWS::AccountId}}:budget/{}",
-            self.name
-        ))
+impl Construct for Budget {
+    fn handle(&self) -> &Handle {
+        &self.handle
     }
 }
+
+impl PhysicallyNamed for Budget {}

@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
+use mlcdk_core::naming::{self, format_arn};
 use mlcdk_core::refs::TopicRef;
 use mlcdk_core::schedule::{RateUnit, Schedule};
-use mlcdk_core::{CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{
+    CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
+};
 use mlcdk_sagemaker::{
-    Alarm, AlarmProps, Comparison, Dimension, EndpointRef, InstanceType, Metric, MissingData,
-    Statistic,
+    Alarm, AlarmProps, Comparison, Dimension, EcrImage, EndpointRef, InstanceType, Metric,
+    MissingData, Statistic,
 };
 use mlcdk_storage::{KeyRef, S3Path};
 use mlcdk_training::{Pipeline, PipelineTrigger, TrainingPipeline, TriggerProps};
@@ -322,6 +325,11 @@ impl MonitorProps {
 /// A Model Monitor job definition and its schedule on a real-time endpoint
 /// that captures data, with CloudWatch metrics published and drift alarms.
 ///
+/// The handle ([`Construct`]): `name()` is the
+/// schedule's name as a literal (`AWS::SageMaker::MonitoringSchedule` has no
+/// name attribute; it is also `physical_name()`, the `MonitoringSchedule`
+/// dimension of its metrics), `arn()` its `Ref`.
+///
 /// ```
 /// use mlcdk_core::Stack;
 /// use mlcdk_inference::*;
@@ -350,12 +358,10 @@ impl MonitorProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Monitor {
-    resource: ResourceRef,
+    handle: Handle,
     definition: ResourceRef,
     role: Role,
     alarms: Vec<ResourceRef>,
-    schedule_name: String,
-    path: ConstructPath,
 }
 
 impl Monitor {
@@ -367,62 +373,8 @@ impl Monitor {
         let mut node = scope.node(id);
         let path = node.path().clone();
         let endpoint_name = props.endpoint.physical_name().to_string();
-        if props.capture.is_none() {
-            node.error(format!(
-                "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
-            ));
-        }
-        let schedule = MonitorSchedule::try_from(props.schedule.clone());
-        let expression = match schedule.and_then(MonitorSchedule::expression) {
-            Ok(e) => e,
-            Err(e) => {
-                node.error(format!("schedule: {e}"));
-                String::new()
-            }
-        };
-        if !(1..=86_400).contains(&props.max_runtime_seconds) {
-            node.error(format!(
-                "max_runtime_seconds {} is out of range: 1 to 86400",
-                props.max_runtime_seconds
-            ));
-        }
-        if let Ok(s) = MonitorSchedule::try_from(props.schedule.clone())
-            && props.max_runtime_seconds > s.interval_seconds()
-            && props.max_runtime_seconds <= 86_400
-        {
-            node.error(format!(
-                "max_runtime_seconds {} exceeds the schedule's interval ({} s)",
-                props.max_runtime_seconds,
-                s.interval_seconds()
-            ));
-        }
-        if !(1..=16_384).contains(&props.volume_gb) {
-            node.error(format!(
-                "volume_gb {} is out of range: 1 to 16384",
-                props.volume_gb
-            ));
-        }
-        if let MonitorKind::ModelQuality(q) = &props.kind {
-            if q.inference_attribute.trim().is_empty() {
-                node.error("model quality: inference_attribute is empty; name the attribute of the endpoint's output that holds the prediction");
-            }
-            if !props.drift_alarms.is_empty() {
-                node.error("drift_alarms watch the feature_baseline_drift_<feature> metrics of a data-quality monitor; a model-quality monitor publishes none (alarm on its metrics with DriftAlarm)");
-            }
-        }
-        let region = node.stage().env.region.clone();
-        let account = match MONITOR_REGISTRIES.iter().find(|(r, _)| *r == region) {
-            Some((_, a)) => *a,
-            None => {
-                node.error(format!(
-                    "no Model Monitor image is known for region '{region}'"
-                ));
-                "000000000000"
-            }
-        };
-        let image =
-            format!("{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer");
-
+        let expression = check_props(&mut node, &props, &endpoint_name);
+        let analyzer = analyzer_image(&mut node);
         let role = Role::new(
             &mut node,
             "Role",
@@ -431,151 +383,9 @@ impl Monitor {
                 ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
             },
         );
-        grant_monitor(&role, &props, &region, account);
-
-        let mut output = vec![(
-            "MonitoringOutputs",
-            Json::array([Json::object([(
-                "S3Output",
-                Json::object([
-                    ("S3Uri", Json::from(props.output.uri())),
-                    ("LocalPath", Json::from("/opt/ml/processing/output")),
-                    ("S3UploadMode", Json::from("EndOfJob")),
-                ]),
-            )])]),
-        )];
-        // Reports describe production data: the bucket's key, else the volume's.
-        let report_key = props
-            .output
-            .bucket
-            .key()
-            .map(|k| k.arn())
-            .or_else(|| props.encryption_key.as_ref().map(KeyRef::arn));
-        if let Some(k) = report_key {
-            output.push(("KmsKeyId", Json::from(k)));
-        }
-        let mut cluster = vec![
-            ("InstanceCount", Json::from(1u32)),
-            ("InstanceType", Json::from(props.instance.as_str())),
-            ("VolumeSizeInGB", Json::from(props.volume_gb)),
-        ];
-        if let Some(k) = &props.encryption_key {
-            cluster.push(("VolumeKmsKeyId", Json::from(k.arn())));
-        }
-        // The endpoint's name is a reference (`GetAtt EndpointName`) when
-        // the endpoint is in the stack, so CloudFormation creates the
-        // endpoint before the job definition and the schedule.
-        let endpoint_input = |extra: Vec<(&'static str, Json)>| {
-            let mut e = vec![
-                ("EndpointName", Json::from(props.endpoint.name())),
-                ("LocalPath", Json::from("/opt/ml/processing/input/endpoint")),
-                ("S3InputMode", Json::from("File")),
-                ("S3DataDistributionType", Json::from("FullyReplicated")),
-            ];
-            e.extend(extra);
-            Json::object(e)
-        };
-        let common = |def: CfnResource| {
-            def.set("RoleArn", role.arn())
-                .set(
-                    "JobResources",
-                    Json::object([("ClusterConfig", Json::object(cluster.clone()))]),
-                )
-                .set(
-                    "StoppingCondition",
-                    Json::object([("MaxRuntimeInSeconds", Json::from(props.max_runtime_seconds))]),
-                )
-                .set(
-                    "NetworkConfig",
-                    Json::object([
-                        (
-                            "EnableNetworkIsolation",
-                            Json::Bool(props.network_isolation),
-                        ),
-                        ("EnableInterContainerTrafficEncryption", Json::Bool(true)),
-                    ]),
-                )
-        };
-        // Metrics go to CloudWatch, where the drift alarms watch them.
-        let env = Json::object([("publish_cloudwatch_metrics", Json::from("Enabled"))]);
-        let (definition, monitoring_type) = match &props.kind {
-            MonitorKind::DataQuality(DataQuality {
-                statistics,
-                constraints,
-            }) => {
-                let def = common(CfnResource::new("AWS::SageMaker::DataQualityJobDefinition"))
-                    .set(
-                        "DataQualityAppSpecification",
-                        Json::object([
-                            ("ImageUri", Json::from(image.as_str())),
-                            ("Environment", env),
-                        ]),
-                    )
-                    .set(
-                        "DataQualityJobInput",
-                        Json::object([("EndpointInput", endpoint_input(vec![]))]),
-                    )
-                    .set("DataQualityJobOutputConfig", Json::object(output))
-                    .set(
-                        "DataQualityBaselineConfig",
-                        Json::object([
-                            (
-                                "ConstraintsResource",
-                                Json::object([("S3Uri", Json::from(constraints.uri()))]),
-                            ),
-                            (
-                                "StatisticsResource",
-                                Json::object([("S3Uri", Json::from(statistics.uri()))]),
-                            ),
-                        ]),
-                    );
-                (node.add_resource("Definition", def), "DataQuality")
-            }
-            MonitorKind::ModelQuality(ModelQuality {
-                problem,
-                constraints,
-                ground_truth,
-                inference_attribute,
-            }) => {
-                let def = common(CfnResource::new(
-                    "AWS::SageMaker::ModelQualityJobDefinition",
-                ))
-                .set(
-                    "ModelQualityAppSpecification",
-                    Json::object([
-                        ("ImageUri", Json::from(image.as_str())),
-                        ("ProblemType", Json::from(format!("{problem:?}"))),
-                        ("Environment", env),
-                    ]),
-                )
-                .set(
-                    "ModelQualityJobInput",
-                    Json::object([
-                        (
-                            "EndpointInput",
-                            endpoint_input(vec![(
-                                "InferenceAttribute",
-                                Json::from(inference_attribute.as_str()),
-                            )]),
-                        ),
-                        (
-                            "GroundTruthS3Input",
-                            Json::object([("S3Uri", Json::from(ground_truth.uri()))]),
-                        ),
-                    ]),
-                )
-                .set("ModelQualityJobOutputConfig", Json::object(output))
-                .set(
-                    "ModelQualityBaselineConfig",
-                    Json::object([(
-                        "ConstraintsResource",
-                        Json::object([("S3Uri", Json::from(constraints.uri()))]),
-                    )]),
-                );
-                (node.add_resource("Definition", def), "ModelQuality")
-            }
-        };
-        let schedule_name = node.physical_name('-', 63).to_ascii_lowercase();
+        grant_monitor(&role, &props, &analyzer);
+        let (definition, monitoring_type) = job_definition(&mut node, &props, &role, &analyzer);
+        let schedule_name = node.physical_name_for(naming::MONITORING_SCHEDULE);
         let resource = node.add_resource(
             "Schedule",
             CfnResource::new("AWS::SageMaker::MonitoringSchedule")
@@ -596,77 +406,25 @@ impl Monitor {
                     ]),
                 ),
         );
-
-        let mut alarms = Vec::new();
-        for DriftThreshold { feature, max } in &props.drift_alarms {
-            let mut ok = true;
-            if feature.is_empty() {
-                node.error(format!(
-                    "drift alarm with max {max} has no feature name; give the feature whose feature_baseline_drift_<feature> metric it watches"
-                ));
-                ok = false;
-            }
-            if let Some(e) = check_range(
-                &format!("drift alarm on '{feature}': max"),
-                *max,
-                0.0,
-                true,
-                CLOUDWATCH_MAX,
-                DRIFT_THRESHOLD_RANGE,
-            ) {
-                node.error(e);
-                ok = false;
-            }
-            if !ok {
-                continue;
-            }
-            alarms.push(drift_alarm_resource(
-                &mut node,
-                &format!(
-                    "Drift{}",
-                    feature
-                        .chars()
-                        .filter(char::is_ascii_alphanumeric)
-                        .collect::<String>()
-                ),
-                &CustomMetric {
-                    namespace: "aws/sagemaker/Endpoints/data-metrics".into(),
-                    metric: format!("feature_baseline_drift_{feature}"),
-                    dimensions: BTreeMap::from([
-                        ("Endpoint".to_string(), endpoint_name.clone()),
-                        ("MonitoringSchedule".to_string(), schedule_name.clone()),
-                    ]),
-                    threshold: *max,
-                    period_seconds: 3600,
-                    evaluation_periods: 1,
-                },
-                props.alerts.as_ref(),
-            ));
-        }
+        let alarms = drift_alarms(&mut node, &props, &endpoint_name, &schedule_name);
+        // `AWS::SageMaker::MonitoringSchedule` returns no name attribute: its
+        // name is the one fixed at synth, with no reference; `Ref` is its ARN.
+        let arn = resource.reference();
+        let handle = Handle::new(resource, path, arn)
+            .with_name(Expr::lit(schedule_name.clone()))
+            .named(schedule_name);
         Monitor {
-            resource,
+            handle,
             definition,
             role,
             alarms,
-            schedule_name,
-            path,
         }
-    }
-
-    /// The `AWS::SageMaker::MonitoringSchedule` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// The job definition (`AWS::SageMaker::DataQualityJobDefinition` or
     /// `ModelQualityJobDefinition`).
     pub fn definition(&self) -> &ResourceRef {
         &self.definition
-    }
-
-    /// The monitor's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
     }
 
     /// The role the monitoring jobs run as.
@@ -677,24 +435,6 @@ impl Monitor {
     /// The drift alarms of this monitor.
     pub fn alarms(&self) -> &[ResourceRef] {
         &self.alarms
-    }
-
-    /// The monitoring schedule's name, fixed at synth (the
-    /// `MonitoringSchedule` dimension of its metrics).
-    pub fn physical_name(&self) -> &str {
-        &self.schedule_name
-    }
-
-    /// The monitoring schedule's name. `AWS::SageMaker::MonitoringSchedule`
-    /// returns no name attribute, so this is the name fixed at synth, with no
-    /// reference.
-    pub fn name(&self) -> Expr {
-        Expr::lit(self.schedule_name.clone())
-    }
-
-    /// The monitoring schedule's ARN (`Ref`).
-    pub fn arn(&self) -> Expr {
-        self.resource.reference()
     }
 
     /// Start `training` when any of this monitor's drift alarms goes to
@@ -713,6 +453,14 @@ impl Monitor {
     }
 }
 
+impl Construct for Monitor {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for Monitor {}
+
 /// Grants to a monitor go to the role its jobs run as.
 impl Grantee for Monitor {
     fn add_to_policy(&self, statement: PolicyStatement) {
@@ -720,10 +468,318 @@ impl Grantee for Monitor {
     }
 }
 
+/// Checks the props a monitor's resources cannot check themselves; returns
+/// the schedule's expression (empty when the schedule was refused).
+fn check_props(node: &mut Node<'_>, props: &MonitorProps, endpoint_name: &str) -> String {
+    if props.capture.is_none() {
+        node.error(format!(
+            "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
+        ));
+    }
+    let schedule = MonitorSchedule::try_from(props.schedule.clone());
+    let expression = match schedule.and_then(MonitorSchedule::expression) {
+        Ok(e) => e,
+        Err(e) => {
+            node.error(format!("schedule: {e}"));
+            String::new()
+        }
+    };
+    if !(1..=86_400).contains(&props.max_runtime_seconds) {
+        node.error(format!(
+            "max_runtime_seconds {} is out of range: 1 to 86400",
+            props.max_runtime_seconds
+        ));
+    }
+    if let Ok(s) = MonitorSchedule::try_from(props.schedule.clone())
+        && props.max_runtime_seconds > s.interval_seconds()
+        && props.max_runtime_seconds <= 86_400
+    {
+        node.error(format!(
+            "max_runtime_seconds {} exceeds the schedule's interval ({} s)",
+            props.max_runtime_seconds,
+            s.interval_seconds()
+        ));
+    }
+    if !(1..=16_384).contains(&props.volume_gb) {
+        node.error(format!(
+            "volume_gb {} is out of range: 1 to 16384",
+            props.volume_gb
+        ));
+    }
+    if let MonitorKind::ModelQuality(q) = &props.kind {
+        if q.inference_attribute.trim().is_empty() {
+            node.error("model quality: inference_attribute is empty; name the attribute of the endpoint's output that holds the prediction");
+        }
+        if !props.drift_alarms.is_empty() {
+            node.error("drift_alarms watch the feature_baseline_drift_<feature> metrics of a data-quality monitor; a model-quality monitor publishes none (alarm on its metrics with DriftAlarm)");
+        }
+    }
+    expression
+}
+
+/// The Model Monitor analyzer image of the stage's region; an unknown
+/// region is reported.
+fn analyzer_image(node: &mut Node<'_>) -> EcrImage {
+    let region = node.stage().env.region.clone();
+    let account = match MONITOR_REGISTRIES.iter().find(|(r, _)| *r == region) {
+        Some((_, a)) => *a,
+        None => {
+            node.error(format!(
+                "no Model Monitor image is known for region '{region}'"
+            ));
+            "000000000000"
+        }
+    };
+    EcrImage {
+        account: account.to_string(),
+        region,
+        repository: "sagemaker-model-monitor-analyzer".into(),
+        tag: "latest".into(),
+    }
+}
+
+/// The job definition of the monitor's kind (data or model quality) and
+/// its `MonitoringType`.
+fn job_definition(
+    node: &mut Node<'_>,
+    props: &MonitorProps,
+    role: &Role,
+    analyzer: &EcrImage,
+) -> (ResourceRef, &'static str) {
+    // The analyzer is named without a tag, as SageMaker documents it.
+    let image = format!(
+        "{}.dkr.ecr.{}.amazonaws.com/{}",
+        analyzer.account, analyzer.region, analyzer.repository
+    );
+    // Metrics go to CloudWatch, where the drift alarms watch them.
+    let env = Json::object([("publish_cloudwatch_metrics", Json::from("Enabled"))]);
+    match &props.kind {
+        MonitorKind::DataQuality(DataQuality {
+            statistics,
+            constraints,
+        }) => {
+            let def = job_common(
+                CfnResource::new("AWS::SageMaker::DataQualityJobDefinition"),
+                props,
+                role,
+            )
+            .set(
+                "DataQualityAppSpecification",
+                Json::object([
+                    ("ImageUri", Json::from(image.as_str())),
+                    ("Environment", env),
+                ]),
+            )
+            .set(
+                "DataQualityJobInput",
+                Json::object([("EndpointInput", endpoint_input(props, vec![]))]),
+            )
+            .set("DataQualityJobOutputConfig", job_output(props))
+            .set(
+                "DataQualityBaselineConfig",
+                Json::object([
+                    (
+                        "ConstraintsResource",
+                        Json::object([("S3Uri", Json::from(constraints.uri()))]),
+                    ),
+                    (
+                        "StatisticsResource",
+                        Json::object([("S3Uri", Json::from(statistics.uri()))]),
+                    ),
+                ]),
+            );
+            (node.add_resource("Definition", def), "DataQuality")
+        }
+        MonitorKind::ModelQuality(ModelQuality {
+            problem,
+            constraints,
+            ground_truth,
+            inference_attribute,
+        }) => {
+            let def = job_common(
+                CfnResource::new("AWS::SageMaker::ModelQualityJobDefinition"),
+                props,
+                role,
+            )
+            .set(
+                "ModelQualityAppSpecification",
+                Json::object([
+                    ("ImageUri", Json::from(image.as_str())),
+                    ("ProblemType", Json::from(format!("{problem:?}"))),
+                    ("Environment", env),
+                ]),
+            )
+            .set(
+                "ModelQualityJobInput",
+                Json::object([
+                    (
+                        "EndpointInput",
+                        endpoint_input(
+                            props,
+                            vec![(
+                                "InferenceAttribute",
+                                Json::from(inference_attribute.as_str()),
+                            )],
+                        ),
+                    ),
+                    (
+                        "GroundTruthS3Input",
+                        Json::object([("S3Uri", Json::from(ground_truth.uri()))]),
+                    ),
+                ]),
+            )
+            .set("ModelQualityJobOutputConfig", job_output(props))
+            .set(
+                "ModelQualityBaselineConfig",
+                Json::object([(
+                    "ConstraintsResource",
+                    Json::object([("S3Uri", Json::from(constraints.uri()))]),
+                )]),
+            );
+            (node.add_resource("Definition", def), "ModelQuality")
+        }
+    }
+}
+
+/// Where a monitoring job writes its reports, and the key they are
+/// encrypted with.
+fn job_output(props: &MonitorProps) -> Json {
+    let mut output = vec![(
+        "MonitoringOutputs",
+        Json::array([Json::object([(
+            "S3Output",
+            Json::object([
+                ("S3Uri", Json::from(props.output.uri())),
+                ("LocalPath", Json::from("/opt/ml/processing/output")),
+                ("S3UploadMode", Json::from("EndOfJob")),
+            ]),
+        )])]),
+    )];
+    // Reports describe production data: the bucket's key, else the volume's.
+    let report_key = props
+        .output
+        .bucket
+        .key()
+        .map(|k| k.arn())
+        .or_else(|| props.encryption_key.as_ref().map(KeyRef::arn));
+    if let Some(k) = report_key {
+        output.push(("KmsKeyId", Json::from(k)));
+    }
+    Json::object(output)
+}
+
+/// The endpoint a monitoring job reads, with `extra` fields of the kind.
+fn endpoint_input(props: &MonitorProps, extra: Vec<(&'static str, Json)>) -> Json {
+    // The endpoint's name is a reference (`GetAtt EndpointName`) when the
+    // endpoint is in the stack, so CloudFormation creates the endpoint
+    // before the job definition and the schedule.
+    let mut e = vec![
+        ("EndpointName", Json::from(props.endpoint.name())),
+        ("LocalPath", Json::from("/opt/ml/processing/input/endpoint")),
+        ("S3InputMode", Json::from("File")),
+        ("S3DataDistributionType", Json::from("FullyReplicated")),
+    ];
+    e.extend(extra);
+    Json::object(e)
+}
+
+/// What every kind of job definition sets: role, instances and volume key,
+/// runtime cap, network.
+fn job_common(def: CfnResource, props: &MonitorProps, role: &Role) -> CfnResource {
+    let mut cluster = vec![
+        ("InstanceCount", Json::from(1u32)),
+        ("InstanceType", Json::from(props.instance.as_str())),
+        ("VolumeSizeInGB", Json::from(props.volume_gb)),
+    ];
+    if let Some(k) = &props.encryption_key {
+        cluster.push(("VolumeKmsKeyId", Json::from(k.arn())));
+    }
+    def.set("RoleArn", role.arn())
+        .set(
+            "JobResources",
+            Json::object([("ClusterConfig", Json::object(cluster))]),
+        )
+        .set(
+            "StoppingCondition",
+            Json::object([("MaxRuntimeInSeconds", Json::from(props.max_runtime_seconds))]),
+        )
+        .set(
+            "NetworkConfig",
+            Json::object([
+                (
+                    "EnableNetworkIsolation",
+                    Json::Bool(props.network_isolation),
+                ),
+                ("EnableInterContainerTrafficEncryption", Json::Bool(true)),
+            ]),
+        )
+}
+
+/// The drift alarms of a data-quality monitor, one per feature threshold;
+/// a threshold that is refused makes no alarm.
+fn drift_alarms(
+    node: &mut Node<'_>,
+    props: &MonitorProps,
+    endpoint_name: &str,
+    schedule_name: &str,
+) -> Vec<ResourceRef> {
+    let mut alarms = Vec::new();
+    for DriftThreshold { feature, max } in &props.drift_alarms {
+        let mut ok = true;
+        if feature.is_empty() {
+            node.error(format!(
+                "drift alarm with max {max} has no feature name; give the feature whose feature_baseline_drift_<feature> metric it watches"
+            ));
+            ok = false;
+        }
+        if let Some(e) = check_range(
+            &format!("drift alarm on '{feature}': max"),
+            *max,
+            0.0,
+            true,
+            CLOUDWATCH_MAX,
+            DRIFT_THRESHOLD_RANGE,
+        ) {
+            node.error(e);
+            ok = false;
+        }
+        if !ok {
+            continue;
+        }
+        alarms.push(
+            drift_alarm(
+                node,
+                &format!(
+                    "Drift{}",
+                    feature
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .collect::<String>()
+                ),
+                &CustomMetric {
+                    namespace: "aws/sagemaker/Endpoints/data-metrics".into(),
+                    metric: format!("feature_baseline_drift_{feature}"),
+                    dimensions: BTreeMap::from([
+                        ("Endpoint".to_string(), endpoint_name.to_string()),
+                        ("MonitoringSchedule".to_string(), schedule_name.to_string()),
+                    ]),
+                    threshold: *max,
+                    period_seconds: 3600,
+                    evaluation_periods: 1,
+                },
+                props.alerts.as_ref(),
+            )
+            .resource()
+            .clone(),
+        );
+    }
+    alarms
+}
+
 /// What the monitoring jobs need: the captured data, baselines and ground
 /// truth, the reports' prefix, the analyzer image, logs and metrics, and the
 /// volume key.
-fn grant_monitor(role: &Role, props: &MonitorProps, region: &str, account: &str) {
+fn grant_monitor(role: &Role, props: &MonitorProps, analyzer: &EcrImage) {
     if let Some(capture) = &props.capture {
         capture.grant_read(role);
     }
@@ -735,17 +791,21 @@ fn grant_monitor(role: &Role, props: &MonitorProps, region: &str, account: &str)
     );
     role.add_to_policy(
         PolicyStatement::allow()
-            .actions(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"])
-            .resources([Expr::sub(format!(
-                "arn:${{AWS::Partition}}:ecr:{region}:{account}:repository/sagemaker-model-monitor-analyzer"
-            ))]),
+            .actions([
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchCheckLayerAvailability",
+            ])
+            .resources([analyzer.repository_arn()]),
     );
     role.add_to_policy(
         PolicyStatement::allow()
-            .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"])
-            .resources([Expr::sub(
-                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/*",
-            )]),
+            .actions([
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            ])
+            .resources([format_arn("logs", "log-group:/aws/sagemaker/*")]),
     );
     role.add_to_policy(
         PolicyStatement::allow()
@@ -819,12 +879,12 @@ impl CustomMetric {
 /// counting as no drift. The caller has validated `m` and reported what is
 /// wrong; a value that failed is rendered neutral so that the builder does
 /// not report it again (the template is not written).
-fn drift_alarm_resource(
+fn drift_alarm(
     scope: &mut impl Scope,
     id: &str,
     m: &CustomMetric,
     alerts: Option<&TopicRef>,
-) -> ResourceRef {
+) -> Alarm {
     let threshold = if m.threshold.is_finite() {
         m.threshold
     } else {
@@ -844,7 +904,7 @@ fn drift_alarm_resource(
         statistic: Statistic::Maximum,
         period_seconds: m.period_seconds,
     };
-    let alarm = Alarm::new(
+    Alarm::new(
         scope,
         id,
         AlarmProps {
@@ -857,8 +917,7 @@ fn drift_alarm_resource(
             alerts: alerts.cloned(),
             ..AlarmProps::new(metric, Comparison::GreaterThan, threshold)
         },
-    );
-    alarm.resource().clone()
+    )
 }
 
 /// The thresholds a Model Monitor drift alarm accepts. Drift is a distance,
@@ -892,7 +951,11 @@ impl DriftAlarmProps {
 
 /// An alarm on any metric, for drift detection that is not Model Monitor's.
 ///
+/// The handle ([`Construct`]): `name()` is the alarm's
+/// `Ref` (CloudFormation generates the name), `arn()` its `GetAtt Arn`.
+///
 /// ```
+/// use mlcdk_core::Construct;
 /// use mlcdk_core::Stack;
 /// use mlcdk_monitoring::{CustomMetric, DriftAlarm, DriftAlarmProps};
 ///
@@ -906,8 +969,7 @@ impl DriftAlarmProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DriftAlarm {
-    resource: ResourceRef,
-    path: ConstructPath,
+    handle: Handle,
 }
 
 impl DriftAlarm {
@@ -950,8 +1012,11 @@ impl DriftAlarm {
         for e in errors {
             node.error(e);
         }
-        let resource = drift_alarm_resource(&mut node, "Resource", metric, props.alerts.as_ref());
-        DriftAlarm { resource, path }
+        // The alarm's resource, name and ARN, at the drift alarm's own path.
+        let alarm = drift_alarm(&mut node, "Resource", metric, props.alerts.as_ref());
+        DriftAlarm {
+            handle: Handle::new(alarm.resource().clone(), path, alarm.arn()),
+        }
     }
 
     /// Start `training` when this alarm goes to ALARM.
@@ -964,30 +1029,14 @@ impl DriftAlarm {
         RetrainOnAlarm::new(
             scope,
             id,
-            RetrainOnAlarmProps::new(vec![self.resource.clone()], training),
+            RetrainOnAlarmProps::new(vec![self.resource().clone()], training),
         )
     }
+}
 
-    /// The `AWS::CloudWatch::Alarm` resource, e.g. for a rollback
-    /// configuration or suppressions.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
-    }
-
-    /// The alarm's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The alarm's name (`Ref`); CloudFormation generates it, so there is no
-    /// physical name.
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The alarm's ARN (`GetAtt Arn`).
-    pub fn arn(&self) -> Expr {
-        self.resource.get_att("Arn")
+impl Construct for DriftAlarm {
+    fn handle(&self) -> &Handle {
+        &self.handle
     }
 }
 
@@ -1019,7 +1068,11 @@ impl RetrainOnAlarmProps {
 /// start that pipeline only. Its resources are the rule's
 /// ([`PipelineTrigger`]), at this construct's path.
 ///
+/// The handle ([`Construct`]): those of its
+/// [`PipelineTrigger`].
+///
 /// ```
+/// use mlcdk_core::Construct;
 /// use mlcdk_core::Stack;
 /// use mlcdk_monitoring::{CustomMetric, DriftAlarm, DriftAlarmProps, RetrainOnAlarm, RetrainOnAlarmProps};
 /// use mlcdk_storage::{Bucket, BucketProps};
@@ -1089,24 +1142,10 @@ impl RetrainOnAlarm {
     pub fn trigger(&self) -> &PipelineTrigger {
         &self.trigger
     }
+}
 
-    /// The `AWS::Events::Rule` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        self.trigger.resource()
-    }
-
-    /// The construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        self.trigger.node_path()
-    }
-
-    /// The rule's name (`Ref`).
-    pub fn name(&self) -> Expr {
-        self.trigger.name()
-    }
-
-    /// The rule's ARN.
-    pub fn arn(&self) -> Expr {
-        self.trigger.arn()
+impl Construct for RetrainOnAlarm {
+    fn handle(&self) -> &Handle {
+        self.trigger.handle()
     }
 }

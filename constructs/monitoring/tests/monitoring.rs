@@ -7,7 +7,7 @@ use mlcdk_core::assertions::{Capture, Match, TemplateAssert};
 use mlcdk_core::iam::{Grantee, PolicyStatement};
 use mlcdk_core::refs::TopicRef;
 use mlcdk_core::schedule::{RateUnit, Schedule};
-use mlcdk_core::{Expr, Stack};
+use mlcdk_core::{Construct, Expr, PhysicallyNamed, Stack};
 use mlcdk_inference::*;
 use mlcdk_monitoring::*;
 use mlcdk_registry::{ModelRegistry, ModelRegistryProps};

@@ -2,6 +2,7 @@
 //! artifacts a training pipeline writes.
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
+use mlcdk_core::naming::format_arn;
 use mlcdk_core::{Expr, ResourceRef};
 use mlcdk_storage::S3Path;
 
@@ -124,10 +125,10 @@ impl EndpointRef {
     /// The ARN built from the fixed name, without a reference to the
     /// endpoint (to break a cycle).
     pub fn arn_from_name(&self) -> Expr {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:endpoint/{}",
-            self.physical_name.to_ascii_lowercase()
-        ))
+        format_arn(
+            "sagemaker",
+            &format!("endpoint/{}", self.physical_name.to_ascii_lowercase()),
+        )
     }
 
     /// Let `grantee` call the endpoint (`sagemaker:InvokeEndpoint`, and
@@ -234,9 +235,7 @@ impl ModelGroupRef {
     pub fn named(name: &str) -> ModelGroupRef {
         ModelGroupRef {
             name: Expr::lit(name),
-            arn: Expr::sub(format!(
-                "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package-group/{name}"
-            )),
+            arn: format_arn("sagemaker", &format!("model-package-group/{name}")),
         }
     }
 }

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
-use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, Construct, DeletionPolicy, Expr, Handle, Json, ResourceRef, Scope};
 use serde_json::json;
 
 use crate::kms::{KeyRef, KmsKey, KmsKeyProps};
@@ -275,6 +275,10 @@ impl Default for BucketProps {
 
 /// An S3 bucket: encrypted, private, TLS-only, versioned, with access logs.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `arn()` its `GetAtt Arn`; [`Bucket::physical_name`] is the name given, if
+/// any.
+///
 /// ```
 /// use mlcdk_core::{Stack, iam::{Role, RoleProps, Principal}};
 /// use mlcdk_storage::{Bucket, BucketEncryption, BucketProps};
@@ -294,10 +298,8 @@ impl Default for BucketProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Bucket {
-    resource: ResourceRef,
-    path: ConstructPath,
+    handle: Handle,
     key: Option<KmsKey>,
-    physical_name: Option<String>,
     policy: Rc<RefCell<PolicyDocument>>,
 }
 
@@ -427,7 +429,7 @@ impl Bucket {
                 if bucket.key.is_some() {
                     node.error(format!(
                         "access_logs: the target bucket {} is encrypted with SSE-KMS; S3 delivers server access logs only to buckets encrypted with SSE-S3 (BucketEncryption::S3Managed)",
-                        bucket.path
+                        bucket.node_path()
                     ));
                 }
                 Some((bucket.name(), prefix.clone()))
@@ -474,11 +476,14 @@ impl Bucket {
                 Ok(props)
             }),
         );
+        let arn = resource.get_att("Arn");
+        let mut handle = Handle::new(resource, path, arn);
+        if let Some(name) = &props.bucket_name {
+            handle = handle.named(name.clone());
+        }
         let created = Bucket {
-            resource,
-            path,
+            handle,
             key,
-            physical_name: props.bucket_name.clone(),
             policy,
         };
         if let AccessLogging::To(AccessLogs {
@@ -491,21 +496,11 @@ impl Bucket {
         created
     }
 
-    /// The bucket's name (`Ref` of the bucket: whatever uses it depends on it).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The bucket's ARN (`GetAtt Arn`).
-    pub fn arn(&self) -> Expr {
-        self.resource.get_att("Arn")
-    }
-
     /// The name given in [`BucketProps::bucket_name`], known at synth: the
     /// way to name the bucket without depending on it (to break a cycle).
     /// `None` when CloudFormation generates the name.
     pub fn physical_name(&self) -> Option<&str> {
-        self.physical_name.as_deref()
+        self.handle.physical_name()
     }
 
     /// The ARN of the objects matching `key_pattern` (`"*"`, `"events/*"`).
@@ -523,18 +518,6 @@ impl Bucket {
     /// the reference other constructs' `encryption_key` props take.
     pub fn encryption_key(&self) -> Option<KeyRef> {
         self.key.as_ref().map(KeyRef::from)
-    }
-
-    /// The bucket's construct path, e.g. to re-enter its scope with
-    /// `Stack::scope_at`.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The `AWS::S3::Bucket` resource, e.g. to depend on it or suppress a
-    /// finding on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
     }
 
     /// A prefix of the bucket: `bucket.path("features/")`.
@@ -585,6 +568,12 @@ impl Bucket {
                     Json::from(Expr::account_id()),
                 ),
         );
+    }
+}
+
+impl Construct for Bucket {
+    fn handle(&self) -> &Handle {
+        &self.handle
     }
 }
 
@@ -776,7 +765,7 @@ fn stack_log_bucket(stack: &mut mlcdk_core::Stack) -> Result<ResourceRef, String
                 Json::from(Expr::account_id()),
             ),
     );
-    Ok(logs.resource.clone())
+    Ok(logs.resource().clone())
 }
 
 /// The bucket-policy statement that refuses every request not made over TLS,

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
 use mlcdk_core::naming::format_arn;
-use mlcdk_core::{CfnResource, ConstructPath, DeletionPolicy, Expr, ResourceRef, Scope};
+use mlcdk_core::{CfnResource, Construct, DeletionPolicy, Expr, Handle, ResourceRef, Scope};
 use serde_json::{Map, Value};
 
 /// Props of a [`KmsKey`].
@@ -26,6 +26,9 @@ pub struct KmsKeyProps {
 /// policy does); services that need the key itself in the key policy (CloudWatch
 /// Logs, for instance) are added with [`KmsKey::add_to_key_policy`].
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`
+/// (the key id, also [`KmsKey::key_id`]), `arn()` its `GetAtt Arn`.
+///
 /// ```
 /// use mlcdk_core::{Stack, iam::{Role, RoleProps, Principal}};
 /// use mlcdk_storage::{KmsKey, KmsKeyProps};
@@ -38,9 +41,8 @@ pub struct KmsKeyProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct KmsKey {
-    resource: ResourceRef,
+    handle: Handle,
     alias: Option<ResourceRef>,
-    path: ConstructPath,
     policy: Rc<RefCell<PolicyDocument>>,
 }
 
@@ -95,34 +97,17 @@ impl KmsKey {
                     .set("TargetKeyId", resource.reference()),
             )
         });
+        let arn = resource.get_att("Arn");
         KmsKey {
-            resource,
+            handle: Handle::new(resource, path, arn),
             alias,
-            path,
             policy,
         }
     }
 
-    /// The key's ARN.
-    pub fn arn(&self) -> Expr {
-        self.resource.get_att("Arn")
-    }
-
     /// The key's id (`Ref` of a key).
     pub fn key_id(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The key's construct path, e.g. to re-enter its scope with
-    /// `Stack::scope_at`.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The `AWS::KMS::Key` resource, e.g. to depend on it or suppress a finding
-    /// on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
+        self.resource().reference()
     }
 
     /// The `AWS::KMS::Alias` resource, when the props gave an alias.
@@ -210,6 +195,12 @@ impl KmsKey {
                     format_arn("logs", "*"),
                 ),
         );
+    }
+}
+
+impl Construct for KmsKey {
+    fn handle(&self) -> &Handle {
+        &self.handle
     }
 }
 

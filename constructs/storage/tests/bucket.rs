@@ -1,6 +1,6 @@
 use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::iam::{Principal, Role, RoleProps};
-use mlcdk_core::{DeletionPolicy, Stack, StageKind};
+use mlcdk_core::{Construct, DeletionPolicy, Stack, StageKind};
 use mlcdk_storage::*;
 use serde_json::json;
 

@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{Asset, CfnResource, ConstructPath, Expr, Json, ResourceRef, Scope};
+use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::{
+    Asset, CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
+};
 use mlcdk_sagemaker::{InstanceType, ModelArtifacts};
 use mlcdk_storage::S3Path;
 
@@ -62,7 +65,13 @@ impl PipelineProps {
 /// resolves no references inside an S3 object, so a large definition with
 /// references is an error.
 ///
+/// The handle ([`Construct`]): `name()` is its `Ref`,
+/// `physical_name()` the name as set (lower case), `arn()`
+/// `arn:…:sagemaker:<region>:<account>:pipeline/<name>` from it
+/// (`AWS::SageMaker::Pipeline` has no ARN attribute).
+///
 /// ```
+/// use mlcdk_core::Construct;
 /// use mlcdk_core::iam::{Principal, Role, RoleProps};
 /// use mlcdk_core::Stack;
 /// use mlcdk_training::definition::{Step, StepKind};
@@ -84,9 +93,7 @@ impl PipelineProps {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Pipeline {
-    resource: ResourceRef,
-    name: String,
-    path: ConstructPath,
+    handle: Handle,
 }
 
 impl Pipeline {
@@ -108,7 +115,7 @@ impl Pipeline {
         }
         // Pipeline ARNs carry the name in lower case: keep it lower case so the
         // ARN built from it matches.
-        let name = node.physical_name('-', 256).to_ascii_lowercase();
+        let name = node.physical_name_for(naming::SAGEMAKER_PIPELINE);
         let doc = props.definition.to_json();
         let body = doc.to_cfn_string();
         let mut references = false;
@@ -152,40 +159,12 @@ impl Pipeline {
             pipeline = pipeline.depends_on(dependency);
         }
         let resource = node.add_resource("Resource", pipeline);
+        // `AWS::SageMaker::Pipeline` returns no ARN attribute: the ARN is
+        // built from the name fixed at synth.
+        let arn = format_arn("sagemaker", &format!("pipeline/{name}"));
         Pipeline {
-            resource,
-            name,
-            path,
+            handle: Handle::new(resource, path, arn).named(name),
         }
-    }
-
-    /// The `AWS::SageMaker::Pipeline` resource, e.g. to suppress a rule on it.
-    pub fn resource(&self) -> &ResourceRef {
-        &self.resource
-    }
-
-    /// The pipeline's construct path.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The pipeline's name (`Ref`, so a reference to the pipeline).
-    pub fn name(&self) -> Expr {
-        self.resource.reference()
-    }
-
-    /// The pipeline's name as set at synth (lower case).
-    pub fn physical_name(&self) -> &str {
-        &self.name
-    }
-
-    /// `arn:…:sagemaker:<region>:<account>:pipeline/<name>`, from the name
-    /// fixed at synth (`AWS::SageMaker::Pipeline` returns no ARN attribute).
-    pub fn arn(&self) -> Expr {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:pipeline/{}",
-            self.name
-        ))
     }
 
     /// Start executions of this pipeline (and no other).
@@ -198,6 +177,14 @@ impl Pipeline {
         )
     }
 }
+
+impl Construct for Pipeline {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for Pipeline {}
 
 impl From<&TrainingPipeline> for Pipeline {
     fn from(training: &TrainingPipeline) -> Pipeline {
@@ -567,6 +554,9 @@ impl TrainingPipelineProps {
 /// instances and bounded tuning), evaluates, gates on a metric, registers the
 /// model and scores a data set, with a least-privilege execution role.
 ///
+/// The handle ([`Construct`]): those of its [`Pipeline`]
+/// (resource, name, ARN, physical name), at the training pipeline's own path.
+///
 /// ```
 /// use mlcdk_core::Stack;
 /// use mlcdk_storage::{Bucket, BucketProps};
@@ -590,7 +580,7 @@ pub struct TrainingPipeline {
     definition: Definition,
     image: EcrImage,
     output: S3Path,
-    path: ConstructPath,
+    handle: Handle,
 }
 
 /// Whether `arn` is a model package's ARN:
@@ -629,159 +619,339 @@ impl TrainingPipeline {
     pub fn new(scope: &mut impl Scope, id: &str, props: TrainingPipelineProps) -> TrainingPipeline {
         let mut node = scope.node(id);
         let path = node.path().clone();
-        let region = node.stage().env.region.clone();
-        let production = node.stage().is_production();
-        let image = match &props.algorithm {
-            Algorithm::Xgboost(version) => images::xgboost(&region, *version),
-            Algorithm::Image(image) => Ok(image.clone()),
-        };
-        let image = match image {
-            Ok(i) => i,
-            Err(e) => {
-                node.error(e);
-                EcrImage {
-                    account: "000000000000".into(),
-                    region: region.clone(),
-                    repository: "invalid".into(),
-                    tag: "invalid".into(),
-                }
-            }
-        };
-        if let Some(e) = &props.evaluation {
-            if !e.threshold.is_finite() {
-                node.error(format!(
-                    "evaluation threshold {} of '{}' is not a finite number; the gate compares the metric with it",
-                    e.threshold, e.metric_path
-                ));
-            }
-            if e.metric_path.trim().is_empty() {
-                node.error(
-                    "evaluation metric_path is empty: give the JSON path of the metric in evaluation.json, e.g. 'metrics.auc.value' (the gate would fail when the pipeline runs)",
-                );
-            }
-            match &e.script {
-                EvaluationScript::File(f) if f.trim().is_empty() => node.error(
-                    "evaluation script is empty: give the local file that writes evaluation.json, or use Evaluation::builtin_xgboost_binary",
-                ),
-                EvaluationScript::BuiltinXgboostBinary => {
-                    if let Algorithm::Image(image) = &props.algorithm {
-                        node.error(format!(
-                            "the built-in XGBoost evaluation runs in the training image, and '{}' is not SageMaker's XGBoost image: use Algorithm::Xgboost, or an evaluation script of your own",
-                            image.uri()
-                        ));
-                    }
-                    if let Some(objective) = props.hyperparameters.get("objective")
-                        && !objective.starts_with("binary:")
-                    {
-                        node.error(format!(
-                            "the built-in XGBoost evaluation scores a binary classifier, and the objective is '{objective}': use a binary objective (binary:logistic), or an evaluation script of your own"
-                        ));
-                    }
-                }
-                EvaluationScript::File(_) => {}
+        let image = training_image(&mut node, &props.algorithm);
+        check_props(&mut node, &props);
+        let (role, job_role) = roles(&mut node, &image, &props);
+
+        let mut plan = Plan::new(&node, &props, &image, job_role.arn());
+        let (train_uri, validation_uri, test_uri) = plan.data(&mut node, &props);
+        let model_data = plan.training(&props, train_uri, validation_uri);
+        let after = plan.after_training(&props, &model_data, &job_role);
+        plan.gate(&mut node, &props, after, model_data, test_uri);
+        grant_assets(&job_role, &plan.assets);
+
+        let Plan {
+            definition, output, ..
+        } = plan;
+        let pipeline = Pipeline::new(
+            &mut node,
+            "Pipeline",
+            PipelineProps {
+                max_parallel_steps: props.max_parallel_steps,
+                ..PipelineProps::new(definition.clone(), &role)
+            },
+        );
+        // The pipeline's resource, name and ARN, at the training pipeline's
+        // own path.
+        let handle = Handle::new(pipeline.resource().clone(), path, pipeline.arn())
+            .named(pipeline.physical_name());
+        TrainingPipeline {
+            handle,
+            pipeline,
+            role,
+            job_role,
+            definition,
+            image,
+            output,
+        }
+    }
+
+    /// The pipeline, e.g. to trigger it.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// The pipeline's own role (starts the jobs, passes them
+    /// [`TrainingPipeline::job_role`]); it runs no code.
+    pub fn role(&self) -> &Role {
+        &self.role
+    }
+
+    /// The role the jobs run as (processing, training, tuning trials, the
+    /// batch model): grant it data outside the props, or grant the training
+    /// pipeline itself, which delegates to this role
+    /// (`bucket.grant_read(&training)`).
+    pub fn job_role(&self) -> &Role {
+        &self.job_role
+    }
+
+    /// The definition as built (for tests and reviews).
+    pub fn definition(&self) -> &Definition {
+        &self.definition
+    }
+
+    /// The image the models are trained with (and served by).
+    pub fn image(&self) -> EcrImage {
+        self.image.clone()
+    }
+
+    /// Where the pipeline's models are and the image that serves them: every
+    /// model is written under `<output>/<execution id>/models/…`, so the
+    /// location is the output prefix. A registered version is served from it
+    /// without a path matched by hand.
+    pub fn model_artifacts(&self) -> ModelArtifacts {
+        ModelArtifacts {
+            location: self.output.clone(),
+            image: self.image.clone(),
+        }
+    }
+
+    /// Let `grantee` start executions of this pipeline.
+    pub fn grant_start(&self, grantee: &impl Grantee) -> Grant {
+        self.pipeline.grant_start(grantee)
+    }
+}
+
+impl Construct for TrainingPipeline {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl PhysicallyNamed for TrainingPipeline {}
+
+/// Grants to a training pipeline go to its job role: what its code reads
+/// and writes.
+impl Grantee for TrainingPipeline {
+    fn add_to_policy(&self, statement: PolicyStatement) {
+        self.job_role.add_to_policy(statement);
+    }
+}
+
+/// `path` as a folder (ending in `/`), so that an execution ID appended to
+/// its URI is a path segment of its own.
+fn folder(path: &S3Path) -> S3Path {
+    let mut folder = path.clone();
+    if !folder.prefix.is_empty() && !folder.prefix.ends_with('/') {
+        folder.prefix.push('/');
+    }
+    folder
+}
+
+/// The image the jobs run (and the models are served by); an unknown
+/// region or image is reported and a placeholder returned.
+fn training_image(node: &mut Node<'_>, algorithm: &Algorithm) -> EcrImage {
+    let region = node.stage().env.region.clone();
+    let image = match algorithm {
+        Algorithm::Xgboost(version) => images::xgboost(&region, *version),
+        Algorithm::Image(image) => Ok(image.clone()),
+    };
+    match image {
+        Ok(i) => i,
+        Err(e) => {
+            node.error(e);
+            EcrImage {
+                account: "000000000000".into(),
+                region: region.clone(),
+                repository: "invalid".into(),
+                tag: "invalid".into(),
             }
         }
-        if let ModelStrategy::FineTunePackage(arn) = &props.strategy
-            && let Some(text) = arn.as_literal()
-            && !is_model_package_arn(text)
-        {
+    }
+}
+
+/// The checks of the props that the definition's validation cannot make:
+/// the evaluation gate, and the fine-tuned model package.
+fn check_props(node: &mut Node<'_>, props: &TrainingPipelineProps) {
+    if let Some(e) = &props.evaluation {
+        if !e.threshold.is_finite() {
             node.error(format!(
-                "fine-tune model package '{text}' is not a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>] (SageMaker would refuse it when the pipeline runs)"
+                "evaluation threshold {} of '{}' is not a finite number; the gate compares the metric with it",
+                e.threshold, e.metric_path
             ));
         }
-        if let ModelStrategy::FineTunePackage(_) = props.strategy
-            && props.register_into.is_none()
-        {
+        if e.metric_path.trim().is_empty() {
             node.error(
-                "fine-tuning a model package needs register_into: SageMaker writes the tuned model into a model package group",
+                "evaluation metric_path is empty: give the JSON path of the metric in evaluation.json, e.g. 'metrics.auc.value' (the gate would fail when the pipeline runs)",
             );
         }
-
-        // Two roles: the jobs run user code, so their role reaches data,
-        // keys, logs and images only; the pipeline's role starts and tags
-        // this pipeline's jobs, registers into its group and passes the job
-        // role, and runs no code.
-        let job_role = Role::new(
-            &mut node,
-            "JobRole",
-            RoleProps {
-                description: Some("The pipeline's jobs: data, keys, logs and images only".into()),
-                ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
-            },
+        match &e.script {
+            EvaluationScript::File(f) if f.trim().is_empty() => node.error(
+                "evaluation script is empty: give the local file that writes evaluation.json, or use Evaluation::builtin_xgboost_binary",
+            ),
+            EvaluationScript::BuiltinXgboostBinary => {
+                if let Algorithm::Image(image) = &props.algorithm {
+                    node.error(format!(
+                        "the built-in XGBoost evaluation runs in the training image, and '{}' is not SageMaker's XGBoost image: use Algorithm::Xgboost, or an evaluation script of your own",
+                        image.uri()
+                    ));
+                }
+                if let Some(objective) = props.hyperparameters.get("objective")
+                    && !objective.starts_with("binary:")
+                {
+                    node.error(format!(
+                        "the built-in XGBoost evaluation scores a binary classifier, and the objective is '{objective}': use a binary objective (binary:logistic), or an evaluation script of your own"
+                    ));
+                }
+            }
+            EvaluationScript::File(_) => {}
+        }
+    }
+    if let ModelStrategy::FineTunePackage(arn) = &props.strategy
+        && let Some(text) = arn.as_literal()
+        && !is_model_package_arn(text)
+    {
+        node.error(format!(
+            "fine-tune model package '{text}' is not a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>] (SageMaker would refuse it when the pipeline runs)"
+        ));
+    }
+    if let ModelStrategy::FineTunePackage(_) = props.strategy
+        && props.register_into.is_none()
+    {
+        node.error(
+            "fine-tuning a model package needs register_into: SageMaker writes the tuned model into a model package group",
         );
-        let role = Role::new(
-            &mut node,
-            "Role",
-            RoleProps {
-                description: Some(
-                    "The SageMaker pipeline: starts its jobs, passes them JobRole".into(),
+    }
+}
+
+/// The pipeline's role and the jobs' role, with their grants.
+fn roles(node: &mut Node<'_>, image: &EcrImage, props: &TrainingPipelineProps) -> (Role, Role) {
+    // Two roles: the jobs run user code, so their role reaches data,
+    // keys, logs and images only; the pipeline's role starts and tags
+    // this pipeline's jobs, registers into its group and passes the job
+    // role, and runs no code.
+    let job_role = Role::new(
+        node,
+        "JobRole",
+        RoleProps {
+            description: Some("The pipeline's jobs: data, keys, logs and images only".into()),
+            ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
+        },
+    );
+    let role = Role::new(
+        node,
+        "Role",
+        RoleProps {
+            description: Some(
+                "The SageMaker pipeline: starts its jobs, passes them JobRole".into(),
+            ),
+            ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
+        },
+    );
+    grant_jobs(&job_role, image, props);
+    grant_pipeline(&role, &job_role, props);
+    (role, job_role)
+}
+
+/// The S3 permissions of the scripts' assets. Processing inputs of type
+/// S3Prefix list the key before they copy it (ProcessingS3Input), so the job
+/// role may list exactly the asset's folder and read the object.
+fn grant_assets(job_role: &Role, assets: &[(Expr, Expr, String)]) {
+    for (object, bucket, prefix) in assets {
+        job_role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:GetObject"])
+                .resources([object.clone()]),
+        );
+        job_role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(["s3:ListBucket"])
+                .resources([bucket.clone()])
+                .condition(
+                    "StringLike",
+                    "s3:prefix",
+                    Json::array([Json::from(format!("{prefix}*"))]),
                 ),
-                ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
-            },
         );
-        let job_role_arn = job_role.arn();
-        grant_jobs(&job_role, &image, &props);
-        grant_pipeline(&role, &job_role, &props);
+    }
+}
 
-        let mut assets = Vec::new();
-        let mut asset = |node: &mut mlcdk_core::Node<'_>, source: Asset| {
-            let a = node.asset(source);
-            assets.push((a.object_arn(), a.bucket_arn(), a.prefix()));
-            (a.s3_uri(), a.file_name().to_string())
-        };
-        let image_value = PValue::lit(image.uri());
-        // Every output is keyed by the execution: runs that overlap (weekly
-        // and drift-triggered) or follow each other never overwrite what
-        // another run wrote or a registered version points at.
-        let output = folder(&props.output);
-        let out = |p: &str| {
-            PValue::join(
-                "",
-                [
-                    PValue::from(output.uri()),
-                    PValue::execution_id(),
-                    PValue::lit(format!("/{p}")),
-                ],
-            )
-        };
-        let approval = props.approval.unwrap_or(if production {
+/// The definition a training pipeline is built into, step by step, and the
+/// assets its steps read.
+struct Plan {
+    definition: Definition,
+    /// The image every step runs.
+    image: PValue,
+    job_role_arn: Expr,
+    /// The output prefix, as a folder.
+    output: S3Path,
+    /// The scripts' assets: object ARN, bucket ARN and prefix.
+    assets: Vec<(Expr, Expr, String)>,
+}
+
+impl Plan {
+    /// The parameters (input data and approval, by stage) and tags of the
+    /// definition, with no steps yet.
+    fn new(
+        node: &Node<'_>,
+        props: &TrainingPipelineProps,
+        image: &EcrImage,
+        job_role_arn: Expr,
+    ) -> Plan {
+        let stage = node.stage();
+        let approval = props.approval.unwrap_or(if stage.is_production() {
             Approval::Manual
         } else {
             Approval::Automatic
         });
-        let stage = node.stage();
-        let mut definition = Definition {
-            parameters: vec![
-                Parameter {
-                    name: "InputData".into(),
-                    kind: ParameterType::String,
-                    default: Json::from(props.input.uri()),
-                },
-                Parameter {
-                    name: "ModelApprovalStatus".into(),
-                    kind: ParameterType::String,
-                    default: Json::from(match approval {
-                        Approval::Manual => "PendingManualApproval",
-                        Approval::Automatic => "Approved",
-                    }),
-                },
-            ],
-            steps: Vec::new(),
-            tags: vec![
-                ("app".into(), stage.app.clone()),
-                ("stage".into(), stage.name.clone()),
-            ],
-        };
+        Plan {
+            definition: Definition {
+                parameters: vec![
+                    Parameter {
+                        name: "InputData".into(),
+                        kind: ParameterType::String,
+                        default: Json::from(props.input.uri()),
+                    },
+                    Parameter {
+                        name: "ModelApprovalStatus".into(),
+                        kind: ParameterType::String,
+                        default: Json::from(match approval {
+                            Approval::Manual => "PendingManualApproval",
+                            Approval::Automatic => "Approved",
+                        }),
+                    },
+                ],
+                steps: Vec::new(),
+                tags: vec![
+                    ("app".into(), stage.app.clone()),
+                    ("stage".into(), stage.name.clone()),
+                ],
+            },
+            image: PValue::lit(image.uri()),
+            job_role_arn,
+            output: folder(&props.output),
+            assets: Vec::new(),
+        }
+    }
 
-        // Data: processed by a step, or split under the input prefix already.
-        let (train_uri, validation_uri, test_uri) = match &props.processing {
+    /// `<output>/<execution id>/<p>`: every output is keyed by the
+    /// execution, so runs that overlap (weekly and drift-triggered) or follow
+    /// each other never overwrite what another run wrote or a registered
+    /// version points at.
+    fn out(&self, p: &str) -> PValue {
+        PValue::join(
+            "",
+            [
+                PValue::from(self.output.uri()),
+                PValue::execution_id(),
+                PValue::lit(format!("/{p}")),
+            ],
+        )
+    }
+
+    /// Registers a script as an asset: its S3 URI and file name.
+    fn asset(&mut self, node: &mut Node<'_>, source: Asset) -> (Expr, String) {
+        let a = node.asset(source);
+        self.assets
+            .push((a.object_arn(), a.bucket_arn(), a.prefix()));
+        (a.s3_uri(), a.file_name().to_string())
+    }
+
+    /// The data: processed by a step, or split under the input prefix
+    /// already. Returns the train, validation and test prefixes.
+    fn data(
+        &mut self,
+        node: &mut Node<'_>,
+        props: &TrainingPipelineProps,
+    ) -> (PValue, PValue, PValue) {
+        match &props.processing {
             Some(p) => {
-                let (code, script_name) = asset(&mut node, Asset::file(&p.script));
-                definition.steps.push(Step::new(
+                let (code, script_name) = self.asset(node, Asset::file(&p.script));
+                self.definition.steps.push(Step::new(
                     "Preprocess",
                     StepKind::Processing(ProcessingSpec {
-                        image: image_value.clone(),
-                        role_arn: job_role_arn.clone(),
+                        image: self.image.clone(),
+                        role_arn: self.job_role_arn.clone(),
                         instance_type: p.instance.to_string(),
                         instance_count: 1,
                         volume_gb: 30,
@@ -792,7 +962,7 @@ impl TrainingPipeline {
                         inputs: vec![("raw".into(), PValue::param("InputData"))],
                         outputs: ["train", "validation", "test"]
                             .iter()
-                            .map(|o| (o.to_string(), out(&format!("processed/{o}/"))))
+                            .map(|o| (o.to_string(), self.out(&format!("processed/{o}/"))))
                             .collect(),
                         property_files: vec![],
                     }),
@@ -810,8 +980,17 @@ impl TrainingPipeline {
                     |p: &str| PValue::join("", [PValue::param("InputData"), PValue::lit(p)]);
                 (under("train/"), under("validation/"), under("test/"))
             }
-        };
+        }
+    }
 
+    /// The training step, or the tuning step; returns where the model
+    /// artifacts are.
+    fn training(
+        &mut self,
+        props: &TrainingPipelineProps,
+        train_uri: PValue,
+        validation_uri: PValue,
+    ) -> PValue {
         let content_type = Some(props.content_type.clone());
         let mut channels = vec![
             Channel {
@@ -848,8 +1027,8 @@ impl TrainingPipeline {
             .map(|(k, v)| (k.clone(), PValue::lit(v.as_str())))
             .collect();
         let job = TrainingJobSpec {
-            image: image_value.clone(),
-            role_arn: job_role_arn.clone(),
+            image: self.image.clone(),
+            role_arn: self.job_role_arn.clone(),
             instance_type: props.instance.to_string(),
             instance_count: props.instance_count,
             volume_gb: props.volume_gb,
@@ -870,13 +1049,13 @@ impl TrainingPipeline {
                 }),
             }),
             channels,
-            output_uri: out("models"),
+            output_uri: self.out("models"),
             hyperparameters,
             model_package,
         };
-        let model_data = match &props.tuning {
+        match &props.tuning {
             None => {
-                definition
+                self.definition
                     .steps
                     .push(Step::new("Train", StepKind::Training(job)));
                 PValue::property("Train", "ModelArtifacts.S3ModelArtifacts")
@@ -887,7 +1066,7 @@ impl TrainingPipeline {
                     // A tuned parameter overrides the static default of the same name.
                     static_job.hyperparameters.remove(r.name());
                 }
-                definition.steps.push(Step::new(
+                self.definition.steps.push(Step::new(
                     "Tune",
                     StepKind::Tuning(TuningSpec {
                         job: static_job,
@@ -898,15 +1077,22 @@ impl TrainingPipeline {
                 PValue::join(
                     "/",
                     [
-                        out("models"),
+                        self.out("models"),
                         PValue::property("Tune", "TrainingJobSummaries[0].TrainingJobName"),
                         PValue::lit("output/model.tar.gz"),
                     ],
                 )
             }
-        };
+        }
+    }
 
-        // What follows a good model: registration and batch scoring.
+    /// What follows a good model: registration and batch scoring.
+    fn after_training(
+        &self,
+        props: &TrainingPipelineProps,
+        model_data: &PValue,
+        job_role: &Role,
+    ) -> Vec<Step> {
         let serving: Vec<String> = if props.serving_instances.is_empty() {
             vec![props.instance.to_string()]
         } else {
@@ -922,7 +1108,7 @@ impl TrainingPipeline {
                 "Register",
                 StepKind::RegisterModel(RegisterSpec {
                     group_name: group.name.clone(),
-                    image: image_value.clone(),
+                    image: self.image.clone(),
                     model_data: model_data.clone(),
                     content_types: vec![props.content_type.clone()],
                     response_types: vec![props.content_type.clone()],
@@ -932,7 +1118,7 @@ impl TrainingPipeline {
                     metrics_uri: props
                         .evaluation
                         .as_ref()
-                        .map(|_| out("evaluation/evaluation.json")),
+                        .map(|_| self.out("evaluation/evaluation.json")),
                 }),
             ));
         }
@@ -940,9 +1126,9 @@ impl TrainingPipeline {
             after.push(Step::new(
                 "CreateModel",
                 StepKind::CreateModel(CreateModelSpec {
-                    image: image_value.clone(),
+                    image: self.image.clone(),
                     model_data: model_data.clone(),
-                    role_arn: job_role_arn.clone(),
+                    role_arn: self.job_role_arn.clone(),
                 }),
             ));
             after.push(Step::new(
@@ -964,17 +1150,29 @@ impl TrainingPipeline {
                 }),
             ));
             // The transform job runs as the model's role, the job role.
-            bt.input.grant_read(&job_role);
-            bt.output.grant_read_write(&job_role);
+            bt.input.grant_read(job_role);
+            bt.output.grant_read_write(job_role);
         }
+        after
+    }
 
+    /// The steps after training: directly, or behind an evaluation gate
+    /// (evaluate, then run them if the metric passes, else fail).
+    fn gate(
+        &mut self,
+        node: &mut Node<'_>,
+        props: &TrainingPipelineProps,
+        after: Vec<Step>,
+        model_data: PValue,
+        test_uri: PValue,
+    ) {
         match &props.evaluation {
-            None => definition.steps.extend(after),
+            None => self.definition.steps.extend(after),
             Some(e) => {
                 let (code, script_name) = match &e.script {
-                    EvaluationScript::File(path) => asset(&mut node, Asset::file(path)),
-                    EvaluationScript::BuiltinXgboostBinary => asset(
-                        &mut node,
+                    EvaluationScript::File(path) => self.asset(node, Asset::file(path)),
+                    EvaluationScript::BuiltinXgboostBinary => self.asset(
+                        node,
                         Asset::generated("evaluate_xgboost.py", EVALUATE_XGBOOST.to_vec()),
                     ),
                 };
@@ -986,8 +1184,8 @@ impl TrainingPipeline {
                 let mut evaluate = Step::new(
                     "Evaluate",
                     StepKind::Processing(ProcessingSpec {
-                        image: image_value.clone(),
-                        role_arn: job_role_arn.clone(),
+                        image: self.image.clone(),
+                        role_arn: self.job_role_arn.clone(),
                         instance_type: e.instance.to_string(),
                         instance_count: 1,
                         volume_gb: 30,
@@ -999,7 +1197,7 @@ impl TrainingPipeline {
                             ("model".into(), model_data.clone()),
                             ("test".into(), test_uri),
                         ],
-                        outputs: vec![("evaluation".into(), out("evaluation/"))],
+                        outputs: vec![("evaluation".into(), self.out("evaluation/"))],
                         property_files: vec![PropertyFile {
                             name: "EvaluationReport".into(),
                             output: "evaluation".into(),
@@ -1008,8 +1206,8 @@ impl TrainingPipeline {
                     }),
                 );
                 evaluate.depends_on.push(trained.to_string());
-                definition.steps.push(evaluate);
-                definition.steps.push(Step::new(
+                self.definition.steps.push(evaluate);
+                self.definition.steps.push(Step::new(
                     "CheckMetric",
                     StepKind::Condition(ConditionSpec {
                         conditions: vec![Condition {
@@ -1035,133 +1233,7 @@ impl TrainingPipeline {
                 ));
             }
         }
-
-        // Scripts: processing inputs of type S3Prefix list the key before they
-        // copy it (ProcessingS3Input), so the job role may list exactly the
-        // asset's folder and read the object.
-        for (object, bucket, prefix) in assets {
-            job_role.add_to_policy(
-                PolicyStatement::allow()
-                    .actions(["s3:GetObject"])
-                    .resources([object]),
-            );
-            job_role.add_to_policy(
-                PolicyStatement::allow()
-                    .actions(["s3:ListBucket"])
-                    .resources([bucket])
-                    .condition(
-                        "StringLike",
-                        "s3:prefix",
-                        Json::array([Json::from(format!("{prefix}*"))]),
-                    ),
-            );
-        }
-        let pipeline = Pipeline::new(
-            &mut node,
-            "Pipeline",
-            PipelineProps {
-                max_parallel_steps: props.max_parallel_steps,
-                ..PipelineProps::new(definition.clone(), &role)
-            },
-        );
-        TrainingPipeline {
-            pipeline,
-            role,
-            job_role,
-            definition,
-            image,
-            output,
-            path,
-        }
     }
-
-    /// The pipeline, e.g. to trigger it.
-    pub fn pipeline(&self) -> &Pipeline {
-        &self.pipeline
-    }
-
-    /// The `AWS::SageMaker::Pipeline` resource.
-    pub fn resource(&self) -> &ResourceRef {
-        self.pipeline.resource()
-    }
-
-    /// The construct path of the training pipeline.
-    pub fn node_path(&self) -> &ConstructPath {
-        &self.path
-    }
-
-    /// The pipeline's own role (starts the jobs, passes them
-    /// [`TrainingPipeline::job_role`]); it runs no code.
-    pub fn role(&self) -> &Role {
-        &self.role
-    }
-
-    /// The role the jobs run as (processing, training, tuning trials, the
-    /// batch model): grant it data outside the props, or grant the training
-    /// pipeline itself, which delegates to this role
-    /// (`bucket.grant_read(&training)`).
-    pub fn job_role(&self) -> &Role {
-        &self.job_role
-    }
-
-    /// The definition as built (for tests and reviews).
-    pub fn definition(&self) -> &Definition {
-        &self.definition
-    }
-
-    /// The pipeline's ARN (see [`Pipeline::arn`]).
-    pub fn arn(&self) -> Expr {
-        self.pipeline.arn()
-    }
-
-    /// The pipeline's name (`Ref`).
-    pub fn name(&self) -> Expr {
-        self.pipeline.name()
-    }
-
-    /// The pipeline's name as set at synth.
-    pub fn physical_name(&self) -> &str {
-        self.pipeline.physical_name()
-    }
-
-    /// The image the models are trained with (and served by).
-    pub fn image(&self) -> EcrImage {
-        self.image.clone()
-    }
-
-    /// Where the pipeline's models are and the image that serves them: every
-    /// model is written under `<output>/<execution id>/models/…`, so the
-    /// location is the output prefix. A registered version is served from it
-    /// without a path matched by hand.
-    pub fn model_artifacts(&self) -> ModelArtifacts {
-        ModelArtifacts {
-            location: self.output.clone(),
-            image: self.image.clone(),
-        }
-    }
-
-    /// Let `grantee` start executions of this pipeline.
-    pub fn grant_start(&self, grantee: &impl Grantee) -> Grant {
-        self.pipeline.grant_start(grantee)
-    }
-}
-
-/// Grants to a training pipeline go to its job role: what its code reads
-/// and writes.
-impl Grantee for TrainingPipeline {
-    fn add_to_policy(&self, statement: PolicyStatement) {
-        self.job_role.add_to_policy(statement);
-    }
-}
-
-/// `path` as a folder (ending in `/`), so that an execution ID appended to
-/// its URI is a path segment of its own.
-fn folder(path: &S3Path) -> S3Path {
-    let mut folder = path.clone();
-    if !folder.prefix.is_empty() && !folder.prefix.ends_with('/') {
-        folder.prefix.push('/');
-    }
-    folder
 }
 
 /// What the jobs' role needs (the execution-role permissions of
@@ -1181,10 +1253,13 @@ fn grant_jobs(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
     }
     role.add_to_policy(
         PolicyStatement::allow()
-            .actions(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"])
-            .resources([Expr::sub(
-                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/sagemaker/*",
-            )]),
+            .actions([
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ])
+            .resources([format_arn("logs", "log-group:/aws/sagemaker/*")]),
     );
     role.add_to_policy(
         PolicyStatement::allow()
@@ -1205,10 +1280,7 @@ fn grant_jobs(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
                 "ecr:GetDownloadUrlForLayer",
                 "ecr:BatchCheckLayerAvailability",
             ])
-            .resources([Expr::sub(format!(
-                "arn:${{AWS::Partition}}:ecr:{}:{}:repository/{}",
-                image.region, image.account, image.repository
-            ))]),
+            .resources([image.repository_arn()]),
     );
 }
 
@@ -1261,11 +1333,7 @@ const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
 /// nothing else, and read the property files its conditions evaluate
 /// (`Std:JsonGet` reads the file from the step's output in S3).
 fn grant_pipeline(role: &Role, job_role: &Role, props: &TrainingPipelineProps) {
-    let arn = |resource: &str| {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
-        ))
-    };
+    let arn = |resource: &str| format_arn("sagemaker", resource);
     for (kind, actions) in PIPELINE_JOB_KINDS {
         role.add_to_policy(
             PolicyStatement::allow()
@@ -1276,9 +1344,7 @@ fn grant_pipeline(role: &Role, job_role: &Role, props: &TrainingPipelineProps) {
     if let Some(group) = &props.register_into {
         // Versions are `model-package/<group name>/<version>`.
         let versions = Expr::concat([
-            Expr::sub(
-                "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model-package/",
-            ),
+            format_arn("sagemaker", "model-package/"),
             group.name.clone(),
             Expr::lit("/*"),
         ]);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::{Expr, Json, Stack, StageKind};
+use mlcdk_core::{Construct, Expr, Json, PhysicallyNamed, Stack, StageKind};
 use mlcdk_storage::{Bucket, BucketProps};
 use mlcdk_training::definition::{Definition, Parameter, ParameterType, SpotSpec, TrainingJobSpec};
 use mlcdk_training::*;

@@ -5,6 +5,8 @@
 
 #![warn(missing_docs)]
 
+pub mod bootstrap;
+
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -659,7 +661,16 @@ fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8
         }
         Remote::Bootstrap { yes } => {
             options.yes = yes;
-            C::Bootstrap
+            // The bootstrap stack is defined here, not in the deployer: the
+            // deployer gets its synthesized template like any other stack's.
+            let boot = match bootstrap::bootstrap_stack(&stack.info.env) {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    return EXIT_USAGE;
+                }
+            };
+            return mlcdk_deploy::run_bootstrap(stack, &boot, options, err);
         }
     };
     mlcdk_deploy::run(command, stack, options, err)

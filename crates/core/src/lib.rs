@@ -12,6 +12,7 @@
 pub mod app;
 pub mod assertions;
 pub mod asset;
+pub mod construct;
 pub mod cron;
 pub mod error;
 pub mod expr;
@@ -34,6 +35,7 @@ pub mod template;
 
 pub use app::{App, Assembly, Env, Manifest, ManifestStage, Stage, StageInfo, StageKind};
 pub use asset::{Asset, AssetEntry, AssetRef};
+pub use construct::{Construct, Handle, PhysicallyNamed};
 pub use error::{AssemblyError, ValidationError, ValidationErrors};
 pub use expr::{Condition, Expr, ListExpr, Pseudo};
 pub use json::Json;

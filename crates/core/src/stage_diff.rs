@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::template::Template;
+use crate::template::{Template, joined_document};
 
 /// One difference.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,39 +79,6 @@ fn decode_documents(value: Value) -> Value {
         },
         other => other,
     }
-}
-
-/// `{"Fn::Join": ["", [text, reference, text…]]}` whose text, with each
-/// reference written as `<Ref X>` / `<X.Attr>` / its `Fn::Sub` pattern, is a
-/// JSON object.
-pub(crate) fn joined_document(map: &serde_json::Map<String, Value>) -> Option<Value> {
-    let args = map.get("Fn::Join")?.as_array()?;
-    if map.len() != 1 || !args.first()?.as_str()?.is_empty() {
-        return None;
-    }
-    let mut text = String::new();
-    for part in args.get(1)?.as_array()? {
-        match part {
-            Value::String(s) => text.push_str(s),
-            other => {
-                let shown = if let Some(r) = other.get("Ref").and_then(Value::as_str) {
-                    format!("<Ref {r}>")
-                } else if let Some(g) = other.get("Fn::GetAtt").and_then(Value::as_array) {
-                    format!("<{}.{}>", g.first()?.as_str()?, g.get(1)?.as_str()?)
-                } else if let Some(p) = other.get("Fn::Sub").and_then(Value::as_str) {
-                    p.to_string()
-                } else {
-                    return None;
-                };
-                // Inside a JSON string: keep it free of quotes and backslashes.
-                text.push_str(&shown.replace(['"', '\\'], ""));
-            }
-        }
-    }
-    if !text.starts_with('{') {
-        return None;
-    }
-    serde_json::from_str(&text).ok()
 }
 
 fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<Difference>) {

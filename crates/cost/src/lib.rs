@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mlcdk_core::Template;
-use mlcdk_core::template::{Resource, pipeline_steps, reference_target as target};
+use mlcdk_core::template::{Resource, pipeline_steps, reference_target as target, references};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -436,6 +436,28 @@ fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
     r.prop(path)
 }
 
+/// Whether `value` refers to the logical ID `id` anywhere inside it (`Ref`,
+/// `Fn::GetAtt`, an `Fn::Sub` variable).
+fn refers_to(value: &Value, id: &str) -> bool {
+    references(value).any(|r| r.target() == id)
+}
+
+/// The literal strings of `value`, at any depth (an ARN's text, an `Fn::Sub`
+/// pattern, the parts of an `Fn::Join`); object keys are not included.
+fn texts(value: &Value) -> Vec<&str> {
+    fn walk<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::String(s) => out.push(s),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, &mut out);
+    out
+}
+
 /// A quantity from the template: a number, or a string holding one. Only
 /// finite amounts of at least 0 count; anything else (`"NaN"`, `"inf"`, `-2`,
 /// `1e400` as text) is treated as absent, never priced.
@@ -593,14 +615,24 @@ fn capacity(t: &Template, resource_id: &str) -> Option<(f64, f64)> {
         })
 }
 
-/// Runs per month of the EventBridge rules whose targets mention `needle`:
-/// scheduled rules by their schedule, event rules by the on-demand assumption.
-fn runs_from_rules(cx: &Ctx, needle: &str) -> Option<(f64, String)> {
+/// Runs per month of the EventBridge rules that target the pipeline `id`
+/// named `name`: scheduled rules by their schedule, event rules by the
+/// on-demand assumption. A target is the pipeline when its `Arn` refers to
+/// `id` (`Ref`, `Fn::GetAtt`, `${id}`) or its text ends with
+/// `pipeline/<name>` (the ARN written from the physical name).
+fn runs_from_rules(cx: &Ctx, id: &str, name: &str) -> Option<(f64, String)> {
     let mut runs = 0.0;
     let mut why = Vec::new();
+    let suffix = format!("pipeline/{name}");
     for (_, r) in cx.t.resources_of_type("AWS::Events::Rule") {
-        let targets = serde_json::to_string(prop(r, &["Targets"])?).unwrap_or_default();
-        if !targets.contains(needle) {
+        let Some(Value::Array(targets)) = prop(r, &["Targets"]) else {
+            continue;
+        };
+        let targets_it = targets
+            .iter()
+            .filter_map(|t| t.get("Arn"))
+            .any(|arn| refers_to(arn, id) || texts(arn).iter().any(|text| text.ends_with(&suffix)));
+        if !targets_it {
             continue;
         }
         if let Some(expr) = prop(r, &["ScheduleExpression"]).and_then(Value::as_str) {
@@ -622,7 +654,7 @@ fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
     let name = prop(r, &["PipelineName"])
         .and_then(Value::as_str)
         .unwrap_or(id);
-    let (runs, why) = runs_from_rules(cx, &format!("pipeline/{name}\"")).unwrap_or((
+    let (runs, why) = runs_from_rules(cx, id, name).unwrap_or((
         cx.a.on_demand_runs_per_month,
         format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
     ));
@@ -765,9 +797,13 @@ fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
     let scheduled =
         cx.t.resources_of_type("AWS::Glue::Trigger")
             .find_map(|(_, t)| {
-                let actions = serde_json::to_string(prop(t, &["Actions"])?).ok()?;
-                let mentions = actions.contains(&format!("\"{name}\""))
-                    || actions.contains(&format!("\"{id}\""));
+                // An action starts the job when its `JobName` is the job's
+                // name or refers to the job (`Ref` returns the name).
+                let mentions = prop(t, &["Actions"])?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|a| a.get("JobName"))
+                    .any(|job| job.as_str() == Some(name) || refers_to(job, id));
                 mentions.then(|| {
                     prop(t, &["Schedule"])
                         .and_then(Value::as_str)
@@ -815,4 +851,85 @@ fn crawler(cx: &mut Ctx, id: &str, r: &Resource) {
             money(price(cx.p.glue.crawler_dpu_hour))
         ),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn prices() -> PriceTable {
+        PriceTable::from_toml_str(
+            r#"
+            region = "us-east-1"
+            date = "2026-11-29"
+            source = "test"
+            [sagemaker.processing]
+            "ml.m5.large" = 0.1
+            [glue]
+            job_dpu_hour = 0.44
+            "#,
+        )
+        .unwrap()
+    }
+
+    fn assumption(t: &Value, item: &str) -> String {
+        let t = Template::from_json_str(&json!({ "Resources": t }).to_string()).unwrap();
+        let e = estimate(&t, &prices(), &Assumptions::default());
+        e.lines
+            .iter()
+            .find(|l| l.item.starts_with(item))
+            .unwrap_or_else(|| panic!("no line {item}: {:?}", e.lines))
+            .assumption
+            .clone()
+    }
+
+    #[test]
+    fn a_rule_targets_a_pipeline_by_reference_or_by_its_arn_not_by_a_mention() {
+        let steps =
+            json!({"Version": "2020-12-01", "Steps": [{"Name": "Prep", "Type": "Processing",
+            "Arguments": {"ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large",
+                "InstanceCount": 1, "VolumeSizeInGB": 30}},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}}]})
+            .to_string();
+        let pipeline = json!({"Type": "AWS::SageMaker::Pipeline", "Properties": {"PipelineName": "train",
+            "RoleArn": "r", "PipelineDefinition": {"PipelineDefinitionBody": steps}}});
+        let rule = |arn: Value| {
+            json!({"Type": "AWS::Events::Rule", "Properties": {"ScheduleExpression": "rate(1 day)",
+                "Targets": [{"Id": "p", "Arn": arn, "Input": "pipeline/train\""}]}})
+        };
+        // By reference to the logical ID, in a Sub variable.
+        let by_ref = json!({"P": pipeline, "R": rule(json!({"Fn::Sub": "${P}"}))});
+        assert!(assumption(&by_ref, "step Prep").contains("rate(1 day)"));
+        // By the ARN's text.
+        let by_arn = json!({"P": pipeline,
+            "R": rule(json!("arn:aws:sagemaker:us-east-1:1:pipeline/train"))});
+        assert!(assumption(&by_arn, "step Prep").contains("rate(1 day)"));
+        // The name elsewhere (the input, another pipeline's ARN) is not a target.
+        let other = json!({"P": pipeline,
+            "R": rule(json!("arn:aws:sagemaker:us-east-1:1:pipeline/train-2"))});
+        assert!(!assumption(&other, "step Prep").contains("rate(1 day)"));
+        // A rule without targets does not hide the others.
+        let untargeted = json!({"P": pipeline, "A": {"Type": "AWS::Events::Rule",
+            "Properties": {"ScheduleExpression": "rate(2 days)"}},
+            "R": rule(json!({"Fn::Sub": "${P}"}))});
+        assert!(assumption(&untargeted, "step Prep").contains("rate(1 day)"));
+    }
+
+    #[test]
+    fn a_trigger_starts_a_glue_job_by_reference_or_by_name() {
+        let job = json!({"Type": "AWS::Glue::Job", "Properties": {"Name": "etl", "MaxCapacity": 2,
+            "Timeout": 60, "Command": {"Name": "glueetl"}}});
+        let trigger = |name: Value| {
+            json!({"Type": "AWS::Glue::Trigger", "Properties": {"Schedule": "cron(0 3 * * ? *)",
+                "Actions": [{"JobName": name, "Arguments": {"--other": "Job"}}]}})
+        };
+        for name in [json!({"Ref": "Job"}), json!("etl")] {
+            let t = json!({"Job": job, "T": trigger(name)});
+            assert!(assumption(&t, "Glue job").contains("cron(0 3"), "{t}");
+        }
+        // The job's id only in the arguments: not this job's trigger.
+        let t = json!({"Job": job, "T": trigger(json!("another"))});
+        assert!(assumption(&t, "Glue job").contains("not scheduled"));
+    }
 }

@@ -1,6 +1,10 @@
 //! The deployer: change-set deployment with progress, diff, destroy and
 //! bootstrap, over the AWS SDK. The only crate of mlcdk that depends on the SDK.
 //!
+//! It depends on `mlcdk-core` alone: the bootstrap stack is defined by the
+//! command line (`mlcdk_cli::bootstrap`) and comes here synthesized, as an
+//! input of [`run_bootstrap`].
+//!
 //! Part of mlcdk: use it as `mlcdk::deploy`, where it is documented with its
 //! guide and examples.
 
@@ -8,7 +12,6 @@
 
 pub mod api;
 pub mod aws;
-pub mod bootstrap;
 pub mod deployer;
 pub mod error;
 pub mod ui;
@@ -40,14 +43,42 @@ pub const EXIT_OK: u8 = 0;
 /// Exit code: the deploy (or diff, destroy, bootstrap) failed or was declined.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: a usage error — a refusal to act without `--yes` where no
-/// terminal can ask, or a bootstrap stack that does not validate.
+/// terminal can ask.
 pub const EXIT_USAGE: u8 = 2;
 
 /// Run `command` for one synthesized stage against the AWS account the
 /// standard credential chain (or the stage's profile) points at. Blocks.
+///
+/// `Command::Bootstrap` deploys `stack` itself as the bootstrap stack; the
+/// command line calls [`run_bootstrap`] instead, which names the user's stage
+/// in its errors.
 pub fn run(
     command: Command,
     stack: &SynthesizedStack,
+    options: DeployOptions,
+    err: &mut dyn Write,
+) -> u8 {
+    run_on(command, stack, stack, options, err)
+}
+
+/// Deploy `bootstrap`, the synthesized bootstrap stack of `stage`'s account
+/// and region (the assets bucket), against the account `stage` points at.
+/// Errors name `stage`, not the internal bootstrap stack. Blocks.
+pub fn run_bootstrap(
+    stage: &SynthesizedStack,
+    bootstrap: &SynthesizedStack,
+    options: DeployOptions,
+    err: &mut dyn Write,
+) -> u8 {
+    run_on(Command::Bootstrap, stage, bootstrap, options, err)
+}
+
+/// Run `command` on `target`, with the credentials, region and name of
+/// `stack` (the user's stage; the same stack except for a bootstrap).
+fn run_on(
+    command: Command,
+    stack: &SynthesizedStack,
+    target: &SynthesizedStack,
     options: DeployOptions,
     err: &mut dyn Write,
 ) -> u8 {
@@ -63,19 +94,6 @@ pub fn run(
             let _ = writeln!(err, "error: cannot start the async runtime: {e}");
             return EXIT_FAILED;
         }
-    };
-    let bootstrap;
-    let target = if command == Command::Bootstrap {
-        bootstrap = match bootstrap::bootstrap_stack(&stack.info.env) {
-            Ok(b) => b,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return EXIT_USAGE;
-            }
-        };
-        &bootstrap
-    } else {
-        stack
     };
     let mut ui = ui::TerminalUi::new();
     let interrupt = std::sync::Arc::new(tokio::sync::Notify::new());

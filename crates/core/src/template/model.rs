@@ -1,8 +1,4 @@
-//! The CloudFormation template model.
-//!
-//! Every analysis (checks, cost, stage diff, assertions) reads a [`Template`],
-//! so it reads templates that mlcdk did not write too: the model deserializes
-//! any CloudFormation JSON template.
+//! The model: [`Template`] and its sections, serialized deterministically.
 //!
 //! Output is deterministic whatever serde_json features the dependency graph
 //! enables: sections come in a fixed order, and every JSON object (properties,
@@ -135,45 +131,6 @@ impl Resource {
         rest.iter()
             .try_fold(self.properties.get(*first)?, |v, key| v.get(key))
     }
-}
-
-/// Every step of an `AWS::SageMaker::Pipeline`'s decoded definition body, in
-/// document order, each condition step followed by its `IfSteps` then
-/// `ElseSteps`. Empty when the body is not an inline JSON document.
-pub fn pipeline_steps(pipeline: &Resource) -> Vec<Value> {
-    pipeline
-        .prop(&["PipelineDefinition", "PipelineDefinitionBody"])
-        .and_then(decode_document)
-        .map(|doc| definition_steps(&doc))
-        .unwrap_or_default()
-}
-
-/// Every step of a decoded pipeline definition, in document order, the steps
-/// of condition branches (`IfSteps`, `ElseSteps`) after their condition.
-pub fn definition_steps(definition: &Value) -> Vec<Value> {
-    fn walk(steps: &[Value], out: &mut Vec<Value>) {
-        for step in steps {
-            out.push(step.clone());
-            for branch in ["IfSteps", "ElseSteps"] {
-                if let Some(Value::Array(inner)) = step.pointer(&format!("/Arguments/{branch}")) {
-                    walk(inner, out);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if let Some(Value::Array(steps)) = definition.get("Steps") {
-        walk(steps, &mut out);
-    }
-    out
-}
-
-/// The logical ID a `Ref` or `Fn::GetAtt` points at.
-pub fn reference_target(value: &Value) -> Option<&str> {
-    value
-        .get("Ref")
-        .and_then(Value::as_str)
-        .or_else(|| value.get("Fn::GetAtt")?.get(0)?.as_str())
 }
 
 /// What CloudFormation does with a resource's physical resource when the
@@ -377,21 +334,6 @@ fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
     })
-}
-
-/// A JSON document embedded in a property: a JSON string, or an `Fn::Join`
-/// of text and references (each reference shown as `<Ref X>` / `<X.Attr>`),
-/// as pipeline definitions and policies are written. `None` when the value is
-/// not a JSON object document.
-pub fn decode_document(value: &Value) -> Option<Value> {
-    match value {
-        Value::String(s) => match serde_json::from_str::<Value>(s) {
-            Ok(doc @ Value::Object(_)) => Some(doc),
-            _ => None,
-        },
-        Value::Object(map) => crate::stage_diff::joined_document(map),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

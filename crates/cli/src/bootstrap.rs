@@ -1,5 +1,10 @@
 //! The bootstrap stack: one per account and region, holding the encrypted
 //! assets bucket every stage of that environment uploads to.
+//!
+//! It is a stack definition like any app's, so it lives here, beside the
+//! command that deploys it, and not in the deployer: `bootstrap --stage NAME`
+//! synthesizes it and hands it to the deployer (`mlcdk_deploy::run_bootstrap`),
+//! which deploys it like any other stack.
 
 use mlcdk_core::iam::PolicyDocument;
 use mlcdk_core::{
