@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::naming::format_arn;
 use mlcdk_core::{CfnResource, Construct, Expr, Handle, Json, Scope};
 use mlcdk_registry::ModelVersion;
 use mlcdk_sagemaker::EcrImage;
+use mlcdk_sagemaker::RoleBasics;
 use mlcdk_storage::{KeyRef, S3Path};
 
 /// One container of an inference pipeline: an image and the artifact it
@@ -196,40 +196,13 @@ impl Model {
                 }
             }
         }
-        for i in &images {
-            role.add_to_policy(
-                PolicyStatement::allow()
-                    .actions([
-                        "ecr:BatchGetImage",
-                        "ecr:GetDownloadUrlForLayer",
-                        "ecr:BatchCheckLayerAvailability",
-                    ])
-                    .resources([i.repository_arn()]),
-            );
+        let _ = RoleBasics {
+            log_groups: "/aws/sagemaker/Endpoints/*",
+            describe_log_streams: false,
+            metrics_namespace: "/aws/sagemaker/*",
+            images: &images,
         }
-        if !images.is_empty() {
-            // GetAuthorizationToken has no resource-level permissions.
-            role.add_to_policy(
-                PolicyStatement::allow()
-                    .actions(["ecr:GetAuthorizationToken"])
-                    .resources(["*"]),
-            );
-        }
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions([
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                ])
-                .resources([format_arn("logs", "log-group:/aws/sagemaker/Endpoints/*")]),
-        );
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["cloudwatch:PutMetricData"])
-                .resources(["*"])
-                .condition("StringLike", "cloudwatch:namespace", "/aws/sagemaker/*"),
-        );
+        .grant(&role);
         if let Some(k) = &props.encryption_key {
             k.grant_decrypt(&role);
         }

@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
-use mlcdk_core::naming::{self, format_arn};
+use mlcdk_core::naming;
 use mlcdk_core::refs::TopicRef;
 use mlcdk_core::schedule::{RateUnit, Schedule};
 use mlcdk_core::{
     CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
 };
+use mlcdk_sagemaker::RoleBasics;
 use mlcdk_sagemaker::{
     Alarm, AlarmProps, Comparison, Dimension, EcrImage, EndpointRef, InstanceType, Metric,
     MissingData, Statistic,
@@ -784,39 +785,15 @@ fn grant_monitor(role: &Role, props: &MonitorProps, analyzer: &EcrImage) {
         capture.grant_read(role);
     }
     props.output.grant_read_write(role);
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["ecr:GetAuthorizationToken"])
-            .resources(["*"]),
-    );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions([
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchCheckLayerAvailability",
-            ])
-            .resources([analyzer.repository_arn()]),
-    );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions([
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-            ])
-            .resources([format_arn("logs", "log-group:/aws/sagemaker/*")]),
-    );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["cloudwatch:PutMetricData"])
-            .resources(["*"])
-            .condition(
-                "StringLike",
-                "cloudwatch:namespace",
-                "aws/sagemaker/Endpoints/*",
-            ),
-    );
+    // Model Monitor publishes in `aws/sagemaker/Endpoints/*` (no leading
+    // slash), unlike the jobs' own `/aws/sagemaker/*`.
+    let _ = RoleBasics {
+        log_groups: "/aws/sagemaker/*",
+        describe_log_streams: false,
+        metrics_namespace: "aws/sagemaker/Endpoints/*",
+        images: std::slice::from_ref(analyzer),
+    }
+    .grant(role);
     if let Some(k) = &props.encryption_key {
         k.grant_encrypt_decrypt(role);
         // The job's instances get their volume encrypted with the key

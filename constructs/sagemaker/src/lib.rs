@@ -15,6 +15,7 @@ pub mod images;
 mod instance;
 mod metric;
 mod refs;
+mod role;
 
 pub use images::{EcrImage, XgboostVersion};
 pub use instance::InstanceType;
@@ -22,3 +23,4 @@ pub use metric::{
     Alarm, AlarmProps, Comparison, Dimension, MAX_WARM_UP_MINUTES, Metric, MissingData, Statistic,
 };
 pub use refs::{EndpointRef, ModelArtifacts, ModelGroupRef, PRIMARY_VARIANT};
+pub use role::RoleBasics;

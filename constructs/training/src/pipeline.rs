@@ -7,6 +7,7 @@ use mlcdk_core::naming::{self, format_arn};
 use mlcdk_core::{
     Asset, CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
 };
+use mlcdk_sagemaker::RoleBasics;
 use mlcdk_sagemaker::{InstanceType, ModelArtifacts};
 use mlcdk_storage::S3Path;
 
@@ -1251,37 +1252,13 @@ fn grant_jobs(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
     if let ModelStrategy::FineTune(base) = &props.strategy {
         base.grant_read(role);
     }
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions([
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "logs:DescribeLogStreams",
-            ])
-            .resources([format_arn("logs", "log-group:/aws/sagemaker/*")]),
-    );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["cloudwatch:PutMetricData"])
-            .resources(["*"])
-            .condition("StringLike", "cloudwatch:namespace", "/aws/sagemaker/*"),
-    );
-    // GetAuthorizationToken has no resource-level permissions.
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["ecr:GetAuthorizationToken"])
-            .resources(["*"]),
-    );
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions([
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchCheckLayerAvailability",
-            ])
-            .resources([image.repository_arn()]),
-    );
+    let _ = RoleBasics {
+        log_groups: "/aws/sagemaker/*",
+        describe_log_streams: true,
+        metrics_namespace: "/aws/sagemaker/*",
+        images: std::slice::from_ref(image),
+    }
+    .grant(role);
 }
 
 /// The SageMaker resource kinds a pipeline's steps create; Pipelines names

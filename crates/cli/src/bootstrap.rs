@@ -98,7 +98,7 @@ mod tests {
         t.has_resource(
             "AWS::S3::Bucket",
             json!({"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {
-                "BucketName": {"Fn::Sub": "mlcdk-assets-${AWS::AccountId}-${AWS::Region}"},
+                "BucketName": {"Fn::Sub": mlcdk_core::asset::ASSETS_BUCKET_PATTERN},
                 "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "BlockPublicPolicy": true,
                     "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
                 "BucketEncryption": {"ServerSideEncryptionConfiguration": [

@@ -27,6 +27,14 @@ use crate::expr::Expr;
 /// The name of the per-environment assets bucket that `bootstrap` creates.
 pub const ASSETS_BUCKET_PATTERN: &str = "mlcdk-assets-${AWS::AccountId}-${AWS::Region}";
 
+/// The assets bucket of an account and region, as the deployer names it:
+/// [`ASSETS_BUCKET_PATTERN`] with the values filled in.
+pub fn assets_bucket_name(account: &str, region: &str) -> String {
+    ASSETS_BUCKET_PATTERN
+        .replace("${AWS::AccountId}", account)
+        .replace("${AWS::Region}", region)
+}
+
 /// A local file to ship with the stack, or content generated at synth (a
 /// large pipeline definition).
 #[derive(Clone, Debug, PartialEq, Eq)]

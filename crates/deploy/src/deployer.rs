@@ -100,9 +100,10 @@ pub enum Phase {
     },
 }
 
-/// The name of an environment's assets bucket (what `bootstrap` creates).
+/// The name of an environment's assets bucket (what `bootstrap` creates;
+/// one spelling, core's [`mlcdk_core::asset::ASSETS_BUCKET_PATTERN`]).
 pub fn assets_bucket(account: &str, region: &str) -> String {
-    format!("mlcdk-assets-{account}-{region}")
+    mlcdk_core::asset::assets_bucket_name(account, region)
 }
 
 /// The deployer, over any implementation of the three APIs.
