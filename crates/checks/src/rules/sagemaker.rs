@@ -98,7 +98,9 @@ pub(super) const CAPTURE_MONITORED: Rule = Rule {
     check: sm_capture_monitored,
 };
 
-/// Whether any of `types` mentions `id` (by reference) or `name` (a literal).
+/// Whether any of `types` mentions `id` (by reference: `Ref`, `Fn::GetAtt`,
+/// `Fn::Sub`) or `name` (inside a literal string, e.g. the endpoint name in a
+/// scalable target's `endpoint/<name>/variant/<v>`).
 fn mentioned_by(
     t: &Template,
     types: &[&str],
@@ -106,13 +108,21 @@ fn mentioned_by(
     name: Option<&str>,
     mut filter: impl FnMut(&Resource) -> bool,
 ) -> bool {
-    let needle = format!("\"{id}\"");
+    fn has_literal(value: &Value, name: &str) -> bool {
+        match value {
+            Value::String(s) => s.contains(name),
+            Value::Array(items) => items.iter().any(|v| has_literal(v, name)),
+            Value::Object(map) => map.values().any(|v| has_literal(v, name)),
+            _ => false,
+        }
+    }
     t.resources
         .values()
         .filter(|r| types.contains(&r.resource_type.as_str()) && filter(r))
         .any(|r| {
-            let text = serde_json::to_string(&r.properties).unwrap_or_default();
-            text.contains(&needle) || name.is_some_and(|n| text.contains(n))
+            let props = Value::Object(r.properties.clone());
+            mlcdk_core::template::references(&props).any(|reference| reference.target() == id)
+                || name.is_some_and(|n| has_literal(&props, n))
         })
 }
 
