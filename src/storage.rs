@@ -10,7 +10,7 @@
 //!     lifecycle_rules: vec![LifecycleRule::tiering("tiering", None, 30)],
 //!     ..Default::default() // versioned, access logs to the stack's log bucket
 //! });
-//! let features = curated.path("features/");
+//! let features = curated.prefix("features/");
 //! assert!(stack.synth().is_ok());
 //! ```
 

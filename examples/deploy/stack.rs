@@ -109,10 +109,10 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         CrawlerProps {
             schedule: Some(Schedule::daily(2)),
             encryption_key: Some((&key).into()),
-            ..CrawlerProps::new(&lake, [raw.path("events/")])
+            ..CrawlerProps::new(&lake, [raw.prefix("events/")])
         },
     );
-    let features = curated.path("features/");
+    let features = curated.prefix("features/");
     let etl = GlueJob::new(
         stack,
         "Curate",
@@ -121,7 +121,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
                 worker_type: WorkerType::G1X,
                 workers: knobs.etl_workers,
             },
-            reads: vec![raw.path("events/")],
+            reads: vec![raw.prefix("events/")],
             writes: vec![features.clone()],
             arguments: [
                 ("--database", lake.name()),
@@ -141,14 +141,14 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "Analysts",
         AthenaWorkGroupProps {
             bytes_scanned_cutoff: knobs.athena_cutoff_bytes,
-            ..AthenaWorkGroupProps::new(curated.path("athena-results/"))
+            ..AthenaWorkGroupProps::new(curated.prefix("athena-results/"))
         },
     );
     FeatureGroup::new(
         stack,
         "CustomerFeatures",
         FeatureGroupProps {
-            offline_store: Some(curated.path("feature-store/")),
+            offline_store: Some(curated.prefix("feature-store/")),
             ..FeatureGroupProps::new(
                 "customer_id",
                 "event_time",
@@ -182,7 +182,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "Training",
         TrainingPipelineProps {
             instance: knobs.training_instance.clone(),
-            spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+            spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
             tuning: Some(Tuning::bounded(knobs.tuning_max_jobs, 2)),
             processing: Some(Processing::script("examples/deploy/training/preprocess.py")),
             // mlcdk's own evaluation: AUC, accuracy and F1 on the test split.
@@ -191,9 +191,9 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             serving_instances: vec![InstanceType::m5_large(), InstanceType::m5_xlarge()],
             batch_transform: Some(BatchTransform {
                 instance: InstanceType::m5_xlarge(),
-                ..BatchTransform::new(curated.path("to-score/"), artifacts.path("scores/"))
+                ..BatchTransform::new(curated.prefix("to-score/"), artifacts.prefix("scores/"))
             }),
-            ..TrainingPipelineProps::xgboost(features.clone(), artifacts.path("pipeline/"))
+            ..TrainingPipelineProps::xgboost(features.clone(), artifacts.prefix("pipeline/"))
         },
     );
     PipelineTrigger::new(
@@ -244,7 +244,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             stack,
             "Serve",
             RealtimeEndpointProps {
-                data_capture: Some(DataCapture::sample(20, artifacts.path("capture/"))),
+                data_capture: Some(DataCapture::sample(20, artifacts.prefix("capture/"))),
                 guardrails: Some(Guardrails::canary_of_one(knobs.endpoint_capacity.0)),
                 encryption_key: Some((&key).into()),
                 alerts: Some((&alerts).into()),
@@ -259,8 +259,8 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         // Monitoring: hourly data-quality checks against the training baseline;
         // drift in the main features alerts and starts retraining.
         let baseline = DataQuality {
-            statistics: artifacts.path("monitoring/baseline/statistics.json"),
-            constraints: artifacts.path("monitoring/baseline/constraints.json"),
+            statistics: artifacts.prefix("monitoring/baseline/statistics.json"),
+            constraints: artifacts.prefix("monitoring/baseline/constraints.json"),
         };
         let monitor = Monitor::new(
             stack,
@@ -275,7 +275,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
                 ..MonitorProps::data_quality(
                     &serve,
                     baseline,
-                    artifacts.path("monitoring/reports/"),
+                    artifacts.prefix("monitoring/reports/"),
                     MonitorSchedule::Hourly,
                 )
             },
@@ -295,7 +295,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             AsyncEndpointProps {
                 alerts: Some((&alerts).into()),
                 encryption_key: Some((&key).into()),
-                ..AsyncEndpointProps::scale_to_zero(&model, artifacts.path("async/"))
+                ..AsyncEndpointProps::scale_to_zero(&model, artifacts.prefix("async/"))
             },
         );
     } else {
@@ -308,7 +308,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "SegmentModels",
         ModelProps::multi_model(
             training.model_artifacts().image,
-            artifacts.path("segment-models/"),
+            artifacts.prefix("segment-models/"),
         ),
     );
     let segments = MultiModelEndpoint::new(

@@ -125,7 +125,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             table_prefix: Some("raw_".into()),
             description: Some("Catalogues the raw prefix".into()),
             encryption_key: Some((&key).into()),
-            ..CrawlerProps::new(&lake, [data.path("raw/"), data.path("curated/")])
+            ..CrawlerProps::new(&lake, [data.prefix("raw/"), data.prefix("curated/")])
         },
     );
     let shell = GlueJob::new(
@@ -138,9 +138,9 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             max_retries: 1,
             timeout_minutes: 30,
             description: Some("A small Python-shell job".into()),
-            reads: vec![data.path("raw/")],
-            writes: vec![data.path("curated/")],
-            arguments: [("--output".to_string(), data.path("curated/").uri())].into(),
+            reads: vec![data.prefix("raw/")],
+            writes: vec![data.prefix("curated/")],
+            arguments: [("--output".to_string(), data.prefix("curated/").uri())].into(),
             encryption_key: Some((&key).into()),
             ..GlueJobProps::python_shell("examples/deploy/etl/curate.py")
         },
@@ -152,7 +152,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Spark",
         GlueJobProps {
-            script: Script::S3(data.path("scripts/compact.py")),
+            script: Script::S3(data.prefix("scripts/compact.py")),
             glue_version: Some("4.0".into()),
             max_concurrent_runs: 2,
             bookmarks: false,
@@ -161,8 +161,8 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 worker_type: WorkerType::G2X,
                 workers: 4,
             },
-            reads: vec![data.path("curated/")],
-            writes: vec![data.path("compacted/")],
+            reads: vec![data.prefix("curated/")],
+            writes: vec![data.prefix("compacted/")],
             schedule: Some(Schedule::weekly("SUN", 5)),
             encryption_key: Some((&key).into()),
             ..GlueJobProps::pyspark("unused.py")
@@ -175,7 +175,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             name: Some("mlcdk-options".into()),
             description: Some("Queries of the options app".into()),
             bytes_scanned_cutoff: 50 * 1024 * 1024 * 1024,
-            ..AthenaWorkGroupProps::new(data.path("athena/"))
+            ..AthenaWorkGroupProps::new(data.prefix("athena/"))
         },
     );
     athena.grant_query(&shell);
@@ -184,7 +184,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         "Online",
         FeatureGroupProps {
             online_store: true,
-            offline_store: Some(data.path("feature-store/")),
+            offline_store: Some(data.prefix("feature-store/")),
             encryption_key: Some((&key).into()),
             description: Some("Online and offline features".into()),
             ..FeatureGroupProps::new(
@@ -220,9 +220,9 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         "FineTune",
         TrainingPipelineProps {
             algorithm: Algorithm::Xgboost(XgboostVersion::V1_7_1),
-            spot: Some(Spot::with_checkpoints(models.path("checkpoints/"))),
+            spot: Some(Spot::with_checkpoints(models.prefix("checkpoints/"))),
             max_parallel_steps: 4,
-            strategy: ModelStrategy::FineTune(models.path("base/model.tar.gz")),
+            strategy: ModelStrategy::FineTune(models.prefix("base/model.tar.gz")),
             processing: Some(Processing {
                 instance: InstanceType::m5_large(),
                 arguments: vec!["--split".into(), "0.8".into()],
@@ -237,9 +237,9 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 .into(),
             batch_transform: Some(BatchTransform {
                 instance_count: 2,
-                ..BatchTransform::new(data.path("to-score/"), models.path("scores/"))
+                ..BatchTransform::new(data.prefix("to-score/"), models.prefix("scores/"))
             }),
-            ..TrainingPipelineProps::xgboost(data.path("raw/"), models.path("finetune/"))
+            ..TrainingPipelineProps::xgboost(data.prefix("raw/"), models.prefix("finetune/"))
         },
     );
     // Fine-tuning a registered package, registered back automatically.
@@ -265,7 +265,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                     0.5,
                 )
             }),
-            ..TrainingPipelineProps::xgboost(data.path("curated/"), models.path("package/"))
+            ..TrainingPipelineProps::xgboost(data.prefix("curated/"), models.prefix("package/"))
         },
     );
     PipelineTrigger::new(
@@ -320,7 +320,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             }),
             register_into: Some(ModelGroupRef::named("mlcdk-options-custom")),
             approval: Some(Approval::Manual),
-            ..TrainingPipelineProps::xgboost(data.path("curated/"), models.path("custom/"))
+            ..TrainingPipelineProps::xgboost(data.prefix("curated/"), models.prefix("custom/"))
         },
     );
     // Started by an event pattern (new objects under the curated prefix), with
@@ -356,11 +356,11 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             ..ModelProps::new(ModelSource::MultiContainer(vec![
                 Container {
                     image: image.clone(),
-                    model_data: models.path("serial/featurize.tar.gz"),
+                    model_data: models.prefix("serial/featurize.tar.gz"),
                 },
                 Container {
                     image: image.clone(),
-                    model_data: models.path("serial/score.tar.gz"),
+                    model_data: models.prefix("serial/score.tar.gz"),
                 },
             ]))
         },
@@ -377,7 +377,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 security_groups: vec!["sg-0123456789abcdef0".into()],
             }),
             encryption_key: Some((&key).into()),
-            ..ModelProps::from_artifact(image.clone(), data.path("models/score.tar.gz"))
+            ..ModelProps::from_artifact(image.clone(), data.prefix("models/score.tar.gz"))
         },
     );
     let open = Model::new(
@@ -385,7 +385,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(image.clone(), models.path("open/model.tar.gz"))
+            ..ModelProps::from_artifact(image.clone(), models.prefix("open/model.tar.gz"))
         },
     );
     stack.suppress_at(
@@ -396,7 +396,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     let many = Model::new(
         stack,
         "Many",
-        ModelProps::multi_model(image.clone(), models.path("many/")),
+        ModelProps::multi_model(image.clone(), models.prefix("many/")),
     );
 
     let alerts = AlertsTopic::new(
@@ -426,7 +426,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             }),
             data_capture: Some(DataCapture {
                 capture_output: true,
-                ..DataCapture::sample(100, models.path("capture/"))
+                ..DataCapture::sample(100, models.prefix("capture/"))
             }),
             encryption_key: Some((&key).into()),
             alerts: Some((&alerts).into()),
@@ -482,11 +482,11 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 &linear,
                 ModelQuality {
                     problem: ProblemType::Regression,
-                    constraints: models.path("monitoring/quality/constraints.json"),
-                    ground_truth: data.path("ground-truth/"),
+                    constraints: models.prefix("monitoring/quality/constraints.json"),
+                    ground_truth: data.prefix("ground-truth/"),
                     inference_attribute: "prediction".into(),
                 },
-                models.path("monitoring/quality/reports/"),
+                models.prefix("monitoring/quality/reports/"),
                 MonitorSchedule::Daily { hour: 4 },
             )
         },
@@ -505,10 +505,10 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             ..MonitorProps::data_quality(
                 &linear,
                 DataQuality {
-                    statistics: models.path("monitoring/features/statistics.json"),
-                    constraints: models.path("monitoring/features/constraints.json"),
+                    statistics: models.prefix("monitoring/features/statistics.json"),
+                    constraints: models.prefix("monitoring/features/constraints.json"),
                 },
-                models.path("monitoring/features/reports/"),
+                models.prefix("monitoring/features/reports/"),
                 MonitorSchedule::EveryHours { start: 1, every: 6 },
             )
         },
@@ -546,7 +546,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 3
             ))
             .served_from(ModelArtifacts {
-                location: models.path("pinned/"),
+                location: models.prefix("pinned/"),
                 image: image.clone(),
             }),
         ),
@@ -590,7 +590,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         "Queue",
         AsyncEndpointProps {
             instance: instance("ml.c5.xlarge"),
-            failures: Some(models.path("async-failures/")),
+            failures: Some(models.prefix("async-failures/")),
             notifications: true,
             max_concurrent_invocations_per_instance: Some(4),
             scaling: AsyncScaling {
@@ -603,8 +603,8 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             // A floor of one instance costs money idle: alarm after 12 h
             // without a processed request (InvocationsProcessed).
             idle_hours: Some(12),
-            input: data.path("requests/"),
-            ..AsyncEndpointProps::scale_to_zero(&open, models.path("async/"))
+            input: data.prefix("requests/"),
+            ..AsyncEndpointProps::scale_to_zero(&open, models.prefix("async/"))
         },
     );
 
@@ -658,7 +658,7 @@ fn bulk_pipeline(stack: &mut Stack, knobs: &Knobs, models: &Bucket) {
             ..RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com"))
         },
     );
-    models.path("bulk/").grant_read_write(&role);
+    models.prefix("bulk/").grant_read_write(&role);
     let role_arn = format!("arn:aws:iam::{}:role/{role_name}", knobs.account);
     let bucket = format!("mlcdk-options-bulk-{}", knobs.account);
     let image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3";

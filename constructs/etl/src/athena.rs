@@ -52,7 +52,7 @@ impl AthenaWorkGroupProps {
 /// let results = Bucket::new(&mut stack, "Results", BucketProps::default());
 /// let analysts = AthenaWorkGroup::new(&mut stack, "Analysts", AthenaWorkGroupProps {
 ///     bytes_scanned_cutoff: 1_000_000_000,
-///     ..AthenaWorkGroupProps::new(results.path("athena/"))
+///     ..AthenaWorkGroupProps::new(results.prefix("athena/"))
 /// });
 /// assert_eq!(analysts.physical_name(), "test-staging-Analysts");
 /// assert!(stack.synth().is_ok());

@@ -60,7 +60,7 @@ impl CrawlerProps {
 /// let lake = GlueDatabase::new(&mut stack, "Lake", GlueDatabaseProps::default());
 /// let crawler = Crawler::new(&mut stack, "RawCrawler", CrawlerProps {
 ///     schedule: Some(Schedule::daily(3)),
-///     ..CrawlerProps::new(&lake, [raw.path("events/")])
+///     ..CrawlerProps::new(&lake, [raw.prefix("events/")])
 /// });
 /// assert_eq!(crawler.physical_name(), "test-staging-RawCrawler");
 /// assert!(stack.synth().is_ok());

@@ -115,7 +115,7 @@ impl FeatureGroupProps {
 /// let mut stack = Stack::for_test();
 /// let curated = Bucket::new(&mut stack, "Curated", BucketProps::default());
 /// let customers = FeatureGroup::new(&mut stack, "Customers", FeatureGroupProps {
-///     offline_store: Some(curated.path("feature-store/")),
+///     offline_store: Some(curated.prefix("feature-store/")),
 ///     ..FeatureGroupProps::new("customer_id", "event_time", [
 ///         ("customer_id", FeatureType::String),
 ///         ("event_time", FeatureType::String),

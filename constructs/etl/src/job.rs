@@ -113,7 +113,7 @@ pub struct GlueJobProps {
     /// Job bookmarks (process only new data on each run). PySpark only:
     /// refused for Python shell jobs.
     pub bookmarks: bool,
-    /// `--name` → value; values may be references (`bucket.path("x/").uri()`).
+    /// `--name` → value; values may be references (`bucket.prefix("x/").uri()`).
     pub arguments: BTreeMap<String, Expr>,
     /// Read access for the job's role.
     pub reads: Vec<S3Path>,
@@ -200,8 +200,8 @@ const OWN_ARGUMENTS: [&str; 4] = [
 /// let job = GlueJob::new(&mut stack, "Etl", GlueJobProps {
 ///     kind: GlueJobKind::PySpark { worker_type: WorkerType::G2X, workers: 4 },
 ///     reads: vec![raw.root()],
-///     writes: vec![curated.path("features/")],
-///     arguments: [("--output".to_string(), curated.path("features/").uri())].into(),
+///     writes: vec![curated.prefix("features/")],
+///     arguments: [("--output".to_string(), curated.prefix("features/").uri())].into(),
 ///     schedule: Some(Schedule::daily(4)),
 ///     ..GlueJobProps::pyspark("tests/fixtures/job.py")
 /// });
@@ -313,7 +313,7 @@ impl GlueJob {
             // Spark's scratch space: beside the output, not inside it, so
             // whatever reads the output never sees temporary files.
             if let Some(w) = props.writes.first() {
-                let temp = w.bucket.path("glue-temp/");
+                let temp = w.bucket.prefix("glue-temp/");
                 temp.grant_read_write(&role);
                 temp.grant_hadoop_write(&role);
                 args.push(("--TempDir".into(), Json::from(temp.uri())));

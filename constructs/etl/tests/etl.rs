@@ -92,7 +92,7 @@ fn crawler_role_security_and_schedule() {
         "Crawl",
         CrawlerProps {
             schedule: Some(Schedule::daily(3)),
-            ..CrawlerProps::new(&lake, [raw.path("events/")])
+            ..CrawlerProps::new(&lake, [raw.prefix("events/")])
         },
     );
     assert_eq!(c.name().to_json(), json!({"Ref": "CrawlD1C0914D"}));
@@ -184,8 +184,8 @@ fn pyspark_job_defaults() {
         "Etl",
         GlueJobProps {
             reads: vec![raw.root()],
-            writes: vec![curated.path("out/")],
-            arguments: [("--output".to_string(), curated.path("out/").uri())].into(),
+            writes: vec![curated.prefix("out/")],
+            arguments: [("--output".to_string(), curated.prefix("out/").uri())].into(),
             ..GlueJobProps::pyspark(SCRIPT)
         },
     );
@@ -229,7 +229,7 @@ fn python_shell_job() {
             kind: GlueJobKind::PythonShell {
                 capacity: PythonShellCapacity::One,
             },
-            script: Script::S3(raw.path("scripts/small.py")),
+            script: Script::S3(raw.prefix("scripts/small.py")),
             ..GlueJobProps::python_shell(SCRIPT)
         },
     );
@@ -394,12 +394,12 @@ fn athena_workgroup() {
     AthenaWorkGroup::new(
         &mut stack,
         "Plain",
-        AthenaWorkGroupProps::new(raw.path("results/")),
+        AthenaWorkGroupProps::new(raw.prefix("results/")),
     );
     AthenaWorkGroup::new(
         &mut stack,
         "Secure",
-        AthenaWorkGroupProps::new(curated.path("results/")),
+        AthenaWorkGroupProps::new(curated.prefix("results/")),
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
@@ -458,7 +458,7 @@ fn feature_group_offline_and_online() {
         FeatureGroupProps {
             online_store: true,
             encryption_key: Some(key.into()),
-            offline_store: Some(curated.path("fs/")),
+            offline_store: Some(curated.prefix("fs/")),
             ..churn_features()
         },
     );
@@ -534,13 +534,13 @@ fn a_scheduled_job_gets_a_scheduled_trigger_and_handles_are_complete() {
         &mut stack,
         "Nightly",
         GlueJobProps {
-            writes: vec![curated.path("out/")],
+            writes: vec![curated.prefix("out/")],
             schedule: Some(Schedule::daily(2)),
             ..GlueJobProps::pyspark(SCRIPT)
         },
     );
     // The job is a grantee: a grant lands in its role's policy.
-    let grant = raw.path("in/").grant_read(&job);
+    let grant = raw.prefix("in/").grant_read(&job);
     assert!(grant.actions().contains(&"s3:GetObject".to_string()));
     assert_eq!(job.physical_name(), "test-staging-Nightly");
     assert_eq!(job.node_path().to_string(), "Nightly");
@@ -699,7 +699,7 @@ fn feature_group_grants_and_owned_names() {
         &mut stack,
         "Customers",
         FeatureGroupProps {
-            offline_store: Some(curated.path("fs/")),
+            offline_store: Some(curated.prefix("fs/")),
             online_store: true,
             ..FeatureGroupProps::new(
                 names[0].clone(),

@@ -70,14 +70,14 @@ fn jobs_and_crawlers_are_created_after_their_security_configuration() {
     Crawler::new(
         &mut stack,
         "Crawl",
-        CrawlerProps::new(&lake, [raw.path("events/")]),
+        CrawlerProps::new(&lake, [raw.prefix("events/")]),
     );
     GlueJob::new(
         &mut stack,
         "Spark",
         GlueJobProps {
-            reads: vec![raw.path("events/")],
-            writes: vec![out.path("features/")],
+            reads: vec![raw.prefix("events/")],
+            writes: vec![out.prefix("features/")],
             ..GlueJobProps::pyspark(SCRIPT)
         },
     );
@@ -85,7 +85,7 @@ fn jobs_and_crawlers_are_created_after_their_security_configuration() {
         &mut stack,
         "Shell",
         GlueJobProps {
-            reads: vec![raw.path("events/")],
+            reads: vec![raw.prefix("events/")],
             ..GlueJobProps::python_shell(SCRIPT)
         },
     );
@@ -158,7 +158,7 @@ fn spark_jobs_can_write_their_output_prefixes_as_directories() {
         &mut stack,
         "Spark",
         GlueJobProps {
-            writes: vec![out.path("features/")],
+            writes: vec![out.prefix("features/")],
             ..GlueJobProps::pyspark(SCRIPT)
         },
     );
@@ -197,7 +197,7 @@ fn spark_jobs_can_write_their_output_prefixes_as_directories() {
         &mut stack,
         "Shell",
         GlueJobProps {
-            writes: vec![out.path("features/")],
+            writes: vec![out.prefix("features/")],
             ..GlueJobProps::python_shell(SCRIPT)
         },
     );
@@ -232,7 +232,7 @@ fn the_offline_store_role_has_the_minimum_feature_store_policy() {
         &mut stack,
         "Customers",
         FeatureGroupProps {
-            offline_store: Some(out.path("feature-store/")),
+            offline_store: Some(out.prefix("feature-store/")),
             ..FeatureGroupProps::new(
                 "customer_id",
                 "event_time",
@@ -278,26 +278,26 @@ fn scheduled_jobs_and_construct_grants_pass_the_run_time_rules() {
         "Crawl",
         CrawlerProps {
             schedule: Some(mlcdk_core::schedule::Schedule::daily(3)),
-            ..CrawlerProps::new(&lake, [raw.path("events/")])
+            ..CrawlerProps::new(&lake, [raw.prefix("events/")])
         },
     );
     let job = GlueJob::new(
         &mut stack,
         "Spark",
         GlueJobProps {
-            writes: vec![out.path("features/")],
+            writes: vec![out.prefix("features/")],
             schedule: Some(mlcdk_core::schedule::Schedule::daily(4)),
             ..GlueJobProps::pyspark(SCRIPT)
         },
     );
-    raw.path("events/").grant_read(&job);
+    raw.prefix("events/").grant_read(&job);
     lake.grant_read(&job);
-    out.path("features/").grant_read(&crawler);
+    out.prefix("features/").grant_read(&crawler);
     let group = FeatureGroup::new(
         &mut stack,
         "Customers",
         FeatureGroupProps {
-            offline_store: Some(out.path("feature-store/")),
+            offline_store: Some(out.prefix("feature-store/")),
             ..FeatureGroupProps::new(
                 "customer_id",
                 "event_time",

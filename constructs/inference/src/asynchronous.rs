@@ -105,7 +105,7 @@ impl AsyncEndpointProps {
 /// let out = Bucket::new(&mut stack, "Out", BucketProps::default());
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
-/// let batchy = AsyncEndpoint::new(&mut stack, "Batchy", AsyncEndpointProps::scale_to_zero(&model, out.path("async/")));
+/// let batchy = AsyncEndpoint::new(&mut stack, "Batchy", AsyncEndpointProps::scale_to_zero(&model, out.prefix("async/")));
 /// assert_eq!(batchy.metric_backlog().name, "ApproximateBacklogSize");
 /// assert!(batchy.scaling_target("Primary").is_some());
 /// assert!(stack.synth().is_ok());

@@ -292,7 +292,7 @@ impl RealtimeEndpointProps {
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "Churn3", ModelProps::from_registry(registry.version(3)));
 /// let serve = RealtimeEndpoint::new(&mut stack, "Serve", RealtimeEndpointProps {
-///     data_capture: Some(DataCapture::sample(20, capture.path("capture/"))),
+///     data_capture: Some(DataCapture::sample(20, capture.prefix("capture/"))),
 ///     // A canary of one instance of the 2-instance floor.
 ///     guardrails: Some(Guardrails::canary_of_one(2)),
 ///     ..RealtimeEndpointProps::autoscaled(&model, InstanceType::m5_large(), Autoscaling::between(2, 4))
@@ -865,7 +865,7 @@ impl MultiModelEndpointProps {
 /// let mut stack = Stack::for_test();
 /// let models = Bucket::new(&mut stack, "Models", BucketProps::default());
 /// let image: EcrImage = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5".parse().unwrap();
-/// let many = Model::new(&mut stack, "Segments", ModelProps::multi_model(image, models.path("segments/")));
+/// let many = Model::new(&mut stack, "Segments", ModelProps::multi_model(image, models.prefix("segments/")));
 /// let endpoint = MultiModelEndpoint::new(&mut stack, "SegmentsEndpoint", MultiModelEndpointProps {
 ///     autoscaling: Some(Autoscaling::between(1, 3)),
 ///     ..MultiModelEndpointProps::new(&many, InstanceType::m5_large())

@@ -26,7 +26,7 @@ fn setup(stack: &mut Stack) -> (Bucket, Model) {
         stack,
         "Churn3",
         ModelProps::from_registry(registry.version(3).served_from(ModelArtifacts {
-            location: bucket.path("models/"),
+            location: bucket.prefix("models/"),
             image: image(),
         })),
     );
@@ -40,12 +40,12 @@ fn models_from_every_source() {
     Model::new(
         &mut stack,
         "Artifact",
-        ModelProps::from_artifact(image(), bucket.path("m/model.tar.gz")),
+        ModelProps::from_artifact(image(), bucket.prefix("m/model.tar.gz")),
     );
     Model::new(
         &mut stack,
         "Multi",
-        ModelProps::multi_model(image(), bucket.path("many/")),
+        ModelProps::multi_model(image(), bucket.prefix("many/")),
     );
     Model::new(
         &mut stack,
@@ -59,11 +59,11 @@ fn models_from_every_source() {
             ..ModelProps::new(ModelSource::MultiContainer(vec![
                 Container {
                     image: image(),
-                    model_data: bucket.path("a/"),
+                    model_data: bucket.prefix("a/"),
                 },
                 Container {
                     image: image(),
-                    model_data: bucket.path("b/"),
+                    model_data: bucket.prefix("b/"),
                 },
             ]))
         },
@@ -112,7 +112,7 @@ fn realtime_with_autoscaling_capture_guardrails_and_alarms() {
     let key = KmsKey::new(&mut stack, "Key", KmsKeyProps::default());
     let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.variants[0].autoscaling = Some(Autoscaling::between(2, 4));
-    p.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
+    p.data_capture = Some(DataCapture::sample(20, bucket.prefix("capture/")));
     p.guardrails = Some(Guardrails::canary_of_one(2));
     p.encryption_key = Some(key.into());
     p.alerts = Some(TopicRef::from_arn(Expr::lit(
@@ -170,7 +170,7 @@ fn capture_falls_back_to_the_endpoint_key_and_start_meets_the_scaling_floor() {
     let mut p = RealtimeEndpointProps::single(&model, it("ml.m5.large"));
     p.variants[0].autoscaling = Some(Autoscaling::between(3, 4));
     // The bucket has no key of its own: captures use the endpoint's.
-    p.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
+    p.data_capture = Some(DataCapture::sample(20, bucket.prefix("capture/")));
     p.encryption_key = Some(key.into());
     RealtimeEndpoint::new(&mut stack, "Serve", p);
     let template = stack.synth().unwrap().template;
@@ -203,7 +203,7 @@ fn realtime_validations() {
     bad.variants[0].weight = 0.0;
     bad.data_capture = Some(DataCapture {
         sampling_percent: 150,
-        ..DataCapture::sample(1, bucket.path("c/"))
+        ..DataCapture::sample(1, bucket.prefix("c/"))
     });
     bad.guardrails = Some(Guardrails {
         shift: TrafficShift::Linear {
@@ -259,7 +259,7 @@ fn a_foreign_image_fails_when_parsed_and_a_pipeline_needs_two_containers() {
         "Lonely",
         ModelProps::new(ModelSource::MultiContainer(vec![Container {
             image: image(),
-            model_data: b.path("m/"),
+            model_data: b.prefix("m/"),
         }])),
     );
     let errors = stack.synth().unwrap_err();
@@ -278,7 +278,7 @@ fn serverless_and_its_exclusions() {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(image(), bucket.path("m/"))
+            ..ModelProps::from_artifact(image(), bucket.prefix("m/"))
         },
     );
     ServerlessEndpoint::new(
@@ -321,13 +321,13 @@ fn serverless_and_its_exclusions() {
                 subnets: vec![Expr::lit("s")],
                 security_groups: vec![Expr::lit("g")],
             }),
-            ..ModelProps::from_artifact(image(), bucket2.path("m/"))
+            ..ModelProps::from_artifact(image(), bucket2.prefix("m/"))
         },
     );
     let multi = Model::new(
         &mut stack,
         "Multi",
-        ModelProps::multi_model(image(), bucket2.path("mm/")),
+        ModelProps::multi_model(image(), bucket2.prefix("mm/")),
     );
     ServerlessEndpoint::new(
         &mut stack,
@@ -387,7 +387,7 @@ fn async_scales_to_zero_and_wakes() {
     AsyncEndpoint::new(
         &mut stack,
         "Batchy",
-        AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/")),
+        AsyncEndpointProps::scale_to_zero(&model, bucket.prefix("async/")),
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
     t.has_resource_properties(
@@ -428,7 +428,7 @@ fn async_scales_to_zero_and_wakes() {
                 max: 1,
                 backlog_per_instance: 0.0,
             },
-            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("a/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.prefix("a/"))
         },
     );
     let errors = stack.synth().unwrap_err();
@@ -448,7 +448,7 @@ fn multi_model_endpoint_needs_a_multi_model_model() {
     let multi = Model::new(
         &mut stack,
         "Multi",
-        ModelProps::multi_model(image(), bucket.path("mm/")),
+        ModelProps::multi_model(image(), bucket.prefix("mm/")),
     );
     MultiModelEndpoint::new(
         &mut stack,
@@ -484,7 +484,7 @@ fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(image(), bucket.path("open/"))
+            ..ModelProps::from_artifact(image(), bucket.prefix("open/"))
         },
     );
     let caller = Role::new(
@@ -496,7 +496,7 @@ fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
         &mut stack,
         "Serve",
         RealtimeEndpointProps {
-            data_capture: Some(DataCapture::sample(5, bucket.path("capture/"))),
+            data_capture: Some(DataCapture::sample(5, bucket.prefix("capture/"))),
             ..RealtimeEndpointProps::autoscaled(
                 &model,
                 it("ml.m5.large"),
@@ -512,7 +512,7 @@ fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
     let batchy = AsyncEndpoint::new(
         &mut stack,
         "Batchy",
-        AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/")),
+        AsyncEndpointProps::scale_to_zero(&model, bucket.prefix("async/")),
     );
 
     // Handles: resources, config, scaling targets, alarms, paths, names.
@@ -583,7 +583,7 @@ fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
     adhoc.grant_invoke(&caller);
     batchy.grant_invoke(&caller);
     // The model is a grantee: a grant to it goes to its role.
-    let read = bucket.path("extra/");
+    let read = bucket.prefix("extra/");
     read.grant_read(&model);
     let text = serde_json::to_string(&stack.synth().unwrap().template).unwrap();
     for endpoint in ["Serve512DB17D", "AdhocFA913BA6", "Batchy4DB55231"] {
@@ -602,7 +602,7 @@ fn weighted_variants_are_a_preset() {
     let challenger = Model::new(
         &mut stack,
         "Challenger",
-        ModelProps::from_artifact(image(), bucket.path("challenger/model.tar.gz")),
+        ModelProps::from_artifact(image(), bucket.prefix("challenger/model.tar.gz")),
     );
     let ab = RealtimeEndpoint::new(
         &mut stack,
@@ -647,7 +647,7 @@ fn model_environment_and_encryption_key() {
         ModelProps {
             environment: [("LOG_LEVEL".to_string(), "info".to_string())].into(),
             encryption_key: Some((&key).into()),
-            ..ModelProps::from_artifact(image(), bucket.path("m/model.tar.gz"))
+            ..ModelProps::from_artifact(image(), bucket.prefix("m/model.tar.gz"))
         },
     );
     let template = stack.synth().unwrap().template;

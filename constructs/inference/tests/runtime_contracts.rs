@@ -30,7 +30,7 @@ fn setup(stack: &mut Stack) -> (Bucket, Model) {
         stack,
         "Churn3",
         ModelProps::from_registry(registry.version(3).served_from(ModelArtifacts {
-            location: bucket.path("models/"),
+            location: bucket.prefix("models/"),
             image: image(),
         })),
     );
@@ -79,7 +79,7 @@ fn open_model(stack: &mut Stack, bucket: &Bucket) -> Model {
         "Open",
         ModelProps {
             network_isolation: false,
-            ..ModelProps::from_artifact(image(), bucket.path("open/model.tar.gz"))
+            ..ModelProps::from_artifact(image(), bucket.prefix("open/model.tar.gz"))
         },
     )
 }
@@ -342,9 +342,9 @@ fn async_reads_its_input_and_encrypts_its_output_without_data_capture() {
         &mut stack,
         "Batchy",
         AsyncEndpointProps {
-            input: bucket.path("requests/"),
+            input: bucket.prefix("requests/"),
             encryption_key: Some(key.into()),
-            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.prefix("async/"))
         },
     );
     let template = stack.synth().unwrap().template;
@@ -396,7 +396,7 @@ fn an_async_endpoint_that_keeps_instances_alarms_on_invocations_processed() {
                 backlog_per_instance: 10.0,
             },
             idle_hours: Some(24),
-            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.prefix("async/"))
         },
     );
     let template = stack.synth().unwrap().template;
@@ -423,7 +423,7 @@ fn an_async_endpoint_that_keeps_instances_alarms_on_invocations_processed() {
         "Zero",
         AsyncEndpointProps {
             idle_hours: Some(24),
-            ..AsyncEndpointProps::scale_to_zero(&model, bucket.path("async/"))
+            ..AsyncEndpointProps::scale_to_zero(&model, bucket.prefix("async/"))
         },
     );
     let errors = stack.synth().unwrap_err();
@@ -535,7 +535,7 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
                         max: 2,
                         backlog_per_instance: bad,
                     },
-                    ..AsyncEndpointProps::scale_to_zero(model, bucket.path("async/"))
+                    ..AsyncEndpointProps::scale_to_zero(model, bucket.prefix("async/"))
                 },
             );
         });

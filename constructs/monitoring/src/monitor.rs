@@ -343,16 +343,16 @@ impl MonitorProps {
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// let model = Model::new(&mut stack, "M", ModelProps::from_registry(registry.version(1)));
 /// let endpoint = RealtimeEndpoint::new(&mut stack, "Serve", RealtimeEndpointProps {
-///     data_capture: Some(DataCapture::sample(20, b.path("capture/"))),
+///     data_capture: Some(DataCapture::sample(20, b.prefix("capture/"))),
 ///     ..RealtimeEndpointProps::single(&model, mlcdk_sagemaker::InstanceType::m5_large())
 /// });
 /// let baseline = DataQuality {
-///     statistics: b.path("baseline/statistics.json"),
-///     constraints: b.path("baseline/constraints.json"),
+///     statistics: b.prefix("baseline/statistics.json"),
+///     constraints: b.prefix("baseline/constraints.json"),
 /// };
 /// let monitor = Monitor::new(&mut stack, "Drift", MonitorProps {
 ///     drift_alarms: vec![DriftThreshold::new("monthly_spend", 0.2)],
-///     ..MonitorProps::data_quality(&endpoint, baseline, b.path("monitoring/"), MonitorSchedule::Hourly)
+///     ..MonitorProps::data_quality(&endpoint, baseline, b.prefix("monitoring/"), MonitorSchedule::Hourly)
 /// });
 /// assert_eq!(monitor.alarms().len(), 1);
 /// assert!(stack.synth().is_ok());
@@ -1058,7 +1058,7 @@ impl RetrainOnAlarmProps {
 /// let mut stack = Stack::for_test();
 /// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
 /// let training = TrainingPipeline::new(&mut stack, "Training",
-///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
+///     TrainingPipelineProps::xgboost(data.prefix("features/"), data.prefix("pipeline/")));
 /// let psi = DriftAlarm::new(&mut stack, "Psi",
 ///     DriftAlarmProps::new(CustomMetric::new("team/models", "psi", 0.25)));
 /// RetrainOnAlarm::new(&mut stack, "Retrain",

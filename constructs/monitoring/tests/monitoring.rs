@@ -28,7 +28,7 @@ fn world(stack: &mut Stack) -> World {
     let registry = ModelRegistry::new(stack, "Churn", ModelRegistryProps::default());
     let model = Model::new(stack, "M", ModelProps::from_registry(registry.version(1)));
     let mut serve = RealtimeEndpointProps::single(&model, InstanceType::m5_large());
-    serve.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
+    serve.data_capture = Some(DataCapture::sample(20, bucket.prefix("capture/")));
     let endpoint = RealtimeEndpoint::new(stack, "Serve", serve);
     let uncaptured = RealtimeEndpoint::new(
         stack,
@@ -38,7 +38,7 @@ fn world(stack: &mut Stack) -> World {
     let training = TrainingPipeline::new(
         stack,
         "Training",
-        TrainingPipelineProps::xgboost(bucket.path("features/"), bucket.path("pipeline/")),
+        TrainingPipelineProps::xgboost(bucket.prefix("features/"), bucket.prefix("pipeline/")),
     );
     World {
         bucket,
@@ -50,8 +50,8 @@ fn world(stack: &mut Stack) -> World {
 
 fn baseline(b: &Bucket) -> DataQuality {
     DataQuality {
-        statistics: b.path("baseline/statistics.json"),
-        constraints: b.path("baseline/constraints.json"),
+        statistics: b.prefix("baseline/statistics.json"),
+        constraints: b.prefix("baseline/constraints.json"),
     }
 }
 
@@ -60,7 +60,7 @@ fn data_quality(
     endpoint: &RealtimeEndpoint,
     schedule: impl Into<Schedule>,
 ) -> MonitorProps {
-    MonitorProps::data_quality(endpoint, baseline(b), b.path("reports/"), schedule)
+    MonitorProps::data_quality(endpoint, baseline(b), b.prefix("reports/"), schedule)
 }
 
 fn alerts() -> TopicRef {
@@ -252,11 +252,11 @@ fn model_quality_monitor() {
             &w.endpoint,
             ModelQuality {
                 problem: ProblemType::BinaryClassification,
-                constraints: w.bucket.path("baseline/quality.json"),
-                ground_truth: w.bucket.path("labels/"),
+                constraints: w.bucket.prefix("baseline/quality.json"),
+                ground_truth: w.bucket.prefix("labels/"),
                 inference_attribute: "prediction".into(),
             },
-            w.bucket.path("reports/"),
+            w.bucket.prefix("reports/"),
             MonitorSchedule::Daily { hour: 4 },
         ),
     );
@@ -335,11 +335,11 @@ fn monitor_validations() {
                 &w.endpoint,
                 ModelQuality {
                     problem: ProblemType::Regression,
-                    constraints: w.bucket.path("q/constraints.json"),
-                    ground_truth: w.bucket.path("labels/"),
+                    constraints: w.bucket.prefix("q/constraints.json"),
+                    ground_truth: w.bucket.prefix("labels/"),
                     inference_attribute: " ".into(),
                 },
-                w.bucket.path("q/"),
+                w.bucket.prefix("q/"),
                 MonitorSchedule::Hourly,
             )
         },
@@ -711,7 +711,7 @@ fn an_imported_endpoint_is_monitored_and_the_monitor_is_a_grantee() {
         "Shared",
         MonitorProps {
             endpoint: EndpointRef::from_name("fraud-prod-scoring", ["AllTraffic"]),
-            capture: Some(w.bucket.path("shared-capture/")),
+            capture: Some(w.bucket.prefix("shared-capture/")),
             drift_alarms: vec![DriftThreshold::new("amount", 0.3)],
             ..data_quality(&w.bucket, &w.endpoint, Schedule::daily(2))
         },

@@ -21,7 +21,7 @@ fn endpoint(stack: &mut Stack, bucket: &Bucket) -> RealtimeEndpoint {
     let model = Model::new(stack, "M", ModelProps::from_registry(registry.version(1)));
     let mut serve =
         RealtimeEndpointProps::single(&model, mlcdk_sagemaker::InstanceType::m5_large());
-    serve.data_capture = Some(DataCapture::sample(20, bucket.path("capture/")));
+    serve.data_capture = Some(DataCapture::sample(20, bucket.prefix("capture/")));
     RealtimeEndpoint::new(stack, "Serve", serve)
 }
 
@@ -40,10 +40,10 @@ fn data_quality(b: &Bucket, e: &RealtimeEndpoint) -> MonitorProps {
     MonitorProps::data_quality(
         e,
         DataQuality {
-            statistics: b.path("baseline/statistics.json"),
-            constraints: b.path("baseline/constraints.json"),
+            statistics: b.prefix("baseline/statistics.json"),
+            constraints: b.prefix("baseline/constraints.json"),
         },
-        b.path("reports/"),
+        b.prefix("reports/"),
         MonitorSchedule::Hourly,
     )
 }
@@ -81,11 +81,11 @@ fn monitoring_jobs_can_attach_their_volume_key() {
                 &e,
                 ModelQuality {
                     problem: ProblemType::Regression,
-                    constraints: b.path("baseline/quality.json"),
-                    ground_truth: b.path("labels/"),
+                    constraints: b.prefix("baseline/quality.json"),
+                    ground_truth: b.prefix("labels/"),
                     inference_attribute: "score".into(),
                 },
-                b.path("reports/"),
+                b.prefix("reports/"),
                 MonitorSchedule::Hourly,
             )
         } else {

@@ -290,10 +290,10 @@ impl Default for BucketProps {
 ///     ..Default::default()
 /// });
 /// let role = Role::new(&mut stack, "Etl", RoleProps::assumed_by(Principal::service("glue.amazonaws.com")));
-/// let grant = raw.path("events/").grant_read(&role);
+/// let grant = raw.prefix("events/").grant_read(&role);
 /// assert!(grant.actions().contains(&"s3:GetObject".to_string()));
 /// models.grant_read_write(&role);
-/// let uri = raw.path("events/").uri(); // s3://<bucket>/events/
+/// let uri = raw.prefix("events/").uri(); // s3://<bucket>/events/
 /// assert!(stack.synth().is_ok());
 /// ```
 #[derive(Clone, Debug)]
@@ -520,8 +520,10 @@ impl Bucket {
         self.key.as_ref().map(KeyRef::from)
     }
 
-    /// A prefix of the bucket: `bucket.path("features/")`.
-    pub fn path(&self, prefix: &str) -> S3Path {
+    /// A prefix of the bucket, as a typed S3 location:
+    /// `bucket.prefix("features/")`. (Named for what it is: a key prefix; a
+    /// construct's place in the tree is its `node_path()`.)
+    pub fn prefix(&self, prefix: &str) -> S3Path {
         S3Path {
             bucket: self.clone(),
             prefix: prefix.trim_start_matches('/').to_string(),
@@ -530,7 +532,7 @@ impl Bucket {
 
     /// The whole bucket as a path.
     pub fn root(&self) -> S3Path {
-        self.path("")
+        self.prefix("")
     }
 
     /// List the bucket and read every object (see [`S3Path::grant_read`]);

@@ -70,10 +70,10 @@ fn kms_with_a_created_key_and_grants_scoped_to_a_prefix() {
         },
     );
     let r = role(&mut stack);
-    b.path("events/").grant_read(&r);
-    b.path("out/").grant_write(&r);
+    b.prefix("events/").grant_read(&r);
+    b.prefix("out/").grant_write(&r);
     assert_eq!(
-        b.path("events/").uri().to_json(),
+        b.prefix("events/").uri().to_json(),
         json!({"Fn::Join": ["", ["s3://", {"Ref": "Data666C94C7"}, "/events/"]]})
     );
     let t = TemplateAssert::new(stack.synth().unwrap().template);
@@ -409,7 +409,7 @@ fn grants_are_returned_and_write_does_not_read() {
         write.actions()
     );
     assert!(write.actions().contains(&"s3:PutObject".to_string()));
-    let read = b.path("in/").grant_read(&r);
+    let read = b.prefix("in/").grant_read(&r);
     assert_eq!(
         read.actions(),
         [
@@ -423,6 +423,9 @@ fn grants_are_returned_and_write_does_not_read() {
     assert!(both.actions().contains(&"s3:GetObject".to_string()));
     assert!(both.actions().contains(&"s3:PutObject".to_string()));
     assert!(b.root().grant_hadoop_write(&r).statements().is_empty());
-    assert_eq!(b.path("out/").grant_hadoop_write(&r).statements().len(), 3);
+    assert_eq!(
+        b.prefix("out/").grant_hadoop_write(&r).statements().len(),
+        3
+    );
     assert!(stack.synth().is_ok());
 }

@@ -95,7 +95,7 @@ fn a_prefix_read_can_locate_the_bucket_and_lists_only_its_prefix() {
     let mut stack = Stack::for_test();
     let b = Bucket::new(&mut stack, "Data", BucketProps::default());
     let r = role(&mut stack);
-    b.path("events/").grant_read(&r);
+    b.prefix("events/").grant_read(&r);
     let t = stack.synth().unwrap().template;
 
     let located = statements_with(&t, "s3:GetBucketLocation");
@@ -141,7 +141,7 @@ fn hadoop_writes_reach_the_prefix_key_and_its_folder_marker() {
         },
     );
     let r = role(&mut stack);
-    let out = b.path("features/");
+    let out = b.prefix("features/");
     out.grant_read_write(&r);
     out.grant_hadoop_write(&r);
     let t = stack.synth().unwrap().template;

@@ -567,9 +567,9 @@ impl TrainingPipelineProps {
 /// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
 /// let artifacts = Bucket::new(&mut stack, "Artifacts", BucketProps::default());
 /// TrainingPipeline::new(&mut stack, "Training", TrainingPipelineProps {
-///     spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+///     spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
 ///     tuning: Some(Tuning::bounded(20, 2)),
-///     ..TrainingPipelineProps::xgboost(data.path("features/"), artifacts.path("pipeline/"))
+///     ..TrainingPipelineProps::xgboost(data.prefix("features/"), artifacts.prefix("pipeline/"))
 /// });
 /// assert!(stack.synth().is_ok());
 /// ```

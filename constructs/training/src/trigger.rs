@@ -29,9 +29,9 @@ pub enum TriggerSource {
 /// let mut stack = Stack::for_test();
 /// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
 /// let training = TrainingPipeline::new(&mut stack, "Training",
-///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
+///     TrainingPipelineProps::xgboost(data.prefix("features/"), data.prefix("pipeline/")));
 /// PipelineTrigger::new(&mut stack, "Nightly", TriggerProps {
-///     parameters: BTreeMap::from([("InputData".to_string(), data.path("nightly/").uri())]),
+///     parameters: BTreeMap::from([("InputData".to_string(), data.prefix("nightly/").uri())]),
 ///     ..TriggerProps::schedule(&training, Schedule::daily(2))
 /// });
 /// assert!(stack.synth().is_ok());
@@ -89,7 +89,7 @@ impl TriggerProps {
 /// let mut stack = Stack::for_test();
 /// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
 /// let training = TrainingPipeline::new(&mut stack, "Training",
-///     TrainingPipelineProps::xgboost(data.path("features/"), data.path("pipeline/")));
+///     TrainingPipelineProps::xgboost(data.prefix("features/"), data.prefix("pipeline/")));
 /// let weekly = PipelineTrigger::new(&mut stack, "Weekly",
 ///     TriggerProps::schedule(&training, Schedule::weekly("MON", 3)));
 /// assert_eq!(weekly.node_path().to_string(), "Weekly");

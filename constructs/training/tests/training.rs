@@ -19,7 +19,7 @@ fn buckets(stack: &mut Stack) -> (Bucket, Bucket) {
 }
 
 fn props(data: &Bucket, artifacts: &Bucket) -> TrainingPipelineProps {
-    TrainingPipelineProps::xgboost(data.path("features/"), artifacts.path("pipeline/"))
+    TrainingPipelineProps::xgboost(data.prefix("features/"), artifacts.prefix("pipeline/"))
 }
 
 /// The definition as plain JSON, stack references shown as `<Ref X>` / `<X.Attr>`.
@@ -131,7 +131,7 @@ fn full_pipeline_structure() {
         &mut stack,
         "Training",
         TrainingPipelineProps {
-            spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+            spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
             tuning: Some(Tuning::bounded(10, 2)),
             processing: Some(Processing::script("tests/fixtures/preprocess.py")),
             evaluation: Some(Evaluation::at_least(
@@ -141,8 +141,8 @@ fn full_pipeline_structure() {
             )),
             register_into: Some(ModelGroupRef::named("churn")),
             batch_transform: Some(BatchTransform {
-                input: data.path("to-score/"),
-                output: artifacts.path("scores/"),
+                input: data.prefix("to-score/"),
+                output: artifacts.prefix("scores/"),
                 instance: InstanceType::m5_large(),
                 instance_count: 1,
             }),
@@ -374,7 +374,7 @@ fn fine_tuning() {
         &mut stack,
         "FromArtifact",
         TrainingPipelineProps {
-            strategy: ModelStrategy::FineTune(artifacts.path("base/model.tar.gz")),
+            strategy: ModelStrategy::FineTune(artifacts.prefix("base/model.tar.gz")),
             ..props(&data, &artifacts)
         },
     );
@@ -411,7 +411,7 @@ fn pipeline_validations() {
             "SpotWait",
             TrainingPipelineProps {
                 spot: Some(Spot {
-                    checkpoints: artifacts.path("c/"),
+                    checkpoints: artifacts.prefix("c/"),
                     max_wait_seconds: Some(600),
                 }),
                 ..props(&data, &artifacts)
@@ -1050,7 +1050,7 @@ fn handles_grants_and_model_artifacts() {
     let artifacts_ref = t.model_artifacts();
     assert_eq!(
         artifacts_ref.location.uri(),
-        artifacts.path("pipeline/").uri()
+        artifacts.prefix("pipeline/").uri()
     );
     assert_eq!(artifacts_ref.image.uri(), t.image().uri());
     // The training pipeline is a grantee: grants go to its job role.
@@ -1107,13 +1107,13 @@ fn the_runtime_rules_pass_on_a_full_pipeline_with_the_builtin_evaluation() {
         &mut stack,
         "Training",
         TrainingPipelineProps {
-            spot: Some(Spot::with_checkpoints(artifacts.path("checkpoints/"))),
+            spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
             processing: Some(Processing::script("tests/fixtures/preprocess.py")),
             evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75)),
             register_into: Some(ModelGroupRef::named("churn")),
             batch_transform: Some(BatchTransform::new(
-                data.path("to-score/"),
-                artifacts.path("scores/"),
+                data.prefix("to-score/"),
+                artifacts.prefix("scores/"),
             )),
             ..props(&data, &artifacts)
         },
