@@ -1,9 +1,6 @@
 //! S3 buckets, safe by default.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal, SharedPolicy};
 use mlcdk_core::{CfnResource, Construct, DeletionPolicy, Expr, Handle, Json, ResourceRef, Scope};
 use serde_json::json;
 
@@ -300,7 +297,7 @@ impl Default for BucketProps {
 pub struct Bucket {
     handle: Handle,
     key: Option<KmsKey>,
-    policy: Rc<RefCell<PolicyDocument>>,
+    policy: SharedPolicy,
 }
 
 impl Bucket {
@@ -460,20 +457,16 @@ impl Bucket {
             node.stack_mut().suppress(&resource, "CKV_AWS_18", reason);
         }
         let arn = resource.get_att("Arn");
-        let policy = Rc::new(RefCell::new(PolicyDocument::new([
-            deny_insecure_transport(&arn),
-        ])));
-        let doc = Rc::clone(&policy);
-        let bucket_name = resource.reference();
+        let policy = SharedPolicy::new(PolicyDocument::new([deny_insecure_transport(&arn)]));
+        let mut base = serde_json::Map::new();
+        base.insert("Bucket".into(), resource.reference().to_json());
         // A bucket has one policy; statements added later (access logs from
         // other buckets) land in it at synth.
         node.add_resource(
             "Policy",
-            CfnResource::lazy("AWS::S3::BucketPolicy", move || {
-                let mut props = serde_json::Map::new();
-                props.insert("Bucket".into(), bucket_name.to_json());
-                props.insert("PolicyDocument".into(), doc.borrow().to_json().to_cfn());
-                Ok(props)
+            policy.lazy_resource("AWS::S3::BucketPolicy", base, |doc, props| {
+                props.insert("PolicyDocument".into(), doc.to_json().to_cfn());
+                Ok(())
             }),
         );
         let arn = resource.get_att("Arn");
@@ -553,7 +546,7 @@ impl Bucket {
 
     /// Add a statement to the bucket policy.
     pub fn add_to_resource_policy(&self, statement: PolicyStatement) {
-        self.policy.borrow_mut().add(statement);
+        self.policy.add(statement);
     }
 
     /// Let S3 server access logging of `source` write into this bucket.

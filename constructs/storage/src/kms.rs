@@ -1,9 +1,6 @@
 //! Customer-managed KMS keys.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal};
+use mlcdk_core::iam::{Grant, Grantee, PolicyDocument, PolicyStatement, Principal, SharedPolicy};
 use mlcdk_core::naming::format_arn;
 use mlcdk_core::{CfnResource, Construct, DeletionPolicy, Expr, Handle, ResourceRef, Scope};
 use serde_json::{Map, Value};
@@ -43,7 +40,7 @@ pub struct KmsKeyProps {
 pub struct KmsKey {
     handle: Handle,
     alias: Option<ResourceRef>,
-    policy: Rc<RefCell<PolicyDocument>>,
+    policy: SharedPolicy,
 }
 
 impl KmsKey {
@@ -64,30 +61,28 @@ impl KmsKey {
         {
             node.error(e);
         }
-        let policy = Rc::new(RefCell::new(PolicyDocument::new([PolicyStatement::allow(
-        )
-        .sid("AccountAdministersTheKeyThroughIam")
-        .principal(Principal::account(Expr::account_id()))
-        .actions(["kms:*"])
-        .resources(["*"])])));
+        let policy = SharedPolicy::new(PolicyDocument::new([PolicyStatement::allow()
+            .sid("AccountAdministersTheKeyThroughIam")
+            .principal(Principal::account(Expr::account_id()))
+            .actions(["kms:*"])
+            .resources(["*"])]));
         let mut base = Map::new();
         base.insert("EnableKeyRotation".into(), Value::Bool(true));
         base.insert("PendingWindowInDays".into(), window.into());
         if let Some(d) = &props.description {
             base.insert("Description".into(), Value::String(d.clone()));
         }
-        let doc = Rc::clone(&policy);
         // The key policy is a resource policy: the account root needs kms:* on
         // the key itself ("*" there means this key), so the role-policy rules
         // against wildcards do not apply to it.
         let resource = node.add_resource(
             "Resource",
-            CfnResource::lazy("AWS::KMS::Key", move || {
-                let mut props = base.clone();
-                props.insert("KeyPolicy".into(), doc.borrow().to_json().to_cfn());
-                Ok(props)
-            })
-            .removal_policy(removal),
+            policy
+                .lazy_resource("AWS::KMS::Key", base, |doc, props| {
+                    props.insert("KeyPolicy".into(), doc.to_json().to_cfn());
+                    Ok(())
+                })
+                .removal_policy(removal),
         );
         let alias = props.alias.as_ref().map(|alias| {
             node.add_resource(
@@ -117,7 +112,7 @@ impl KmsKey {
 
     /// Add a statement to the key policy (for service principals that need it).
     pub fn add_to_key_policy(&self, statement: PolicyStatement) {
-        self.policy.borrow_mut().add(statement);
+        self.policy.add(statement);
     }
 
     /// Decrypt with the key (read data encrypted with it).

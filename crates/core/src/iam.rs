@@ -414,6 +414,47 @@ impl Grant {
     }
 }
 
+/// A policy document that grows after the resource holding it is made
+/// (grants added later land in it) and is rendered when the stack is
+/// synthesized: the Rust form of the CDK's `Lazy`/`Box`, in one place for
+/// role policies, bucket policies and key policies.
+#[derive(Clone, Debug, Default)]
+pub struct SharedPolicy(Rc<RefCell<PolicyDocument>>);
+
+impl SharedPolicy {
+    /// A policy starting with `document`.
+    pub fn new(document: PolicyDocument) -> SharedPolicy {
+        SharedPolicy(Rc::new(RefCell::new(document)))
+    }
+
+    /// Add a statement (rendered at synth, whenever it was added).
+    pub fn add(&self, statement: PolicyStatement) {
+        self.0.borrow_mut().add(statement);
+    }
+
+    /// The document as it stands now.
+    pub fn snapshot(&self) -> PolicyDocument {
+        self.0.borrow().clone()
+    }
+
+    /// A resource of `resource_type` whose properties are `base` plus what
+    /// `render` writes from the document as it stands at synth (an error
+    /// list refuses the synth).
+    pub fn lazy_resource(
+        &self,
+        resource_type: &str,
+        base: Map<String, Value>,
+        render: impl Fn(&PolicyDocument, &mut Map<String, Value>) -> Result<(), Vec<String>> + 'static,
+    ) -> CfnResource {
+        let policy = self.clone();
+        CfnResource::lazy(resource_type, move || {
+            let mut props = base.clone();
+            render(&policy.0.borrow(), &mut props)?;
+            Ok(props)
+        })
+    }
+}
+
 /// Props of a [`Role`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoleProps {
@@ -452,7 +493,7 @@ impl RoleProps {
 #[derive(Clone, Debug)]
 pub struct Role {
     resource: ResourceRef,
-    policy: Rc<RefCell<PolicyDocument>>,
+    policy: SharedPolicy,
     name: Option<String>,
 }
 
@@ -471,7 +512,7 @@ impl Role {
                 "max_session_duration {d} is out of range: IAM accepts 3600 to 43200 seconds"
             ));
         }
-        let policy = Rc::new(RefCell::new(PolicyDocument::default()));
+        let policy = SharedPolicy::default();
         let trust = PolicyDocument::new([PolicyStatement {
             principals: props.assumed_by.clone(),
             ..PolicyStatement::allow().actions(["sts:AssumeRole"])
@@ -504,16 +545,13 @@ impl Role {
             }
             base.insert("RoleName".into(), Value::String(n.clone()));
         }
-        let doc = Rc::clone(&policy);
         let resource = node.add_resource(
             "Resource",
-            CfnResource::lazy("AWS::IAM::Role", move || {
-                let doc = doc.borrow();
+            policy.lazy_resource("AWS::IAM::Role", base, |doc, props| {
                 let errors = doc.validate();
                 if !errors.is_empty() {
                     return Err(errors);
                 }
-                let mut props = base.clone();
                 if !doc.is_empty() {
                     props.insert(
                         "Policies".into(),
@@ -523,7 +561,7 @@ impl Role {
                         }]),
                     );
                 }
-                Ok(props)
+                Ok(())
             }),
         );
         Role {
@@ -571,13 +609,13 @@ impl Role {
 
     /// The statements granted so far.
     pub fn policy(&self) -> PolicyDocument {
-        self.policy.borrow().clone()
+        self.policy.snapshot()
     }
 }
 
 impl Grantee for Role {
     fn add_to_policy(&self, statement: PolicyStatement) {
-        self.policy.borrow_mut().add(statement);
+        self.policy.add(statement);
     }
 }
 
