@@ -225,7 +225,7 @@ fn data_quality_monitor_alarms_and_retraining_wiring() {
             (
                 "Targets",
                 Match::array_with([Match::object_like(json!({
-                    "Arn": {"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/test-staging-training-pipeline"},
+                    "Arn": {"Fn::Join": ["", [{"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/"}, {"Ref": "TrainingPipeline6C07D285"}]]},
                     "RoleArn": {"Fn::GetAtt": ["RetrainRole77F8710C", "Arn"]}
                 }))]),
             ),
@@ -237,7 +237,7 @@ fn data_quality_monitor_alarms_and_retraining_wiring() {
         "AWS::IAM::Role",
         json!({"AssumeRolePolicyDocument": {"Statement": [{"Principal": {"Service": "events.amazonaws.com"}}]},
                "Policies": [{"PolicyDocument": {"Statement": [{"Action": "sagemaker:StartPipelineExecution",
-                   "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/test-staging-training-pipeline"}}]}}]}),
+                   "Resource": {"Fn::Join": ["", [{"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/"}, {"Ref": "TrainingPipeline6C07D285"}]]}}]}}]}),
     );
 }
 

@@ -161,8 +161,9 @@ impl Pipeline {
         }
         let resource = node.add_resource("Resource", pipeline);
         // `AWS::SageMaker::Pipeline` returns no ARN attribute: the ARN is
-        // built from the name fixed at synth.
-        let arn = format_arn("sagemaker", &format!("pipeline/{name}"));
+        // built from its `Ref` (the name, lower case as set), so whatever
+        // names the ARN depends on the pipeline.
+        let arn = Expr::concat([format_arn("sagemaker", "pipeline/"), resource.reference()]);
         Pipeline {
             handle: Handle::new(resource, path, arn).named(name),
         }

@@ -773,7 +773,7 @@ fn triggers() {
     assert_eq!(on_alarm.arn(), on_alarm.resource().get_att("Arn"));
     let tpl = TemplateAssert::new(stack.synth().unwrap().template);
     tpl.resource_count_is("AWS::Events::Rule", 3);
-    let arn = json!({"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/test-staging-training-pipeline"});
+    let arn = json!({"Fn::Join": ["", [{"Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/"}, {"Ref": "TrainingPipeline6C07D285"}]]});
     tpl.has_resource_properties(
         "AWS::Events::Rule",
         json!({"ScheduleExpression": "cron(0 3 ? * MON *)", "State": "ENABLED", "Targets": [{
