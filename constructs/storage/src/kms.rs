@@ -117,32 +117,17 @@ impl KmsKey {
 
     /// Decrypt with the key (read data encrypted with it).
     pub fn grant_decrypt(&self, grantee: &impl Grantee) -> Grant {
-        Grant::to(
-            grantee,
-            [PolicyStatement::allow()
-                .actions(["kms:Decrypt"])
-                .resources([self.arn()])],
-        )
+        KeyRef::from(self).grant_decrypt(grantee)
     }
 
     /// Encrypt with the key (write data encrypted with it).
     pub fn grant_encrypt(&self, grantee: &impl Grantee) -> Grant {
-        Grant::to(
-            grantee,
-            [PolicyStatement::allow()
-                .actions(["kms:Encrypt", "kms:GenerateDataKey"])
-                .resources([self.arn()])],
-        )
+        KeyRef::from(self).grant_encrypt(grantee)
     }
 
     /// Both: read and write data encrypted with the key.
     pub fn grant_encrypt_decrypt(&self, grantee: &impl Grantee) -> Grant {
-        Grant::to(
-            grantee,
-            [PolicyStatement::allow()
-                .actions(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
-                .resources([self.arn()])],
-        )
+        KeyRef::from(self).grant_encrypt_decrypt(grantee)
     }
 
     /// Let AWS services acting for the grantee attach the key to the storage
@@ -157,13 +142,7 @@ impl KmsKey {
     /// (<https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html>);
     /// the condition key: <https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html>.
     pub fn grant_volume_encryption(&self, grantee: &impl Grantee) -> Grant {
-        Grant::to(
-            grantee,
-            [PolicyStatement::allow()
-                .actions(["kms:CreateGrant"])
-                .resources([self.arn()])
-                .condition("Bool", "kms:GrantIsForAWSResource", "true")],
-        )
+        KeyRef::from(self).grant_volume_encryption(grantee)
     }
 
     /// Let CloudWatch Logs of this account and region encrypt log groups with
