@@ -121,6 +121,18 @@ pub struct Call {
     pub why: String,
 }
 
+impl Call {
+    /// A call that carries no condition keys.
+    fn new(action: &'static str, resource: String, why: String) -> Call {
+        Call {
+            action,
+            resource,
+            context: BTreeMap::new(),
+            why,
+        }
+    }
+}
+
 /// `(bucket, key)` of a literal `s3://` URI, or of a `Std:Join` of literals
 /// and values of the running execution (`Execution.PipelineExecutionId`,
 /// written as [`EXECUTION_PLACEHOLDER`]: outputs keyed per execution are
@@ -257,12 +269,11 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
                     why: format!("step {name} lists the prefix of its input {label} (S3Prefix)"),
                 });
             }
-            calls.push(Call {
-                action: "s3:GetObject",
-                resource: object_arn(&bucket, &key),
-                context: BTreeMap::new(),
-                why: format!("step {name} reads its input {label}"),
-            });
+            calls.push(Call::new(
+                "s3:GetObject",
+                object_arn(&bucket, &key),
+                format!("step {name} reads its input {label}"),
+            ));
         }
     }
     for (list, uri) in io.writes {
@@ -281,12 +292,11 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
                 continue;
             };
             let prefix = as_folder(&key);
-            calls.push(Call {
-                action: "s3:PutObject",
-                resource: object_arn(&bucket, &prefix),
-                context: BTreeMap::new(),
-                why: format!("step {name} writes to s3://{bucket}/{key}"),
-            });
+            calls.push(Call::new(
+                "s3:PutObject",
+                object_arn(&bucket, &prefix),
+                format!("step {name} writes to s3://{bucket}/{key}"),
+            ));
         }
     }
     if let Some(repository) = args
@@ -299,19 +309,17 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
         // ecr:GetDownloadUrlForLayer, and GetAuthorizationToken, which has
         // no resource-level permissions).
         for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
-            calls.push(Call {
+            calls.push(Call::new(
                 action,
-                resource: repository.clone(),
-                context: BTreeMap::new(),
-                why: format!("step {name} pulls its image"),
-            });
+                repository.clone(),
+                format!("step {name} pulls its image"),
+            ));
         }
-        calls.push(Call {
-            action: "ecr:GetAuthorizationToken",
-            resource: "*".to_string(),
-            context: BTreeMap::new(),
-            why: format!("step {name} logs in to ECR to pull its image"),
-        });
+        calls.push(Call::new(
+            "ecr:GetAuthorizationToken",
+            "*".to_string(),
+            format!("step {name} logs in to ECR to pull its image"),
+        ));
     }
     if let Some(key) = args.pointer(io.volume_key).and_then(Value::as_str) {
         calls.push(Call {
@@ -767,21 +775,19 @@ fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> 
                 continue;
             };
             let prefix = as_folder(&key);
-            calls.push(Call {
-                action: "s3:PutObject",
-                resource: object_arn(&bucket, &prefix),
-                context: BTreeMap::new(),
-                why: format!("{subject} writes to s3://{bucket}/{key}"),
-            });
+            calls.push(Call::new(
+                "s3:PutObject",
+                object_arn(&bucket, &prefix),
+                format!("{subject} writes to s3://{bucket}/{key}"),
+            ));
         }
     }
     if let Some(key) = at(root, row.data_key) {
-        calls.push(Call {
-            action: "kms:GenerateDataKey",
-            resource: kms_arn(&text(key)),
-            context: BTreeMap::new(),
-            why: format!("{subject} encrypts what it writes to S3 with this key"),
-        });
+        calls.push(Call::new(
+            "kms:GenerateDataKey",
+            kms_arn(&text(key)),
+            format!("{subject} encrypts what it writes to S3 with this key"),
+        ));
     }
     if let Some(key) = at(root, row.volume_key) {
         calls.push(Call {
@@ -796,12 +802,11 @@ fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> 
         });
     }
     for topic in row.topics.iter().filter_map(|p| at(root, p)) {
-        calls.push(Call {
-            action: "sns:Publish",
-            resource: text(topic),
-            context: BTreeMap::new(),
-            why: format!("{subject} publishes its notifications to this topic"),
-        });
+        calls.push(Call::new(
+            "sns:Publish",
+            text(topic),
+            format!("{subject} publishes its notifications to this topic"),
+        ));
     }
     let (list, name) = row.alarms;
     for alarm in at(root, list)
@@ -818,12 +823,11 @@ fn role_use_calls(symbols: &Symbols, row: &RoleUse, root: &Value, who: &str) -> 
                 "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
             )
         };
-        calls.push(Call {
-            action: "cloudwatch:DescribeAlarms",
+        calls.push(Call::new(
+            "cloudwatch:DescribeAlarms",
             resource,
-            context: BTreeMap::new(),
-            why: format!("{subject} watches alarm {name} during deployments"),
-        });
+            format!("{subject} watches alarm {name} during deployments"),
+        ));
     }
     calls
 }
@@ -1028,12 +1032,11 @@ fn crawler_catalog_calls(database: &str) -> Vec<Call> {
         |r: &str| format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
     let mut calls = Vec::new();
     for resource in [arn("catalog"), arn(&format!("database/{database}"))] {
-        calls.push(Call {
-            action: "glue:GetDatabase",
+        calls.push(Call::new(
+            "glue:GetDatabase",
             resource,
-            context: BTreeMap::new(),
-            why: format!("the crawler reads its database {database}"),
-        });
+            format!("the crawler reads its database {database}"),
+        ));
     }
     // The table actions are checked on a table of the database; the catalog
     // and database ARNs they also need are the ones GetDatabase is checked on.
@@ -1043,12 +1046,11 @@ fn crawler_catalog_calls(database: &str) -> Vec<Call> {
         "glue:UpdateTable",
         "glue:BatchCreatePartition",
     ] {
-        calls.push(Call {
+        calls.push(Call::new(
             action,
-            resource: arn(&format!("table/{database}/table")),
-            context: BTreeMap::new(),
-            why: format!("the crawler writes the tables it finds into {database}"),
-        });
+            arn(&format!("table/{database}/table")),
+            format!("the crawler writes the tables it finds into {database}"),
+        ));
     }
     calls
 }
@@ -1108,12 +1110,11 @@ fn glue_encryption_calls(
     }
     for (k, what) in data_keys {
         for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
-            calls.push(Call {
+            calls.push(Call::new(
                 action,
-                resource: k.clone(),
-                context: BTreeMap::new(),
-                why: format!("{feature} encrypts {what} with this key (security configuration)"),
-            });
+                k.clone(),
+                format!("{feature} encrypts {what} with this key (security configuration)"),
+            ));
         }
     }
     if key(
@@ -1160,12 +1161,11 @@ fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call
         let Some((bucket, key)) = s3_location(&Value::String(text(uri))) else {
             continue;
         };
-        calls.push(Call {
-            action: "s3:GetObject",
-            resource: object_arn(&bucket, &key),
-            context: BTreeMap::new(),
-            why: format!("{subject} reads s3://{bucket}/{key}"),
-        });
+        calls.push(Call::new(
+            "s3:GetObject",
+            object_arn(&bucket, &key),
+            format!("{subject} reads s3://{bucket}/{key}"),
+        ));
     }
     for (list, uri) in row.read_prefixes {
         for target in at(props, list)
@@ -1178,12 +1178,11 @@ fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call
                 continue;
             };
             let prefix = as_folder(&key);
-            calls.push(Call {
-                action: "s3:GetObject",
-                resource: object_arn(&bucket, &prefix),
-                context: BTreeMap::new(),
-                why: format!("{subject} reads s3://{bucket}/{key}"),
-            });
+            calls.push(Call::new(
+                "s3:GetObject",
+                object_arn(&bucket, &prefix),
+                format!("{subject} reads s3://{bucket}/{key}"),
+            ));
         }
     }
     for uri in row.writes.iter().filter_map(|p| at(props, p)) {
@@ -1192,29 +1191,26 @@ fn service_calls(symbols: &Symbols, row: &ServiceUse, props: &Value) -> Vec<Call
         };
         let prefix = as_folder(&key);
         for action in row.write_actions {
-            calls.push(Call {
+            calls.push(Call::new(
                 action,
-                resource: object_arn(&bucket, &prefix),
-                context: BTreeMap::new(),
-                why: format!("{subject} writes to s3://{bucket}/{key}"),
-            });
+                object_arn(&bucket, &prefix),
+                format!("{subject} writes to s3://{bucket}/{key}"),
+            ));
         }
         for action in row.bucket_actions {
-            calls.push(Call {
+            calls.push(Call::new(
                 action,
-                resource: bucket_arn(&bucket),
-                context: BTreeMap::new(),
-                why: format!("{subject} writes to s3://{bucket}/{key}"),
-            });
+                bucket_arn(&bucket),
+                format!("{subject} writes to s3://{bucket}/{key}"),
+            ));
         }
     }
     if let Some(key) = at(props, row.data_key) {
-        calls.push(Call {
-            action: "kms:GenerateDataKey",
-            resource: kms_arn(&text(key)),
-            context: BTreeMap::new(),
-            why: format!("{subject} encrypts what it writes to S3 with this key"),
-        });
+        calls.push(Call::new(
+            "kms:GenerateDataKey",
+            kms_arn(&text(key)),
+            format!("{subject} encrypts what it writes to S3 with this key"),
+        ));
     }
     calls
 }
@@ -1321,12 +1317,11 @@ fn compute_service_decisions(
             .get("Id")
             .and_then(Value::as_str)
             .map_or_else(String::new, |id| format!(" {id}"));
-        let call = Call {
-            action: "sagemaker:StartPipelineExecution",
-            resource: arn,
-            context: BTreeMap::new(),
-            why: format!("EventBridge starts the pipeline of target{label} with this role"),
-        };
+        let call = Call::new(
+            "sagemaker:StartPipelineExecution",
+            arn,
+            format!("EventBridge starts the pipeline of target{label} with this role"),
+        );
         let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
         out.push((
             rule.clone(),
@@ -1554,20 +1549,18 @@ fn pipeline_role_calls(step: &Value) -> Vec<Call> {
             let version = format!(
                 "arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:model-package/{group}/1"
             );
-            calls.push(Call {
-                action: "sagemaker:CreateModelPackage",
-                resource: version.clone(),
-                context: BTreeMap::new(),
-                why: format!("step {name} registers a model version in {group}"),
-            });
+            calls.push(Call::new(
+                "sagemaker:CreateModelPackage",
+                version.clone(),
+                format!("step {name} registers a model version in {group}"),
+            ));
             // Tags in a create request need AddTags on what is created.
             if args.get("Tags").is_some() {
-                calls.push(Call {
-                    action: "sagemaker:AddTags",
-                    resource: version,
-                    context: BTreeMap::new(),
-                    why: format!("step {name} tags the model version it registers"),
-                });
+                calls.push(Call::new(
+                    "sagemaker:AddTags",
+                    version,
+                    format!("step {name} tags the model version it registers"),
+                ));
             }
         }
         return calls;
@@ -1597,12 +1590,11 @@ fn pipeline_role_calls(step: &Value) -> Vec<Call> {
             continue;
         };
         let key = format!("{}/{path}", key.trim_end_matches('/'));
-        calls.push(Call {
-            action: "s3:GetObject",
-            resource: object_arn(&bucket, &key),
-            context: BTreeMap::new(),
-            why: format!("the pipeline reads the property file s3://{bucket}/{key} of step {name}"),
-        });
+        calls.push(Call::new(
+            "s3:GetObject",
+            object_arn(&bucket, &key),
+            format!("the pipeline reads the property file s3://{bucket}/{key} of step {name}"),
+        ));
     }
     let Some((_, actions, kind, role)) = PIPELINE_STEP_CALLS.iter().find(|(t, ..)| *t == ty) else {
         return calls;
@@ -1612,12 +1604,11 @@ fn pipeline_role_calls(step: &Value) -> Vec<Call> {
         name.to_ascii_lowercase()
     );
     for action in *actions {
-        calls.push(Call {
+        calls.push(Call::new(
             action,
-            resource: job.clone(),
-            context: BTreeMap::new(),
-            why: format!("step {name} starts and tags its {kind}"),
-        });
+            job.clone(),
+            format!("step {name} starts and tags its {kind}"),
+        ));
     }
     if let Some(passed) = (!role.is_empty())
         .then(|| args.pointer(role))
@@ -1724,12 +1715,11 @@ fn model_decisions(
             let Some((bucket, key)) = s3_location(&Value::String(symbols.resolve(url))) else {
                 continue;
             };
-            let call = Call {
-                action: "s3:GetObject",
-                resource: object_arn(&bucket, &key),
-                context: BTreeMap::new(),
-                why: format!("SageMaker loads the model artifacts s3://{bucket}/{key}"),
-            };
+            let call = Call::new(
+                "s3:GetObject",
+                object_arn(&bucket, &key),
+                format!("SageMaker loads the model artifacts s3://{bucket}/{key}"),
+            );
             let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
             out.push((
                 id.clone(),
