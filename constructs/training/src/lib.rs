@@ -13,7 +13,7 @@ mod pipeline;
 mod trigger;
 
 pub use definition::{
-    Comparison, Definition, Goal, PValue, ParameterRange, Scaling, Step, StepKind, Tuning,
+    Comparison, Definition, Goal, ParameterRange, PipelineValue, Scaling, Step, StepKind, Tuning,
 };
 pub use mlcdk_sagemaker::{EcrImage, InstanceType, ModelArtifacts};
 /// Images moved to the shared SageMaker crate; kept here for the paths

@@ -2,7 +2,7 @@
 
 use mlcdk_core::Json;
 
-use super::{PValue, Step, StepArguments};
+use super::{PipelineValue, Step, StepArguments};
 
 /// Comparison in a Condition step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,9 +25,9 @@ pub struct Condition {
     /// How the values are compared.
     pub comparison: Comparison,
     /// The left value (e.g. a metric read from a property file).
-    pub left: PValue,
+    pub left: PipelineValue,
     /// The right value (e.g. a threshold).
-    pub right: PValue,
+    pub right: PipelineValue,
 }
 
 /// A Condition step: all conditions true → `if_steps`, else `else_steps`.
@@ -83,7 +83,7 @@ impl StepArguments for ConditionSpec {
     }
 
     /// The conditions' values; the branches' steps are steps of their own.
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         self.conditions
             .iter()
             .flat_map(|c| [&c.left, &c.right])

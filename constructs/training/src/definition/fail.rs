@@ -4,12 +4,12 @@
 
 use mlcdk_core::Json;
 
-use super::{PValue, StepArguments};
+use super::{PipelineValue, StepArguments};
 
 /// The arguments of a [`StepKind::Fail`](super::StepKind::Fail) step.
 pub(super) struct FailArguments<'a> {
     /// Why, shown in the execution's details.
-    pub message: &'a PValue,
+    pub message: &'a PipelineValue,
 }
 
 impl StepArguments for FailArguments<'_> {
@@ -21,7 +21,7 @@ impl StepArguments for FailArguments<'_> {
         Json::object([("ErrorMessage", self.message.to_json())])
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         vec![self.message]
     }
 

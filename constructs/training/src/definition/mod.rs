@@ -4,7 +4,7 @@
 //! Field names follow the SageMaker API requests each step wraps
 //! (`CreateProcessingJob`, `CreateTrainingJob`, `CreateHyperParameterTuningJob`,
 //! `CreateModelPackage`, `CreateModel`, `CreateTransformJob`), without the job
-//! names, which the pipeline assigns. Values are [`PValue`]s: literals, stack
+//! names, which the pipeline assigns. Values are [`PipelineValue`]s: literals, stack
 //! references (`Expr`), pipeline parameters, step properties
 //! (`{"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}`), `Std:JsonGet` of a
 //! property file, `Std:Join`. The whole renders to a [`Json`] document, which
@@ -33,7 +33,7 @@ pub use register::RegisterSpec;
 pub use training::{Channel, ModelPackageSpec, SpotSpec, TrainingJobSpec};
 pub use transform::TransformSpec;
 pub use tuning::{Goal, ParameterRange, Scaling, Tuning, TuningSpec};
-pub use value::{PValue, Parameter, ParameterType};
+pub use value::{Parameter, ParameterType, PipelineValue};
 
 /// The definition schema version SageMaker accepts.
 pub const SCHEMA_VERSION: &str = "2020-12-01";
@@ -66,7 +66,7 @@ pub trait StepArguments {
     }
 
     /// Every value of the step (not of nested steps), for reference checks.
-    fn values(&self) -> Vec<&PValue>;
+    fn values(&self) -> Vec<&PipelineValue>;
 
     /// Whether the request creates something billable or registered, and so
     /// takes the definition's tags.
@@ -127,7 +127,7 @@ pub enum StepKind {
     /// evaluation gate.
     Fail {
         /// Why, shown in the execution's details.
-        message: PValue,
+        message: PipelineValue,
     },
 }
 
@@ -354,17 +354,17 @@ impl Definition {
             s.kind.with_arguments(|args| {
                 for v in args.values() {
                     v.visit(&mut |v| match v {
-                        PValue::Param(p) if !params.contains(p.as_str()) => errors.push(format!(
+                        PipelineValue::Param(p) if !params.contains(p.as_str()) => errors.push(format!(
                             "{what} uses parameter '{p}', which the pipeline does not define"
                         )),
-                        PValue::Property { step, .. } | PValue::JsonGet { step, .. }
+                        PipelineValue::Property { step, .. } | PipelineValue::JsonGet { step, .. }
                             if !names.contains(step.as_str()) =>
                         {
                             errors.push(format!(
                                 "{what} refers to step '{step}', which is not a step of the pipeline"
                             ))
                         }
-                        PValue::JsonGet { step, file, .. } => {
+                        PipelineValue::JsonGet { step, file, .. } => {
                             let has_file = steps.iter().any(|t| {
                                 &t.name == step
                                     && t.kind.with_arguments(|a| {

@@ -3,15 +3,15 @@
 
 use mlcdk_core::{Expr, Json};
 
-use super::{PValue, StepArguments};
+use super::{PipelineValue, StepArguments};
 
 /// A SageMaker model made from artifacts (for batch transform).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreateModelSpec {
     /// Inference image URI.
-    pub image: PValue,
+    pub image: PipelineValue,
     /// S3 URI of the model artifact.
-    pub model_data: PValue,
+    pub model_data: PipelineValue,
     /// Execution role of the model.
     pub role_arn: Expr,
 }
@@ -34,7 +34,7 @@ impl StepArguments for CreateModelSpec {
         ])
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         vec![&self.image, &self.model_data]
     }
 }

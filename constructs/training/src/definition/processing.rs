@@ -3,13 +3,13 @@
 
 use mlcdk_core::{Expr, Json};
 
-use super::{MAX_PROCESSING_RUNTIME, PValue, StepArguments, check_instance};
+use super::{MAX_PROCESSING_RUNTIME, PipelineValue, StepArguments, check_instance};
 
 /// A processing job running a Python script.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProcessingSpec {
     /// Processing image URI (one with `python3`).
-    pub image: PValue,
+    pub image: PipelineValue,
     /// Role the job runs as.
     pub role_arn: Expr,
     /// Instance type, `ml.<family>.<size>`.
@@ -21,15 +21,15 @@ pub struct ProcessingSpec {
     /// Runtime cap in seconds, 1 to [`MAX_PROCESSING_RUNTIME`] (5 days).
     pub max_runtime_seconds: u32,
     /// S3 URI of the script.
-    pub code: PValue,
+    pub code: PipelineValue,
     /// The script's file name (the last part of `code`).
     pub script_name: String,
     /// Command-line arguments of the script.
     pub arguments: Vec<String>,
     /// `(name, S3 URI)`: available under `/opt/ml/processing/input/<name>`.
-    pub inputs: Vec<(String, PValue)>,
+    pub inputs: Vec<(String, PipelineValue)>,
     /// `(name, S3 URI)`: written from `/opt/ml/processing/output/<name>`.
-    pub outputs: Vec<(String, PValue)>,
+    pub outputs: Vec<(String, PipelineValue)>,
     /// JSON files of the step's outputs that later steps read
     /// (`Std:JsonGet`).
     pub property_files: Vec<PropertyFile>,
@@ -162,7 +162,7 @@ impl StepArguments for ProcessingSpec {
         }
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         let mut v = vec![&self.image, &self.code];
         v.extend(self.inputs.iter().map(|(_, u)| u));
         v.extend(self.outputs.iter().map(|(_, u)| u));

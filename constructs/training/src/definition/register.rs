@@ -3,7 +3,7 @@
 
 use mlcdk_core::{Expr, Json};
 
-use super::{PValue, StepArguments};
+use super::{PipelineValue, StepArguments};
 
 /// Registration of a model version into a model package group.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,10 +11,10 @@ pub struct RegisterSpec {
     /// The model package group registered into.
     pub group_name: Expr,
     /// Inference image URI of the version.
-    pub image: PValue,
+    pub image: PipelineValue,
     /// S3 URI of the model artifact, usually a training step's
     /// `ModelArtifacts.S3ModelArtifacts`.
-    pub model_data: PValue,
+    pub model_data: PipelineValue,
     /// Request MIME types the model accepts, e.g. `text/csv`.
     pub content_types: Vec<String>,
     /// Response MIME types it returns.
@@ -25,9 +25,9 @@ pub struct RegisterSpec {
     /// Instance types for batch transform that the version lists as supported.
     pub transform_instances: Vec<String>,
     /// `Approved` or `PendingManualApproval` (or a parameter).
-    pub approval: PValue,
+    pub approval: PipelineValue,
     /// An evaluation report (JSON) attached as model-quality statistics.
-    pub metrics_uri: Option<PValue>,
+    pub metrics_uri: Option<PipelineValue>,
 }
 
 impl StepArguments for RegisterSpec {
@@ -82,7 +82,7 @@ impl StepArguments for RegisterSpec {
         Json::object(m)
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         let mut v = vec![&self.image, &self.model_data, &self.approval];
         v.extend(self.metrics_uri.iter());
         v

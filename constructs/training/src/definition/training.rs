@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use mlcdk_core::{Expr, Json};
 
-use super::{MAX_TRAINING_RUNTIME, PValue, StepArguments, check_instance};
+use super::{MAX_TRAINING_RUNTIME, PipelineValue, StepArguments, check_instance};
 
 /// Managed spot training: a cap on the total wait, and where checkpoints go.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,7 +16,7 @@ pub struct SpotSpec {
     /// S3 URI the job checkpoints to, so an interrupted job resumes instead of
     /// restarting; `None` for tuning trials, which must not share one (see
     /// [`crate::Spot`]).
-    pub checkpoint_uri: Option<PValue>,
+    pub checkpoint_uri: Option<PipelineValue>,
 }
 
 /// An input channel of a training job.
@@ -25,7 +25,7 @@ pub struct Channel {
     /// Channel name the algorithm expects, e.g. `train` or `validation`.
     pub name: String,
     /// S3 prefix of the channel's data.
-    pub uri: PValue,
+    pub uri: PipelineValue,
     /// MIME type of the data, e.g. `text/csv`; the algorithm's default when
     /// `None`.
     pub content_type: Option<String>,
@@ -45,7 +45,7 @@ pub struct ModelPackageSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainingJobSpec {
     /// Training image URI.
-    pub image: PValue,
+    pub image: PipelineValue,
     /// Role the job runs as.
     pub role_arn: Expr,
     /// Instance type, `ml.<family>.<size>`.
@@ -62,10 +62,10 @@ pub struct TrainingJobSpec {
     /// Input channels.
     pub channels: Vec<Channel>,
     /// S3 prefix the model artifacts are written under.
-    pub output_uri: PValue,
+    pub output_uri: PipelineValue,
     /// Static hyperparameters, at most 100; names and literal values have 1–256
     /// characters.
-    pub hyperparameters: BTreeMap<String, PValue>,
+    pub hyperparameters: BTreeMap<String, PipelineValue>,
     /// Continue training a registered model; a fresh model when `None`.
     pub model_package: Option<ModelPackageSpec>,
 }
@@ -173,7 +173,7 @@ impl StepArguments for TrainingJobSpec {
         self.job_json(false)
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         let mut v = Vec::new();
         push_job(self, &mut v);
         v
@@ -208,7 +208,8 @@ impl StepArguments for TrainingJobSpec {
             ));
         }
         for (k, v) in &self.hyperparameters {
-            let long_value = matches!(v, PValue::Json(Json::String(s)) if s.chars().count() > 256);
+            let long_value =
+                matches!(v, PipelineValue::Json(Json::String(s)) if s.chars().count() > 256);
             if k.is_empty() || k.chars().count() > 256 || long_value {
                 errors.push(format!(
                     "{what}: hyperparameter '{k}': names and values have 1 to 256 characters"
@@ -219,7 +220,7 @@ impl StepArguments for TrainingJobSpec {
 }
 
 /// Every value of a training job, for reference checks.
-pub(super) fn push_job<'a>(j: &'a TrainingJobSpec, v: &mut Vec<&'a PValue>) {
+pub(super) fn push_job<'a>(j: &'a TrainingJobSpec, v: &mut Vec<&'a PipelineValue>) {
     v.push(&j.image);
     v.push(&j.output_uri);
     v.extend(j.channels.iter().map(|c| &c.uri));

@@ -3,17 +3,17 @@
 
 use mlcdk_core::Json;
 
-use super::{PValue, StepArguments, check_instance};
+use super::{PipelineValue, StepArguments, check_instance};
 
 /// Batch scoring of an S3 prefix.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransformSpec {
     /// The model to score with, usually a CreateModel step's `ModelName`.
-    pub model_name: PValue,
+    pub model_name: PipelineValue,
     /// S3 prefix of the records to score.
-    pub input: PValue,
+    pub input: PipelineValue,
     /// S3 prefix the scores are written under.
-    pub output: PValue,
+    pub output: PipelineValue,
     /// MIME type of the input, e.g. `text/csv`; records are split by line.
     pub content_type: String,
     /// Instance type, `ml.<family>.<size>`.
@@ -68,7 +68,7 @@ impl StepArguments for TransformSpec {
         check_instance(errors, what, &self.instance_type, self.instance_count);
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         vec![&self.model_name, &self.input, &self.output]
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use mlcdk_core::Json;
 
 use super::training::push_job;
-use super::{PValue, StepArguments, TUNING_RUNTIME_RANGE, TrainingJobSpec};
+use super::{PipelineValue, StepArguments, TUNING_RUNTIME_RANGE, TrainingJobSpec};
 
 /// Objective direction of a tuning job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +102,41 @@ pub struct Tuning {
     pub max_runtime_seconds: Option<u32>,
     /// Stop training jobs that are unlikely to beat the best so far.
     pub early_stopping: bool,
+}
+
+impl Tuning {
+    /// At most `max_jobs` training jobs, `max_parallel` at a time, maximizing
+    /// `validation:auc` over XGBoost's main parameters, with early stopping.
+    pub fn xgboost_auc(max_jobs: u32, max_parallel: u32) -> Tuning {
+        Tuning {
+            objective_metric: "validation:auc".into(),
+            goal: Goal::Maximize,
+            ranges: vec![
+                ParameterRange::Continuous {
+                    name: "eta".into(),
+                    min: 0.01,
+                    max: 0.3,
+                    scaling: Scaling::Logarithmic,
+                },
+                ParameterRange::Integer {
+                    name: "max_depth".into(),
+                    min: 3,
+                    max: 10,
+                    scaling: Scaling::Auto,
+                },
+                ParameterRange::Continuous {
+                    name: "subsample".into(),
+                    min: 0.5,
+                    max: 1.0,
+                    scaling: Scaling::Auto,
+                },
+            ],
+            max_jobs: Some(max_jobs),
+            max_parallel,
+            max_runtime_seconds: None,
+            early_stopping: true,
+        }
+    }
 }
 
 /// A tuning job: the tuning settings and the training job it repeats.
@@ -305,7 +340,7 @@ impl StepArguments for TuningSpec {
         }
     }
 
-    fn values(&self) -> Vec<&PValue> {
+    fn values(&self) -> Vec<&PipelineValue> {
         let mut v = Vec::new();
         push_job(&self.job, &mut v);
         v

@@ -5,7 +5,7 @@ use mlcdk_core::{Expr, Json};
 
 /// A value in the definition.
 #[derive(Clone, Debug, PartialEq)]
-pub enum PValue {
+pub enum PipelineValue {
     /// A literal, or a stack reference (an `Expr` leaf).
     Json(Json),
     /// `{"Get": "Parameters.<name>"}`
@@ -35,25 +35,25 @@ pub enum PValue {
         /// The separator.
         on: String,
         /// The values joined, in order.
-        values: Vec<PValue>,
+        values: Vec<PipelineValue>,
     },
 }
 
-impl PValue {
+impl PipelineValue {
     /// A literal string.
-    pub fn lit(s: impl Into<String>) -> PValue {
-        PValue::Json(Json::String(s.into()))
+    pub fn lit(s: impl Into<String>) -> PipelineValue {
+        PipelineValue::Json(Json::String(s.into()))
     }
 
     /// The pipeline parameter `name`, resolved when an execution starts.
-    pub fn param(name: &str) -> PValue {
-        PValue::Param(name.to_string())
+    pub fn param(name: &str) -> PipelineValue {
+        PipelineValue::Param(name.to_string())
     }
 
     /// A property of an earlier step, e.g. `("Train",
     /// "ModelArtifacts.S3ModelArtifacts")`; the step runs after that one.
-    pub fn property(step: &str, path: &str) -> PValue {
-        PValue::Property {
+    pub fn property(step: &str, path: &str) -> PipelineValue {
+        PipelineValue::Property {
             step: step.to_string(),
             path: path.to_string(),
         }
@@ -61,14 +61,14 @@ impl PValue {
 
     /// The running execution's ID (`Execution.PipelineExecutionId`): what
     /// keys a run's outputs, so executions never overwrite each other's.
-    pub fn execution_id() -> PValue {
-        PValue::Execution("PipelineExecutionId".into())
+    pub fn execution_id() -> PipelineValue {
+        PipelineValue::Execution("PipelineExecutionId".into())
     }
 
     /// `values` joined with `on` at execution time (`Std:Join`), e.g. an S3 URI
     /// with the execution ID in it.
-    pub fn join(on: &str, values: impl IntoIterator<Item = PValue>) -> PValue {
-        PValue::Join {
+    pub fn join(on: &str, values: impl IntoIterator<Item = PipelineValue>) -> PipelineValue {
+        PipelineValue::Join {
             on: on.to_string(),
             values: values.into_iter().collect(),
         }
@@ -77,13 +77,17 @@ impl PValue {
     /// Render as it appears in the definition.
     pub fn to_json(&self) -> Json {
         match self {
-            PValue::Json(j) => j.clone(),
-            PValue::Param(n) => Json::object([("Get", Json::from(format!("Parameters.{n}")))]),
-            PValue::Execution(n) => Json::object([("Get", Json::from(format!("Execution.{n}")))]),
-            PValue::Property { step, path } => {
+            PipelineValue::Json(j) => j.clone(),
+            PipelineValue::Param(n) => {
+                Json::object([("Get", Json::from(format!("Parameters.{n}")))])
+            }
+            PipelineValue::Execution(n) => {
+                Json::object([("Get", Json::from(format!("Execution.{n}")))])
+            }
+            PipelineValue::Property { step, path } => {
                 Json::object([("Get", Json::from(format!("Steps.{step}.{path}")))])
             }
-            PValue::JsonGet { step, file, path } => Json::object([(
+            PipelineValue::JsonGet { step, file, path } => Json::object([(
                 "Std:JsonGet",
                 Json::object([
                     (
@@ -96,48 +100,48 @@ impl PValue {
                     ("Path", Json::from(path.as_str())),
                 ]),
             )]),
-            PValue::Join { on, values } => Json::object([(
+            PipelineValue::Join { on, values } => Json::object([(
                 "Std:Join",
                 Json::object([
                     ("On", Json::from(on.as_str())),
                     (
                         "Values",
-                        Json::Array(values.iter().map(PValue::to_json).collect()),
+                        Json::Array(values.iter().map(PipelineValue::to_json).collect()),
                     ),
                 ]),
             )]),
         }
     }
 
-    pub(super) fn visit(&self, f: &mut dyn FnMut(&PValue)) {
+    pub(super) fn visit(&self, f: &mut dyn FnMut(&PipelineValue)) {
         f(self);
-        if let PValue::Join { values, .. } = self {
+        if let PipelineValue::Join { values, .. } = self {
             values.iter().for_each(|v| v.visit(f));
         }
     }
 }
 
-impl From<&str> for PValue {
-    fn from(s: &str) -> PValue {
-        PValue::lit(s)
+impl From<&str> for PipelineValue {
+    fn from(s: &str) -> PipelineValue {
+        PipelineValue::lit(s)
     }
 }
 
-impl From<String> for PValue {
-    fn from(s: String) -> PValue {
-        PValue::lit(s)
+impl From<String> for PipelineValue {
+    fn from(s: String) -> PipelineValue {
+        PipelineValue::lit(s)
     }
 }
 
-impl From<Expr> for PValue {
-    fn from(e: Expr) -> PValue {
-        PValue::Json(Json::from(e))
+impl From<Expr> for PipelineValue {
+    fn from(e: Expr) -> PipelineValue {
+        PipelineValue::Json(Json::from(e))
     }
 }
 
-impl From<f64> for PValue {
-    fn from(n: f64) -> PValue {
-        PValue::Json(
+impl From<f64> for PipelineValue {
+    fn from(n: f64) -> PipelineValue {
+        PipelineValue::Json(
             serde_json::Number::from_f64(n)
                 .map(Json::Number)
                 .unwrap_or(Json::Null),

@@ -113,7 +113,7 @@ fn trn_spot(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         }
         let checkpoints = def.pointer("/CheckpointConfig/S3Uri").is_some();
         if tuning && checkpoints {
-            out.push(Hit::new(id, format!("step {} gives every trial of its tuning job one CheckpointConfig; a trial would resume from another trial's checkpoint, so leave checkpoints out of tuning (an interrupted trial restarts within MaxWait)", step_name(&step))).fix("TrainingPipelineProps { spot: Some(Spot::with_checkpoints(..)) } leaves tuning trials without checkpoints"));
+            out.push(Hit::new(id, format!("step {} gives every trial of its tuning job one CheckpointConfig; a trial would resume from another trial's checkpoint, so leave checkpoints out of tuning (an interrupted trial restarts within MaxWait)", step_name(&step))).fix("TrainingPipelineProps { spot: Some(Spot::without_checkpoints()) } with tuning"));
         } else if !tuning && !checkpoints {
             out.push(Hit::new(id, format!("step {} uses spot without CheckpointConfig; checkpoint to S3 so interruptions resume", step_name(&step))).fix("TrainingPipelineProps { spot: Some(Spot::with_checkpoints(..)) }"));
         }
@@ -138,8 +138,8 @@ fn trn_tuning_bounded(t: &Template, o: &Options, out: &mut Vec<Hit>) {
             continue;
         }
         match step.pointer("/Arguments/HyperParameterTuningJobConfig/ResourceLimits/MaxNumberOfTrainingJobs").and_then(Value::as_u64) {
-            None => out.push(Hit::new(id, format!("tuning step {} has no ResourceLimits.MaxNumberOfTrainingJobs; bound it (at most {cap})", step_name(&step))).fix("Tuning { max_jobs: Some(..) }, or Tuning::bounded(max_jobs, max_parallel)")),
-            Some(n) if n > cap => out.push(Hit::new(id, format!("tuning step {} runs up to {n} training jobs, above the cap of {cap}; lower MaxNumberOfTrainingJobs", step_name(&step))).fix("Tuning { max_jobs: Some(..) }, or Tuning::bounded(max_jobs, max_parallel)")),
+            None => out.push(Hit::new(id, format!("tuning step {} has no ResourceLimits.MaxNumberOfTrainingJobs; bound it (at most {cap})", step_name(&step))).fix("Tuning { max_jobs: Some(..) }, or Tuning::xgboost_auc(max_jobs, max_parallel)")),
+            Some(n) if n > cap => out.push(Hit::new(id, format!("tuning step {} runs up to {n} training jobs, above the cap of {cap}; lower MaxNumberOfTrainingJobs", step_name(&step))).fix("Tuning { max_jobs: Some(..) }, or Tuning::xgboost_auc(max_jobs, max_parallel)")),
             _ => {}
         }
     }
