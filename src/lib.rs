@@ -59,7 +59,7 @@ pub mod prelude {
     pub use mlcdk_core::{
         App, Asset, AssetRef, CfnResource, Condition, Construct, DeletionPolicy, Env, Expr, Json,
         ListExpr, OutputProps, Parameter, PhysicallyNamed, ResourceRef, Scope, Stack, Stage,
-        StageKind,
+        StageKind, named,
     };
 }
 

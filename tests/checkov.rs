@@ -1,5 +1,6 @@
-//! checkov, the second shape check, over every stage's template of the example
-//! and of the options app (the construct options the example does not use): no failed
+//! checkov, the second shape check, over every stage's template of the example,
+//! of the options app (the construct options the example does not use) and
+//! the bootstrap stack: no failed
 //! check at all. Skips are allowed only with a reason in the resource's
 //! Metadata (`stack.suppress(…, "CKV_…", reason)`), and are counted here.
 //!
@@ -89,7 +90,15 @@ fn external_checkov_every_stage_template_has_no_failed_check() {
         .unwrap();
         templates += 1;
     }
-    assert_eq!(templates, 4);
+    // The bootstrap stack every account and region gets before its first deploy.
+    let boot = mlcdk::cli::bootstrap::bootstrap_stack(&mlcdk::prelude::Env::new(
+        "111111111111",
+        "us-east-1",
+    ))
+    .expect("the bootstrap stack synthesizes");
+    std::fs::write(dir.path().join("mlcdk-bootstrap.template.json"), &boot.text).unwrap();
+    templates += 1;
+    assert_eq!(templates, 5);
     let (passed, failed, skipped, parsing_errors, failures) = checkov(dir.path());
     assert_eq!(parsing_errors, 0);
     assert_eq!(failed, 0, "checkov failed checks:\n{}", failures.join("\n"));

@@ -123,13 +123,11 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             },
             reads: vec![raw.prefix("events/")],
             writes: vec![features.clone()],
-            arguments: [
+            arguments: named([
                 ("--database", lake.name()),
                 ("--table", "events".into()),
                 ("--output", features.uri()),
-            ]
-            .map(|(k, v)| (k.to_string(), v))
-            .into(),
+            ]),
             encryption_key: Some((&key).into()),
             ..GlueJobProps::pyspark("examples/deploy/etl/curate.py")
         },
@@ -182,8 +180,8 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
         "Training",
         TrainingPipelineProps {
             instance: knobs.training_instance.clone(),
-            spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
-            tuning: Some(Tuning::bounded(knobs.tuning_max_jobs, 2)),
+            spot: Some(Spot::without_checkpoints()),
+            tuning: Some(Tuning::xgboost_auc(knobs.tuning_max_jobs, 2)),
             processing: Some(Processing::script("examples/deploy/training/preprocess.py")),
             // mlcdk's own evaluation: AUC, accuracy and F1 on the test split.
             evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75)),
@@ -229,17 +227,12 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             stack,
             "AdhocModel",
             ModelProps {
-                network_isolation: false,
+                network_isolation: NetworkIsolation::open(
+                    "serverless inference does not support network isolation; this model serves only the ad-hoc serverless endpoint",
+                ),
                 ..ModelProps::from_registry(version)
             },
         );
-        for rule in ["CKV_AWS_370", "SM-003"] {
-            stack.suppress_at(
-                "AdhocModel/Resource",
-                rule,
-                "serverless inference does not support network isolation; this model serves only the ad-hoc serverless endpoint",
-            );
-        }
         let serve = RealtimeEndpoint::new(
             stack,
             "Serve",

@@ -140,7 +140,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             description: Some("A small Python-shell job".into()),
             reads: vec![data.prefix("raw/")],
             writes: vec![data.prefix("curated/")],
-            arguments: [("--output".to_string(), data.prefix("curated/").uri())].into(),
+            arguments: named([("--output", data.prefix("curated/").uri())]),
             encryption_key: Some((&key).into()),
             ..GlueJobProps::python_shell("examples/deploy/etl/curate.py")
         },
@@ -232,9 +232,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             instance_count: 2,
             volume_gb: 50,
             max_runtime_seconds: 7200,
-            hyperparameters: [("objective", "reg:squarederror"), ("num_round", "50")]
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .into(),
+            hyperparameters: named([("objective", "reg:squarederror"), ("num_round", "50")]),
             batch_transform: Some(BatchTransform {
                 instance_count: 2,
                 ..BatchTransform::new(data.prefix("to-score/"), models.prefix("scores/"))
@@ -247,13 +245,10 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "FineTunePackage",
         TrainingPipelineProps {
-            strategy: ModelStrategy::FineTunePackage(
-                format!(
-                    "arn:aws:sagemaker:us-east-1:{}:model-package/options-base/1",
-                    knobs.account
-                )
-                .into(),
-            ),
+            strategy: ModelStrategy::FineTunePackage(ModelVersion::pinned(format!(
+                "arn:aws:sagemaker:us-east-1:{}:model-package/options-base/1",
+                knobs.account
+            ))),
             register_into: Some((&registry).into()),
             approval: Some(Approval::Automatic),
             evaluation: Some(Evaluation {
@@ -291,7 +286,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                 tag: "1.0".into(),
             }),
             strategy: ModelStrategy::FromScratch,
-            hyperparameters: [("epochs".to_string(), "10".to_string())].into(),
+            hyperparameters: named([("epochs", "10")]),
             tuning: Some(Tuning {
                 objective_metric: "validation:rmse".into(),
                 goal: Goal::Minimize,
@@ -352,7 +347,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Serial",
         ModelProps {
-            environment: [("LOG_LEVEL".into(), "info".into())].into(),
+            environment: named([("LOG_LEVEL", "info")]),
             ..ModelProps::new(ModelSource::MultiContainer(vec![
                 Container {
                     image: image.clone(),
@@ -384,14 +379,11 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Open",
         ModelProps {
-            network_isolation: false,
+            network_isolation: NetworkIsolation::open(
+                "the option under test: serverless endpoints need a model without network isolation (RT-003), and this one serves the async and A/B endpoints too",
+            ),
             ..ModelProps::from_artifact(image.clone(), models.prefix("open/model.tar.gz"))
         },
-    );
-    stack.suppress_at(
-        "Open/Resource",
-        "CKV_AWS_370",
-        "the option under test: serverless endpoints need a model without network isolation (RT-003), and this one serves the async and A/B endpoints too",
     );
     let many = Model::new(
         stack,
@@ -409,7 +401,6 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
 
     // Real-time: linear blue/green shift on one variant, in a VPC, with data
     // capture of inputs only; then several weighted variants.
-    let instance = |t: &str| -> InstanceType { t.parse().expect("a SageMaker instance type") };
     let linear = RealtimeEndpoint::new(
         stack,
         "Linear",
@@ -441,7 +432,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                     scale_out_cooldown: 120,
                     ..Autoscaling::between(2, 4)
                 }),
-                ..Variant::new(PRIMARY_VARIANT, &in_vpc, instance("ml.m5.large"))
+                ..Variant::new(PRIMARY_VARIANT, &in_vpc, InstanceType::m5_large())
             }])
         },
     );
@@ -457,12 +448,12 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             ..RealtimeEndpointProps::new([
                 Variant {
                     weight: 0.7,
-                    ..Variant::new("Serial", &serial, instance("ml.m5.large"))
+                    ..Variant::new("Serial", &serial, InstanceType::m5_large())
                 },
                 Variant {
                     weight: 0.3,
                     autoscaling: Some(Autoscaling::between(1, 3)),
-                    ..Variant::new("Artifact", &open, instance("ml.c5.large"))
+                    ..Variant::new("Artifact", &open, InstanceType::c5_large())
                 },
             ])
         },
@@ -498,7 +489,9 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Features",
         MonitorProps {
-            network_isolation: false,
+            network_isolation: NetworkIsolation::open(
+                "the option under test: an analyzer that may reach the network",
+            ),
             drift_alarms: vec![DriftThreshold::new("score", 0.3)],
             encryption_key: Some((&key).into()),
             alerts: Some((&alerts).into()),
@@ -521,7 +514,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         DriftAlarmProps {
             alerts: Some((&alerts).into()),
             ..DriftAlarmProps::new(CustomMetric {
-                dimensions: [("Model".to_string(), "custom".to_string())].into(),
+                dimensions: named([("Model", "custom")]),
                 evaluation_periods: 3,
                 ..CustomMetric::new("mlcdk/options", "population_stability_index", 0.25)
             })
@@ -561,7 +554,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             }),
             encryption_key: Some((&key).into()),
             alerts: Some((&alerts).into()),
-            ..RealtimeEndpointProps::single(&pinned, instance("ml.m5.large"))
+            ..RealtimeEndpointProps::single(&pinned, InstanceType::m5_large())
         },
     );
 
@@ -589,7 +582,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         stack,
         "Queue",
         AsyncEndpointProps {
-            instance: instance("ml.c5.xlarge"),
+            instance: InstanceType::c5_xlarge(),
             failures: Some(models.prefix("async-failures/")),
             notifications: true,
             max_concurrent_invocations_per_instance: Some(4),
@@ -616,7 +609,7 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
             alerts: Some((&alerts).into()),
             idle_hours: None,
             encryption_key: Some((&key).into()),
-            ..MultiModelEndpointProps::new(&many, instance("ml.c5.large"))
+            ..MultiModelEndpointProps::new(&many, InstanceType::c5_large())
         },
     );
 
@@ -667,22 +660,22 @@ fn bulk_pipeline(stack: &mut Stack, knobs: &Knobs, models: &Bucket) {
         definition.steps.push(Step::new(
             &format!("Shard{i:03}"),
             StepKind::Processing(definition::ProcessingSpec {
-                image: PValue::lit(image),
+                image: PipelineValue::lit(image),
                 role_arn: role_arn.clone().into(),
                 instance_type: "ml.m5.large".into(),
                 instance_count: 1,
                 volume_gb: 30,
                 max_runtime_seconds: 3600,
-                code: PValue::lit(format!("s3://{bucket}/code/shard.py")),
+                code: PipelineValue::lit(format!("s3://{bucket}/code/shard.py")),
                 script_name: "shard.py".into(),
                 arguments: vec!["--shard".into(), i.to_string()],
                 inputs: vec![(
                     "input".into(),
-                    PValue::lit(format!("s3://{bucket}/input/shard-{i:03}/")),
+                    PipelineValue::lit(format!("s3://{bucket}/input/shard-{i:03}/")),
                 )],
                 outputs: vec![(
                     "output".into(),
-                    PValue::lit(format!("s3://{bucket}/output/shard-{i:03}/")),
+                    PipelineValue::lit(format!("s3://{bucket}/output/shard-{i:03}/")),
                 )],
                 property_files: Vec::new(),
             }),

@@ -88,7 +88,7 @@ impl AthenaWorkGroup {
                 props.bytes_scanned_cutoff
             ));
         }
-        let encryption = match props.results.bucket.key() {
+        let encryption = match props.results.bucket.encryption_key() {
             Some(k) => Json::object([
                 ("EncryptionOption", Json::from("SSE_KMS")),
                 ("KmsKey", Json::from(k.arn())),

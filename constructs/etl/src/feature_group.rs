@@ -320,7 +320,7 @@ impl FeatureGroup {
                         format_arn("glue", "table/sagemaker_featurestore/*"),
                     ])],
             ));
-            if store.bucket.key().is_none()
+            if store.bucket.encryption_key().is_none()
                 && let Some(k) = &self.encryption_key
             {
                 grant = grant.and(k.grant_decrypt(grantee));

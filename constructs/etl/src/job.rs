@@ -8,7 +8,7 @@ use mlcdk_core::schedule::Schedule;
 use mlcdk_core::{
     Asset, CfnResource, Construct, Expr, Handle, Json, PhysicallyNamed, ResourceRef, Scope,
 };
-use mlcdk_storage::{KeyRef, KmsKey, S3Path};
+use mlcdk_storage::{KeyRef, S3Path};
 
 use crate::security::{checked_glue_schedule, grant_glue_basics, security_configuration};
 
@@ -276,18 +276,21 @@ impl GlueJob {
         grant_glue_basics(&role, "/aws-glue/");
 
         // Glue applies one S3 encryption setting to everything a job writes.
-        let write_keys: Vec<&KmsKey> = props.writes.iter().filter_map(|w| w.bucket.key()).collect();
-        let s3_key = write_keys.first().copied();
+        let write_keys: Vec<KeyRef> = props
+            .writes
+            .iter()
+            .filter_map(|w| w.bucket.encryption_key())
+            .collect();
+        let s3_key = write_keys.first().cloned();
         if write_keys
             .iter()
-            .any(|k| k.resource().logical_id() != s3_key.map_or("", |f| f.resource().logical_id()))
+            .any(|k| Some(k.arn()) != s3_key.as_ref().map(KeyRef::arn))
             || (s3_key.is_some() && write_keys.len() != props.writes.len())
         {
             node.error(
                 "the job writes to buckets with different encryption; Glue applies one S3 encryption setting to all a job writes, so write to buckets that share one KMS key (or all use SSE-S3)",
             );
         }
-        let s3_key = s3_key.map(KeyRef::from);
         let security = security_configuration(
             &mut node,
             props.encryption_key.clone(),

@@ -187,7 +187,7 @@ impl AsyncEndpoint {
         let key = props
             .encryption_key
             .clone()
-            .or_else(|| props.output.bucket.key().map(KeyRef::from));
+            .or_else(|| props.output.bucket.encryption_key());
         if let Some(k) = key {
             output.push(("KmsKeyId", Json::from(k.arn())));
             // SageMaker encrypts the responses and failures it uploads with

@@ -16,7 +16,8 @@ pub use asynchronous::{AsyncEndpoint, AsyncEndpointProps, AsyncScaling};
 // The shared SageMaker types the props and handles take, so that
 // `use mlcdk_inference::*` is enough to build endpoints.
 pub use mlcdk_sagemaker::{
-    EcrImage, EndpointRef, InstanceType, Metric, ModelArtifacts, PRIMARY_VARIANT, Statistic,
+    EcrImage, EndpointRef, InstanceType, Metric, ModelArtifacts, NetworkIsolation, PRIMARY_VARIANT,
+    Statistic,
 };
 pub use model::{Container, Model, ModelProps, ModelSource, Vpc};
 pub use realtime::{

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
 use mlcdk_core::{CfnResource, Construct, Expr, Handle, Json, Scope};
 use mlcdk_registry::ModelVersion;
-use mlcdk_sagemaker::EcrImage;
 use mlcdk_sagemaker::RoleBasics;
+use mlcdk_sagemaker::{EcrImage, NetworkIsolation};
 use mlcdk_storage::{KeyRef, S3Path};
 
 /// One container of an inference pipeline: an image and the artifact it
@@ -58,8 +58,11 @@ pub struct Vpc {
 pub struct ModelProps {
     /// What the model serves.
     pub source: ModelSource,
-    /// No network access from the containers (default on).
-    pub network_isolation: bool,
+    /// No network access from the containers (default), or access with its
+    /// reason (`NetworkIsolation::open("…")`), which becomes the suppression
+    /// of the checks that flag an open model. Serverless endpoints serve
+    /// only open models.
+    pub network_isolation: NetworkIsolation,
     /// Run the containers in a VPC (default: SageMaker's own network).
     /// Serverless endpoints cannot use a model with a VPC.
     pub vpc: Option<Vpc>,
@@ -75,7 +78,7 @@ impl ModelProps {
     pub fn new(source: ModelSource) -> ModelProps {
         ModelProps {
             source,
-            network_isolation: true,
+            network_isolation: NetworkIsolation::Isolated,
             vpc: None,
             encryption_key: None,
             environment: BTreeMap::new(),
@@ -147,6 +150,9 @@ impl Model {
         let mut multi_model = false;
         match &props.source {
             ModelSource::Registry(v) => {
+                if let Err(e) = v.check() {
+                    node.error(format!("model version: {e}"));
+                }
                 containers.push(Json::object([(
                     "ModelPackageName",
                     Json::from(&v.package_arn),
@@ -222,7 +228,10 @@ impl Model {
 
         let mut model = CfnResource::new("AWS::SageMaker::Model")
             .set("ExecutionRoleArn", role.arn())
-            .set("EnableNetworkIsolation", props.network_isolation);
+            .set(
+                "EnableNetworkIsolation",
+                props.network_isolation.is_isolated(),
+            );
         model = if containers.len() > 1 {
             model.set("Containers", Json::Array(containers)).set(
                 "InferenceExecutionConfig",
@@ -253,6 +262,18 @@ impl Model {
             );
         }
         let resource = node.add_resource("Resource", model);
+        match (
+            props.network_isolation.check(),
+            props.network_isolation.reason(),
+        ) {
+            (Err(e), _) => node.error(e),
+            (Ok(()), Some(reason)) => {
+                for rule in ["CKV_AWS_370", "SM-003"] {
+                    node.stack_mut().suppress(&resource, rule, reason);
+                }
+            }
+            (Ok(()), None) => {}
+        }
         // `Ref` of a model is its ARN; CloudFormation generates its name.
         let arn = resource.reference();
         let name = resource.get_att("ModelName");
@@ -261,7 +282,7 @@ impl Model {
             role,
             multi_model,
             has_vpc: props.vpc.is_some(),
-            network_isolation: props.network_isolation,
+            network_isolation: props.network_isolation.is_isolated(),
         }
     }
 

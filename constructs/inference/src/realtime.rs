@@ -456,8 +456,7 @@ fn endpoint_config(props: &RealtimeEndpointProps) -> CfnResource {
         let key = c
             .destination
             .bucket
-            .key()
-            .map(KeyRef::from)
+            .encryption_key()
             .or_else(|| props.encryption_key.clone());
         if let Some(k) = key {
             dc.push(("KmsKeyId", Json::from(k.arn())));

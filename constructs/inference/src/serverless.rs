@@ -123,7 +123,7 @@ impl ServerlessEndpointProps {
 /// let registry = ModelRegistry::new(&mut stack, "Churn", ModelRegistryProps::default());
 /// // Serverless inference does not run network-isolated models.
 /// let model = Model::new(&mut stack, "Churn3", ModelProps {
-///     network_isolation: false,
+///     network_isolation: NetworkIsolation::open("serverless inference does not run isolated models"),
 ///     ..ModelProps::from_registry(registry.version(3))
 /// });
 /// let adhoc = ServerlessEndpoint::new(&mut stack, "Adhoc", ServerlessEndpointProps {
@@ -167,7 +167,7 @@ impl ServerlessEndpoint {
         // CreateEndpoint fails midway through the stack, which rolls back.
         if props.model.network_isolation() {
             node.error(format!(
-                "model {} is network-isolated, and serverless inference does not support network isolation (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html): serve a model made with `network_isolation: false` in its ModelProps, or serve this one from a real-time endpoint",
+                "model {} is network-isolated, and serverless inference does not support network isolation (https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html): serve a model made with `network_isolation: NetworkIsolation::open(reason)` in its ModelProps, or serve this one from a real-time endpoint",
                 props.model.node_path()
             ));
         }

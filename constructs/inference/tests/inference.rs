@@ -51,7 +51,7 @@ fn models_from_every_source() {
         &mut stack,
         "Chain",
         ModelProps {
-            network_isolation: false,
+            network_isolation: NetworkIsolation::open("the option under test: an open model"),
             vpc: Some(Vpc {
                 subnets: vec![Expr::lit("subnet-1")],
                 security_groups: vec![Expr::lit("sg-1")],
@@ -277,7 +277,7 @@ fn serverless_and_its_exclusions() {
         &mut stack,
         "Open",
         ModelProps {
-            network_isolation: false,
+            network_isolation: NetworkIsolation::open("the option under test: an open model"),
             ..ModelProps::from_artifact(image(), bucket.prefix("m/"))
         },
     );
@@ -483,7 +483,7 @@ fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
         &mut stack,
         "Open",
         ModelProps {
-            network_isolation: false,
+            network_isolation: NetworkIsolation::open("the option under test: an open model"),
             ..ModelProps::from_artifact(image(), bucket.prefix("open/"))
         },
     );

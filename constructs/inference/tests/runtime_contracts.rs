@@ -7,7 +7,7 @@ use mlcdk_checks::{Options, check};
 use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::{Stack, Template};
 use mlcdk_inference::*;
-use mlcdk_registry::{ModelRegistry, ModelRegistryProps};
+use mlcdk_registry::{ModelRegistry, ModelRegistryProps, ModelVersion};
 use mlcdk_sagemaker::{EcrImage, InstanceType, ModelArtifacts};
 use mlcdk_storage::{Bucket, BucketProps, KmsKey, KmsKeyProps};
 use serde_json::{Value, json};
@@ -78,7 +78,9 @@ fn open_model(stack: &mut Stack, bucket: &Bucket) -> Model {
         stack,
         "Open",
         ModelProps {
-            network_isolation: false,
+            network_isolation: NetworkIsolation::open(
+                "serves the serverless endpoints of the test",
+            ),
             ..ModelProps::from_artifact(image(), bucket.prefix("open/model.tar.gz"))
         },
     )
@@ -101,7 +103,7 @@ fn serverless_refuses_a_network_isolated_model_naming_construct_model_rule_and_f
         "[test-staging/Adhoc]",
         "model Churn3",
         "serverless inference does not support network isolation",
-        "`network_isolation: false`",
+        "`network_isolation: NetworkIsolation::open(reason)`",
         "https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html",
     ] {
         assert!(text.contains(part), "missing {part:?} in\n{text}");
@@ -612,4 +614,27 @@ fn non_finite_and_extreme_floats_are_errors_not_panics() {
             json!({"TargetTrackingScalingPolicyConfiguration": {"TargetValue": 2f64.powi(360)}}),
         ),
     );
+}
+
+#[test]
+fn a_model_version_that_is_not_a_model_package_arn_is_refused() {
+    let errors = synth_errors(|stack, _, _, _| {
+        Model::new(
+            stack,
+            "Pinned",
+            ModelProps::from_registry(ModelVersion::pinned("arn:aws:s3:::not-a-package")),
+        );
+        Model::new(
+            stack,
+            "Good",
+            ModelProps::from_registry(ModelVersion::pinned(
+                "arn:aws:sagemaker:us-east-1:222222222222:model-package/churn/7",
+            )),
+        );
+    });
+    assert!(
+        errors.contains("[test-staging/Pinned] model version: 'arn:aws:s3:::not-a-package' is not a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]"),
+        "{errors}"
+    );
+    assert!(!errors.contains("Good"), "{errors}");
 }

@@ -9,11 +9,11 @@ use mlcdk_core::schedule::{RateUnit, Schedule};
 use mlcdk_core::{
     CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
 };
-use mlcdk_sagemaker::RoleBasics;
 use mlcdk_sagemaker::{
     Alarm, AlarmProps, Comparison, Dimension, EcrImage, EndpointRef, InstanceType, Metric,
     MissingData, Statistic,
 };
+use mlcdk_sagemaker::{NetworkIsolation, RoleBasics};
 use mlcdk_storage::{KeyRef, S3Path};
 use mlcdk_training::{Pipeline, PipelineTrigger, TrainingPipeline, TriggerProps};
 
@@ -259,8 +259,9 @@ pub struct MonitorProps {
     pub encryption_key: Option<KeyRef>,
     /// 1–86,400 s, and within the schedule's interval.
     pub max_runtime_seconds: u32,
-    /// No network access from the monitoring container (default on).
-    pub network_isolation: bool,
+    /// No network access from the monitoring container (default), or access
+    /// with its reason (`NetworkIsolation::open("…")`).
+    pub network_isolation: NetworkIsolation,
     /// An alarm on `feature_baseline_drift_<feature>` per entry (data quality).
     pub drift_alarms: Vec<DriftThreshold>,
     /// Where the drift alarms notify.
@@ -316,7 +317,7 @@ impl MonitorProps {
             volume_gb: 20,
             encryption_key: None,
             max_runtime_seconds: 3600,
-            network_isolation: true,
+            network_isolation: NetworkIsolation::Isolated,
             drift_alarms: Vec::new(),
             alerts: None,
         }
@@ -472,6 +473,9 @@ impl Grantee for Monitor {
 /// Checks the props a monitor's resources cannot check themselves; returns
 /// the schedule's expression (empty when the schedule was refused).
 fn check_props(node: &mut Node<'_>, props: &MonitorProps, endpoint_name: &str) -> String {
+    if let Err(e) = props.network_isolation.check() {
+        node.error(e);
+    }
     if props.capture.is_none() {
         node.error(format!(
             "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
@@ -660,7 +664,7 @@ fn job_output(props: &MonitorProps) -> Json {
     let report_key = props
         .output
         .bucket
-        .key()
+        .encryption_key()
         .map(|k| k.arn())
         .or_else(|| props.encryption_key.as_ref().map(KeyRef::arn));
     if let Some(k) = report_key {
@@ -709,7 +713,7 @@ fn job_common(def: CfnResource, props: &MonitorProps, role: &Role) -> CfnResourc
             Json::object([
                 (
                     "EnableNetworkIsolation",
-                    Json::Bool(props.network_isolation),
+                    Json::Bool(props.network_isolation.is_isolated()),
                 ),
                 ("EnableInterContainerTrafficEncryption", Json::Bool(true)),
             ]),

@@ -241,6 +241,26 @@ impl ModelVersion {
         }
     }
 
+    /// Whether the ARN, when it is a literal, is a model package's:
+    /// `arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]`.
+    /// A reference or `Fn::Sub` is resolved by CloudFormation and passes.
+    /// Constructs that take a version report the error with their path.
+    ///
+    /// ```
+    /// use mlcdk_registry::ModelVersion;
+    ///
+    /// assert!(ModelVersion::pinned("arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3").check().is_ok());
+    /// assert!(ModelVersion::pinned("not-an-arn").check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        match self.package_arn.as_literal() {
+            Some(arn) if !is_model_package_arn(arn) => Err(format!(
+                "'{arn}' is not a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]"
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The same version with the artifacts and image it uses, so serving can
     /// be granted them.
     pub fn served_from(self, artifacts: ModelArtifacts) -> ModelVersion {
@@ -249,6 +269,35 @@ impl ModelVersion {
             ..self
         }
     }
+}
+
+/// Whether `arn` is a model package's ARN:
+/// `arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]`.
+fn is_model_package_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let name_ok = |n: &str| {
+        (1..=63).contains(&n.len())
+            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !n.starts_with('-')
+    };
+    let package = resource.strip_prefix("model-package/").map(|r| {
+        let mut it = r.split('/');
+        let name = it.next().unwrap_or_default();
+        let version = it.next();
+        name_ok(name)
+            && it.next().is_none()
+            && version.is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+    });
+    prefix == "arn"
+        && partition.starts_with("aws")
+        && service == "sagemaker"
+        && !region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && package == Some(true)
 }
 
 #[cfg(test)]

@@ -58,6 +58,16 @@ impl InstanceType {
     pub fn m5_xlarge() -> InstanceType {
         InstanceType("ml.m5.xlarge".into())
     }
+
+    /// `ml.c5.large`: compute-optimized, for CPU-bound scoring.
+    pub fn c5_large() -> InstanceType {
+        InstanceType("ml.c5.large".into())
+    }
+
+    /// `ml.c5.xlarge`.
+    pub fn c5_xlarge() -> InstanceType {
+        InstanceType("ml.c5.xlarge".into())
+    }
 }
 
 impl FromStr for InstanceType {

@@ -13,12 +13,14 @@
 
 pub mod images;
 mod instance;
+mod isolation;
 mod metric;
 mod refs;
 mod role;
 
 pub use images::{EcrImage, XgboostVersion};
 pub use instance::InstanceType;
+pub use isolation::NetworkIsolation;
 pub use metric::{
     Alarm, AlarmProps, Comparison, Dimension, MAX_WARM_UP_MINUTES, Metric, MissingData, Statistic,
 };

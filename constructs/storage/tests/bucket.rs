@@ -259,7 +259,7 @@ fn a_given_key_is_shared() {
         &mut stack,
         "A",
         BucketProps {
-            encryption: BucketEncryption::Kms(Some(key.clone())),
+            encryption: BucketEncryption::kms(&key),
             ..Default::default()
         },
     );
@@ -267,7 +267,7 @@ fn a_given_key_is_shared() {
         &mut stack,
         "B",
         BucketProps {
-            encryption: BucketEncryption::Kms(Some(key)),
+            encryption: BucketEncryption::kms(key),
             ..Default::default()
         },
     );
@@ -428,4 +428,69 @@ fn grants_are_returned_and_write_does_not_read() {
         3
     );
     assert!(stack.synth().is_ok());
+}
+
+#[test]
+fn a_bucket_encrypted_with_an_imported_key_grants_its_use() {
+    let mut stack = Stack::for_test();
+    let arn = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let shared = Bucket::new(
+        &mut stack,
+        "Shared",
+        BucketProps {
+            encryption: BucketEncryption::kms(KeyRef::from_arn(arn)),
+            ..Default::default()
+        },
+    );
+    // Not a key of the stack: nothing to add to a key policy here.
+    assert!(shared.key().is_none());
+    assert_eq!(
+        shared.encryption_key().map(|k| k.arn()),
+        Some(mlcdk_core::Expr::lit(arn))
+    );
+    let role = Role::new(
+        &mut stack,
+        "Reader",
+        RoleProps::assumed_by(Principal::service("glue.amazonaws.com")),
+    );
+    let read = shared.prefix("in/").grant_read(&role);
+    assert!(
+        read.actions().contains(&"kms:Decrypt".to_string()),
+        "{read:?}"
+    );
+    let write = shared.prefix("out/").grant_write(&role);
+    assert!(
+        write.actions().contains(&"kms:GenerateDataKey".to_string()),
+        "{write:?}"
+    );
+    let t = TemplateAssert::new(stack.synth().unwrap().template);
+    t.resource_count_is("AWS::KMS::Key", 0);
+    t.has_resource_properties(
+        "AWS::S3::Bucket",
+        json!({"BucketEncryption": {"ServerSideEncryptionConfiguration": [{"BucketKeyEnabled": true,
+            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": arn}}]}}),
+    );
+    // The role's inline policy holds what was granted.
+    let statements: Vec<serde_json::Value> = t
+        .template()
+        .resources_of_type("AWS::IAM::Role")
+        .flat_map(|(_, r)| {
+            r.properties["Policies"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Resource"] == json!(arn) && s["Action"].to_string().contains("kms:Decrypt")),
+        "{statements:#?}"
+    );
 }

@@ -7,6 +7,7 @@ use mlcdk_core::naming::{self, format_arn};
 use mlcdk_core::{
     Asset, CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
 };
+use mlcdk_registry::ModelVersion;
 use mlcdk_sagemaker::RoleBasics;
 use mlcdk_sagemaker::{InstanceType, ModelArtifacts};
 use mlcdk_storage::S3Path;
@@ -76,13 +77,13 @@ impl PipelineProps {
 /// use mlcdk_core::iam::{Principal, Role, RoleProps};
 /// use mlcdk_core::Stack;
 /// use mlcdk_training::definition::{Step, StepKind};
-/// use mlcdk_training::{Definition, PValue, Pipeline, PipelineProps};
+/// use mlcdk_training::{Definition, PipelineValue, Pipeline, PipelineProps};
 ///
 /// let mut stack = Stack::for_test();
 /// let role = Role::new(&mut stack, "Role",
 ///     RoleProps::assumed_by(Principal::service("sagemaker.amazonaws.com")));
 /// let definition = Definition {
-///     steps: vec![Step::new("Stop", StepKind::Fail { message: PValue::lit("nothing to do") })],
+///     steps: vec![Step::new("Stop", StepKind::Fail { message: PipelineValue::lit("nothing to do") })],
 ///     ..Definition::default()
 /// };
 /// let pipeline = Pipeline::new(&mut stack, "Noop", PipelineProps {
@@ -223,10 +224,10 @@ pub enum ModelStrategy {
     FineTune(S3Path),
     /// A registered model package (e.g. from JumpStart), continued through
     /// `ModelPackageConfig`; the pipeline must register into a group. A
-    /// literal must be a model-package ARN
-    /// (`arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]`),
-    /// refused at synth otherwise.
-    FineTunePackage(Expr),
+    /// version of a registry of the stack (`registry.version(3)`) or any
+    /// package by ARN (`ModelVersion::pinned(arn)`, checked at synth by
+    /// [`ModelVersion::check`]).
+    FineTunePackage(ModelVersion),
 }
 
 /// Managed spot training.
@@ -238,12 +239,16 @@ pub enum ModelStrategy {
 /// `CheckpointConfig`, and a trial that resumed from another trial's
 /// checkpoint (XGBoost loads the newest one it finds) would train on other
 /// hyperparameters' state. An interrupted trial restarts instead, within
-/// its `MaxWaitTimeInSeconds`.
+/// its `MaxWaitTimeInSeconds`. So a tuned pipeline takes
+/// [`Spot::without_checkpoints`], and a checkpoint location given with
+/// tuning is refused at synth rather than granted and never used.
 #[derive(Clone, Debug)]
 pub struct Spot {
-    /// Where single training jobs checkpoint (keyed per execution and step
-    /// below it).
-    pub checkpoints: S3Path,
+    /// Where a single training job checkpoints (keyed per execution and step
+    /// below it); `None` for tuning, whose trials restart when interrupted
+    /// (and for a single job that may restart: the rule pack's TRN-002 then
+    /// says what an interruption costs).
+    pub checkpoints: Option<S3Path>,
     /// Cap on runtime plus waiting for capacity; default twice the runtime.
     pub max_wait_seconds: Option<u32>,
 }
@@ -253,43 +258,17 @@ impl Spot {
     /// the runtime for capacity.
     pub fn with_checkpoints(checkpoints: S3Path) -> Spot {
         Spot {
-            checkpoints,
+            checkpoints: Some(checkpoints),
             max_wait_seconds: None,
         }
     }
-}
 
-impl Tuning {
-    /// At most `max_jobs` training jobs, `max_parallel` at a time, maximizing
-    /// `validation:auc` over XGBoost's main parameters, with early stopping.
-    pub fn bounded(max_jobs: u32, max_parallel: u32) -> Tuning {
-        Tuning {
-            objective_metric: "validation:auc".into(),
-            goal: Goal::Maximize,
-            ranges: vec![
-                ParameterRange::Continuous {
-                    name: "eta".into(),
-                    min: 0.01,
-                    max: 0.3,
-                    scaling: Scaling::Logarithmic,
-                },
-                ParameterRange::Integer {
-                    name: "max_depth".into(),
-                    min: 3,
-                    max: 10,
-                    scaling: Scaling::Auto,
-                },
-                ParameterRange::Continuous {
-                    name: "subsample".into(),
-                    min: 0.5,
-                    max: 1.0,
-                    scaling: Scaling::Auto,
-                },
-            ],
-            max_jobs: Some(max_jobs),
-            max_parallel,
-            max_runtime_seconds: None,
-            early_stopping: true,
+    /// Spot training whose interrupted jobs restart, waiting up to twice the
+    /// runtime for capacity: what tuning trials do.
+    pub fn without_checkpoints() -> Spot {
+        Spot {
+            checkpoints: None,
+            max_wait_seconds: None,
         }
     }
 }
@@ -568,8 +547,9 @@ impl TrainingPipelineProps {
 /// let data = Bucket::new(&mut stack, "Data", BucketProps::default());
 /// let artifacts = Bucket::new(&mut stack, "Artifacts", BucketProps::default());
 /// TrainingPipeline::new(&mut stack, "Training", TrainingPipelineProps {
-///     spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
-///     tuning: Some(Tuning::bounded(20, 2)),
+///     // Tuning trials do not checkpoint: an interrupted trial restarts.
+///     spot: Some(Spot::without_checkpoints()),
+///     tuning: Some(Tuning::xgboost_auc(20, 2)),
 ///     ..TrainingPipelineProps::xgboost(data.prefix("features/"), artifacts.prefix("pipeline/"))
 /// });
 /// assert!(stack.synth().is_ok());
@@ -583,35 +563,6 @@ pub struct TrainingPipeline {
     image: EcrImage,
     output: S3Path,
     handle: Handle,
-}
-
-/// Whether `arn` is a model package's ARN:
-/// `arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>]`.
-fn is_model_package_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts[..] else {
-        return false;
-    };
-    let name_ok = |n: &str| {
-        (1..=63).contains(&n.len())
-            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !n.starts_with('-')
-    };
-    let package = resource.strip_prefix("model-package/").map(|r| {
-        let mut it = r.split('/');
-        let name = it.next().unwrap_or_default();
-        let version = it.next();
-        name_ok(name)
-            && it.next().is_none()
-            && version.is_none_or(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-    });
-    prefix == "arn"
-        && partition.starts_with("aws")
-        && service == "sagemaker"
-        && !region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && package == Some(true)
 }
 
 impl TrainingPipeline {
@@ -755,6 +706,20 @@ fn training_image(node: &mut Node<'_>, algorithm: &Algorithm) -> EcrImage {
 /// The checks of the props that the definition's validation cannot make:
 /// the evaluation gate, and the fine-tuned model package.
 fn check_props(node: &mut Node<'_>, props: &TrainingPipelineProps) {
+    if let (
+        Some(Spot {
+            checkpoints: Some(c),
+            ..
+        }),
+        Some(_),
+    ) = (&props.spot, &props.tuning)
+    {
+        node.error(format!(
+            "spot checkpoints under '{}' of bucket {} would never be used: SageMaker gives every trial of a tuning job the same CheckpointConfig, so tuned pipelines do not checkpoint (an interrupted trial restarts); use Spot::without_checkpoints() with tuning",
+            c.prefix,
+            c.bucket.node_path()
+        ));
+    }
     if let Some(e) = &props.evaluation {
         if !e.threshold.is_finite() {
             node.error(format!(
@@ -789,12 +754,11 @@ fn check_props(node: &mut Node<'_>, props: &TrainingPipelineProps) {
             EvaluationScript::File(_) => {}
         }
     }
-    if let ModelStrategy::FineTunePackage(arn) = &props.strategy
-        && let Some(text) = arn.as_literal()
-        && !is_model_package_arn(text)
+    if let ModelStrategy::FineTunePackage(version) = &props.strategy
+        && let Err(e) = version.check()
     {
         node.error(format!(
-            "fine-tune model package '{text}' is not a model package ARN: arn:<partition>:sagemaker:<region>:<account>:model-package/<name>[/<version>] (SageMaker would refuse it when the pipeline runs)"
+            "fine-tune model package: {e} (SageMaker would refuse it when the pipeline runs)"
         ));
     }
     if let ModelStrategy::FineTunePackage(_) = props.strategy
@@ -863,7 +827,7 @@ fn grant_assets(job_role: &Role, assets: &[(Expr, Expr, String)]) {
 struct Plan {
     definition: Definition,
     /// The image every step runs.
-    image: PValue,
+    image: PipelineValue,
     job_role_arn: Expr,
     /// The output prefix, as a folder.
     output: S3Path,
@@ -909,7 +873,7 @@ impl Plan {
                     ("stage".into(), stage.name.clone()),
                 ],
             },
-            image: PValue::lit(image.uri()),
+            image: PipelineValue::lit(image.uri()),
             job_role_arn,
             output: folder(&props.output),
             assets: Vec::new(),
@@ -920,13 +884,13 @@ impl Plan {
     /// execution, so runs that overlap (weekly and drift-triggered) or follow
     /// each other never overwrite what another run wrote or a registered
     /// version points at.
-    fn out(&self, p: &str) -> PValue {
-        PValue::join(
+    fn out(&self, p: &str) -> PipelineValue {
+        PipelineValue::join(
             "",
             [
-                PValue::from(self.output.uri()),
-                PValue::execution_id(),
-                PValue::lit(format!("/{p}")),
+                PipelineValue::from(self.output.uri()),
+                PipelineValue::execution_id(),
+                PipelineValue::lit(format!("/{p}")),
             ],
         )
     }
@@ -945,7 +909,7 @@ impl Plan {
         &mut self,
         node: &mut Node<'_>,
         props: &TrainingPipelineProps,
-    ) -> (PValue, PValue, PValue) {
+    ) -> (PipelineValue, PipelineValue, PipelineValue) {
         match &props.processing {
             Some(p) => {
                 let (code, script_name) = self.asset(node, Asset::file(&p.script));
@@ -958,10 +922,10 @@ impl Plan {
                         instance_count: 1,
                         volume_gb: 30,
                         max_runtime_seconds: p.max_runtime_seconds,
-                        code: PValue::from(code),
+                        code: PipelineValue::from(code),
                         script_name,
                         arguments: p.arguments.clone(),
-                        inputs: vec![("raw".into(), PValue::param("InputData"))],
+                        inputs: vec![("raw".into(), PipelineValue::param("InputData"))],
                         outputs: ["train", "validation", "test"]
                             .iter()
                             .map(|o| (o.to_string(), self.out(&format!("processed/{o}/"))))
@@ -970,7 +934,7 @@ impl Plan {
                     }),
                 ));
                 let output = |o: &str| {
-                    PValue::property(
+                    PipelineValue::property(
                         "Preprocess",
                         &format!("ProcessingOutputConfig.Outputs['{o}'].S3Output.S3Uri"),
                     )
@@ -978,8 +942,12 @@ impl Plan {
                 (output("train"), output("validation"), output("test"))
             }
             None => {
-                let under =
-                    |p: &str| PValue::join("", [PValue::param("InputData"), PValue::lit(p)]);
+                let under = |p: &str| {
+                    PipelineValue::join(
+                        "",
+                        [PipelineValue::param("InputData"), PipelineValue::lit(p)],
+                    )
+                };
                 (under("train/"), under("validation/"), under("test/"))
             }
         }
@@ -990,9 +958,9 @@ impl Plan {
     fn training(
         &mut self,
         props: &TrainingPipelineProps,
-        train_uri: PValue,
-        validation_uri: PValue,
-    ) -> PValue {
+        train_uri: PipelineValue,
+        validation_uri: PipelineValue,
+    ) -> PipelineValue {
         let content_type = Some(props.content_type.clone());
         let mut channels = vec![
             Channel {
@@ -1011,22 +979,22 @@ impl Plan {
             ModelStrategy::FromScratch => {}
             ModelStrategy::FineTune(base) => channels.push(Channel {
                 name: "model".into(),
-                uri: PValue::from(base.uri()),
+                uri: PipelineValue::from(base.uri()),
                 content_type: Some("application/x-sagemaker-model".into()),
             }),
-            ModelStrategy::FineTunePackage(arn) => {
+            ModelStrategy::FineTunePackage(version) => {
                 if let Some(group) = &props.register_into {
                     model_package = Some(ModelPackageSpec {
                         group_arn: group.arn.clone(),
-                        source_package_arn: arn.clone(),
+                        source_package_arn: version.package_arn.clone(),
                     });
                 }
             }
         }
-        let hyperparameters: BTreeMap<String, PValue> = props
+        let hyperparameters: BTreeMap<String, PipelineValue> = props
             .hyperparameters
             .iter()
-            .map(|(k, v)| (k.clone(), PValue::lit(v.as_str())))
+            .map(|(k, v)| (k.clone(), PipelineValue::lit(v.as_str())))
             .collect();
         let job = TrainingJobSpec {
             image: self.image.clone(),
@@ -1039,13 +1007,13 @@ impl Plan {
                 max_wait_seconds: s
                     .max_wait_seconds
                     .unwrap_or(props.max_runtime_seconds.saturating_mul(2)),
-                checkpoint_uri: props.tuning.is_none().then(|| {
-                    PValue::join(
+                checkpoint_uri: checkpoints(props).map(|c| {
+                    PipelineValue::join(
                         "",
                         [
-                            PValue::from(folder(&s.checkpoints).uri()),
-                            PValue::execution_id(),
-                            PValue::lit("/Train/"),
+                            PipelineValue::from(folder(c).uri()),
+                            PipelineValue::execution_id(),
+                            PipelineValue::lit("/Train/"),
                         ],
                     )
                 }),
@@ -1060,7 +1028,7 @@ impl Plan {
                 self.definition
                     .steps
                     .push(Step::new("Train", StepKind::Training(job)));
-                PValue::property("Train", "ModelArtifacts.S3ModelArtifacts")
+                PipelineValue::property("Train", "ModelArtifacts.S3ModelArtifacts")
             }
             Some(t) => {
                 let mut static_job = job;
@@ -1076,12 +1044,12 @@ impl Plan {
                     }),
                 ));
                 // The best job comes first in the tuning job's summaries.
-                PValue::join(
+                PipelineValue::join(
                     "/",
                     [
                         self.out("models"),
-                        PValue::property("Tune", "TrainingJobSummaries[0].TrainingJobName"),
-                        PValue::lit("output/model.tar.gz"),
+                        PipelineValue::property("Tune", "TrainingJobSummaries[0].TrainingJobName"),
+                        PipelineValue::lit("output/model.tar.gz"),
                     ],
                 )
             }
@@ -1092,7 +1060,7 @@ impl Plan {
     fn after_training(
         &self,
         props: &TrainingPipelineProps,
-        model_data: &PValue,
+        model_data: &PipelineValue,
         job_role: &Role,
     ) -> Vec<Step> {
         let serving: Vec<String> = if props.serving_instances.is_empty() {
@@ -1116,7 +1084,7 @@ impl Plan {
                     response_types: vec![props.content_type.clone()],
                     inference_instances: serving.clone(),
                     transform_instances: serving.clone(),
-                    approval: PValue::param("ModelApprovalStatus"),
+                    approval: PipelineValue::param("ModelApprovalStatus"),
                     metrics_uri: props
                         .evaluation
                         .as_ref()
@@ -1136,14 +1104,14 @@ impl Plan {
             after.push(Step::new(
                 "BatchScore",
                 StepKind::Transform(TransformSpec {
-                    model_name: PValue::property("CreateModel", "ModelName"),
-                    input: PValue::from(bt.input.uri()),
-                    output: PValue::join(
+                    model_name: PipelineValue::property("CreateModel", "ModelName"),
+                    input: PipelineValue::from(bt.input.uri()),
+                    output: PipelineValue::join(
                         "",
                         [
-                            PValue::from(folder(&bt.output).uri()),
-                            PValue::execution_id(),
-                            PValue::lit("/"),
+                            PipelineValue::from(folder(&bt.output).uri()),
+                            PipelineValue::execution_id(),
+                            PipelineValue::lit("/"),
                         ],
                     ),
                     content_type: props.content_type.clone(),
@@ -1165,8 +1133,8 @@ impl Plan {
         node: &mut Node<'_>,
         props: &TrainingPipelineProps,
         after: Vec<Step>,
-        model_data: PValue,
-        test_uri: PValue,
+        model_data: PipelineValue,
+        test_uri: PipelineValue,
     ) {
         match &props.evaluation {
             None => self.definition.steps.extend(after),
@@ -1192,7 +1160,7 @@ impl Plan {
                         instance_count: 1,
                         volume_gb: 30,
                         max_runtime_seconds: 3600,
-                        code: PValue::from(code),
+                        code: PipelineValue::from(code),
                         script_name,
                         arguments: vec![],
                         inputs: vec![
@@ -1214,18 +1182,18 @@ impl Plan {
                     StepKind::Condition(ConditionSpec {
                         conditions: vec![Condition {
                             comparison: e.comparison,
-                            left: PValue::JsonGet {
+                            left: PipelineValue::JsonGet {
                                 step: "Evaluate".into(),
                                 file: "EvaluationReport".into(),
                                 path: e.metric_path.clone(),
                             },
-                            right: PValue::from(e.threshold),
+                            right: PipelineValue::from(e.threshold),
                         }],
                         if_steps: after,
                         else_steps: vec![Step::new(
                             "MetricBelowThreshold",
                             StepKind::Fail {
-                                message: PValue::lit(format!(
+                                message: PipelineValue::lit(format!(
                                     "{} did not pass {:?} {}; the model was not registered",
                                     e.metric_path, e.comparison, e.threshold
                                 )),
@@ -1238,6 +1206,15 @@ impl Plan {
     }
 }
 
+/// Where the single training job checkpoints: only without tuning (see
+/// [`Spot`]).
+fn checkpoints(props: &TrainingPipelineProps) -> Option<&S3Path> {
+    match (&props.spot, &props.tuning) {
+        (Some(s), None) => s.checkpoints.as_ref(),
+        _ => None,
+    }
+}
+
 /// What the jobs' role needs (the execution-role permissions of
 /// CreateProcessingJob, CreateTrainingJob, CreateHyperParameterTuningJob,
 /// CreateModel and CreateTransformJob:
@@ -1247,8 +1224,8 @@ impl Plan {
 fn grant_jobs(role: &Role, image: &EcrImage, props: &TrainingPipelineProps) {
     props.input.grant_read(role);
     props.output.grant_read_write(role);
-    if let Some(s) = &props.spot {
-        s.checkpoints.grant_read_write(role);
+    if let Some(c) = checkpoints(props) {
+        c.grant_read_write(role);
     }
     if let ModelStrategy::FineTune(base) = &props.strategy {
         base.grant_read(role);
@@ -1352,7 +1329,7 @@ fn grant_pipeline(role: &Role, job_role: &Role, props: &TrainingPipelineProps) {
                 .actions(["s3:GetObject"])
                 .resources([props.output.objects_arn()]),
         );
-        if let Some(key) = props.output.bucket.key() {
+        if let Some(key) = props.output.bucket.encryption_key() {
             key.grant_decrypt(role);
         }
     }

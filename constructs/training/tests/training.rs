@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use mlcdk_core::assertions::{Match, TemplateAssert};
 use mlcdk_core::iam::{Grantee, PolicyStatement, Principal, Role, RoleProps};
 use mlcdk_core::{Construct, Expr, Json, PhysicallyNamed, Stack, StageKind};
+use mlcdk_registry::ModelVersion;
 use mlcdk_storage::{Bucket, BucketProps};
 use mlcdk_training::definition::{Definition, Parameter, ParameterType, SpotSpec, TrainingJobSpec};
 use mlcdk_training::*;
@@ -131,8 +132,8 @@ fn full_pipeline_structure() {
         &mut stack,
         "Training",
         TrainingPipelineProps {
-            spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
-            tuning: Some(Tuning::bounded(10, 2)),
+            spot: Some(Spot::without_checkpoints()),
+            tuning: Some(Tuning::xgboost_auc(10, 2)),
             processing: Some(Processing::script("tests/fixtures/preprocess.py")),
             evaluation: Some(Evaluation::at_least(
                 "tests/fixtures/evaluate.py",
@@ -387,7 +388,7 @@ fn fine_tuning() {
         &mut stack,
         "FromPackage",
         TrainingPipelineProps {
-            strategy: ModelStrategy::FineTunePackage(Expr::lit(
+            strategy: ModelStrategy::FineTunePackage(ModelVersion::pinned(
                 "arn:aws:sagemaker:us-east-1:111111111111:model-package/base/1",
             )),
             register_into: Some(ModelGroupRef::named("churn")),
@@ -411,19 +412,28 @@ fn pipeline_validations() {
             "SpotWait",
             TrainingPipelineProps {
                 spot: Some(Spot {
-                    checkpoints: artifacts.prefix("c/"),
                     max_wait_seconds: Some(600),
+                    ..Spot::with_checkpoints(artifacts.prefix("c/"))
                 }),
                 ..props(&data, &artifacts)
             },
             "spot max_wait_seconds (600) is below max_runtime_seconds (3600); SageMaker requires MaxWaitTimeInSeconds >= MaxRuntimeInSeconds",
         ),
         (
+            "TunedCheckpoints",
+            TrainingPipelineProps {
+                spot: Some(Spot::with_checkpoints(artifacts.prefix("checkpoints/"))),
+                tuning: Some(Tuning::xgboost_auc(4, 2)),
+                ..props(&data, &artifacts)
+            },
+            "spot checkpoints under 'checkpoints/' of bucket Artifacts would never be used: SageMaker gives every trial of a tuning job the same CheckpointConfig, so tuned pipelines do not checkpoint (an interrupted trial restarts); use Spot::without_checkpoints() with tuning",
+        ),
+        (
             "NoMax",
             TrainingPipelineProps {
                 tuning: Some(Tuning {
                     max_jobs: None,
-                    ..Tuning::bounded(1, 1)
+                    ..Tuning::xgboost_auc(1, 1)
                 }),
                 ..props(&data, &artifacts)
             },
@@ -432,7 +442,7 @@ fn pipeline_validations() {
         (
             "Parallel",
             TrainingPipelineProps {
-                tuning: Some(Tuning::bounded(3, 5)),
+                tuning: Some(Tuning::xgboost_auc(3, 5)),
                 ..props(&data, &artifacts)
             },
             "max_parallel (5) exceeds max_jobs (3)",
@@ -451,7 +461,7 @@ fn pipeline_validations() {
             TrainingPipelineProps {
                 tuning: Some(Tuning {
                     max_runtime_seconds: Some(60),
-                    ..Tuning::bounded(2, 1)
+                    ..Tuning::xgboost_auc(2, 1)
                 }),
                 ..props(&data, &artifacts)
             },
@@ -467,7 +477,7 @@ fn pipeline_validations() {
                         max: 5,
                         scaling: Scaling::Auto,
                     }],
-                    ..Tuning::bounded(2, 1)
+                    ..Tuning::xgboost_auc(2, 1)
                 }),
                 ..props(&data, &artifacts)
             },
@@ -502,7 +512,7 @@ fn pipeline_validations() {
                         max: f64::INFINITY,
                         scaling: Scaling::Auto,
                     }],
-                    ..Tuning::bounded(2, 1)
+                    ..Tuning::xgboost_auc(2, 1)
                 }),
                 ..props(&data, &artifacts)
             },
@@ -518,7 +528,7 @@ fn pipeline_validations() {
                         max: 1.0,
                         scaling: Scaling::Logarithmic,
                     }],
-                    ..Tuning::bounded(2, 1)
+                    ..Tuning::xgboost_auc(2, 1)
                 }),
                 ..props(&data, &artifacts)
             },
@@ -539,7 +549,7 @@ fn pipeline_validations() {
         (
             "Package",
             TrainingPipelineProps {
-                strategy: ModelStrategy::FineTunePackage(Expr::lit(
+                strategy: ModelStrategy::FineTunePackage(ModelVersion::pinned(
                     "arn:aws:sagemaker:us-east-1:1:model-package/x/1",
                 )),
                 ..props(&data, &artifacts)
@@ -584,7 +594,7 @@ fn unknown_region_for_the_builtin_image() {
 
 fn job(name_suffix: &str) -> TrainingJobSpec {
     TrainingJobSpec {
-        image: PValue::lit("111111111111.dkr.ecr.us-east-1.amazonaws.com/x:1"),
+        image: PipelineValue::lit("111111111111.dkr.ecr.us-east-1.amazonaws.com/x:1"),
         role_arn: Expr::lit("arn:aws:iam::111111111111:role/r"),
         instance_type: "ml.m5.large".into(),
         instance_count: 1,
@@ -592,7 +602,7 @@ fn job(name_suffix: &str) -> TrainingJobSpec {
         max_runtime_seconds: 60,
         spot: None,
         channels: vec![],
-        output_uri: PValue::lit(format!("s3://b/{name_suffix}")),
+        output_uri: PipelineValue::lit(format!("s3://b/{name_suffix}")),
         hyperparameters: Default::default(),
         model_package: None,
     }
@@ -620,7 +630,7 @@ fn definition_rules() {
             Step::new(
                 "bad name!",
                 StepKind::Fail {
-                    message: PValue::param("Missing"),
+                    message: PipelineValue::param("Missing"),
                 },
             ),
             Step::new(
@@ -636,7 +646,7 @@ fn definition_rules() {
                 StepKind::Training(TrainingJobSpec {
                     spot: Some(SpotSpec {
                         max_wait_seconds: 10,
-                        checkpoint_uri: Some(PValue::lit("s3://b/c")),
+                        checkpoint_uri: Some(PipelineValue::lit("s3://b/c")),
                     }),
                     ..job("d")
                 }),
@@ -647,7 +657,7 @@ fn definition_rules() {
     bad.steps.push(Step::new(
         "Ref",
         StepKind::Fail {
-            message: PValue::property("Ghost", "X"),
+            message: PipelineValue::property("Ghost", "X"),
         },
     ));
     let errors = bad.validate();
@@ -915,7 +925,7 @@ fn evaluation_and_fine_tune_inputs_that_would_fail_at_run_time_are_refused_at_sy
             &mut stack,
             id,
             TrainingPipelineProps {
-                strategy: ModelStrategy::FineTunePackage(Expr::lit(arn)),
+                strategy: ModelStrategy::FineTunePackage(ModelVersion::pinned(arn)),
                 register_into: Some(ModelGroupRef::named("churn")),
                 ..props(&data, &artifacts)
             },
@@ -942,7 +952,7 @@ fn evaluation_and_fine_tune_inputs_that_would_fail_at_run_time_are_refused_at_sy
             &mut stack,
             id,
             TrainingPipelineProps {
-                strategy: ModelStrategy::FineTunePackage(arn),
+                strategy: ModelStrategy::FineTunePackage(ModelVersion::pinned(arn)),
                 register_into: Some(ModelGroupRef::named("churn")),
                 ..props(&data, &artifacts)
             },
@@ -977,7 +987,7 @@ fn evaluation_and_fine_tune_inputs_that_would_fail_at_run_time_are_refused_at_sy
         "[test-staging/EmptyPath] evaluation metric_path is empty",
         "[test-staging/NanThreshold] evaluation threshold NaN of 'metrics.f1.value' is not a finite number",
         "[test-staging/NoScript] evaluation script is empty",
-        "[test-staging/NotAnArn] fine-tune model package 'not-an-arn' is not a model package ARN",
+        "[test-staging/NotAnArn] fine-tune model package: 'not-an-arn' is not a model package ARN",
         "[test-staging/Group] fine-tune model package",
         "[test-staging/Account] fine-tune model package",
         "[test-staging/Version] fine-tune model package",

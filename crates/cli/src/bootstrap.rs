@@ -6,13 +6,11 @@
 //! synthesizes it and hands it to the deployer (`mlcdk_deploy::run_bootstrap`),
 //! which deploys it like any other stack.
 
-use mlcdk_core::iam::PolicyDocument;
 use mlcdk_core::{
-    App, CfnResource, Env, Expr, OutputProps, Scope, Stack, Stage, StageKind, SynthesizedStack,
-    ValidationErrors,
+    App, Construct, DeletionPolicy, Env, Expr, OutputProps, Scope, Stack, Stage, StageKind,
+    SynthesizedStack, ValidationErrors,
 };
-use mlcdk_storage::deny_insecure_transport;
-use serde_json::json;
+use mlcdk_storage::{Bucket, BucketProps, LifecycleRule};
 
 use mlcdk_core::asset::ASSETS_BUCKET_PATTERN;
 
@@ -24,52 +22,41 @@ const EXPIRE_DAYS: u32 = 30;
 
 fn define(stack: &mut Stack, _: &()) {
     stack.set_description("mlcdk bootstrap: the assets bucket of this account and region");
-    let retain = stack.removal_policy(None);
-    let mut node = stack.node("Assets");
-    let bucket = node.add_resource(
-        "Resource",
-        CfnResource::new("AWS::S3::Bucket")
-            .set("BucketName", Expr::sub(ASSETS_BUCKET_PATTERN))
-            .set(
-                "BucketEncryption",
-                json!({"ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]}),
-            )
-            .set(
-                "PublicAccessBlockConfiguration",
-                json!({"BlockPublicAcls": true, "BlockPublicPolicy": true,
-                       "IgnorePublicAcls": true, "RestrictPublicBuckets": true}),
-            )
-            .set("VersioningConfiguration", json!({"Status": "Enabled"}))
+    // The safe defaults of every bucket (SSE-S3, public access blocked,
+    // TLS-only, versioned, access logs to the stack's log bucket, retained);
+    // the name is resolved by CloudFormation, so uploads can compute it.
+    let assets = Bucket::new(
+        stack,
+        "Assets",
+        BucketProps {
+            bucket_name: Some(Expr::sub(ASSETS_BUCKET_PATTERN)),
             // Assets are content-addressed and may be used by deployed stacks
-            // (a Glue job reads its script at every run), so they never expire;
-            // they move to Intelligent-Tiering instead. Uploaded templates are
-            // only read while a change set is created, so they do expire.
-            .set(
-                "LifecycleConfiguration",
-                json!({"Rules": [
-                    {"Id": "templates-expire", "Status": "Enabled", "Prefix": "templates/",
-                     "ExpirationInDays": EXPIRE_DAYS},
-                    {"Id": "assets-tiering", "Status": "Enabled", "Prefix": "assets/",
-                     "Transitions": [{"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": EXPIRE_DAYS}]},
-                    {"Id": "old-versions", "Status": "Enabled",
-                     "NoncurrentVersionExpiration": {"NoncurrentDays": EXPIRE_DAYS},
-                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
-                ]}),
-            )
-            .removal_policy(retain),
+            // (a Glue job reads its script at every run), so they never
+            // expire; they move to Intelligent-Tiering instead. Uploaded
+            // templates are only read while a change set is created, so they
+            // do expire.
+            lifecycle_rules: vec![
+                LifecycleRule::expire("templates-expire", Some("templates/"), EXPIRE_DAYS),
+                LifecycleRule::tiering("assets-tiering", Some("assets/"), EXPIRE_DAYS),
+                LifecycleRule {
+                    id: "old-versions".into(),
+                    noncurrent_expiration_days: Some(EXPIRE_DAYS),
+                    ..Default::default()
+                },
+            ],
+            abort_incomplete_uploads_days: Some(1),
+            // Retained in every stage: deployed stacks keep reading their assets.
+            removal_policy: Some(DeletionPolicy::Retain),
+            ..Default::default()
+        },
     );
-    let tls_only = PolicyDocument::new([deny_insecure_transport(&bucket.get_att("Arn"))]);
-    node.add_resource(
-        "Policy",
-        CfnResource::new("AWS::S3::BucketPolicy")
-            .set("Bucket", bucket.reference())
-            .set("PolicyDocument", tls_only.to_json()),
+    stack.suppress_stack(
+        "COST-001",
+        "the bootstrap stack holds only the assets bucket; the stages' budgets watch what runs",
     );
     stack.add_output(
         "AssetsBucketName",
-        OutputProps::new(bucket.reference()).description("Where mlcdk uploads assets"),
+        OutputProps::new(assets.name()).description("Where mlcdk uploads assets"),
     );
 }
 
@@ -89,6 +76,7 @@ pub fn bootstrap_stack(env: &Env) -> Result<SynthesizedStack, ValidationErrors> 
 mod tests {
     use super::*;
     use mlcdk_core::assertions::TemplateAssert;
+    use serde_json::json;
 
     #[test]
     fn the_assets_bucket_is_encrypted_private_tls_only_and_retained() {
@@ -113,6 +101,33 @@ mod tests {
         t.has_output(
             "AssetsBucketName",
             json!({"Value": {"Ref": "Assets9A31D427"}}),
+        );
+        // Templates expire, assets never do (deployed jobs read them), old
+        // versions and incomplete uploads are cleaned up; access logs go to
+        // the stack's log bucket like every bucket's.
+        t.has_resource_properties(
+            "AWS::S3::Bucket",
+            json!({"BucketName": {"Fn::Sub": mlcdk_core::asset::ASSETS_BUCKET_PATTERN},
+                "LifecycleConfiguration": {"Rules": [
+                {"Id": "abort-incomplete-uploads", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                {"Id": "templates-expire", "Prefix": "templates/", "ExpirationInDays": 30},
+                {"Id": "assets-tiering", "Prefix": "assets/",
+                 "Transitions": [{"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 30}]},
+                {"Id": "old-versions", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}
+            ]},
+            "LoggingConfiguration": {"LogFilePrefix": "Assets/"}}),
+        );
+        let report = mlcdk_checks::check(
+            t.template(),
+            &mlcdk_checks::Options {
+                production: true,
+                ..Default::default()
+            },
+        );
+        assert!(
+            report.active().next().is_none(),
+            "{:?}",
+            report.active().collect::<Vec<_>>()
         );
     }
 }

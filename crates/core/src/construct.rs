@@ -171,3 +171,25 @@ pub trait PhysicallyNamed: Construct {
         self.handle().physical_name().unwrap_or_default()
     }
 }
+
+/// A name → value map from pairs, for the props that are such maps (Glue job
+/// arguments, hyperparameters, environment variables, metric dimensions):
+/// the names become `String`s and the values whatever the field holds.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use mlcdk_core::{Expr, named};
+///
+/// let hyperparameters: BTreeMap<String, String> = named([("objective", "binary:logistic"), ("num_round", "100")]);
+/// assert_eq!(hyperparameters["num_round"], "100");
+/// let arguments: BTreeMap<String, Expr> = named([("--table", Expr::lit("events"))]);
+/// assert_eq!(arguments.len(), 1);
+/// ```
+pub fn named<K: Into<String>, V: Into<T>, T>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> std::collections::BTreeMap<String, T> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}

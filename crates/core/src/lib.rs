@@ -35,7 +35,7 @@ pub mod template;
 
 pub use app::{App, Assembly, Env, Manifest, ManifestStage, Stage, StageInfo, StageKind};
 pub use asset::{Asset, AssetEntry, AssetRef};
-pub use construct::{Construct, Handle, PhysicallyNamed};
+pub use construct::{Construct, Handle, PhysicallyNamed, named};
 pub use error::{AssemblyError, ValidationError, ValidationErrors};
 pub use expr::{Condition, Expr, ListExpr, Pseudo};
 pub use json::Json;
