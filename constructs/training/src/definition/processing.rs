@@ -47,41 +47,34 @@ pub struct PropertyFile {
     pub path: String,
 }
 
+/// A processing input: the S3 prefix copied to
+/// `/opt/ml/processing/input/<name>` before the script starts.
+fn s3_input(name: &str, uri: &PipelineValue) -> Json {
+    Json::object([
+        ("InputName", Json::from(name)),
+        (
+            "S3Input",
+            Json::object([
+                ("S3Uri", uri.to_json()),
+                (
+                    "LocalPath",
+                    Json::from(format!("/opt/ml/processing/input/{name}")),
+                ),
+                ("S3DataType", Json::from("S3Prefix")),
+                ("S3InputMode", Json::from("File")),
+            ]),
+        ),
+    ])
+}
+
 impl StepArguments for ProcessingSpec {
     fn type_name(&self) -> &'static str {
         "Processing"
     }
 
     fn to_json(&self, _tags: &[(String, String)]) -> Json {
-        let mut inputs = vec![Json::object([
-            ("InputName", Json::from("code")),
-            (
-                "S3Input",
-                Json::object([
-                    ("S3Uri", self.code.to_json()),
-                    ("LocalPath", Json::from("/opt/ml/processing/input/code")),
-                    ("S3DataType", Json::from("S3Prefix")),
-                    ("S3InputMode", Json::from("File")),
-                ]),
-            ),
-        ])];
-        for (name, uri) in &self.inputs {
-            inputs.push(Json::object([
-                ("InputName", Json::from(name.as_str())),
-                (
-                    "S3Input",
-                    Json::object([
-                        ("S3Uri", uri.to_json()),
-                        (
-                            "LocalPath",
-                            Json::from(format!("/opt/ml/processing/input/{name}")),
-                        ),
-                        ("S3DataType", Json::from("S3Prefix")),
-                        ("S3InputMode", Json::from("File")),
-                    ]),
-                ),
-            ]));
-        }
+        let mut inputs = vec![s3_input("code", &self.code)];
+        inputs.extend(self.inputs.iter().map(|(name, uri)| s3_input(name, uri)));
         let outputs: Vec<Json> = self
             .outputs
             .iter()

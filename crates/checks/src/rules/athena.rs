@@ -2,7 +2,7 @@
 
 use mlcdk_core::Template;
 
-use super::{is_true, of, prop};
+use super::{is_true, of};
 use crate::{Hit, Options, Rule, Severity};
 use Severity::Warning;
 
@@ -24,13 +24,12 @@ pub(super) const BOUNDED: Rule = Rule {
 fn athena_bounded(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::Athena::WorkGroup") {
         let mut missing = Vec::new();
-        if !is_true(prop(
-            r,
-            &["WorkGroupConfiguration", "EnforceWorkGroupConfiguration"],
-        )) {
+        if !is_true(r.prop(&["WorkGroupConfiguration", "EnforceWorkGroupConfiguration"])) {
             missing.push("EnforceWorkGroupConfiguration: true");
         }
-        if prop(r, &["WorkGroupConfiguration", "BytesScannedCutoffPerQuery"]).is_none() {
+        if r.prop(&["WorkGroupConfiguration", "BytesScannedCutoffPerQuery"])
+            .is_none()
+        {
             missing.push("BytesScannedCutoffPerQuery");
         }
         if !missing.is_empty() {

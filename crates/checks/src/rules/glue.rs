@@ -2,7 +2,7 @@
 
 use mlcdk_core::Template;
 
-use super::{of, prop};
+use super::of;
 use crate::{Hit, Options, Rule, Severity};
 use Severity::Warning;
 
@@ -34,7 +34,7 @@ pub(super) const SECURITY: Rule = Rule {
 /// The check of [`TIMEOUT`].
 fn glue_timeout(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::Glue::Job") {
-        if prop(r, &["Timeout"]).is_none() {
+        if r.prop(&["Timeout"]).is_none() {
             out.push(
                 Hit::new(
                     id,
@@ -55,7 +55,7 @@ fn glue_security(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             } else {
                 "CrawlerSecurityConfiguration"
             };
-            if prop(r, &[key]).is_none() {
+            if r.prop(&[key]).is_none() {
                 out.push(Hit::new(id, format!("no {key}; attach a Glue security configuration (S3, CloudWatch and bookmark encryption)")).fix("GlueJobProps / CrawlerProps { encryption_key: Some(..) }"));
             }
         }

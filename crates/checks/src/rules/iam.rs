@@ -4,7 +4,7 @@
 use mlcdk_core::Template;
 use serde_json::Value;
 
-use super::{prop, statements};
+use super::statements;
 use crate::{Hit, Options, Rule, Severity};
 use Severity::{Error, Warning};
 
@@ -110,7 +110,7 @@ fn iam_wildcard_resource_writes(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 /// The check of [`FULL_ACCESS`].
 fn iam_full_access(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in &t.resources {
-        if let Some(arns) = prop(r, &["ManagedPolicyArns"]) {
+        if let Some(arns) = r.prop(&["ManagedPolicyArns"]) {
             let text = serde_json::to_string(arns).unwrap_or_default();
             if text.contains(":aws:policy/") && text.contains("FullAccess") {
                 out.push(Hit::new(
@@ -143,12 +143,13 @@ fn identity_statements(t: &Template) -> Vec<(&str, Value)> {
     let mut out = Vec::new();
     for (id, r) in &t.resources {
         let docs: Vec<&Value> = match r.resource_type.as_str() {
-            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => prop(r, &["Policies"])
+            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => r
+                .prop(&["Policies"])
                 .and_then(Value::as_array)
                 .map(|ps| ps.iter().filter_map(|p| p.get("PolicyDocument")).collect())
                 .unwrap_or_default(),
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {
-                prop(r, &["PolicyDocument"]).into_iter().collect()
+                r.prop(&["PolicyDocument"]).into_iter().collect()
             }
             _ => Vec::new(),
         };

@@ -3,7 +3,7 @@
 use mlcdk_core::Template;
 use serde_json::Value;
 
-use super::{is_true, of, prop};
+use super::{is_true, of};
 use crate::{Hit, Options, Rule, Severity};
 use Severity::Error;
 
@@ -24,10 +24,11 @@ pub(super) const ROTATION: Rule = Rule {
 /// The check of [`ROTATION`].
 fn kms_rotation(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::KMS::Key") {
-        let symmetric = prop(r, &["KeySpec"])
+        let symmetric = r
+            .prop(&["KeySpec"])
             .and_then(Value::as_str)
             .is_none_or(|s| s == "SYMMETRIC_DEFAULT");
-        if symmetric && !is_true(prop(r, &["EnableKeyRotation"])) {
+        if symmetric && !is_true(r.prop(&["EnableKeyRotation"])) {
             out.push(
                 Hit::new(id, "key rotation is off; set EnableKeyRotation: true")
                     .fix("KmsKey enables rotation; build the key with KmsKey::new"),

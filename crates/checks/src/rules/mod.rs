@@ -69,10 +69,6 @@ pub static RULES: &[Rule] = &[
     rt::PIPELINE_ROLE,
 ];
 
-fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
-    r.prop(path)
-}
-
 fn is_true(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::Bool(true))) || v.and_then(Value::as_str) == Some("true")
 }

@@ -4,7 +4,7 @@ use mlcdk_core::Template;
 use mlcdk_core::template::reference_target as target;
 use serde_json::Value;
 
-use super::{is_true, of, prop, statements};
+use super::{is_true, of, statements};
 use crate::{Hit, Options, Rule, Severity};
 use Severity::{Error, Warning};
 
@@ -77,11 +77,8 @@ pub(super) const ACCESS_LOGGING: Rule = Rule {
 /// The check of [`ENCRYPTION`].
 fn s3_encryption(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::S3::Bucket") {
-        if prop(
-            r,
-            &["BucketEncryption", "ServerSideEncryptionConfiguration"],
-        )
-        .is_none()
+        if r.prop(&["BucketEncryption", "ServerSideEncryptionConfiguration"])
+            .is_none()
         {
             out.push(Hit::new(
                 id,
@@ -102,7 +99,7 @@ fn s3_public_access(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::S3::Bucket") {
         let missing: Vec<&str> = FLAGS
             .iter()
-            .filter(|f| !is_true(prop(r, &["PublicAccessBlockConfiguration", f])))
+            .filter(|f| !is_true(r.prop(&["PublicAccessBlockConfiguration", f])))
             .copied()
             .collect();
         if !missing.is_empty() {
@@ -115,8 +112,8 @@ fn s3_public_access(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 fn s3_tls_only(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, _) in of(t, "AWS::S3::Bucket") {
         let denied = of(t, "AWS::S3::BucketPolicy").any(|(_, p)| {
-            prop(p, &["Bucket"]).and_then(target) == Some(id)
-                && statements(prop(p, &["PolicyDocument"])).iter().any(|s| {
+            p.prop(&["Bucket"]).and_then(target) == Some(id)
+                && statements(p.prop(&["PolicyDocument"])).iter().any(|s| {
                     s.get("Effect").and_then(Value::as_str) == Some("Deny")
                         && s.pointer("/Condition/Bool/aws:SecureTransport")
                             .is_some_and(|v| v == "false" || v == &Value::Bool(false))
@@ -131,7 +128,8 @@ fn s3_tls_only(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 /// The check of [`VERSIONING`].
 fn s3_versioning(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::S3::Bucket") {
-        if prop(r, &["VersioningConfiguration", "Status"]).and_then(Value::as_str)
+        if r.prop(&["VersioningConfiguration", "Status"])
+            .and_then(Value::as_str)
             != Some("Enabled")
             && !is_log_target(t, id)
         {
@@ -149,7 +147,7 @@ fn s3_versioning(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 /// The check of [`ACCESS_LOGGING`].
 fn s3_access_logging(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::S3::Bucket") {
-        if prop(r, &["LoggingConfiguration"]).is_none() && !is_log_target(t, id) {
+        if r.prop(&["LoggingConfiguration"]).is_none() && !is_log_target(t, id) {
             out.push(
                 Hit::new(
                     id,
@@ -163,6 +161,8 @@ fn s3_access_logging(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 
 fn is_log_target(t: &Template, id: &str) -> bool {
     of(t, "AWS::S3::Bucket").any(|(_, r)| {
-        prop(r, &["LoggingConfiguration", "DestinationBucketName"]).and_then(target) == Some(id)
+        r.prop(&["LoggingConfiguration", "DestinationBucketName"])
+            .and_then(target)
+            == Some(id)
     })
 }

@@ -5,7 +5,7 @@ use mlcdk_core::Template;
 use mlcdk_core::template::{Resource, reference_target as target};
 use serde_json::Value;
 
-use super::{is_true, of, prop};
+use super::{is_true, of};
 use crate::{Hit, Options, Rule, Severity};
 use Severity::{Error, Warning};
 
@@ -127,7 +127,7 @@ fn mentioned_by(
 }
 
 fn instance_variants(r: &Resource) -> Vec<&Value> {
-    prop(r, &["ProductionVariants"])
+    r.prop(&["ProductionVariants"])
         .and_then(Value::as_array)
         .map(|vs| {
             vs.iter()
@@ -143,11 +143,11 @@ fn instance_endpoints(t: &Template) -> Vec<(&str, Option<&str>, &Resource)> {
         .filter_map(|(id, r)| {
             let config = t
                 .resources
-                .get(prop(r, &["EndpointConfigName"]).and_then(target)?)?;
+                .get(r.prop(&["EndpointConfigName"]).and_then(target)?)?;
             (!instance_variants(config).is_empty()).then(|| {
                 (
                     id.as_str(),
-                    prop(r, &["EndpointName"]).and_then(Value::as_str),
+                    r.prop(&["EndpointName"]).and_then(Value::as_str),
                     config,
                 )
             })
@@ -158,7 +158,7 @@ fn instance_endpoints(t: &Template) -> Vec<(&str, Option<&str>, &Resource)> {
 /// The check of [`ENDPOINT_KMS`].
 fn sm_endpoint_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SageMaker::EndpointConfig") {
-        if !instance_variants(r).is_empty() && prop(r, &["KmsKeyId"]).is_none() {
+        if !instance_variants(r).is_empty() && r.prop(&["KmsKeyId"]).is_none() {
             out.push(
                 Hit::new(
                     id,
@@ -173,8 +173,8 @@ fn sm_endpoint_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 /// The check of [`CAPTURE_KMS`].
 fn sm_capture_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SageMaker::EndpointConfig") {
-        if prop(r, &["DataCaptureConfig"]).is_some()
-            && prop(r, &["DataCaptureConfig", "KmsKeyId"]).is_none()
+        if r.prop(&["DataCaptureConfig"]).is_some()
+            && r.prop(&["DataCaptureConfig", "KmsKeyId"]).is_none()
         {
             out.push(Hit::new(id, "data capture without DataCaptureConfig.KmsKeyId; encrypt captured data with a KMS key").fix("RealtimeEndpointProps { encryption_key: Some(..) } encrypts captured data too"));
         }
@@ -184,7 +184,7 @@ fn sm_capture_kms(t: &Template, _: &Options, out: &mut Vec<Hit>) {
 /// The check of [`NETWORK_ISOLATION`].
 fn sm_network_isolation(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SageMaker::Model") {
-        if !is_true(prop(r, &["EnableNetworkIsolation"])) {
+        if !is_true(r.prop(&["EnableNetworkIsolation"])) {
             out.push(
                 Hit::new(
                     id,
@@ -219,13 +219,13 @@ fn sm_idle_alarm(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         // signal is InvocationsProcessed.
         let idle = |r: &Resource| {
             matches!(
-                prop(r, &["MetricName"]).and_then(Value::as_str),
+                r.prop(&["MetricName"]).and_then(Value::as_str),
                 Some("Invocations" | "InvocationsProcessed")
             )
         };
         // An endpoint that scales to zero costs nothing while idle: no
         // idle alarm is needed (the async scale-to-zero pattern).
-        let to_zero = |r: &Resource| prop(r, &["MinCapacity"]).and_then(Value::as_u64) == Some(0);
+        let to_zero = |r: &Resource| r.prop(&["MinCapacity"]).and_then(Value::as_u64) == Some(0);
         if mentioned_by(
             t,
             &["AWS::ApplicationAutoScaling::ScalableTarget"],
@@ -256,7 +256,7 @@ fn sm_single_instance(t: &Template, o: &Options, out: &mut Vec<Hit>) {
                 .and_then(Value::as_u64)
                 .unwrap_or(1);
             // Async variants scale from zero by design.
-            if count < 2 && prop(config, &["AsyncInferenceConfig"]).is_none() {
+            if count < 2 && config.prop(&["AsyncInferenceConfig"]).is_none() {
                 out.push(Hit::new(id, format!("variant {} starts with {count} instance in production; run at least 2 for availability", v.get("VariantName").and_then(Value::as_str).unwrap_or("?"))).fix("Variant { initial_count: 2 } and an autoscaling minimum of 2"));
             }
         }
@@ -273,15 +273,17 @@ fn sm_capture_monitored(t: &Template, _: &Options, out: &mut Vec<Hit>) {
         "AWS::SageMaker::ModelExplainabilityJobDefinition",
     ];
     for (id, r) in of(t, "AWS::SageMaker::Endpoint") {
-        let Some(config) = prop(r, &["EndpointConfigName"])
+        let Some(config) = r
+            .prop(&["EndpointConfigName"])
             .and_then(target)
             .and_then(|c| t.resources.get(c))
         else {
             continue;
         };
-        let capturing = prop(config, &["DataCaptureConfig"]).is_some()
-            && prop(config, &["DataCaptureConfig", "EnableCapture"]) != Some(&Value::Bool(false));
-        let name = prop(r, &["EndpointName"])
+        let capturing = config.prop(&["DataCaptureConfig"]).is_some()
+            && config.prop(&["DataCaptureConfig", "EnableCapture"]) != Some(&Value::Bool(false));
+        let name = r
+            .prop(&["EndpointName"])
             .and_then(Value::as_str)
             .map(|n| format!("\"{n}\""));
         if capturing && !mentioned_by(t, MONITORS, id, name.as_deref(), |_| true) {

@@ -2,7 +2,7 @@
 
 use mlcdk_core::Template;
 
-use super::{of, prop};
+use super::of;
 use crate::{Hit, Options, Rule, Severity};
 use Severity::Error;
 
@@ -22,7 +22,7 @@ pub(super) const ENCRYPTION: Rule = Rule {
 /// The check of [`ENCRYPTION`].
 fn sns_encryption(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, r) in of(t, "AWS::SNS::Topic") {
-        if prop(r, &["KmsMasterKeyId"]).is_none() {
+        if r.prop(&["KmsMasterKeyId"]).is_none() {
             out.push(
                 Hit::new(id, "topic is not encrypted; set KmsMasterKeyId").fix(
                     "AlertsTopic encrypts its topic; TopicRef::from_arn for a topic made elsewhere",

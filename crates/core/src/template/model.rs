@@ -15,6 +15,7 @@ pub const FORMAT_VERSION: &str = "2010-09-09";
 
 /// A whole template.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Template {
     /// `AWSTemplateFormatVersion`; optional in templates read from elsewhere.
     #[serde(
@@ -24,30 +25,20 @@ pub struct Template {
     )]
     pub format_version: Option<String>,
     /// `Description`, at most 1,024 bytes.
-    #[serde(
-        rename = "Description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `Metadata` of the template.
     #[serde(
-        rename = "Metadata",
         default,
         skip_serializing_if = "BTreeMap::is_empty",
         serialize_with = "sorted_map"
     )]
     pub metadata: BTreeMap<String, Value>,
     /// `Parameters`, by name.
-    #[serde(
-        rename = "Parameters",
-        default,
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, Parameter>,
     /// `Mappings`, by name: the lookup tables of `Fn::FindInMap`.
     #[serde(
-        rename = "Mappings",
         default,
         skip_serializing_if = "BTreeMap::is_empty",
         serialize_with = "sorted_map"
@@ -55,33 +46,28 @@ pub struct Template {
     pub mappings: BTreeMap<String, Value>,
     /// `Conditions`, by name, as CloudFormation JSON.
     #[serde(
-        rename = "Conditions",
         default,
         skip_serializing_if = "BTreeMap::is_empty",
         serialize_with = "sorted_map"
     )]
     pub conditions: BTreeMap<String, Value>,
     /// `Resources`, by logical ID.
-    #[serde(rename = "Resources", default)]
+    #[serde(default)]
     pub resources: BTreeMap<String, Resource>,
     /// `Outputs`, by name.
-    #[serde(
-        rename = "Outputs",
-        default,
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outputs: BTreeMap<String, Output>,
 }
 
 /// A resource entry: its type, properties and resource attributes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Resource {
     /// `Type`, e.g. `AWS::S3::Bucket`.
     #[serde(rename = "Type")]
     pub resource_type: String,
     /// `Properties`, as CloudFormation JSON with intrinsics.
     #[serde(
-        rename = "Properties",
         default,
         skip_serializing_if = "serde_json::Map::is_empty",
         serialize_with = "sorted_object"
@@ -90,33 +76,23 @@ pub struct Resource {
     /// `DependsOn`: logical IDs created first (a single string in the JSON is
     /// read as a list of one).
     #[serde(
-        rename = "DependsOn",
         default,
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "string_or_list"
     )]
     pub depends_on: Vec<String>,
     /// `DeletionPolicy`; CloudFormation deletes when absent (most types).
-    #[serde(
-        rename = "DeletionPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_policy: Option<DeletionPolicy>,
     /// `UpdateReplacePolicy`: what happens to the old physical resource when an
     /// update replaces it.
-    #[serde(
-        rename = "UpdateReplacePolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_replace_policy: Option<DeletionPolicy>,
     /// `Condition`: the resource exists only when this named condition holds.
-    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
     /// `Metadata` of the resource (suppressions, tool hints).
     #[serde(
-        rename = "Metadata",
         default,
         skip_serializing_if = "BTreeMap::is_empty",
         serialize_with = "sorted_map"
@@ -151,38 +127,27 @@ pub enum DeletionPolicy {
 
 /// A template parameter.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Parameter {
     /// `Type`: `String`, `Number`, `CommaDelimitedList`, an `AWS::…` type, or
     /// an SSM parameter type.
     #[serde(rename = "Type")]
     pub parameter_type: String,
     /// `Default`, used when the deploy passes no value.
-    #[serde(rename = "Default", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
     /// `Description`, shown where the value is entered.
-    #[serde(
-        rename = "Description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `AllowedValues`; empty allows any.
-    #[serde(
-        rename = "AllowedValues",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_values: Vec<Value>,
     /// `AllowedPattern`: a regular expression a `String` value must match.
-    #[serde(
-        rename = "AllowedPattern",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<String>,
     /// `NoEcho`: show the value as `****` in the console and describe calls;
     /// not a secret store.
-    #[serde(rename = "NoEcho", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_echo: Option<bool>,
 }
 
@@ -202,30 +167,28 @@ impl Parameter {
 
 /// A template output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Output {
     /// `Value`: a string, or an intrinsic that resolves to one.
-    #[serde(rename = "Value", serialize_with = "sorted_value")]
+    #[serde(serialize_with = "sorted_value")]
     pub value: Value,
     /// `Description`, up to 1,024 characters, shown by `describe-stacks`.
-    #[serde(
-        rename = "Description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `Export`, for other stacks' `Fn::ImportValue`.
-    #[serde(rename = "Export", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export: Option<Export>,
     /// `Condition`: emitted only when this named condition holds.
-    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
 }
 
 /// The export of an output, for `Fn::ImportValue` in other stacks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Export {
     /// `Name`, unique per account and region.
-    #[serde(rename = "Name", serialize_with = "sorted_value")]
+    #[serde(serialize_with = "sorted_value")]
     pub name: Value,
 }
 
