@@ -115,15 +115,22 @@ pub async fn local_config_with(
         .await
 }
 
-fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
+fn api_error<E>(e: SdkError<E, cfn::config::http::HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let code = e.code().map(str::to_string);
     let message = match e.message() {
         Some(m) => m.to_string(),
-        None => error_chain(&e),
+        // An answer the SDK could not read (moto's HTML 500 for an action it
+        // does not implement): the HTTP status says more than the parse
+        // error alone.
+        None => match e.raw_response().map(|r| r.status().as_u16()) {
+            Some(status) if !(200..300).contains(&status) => {
+                format!("HTTP {status}: {}", error_chain(&e))
+            }
+            _ => error_chain(&e),
+        },
     };
     ApiError { code, message }
 }

@@ -1,5 +1,6 @@
-//! The deployer: change-set deployment with progress, diff, destroy and
-//! bootstrap, over the AWS SDK. The only crate of mlcdk that depends on the SDK.
+//! The deployer: change-set deployment with progress, diff, destroy,
+//! bootstrap and drift detection, over the AWS SDK. The only crate of mlcdk
+//! that depends on the SDK.
 //!
 //! It depends on `mlcdk-core` alone: the bootstrap stack is defined by the
 //! command line (`mlcdk_cli::bootstrap`) and comes here synthesized, as an
