@@ -292,23 +292,40 @@ pub(crate) fn one_line(v: &str) -> String {
     }
 }
 
+/// Resource-policy types: the whole resource is an access policy.
+const POLICY_TYPES: &[&str] = &[
+    "AWS::S3::BucketPolicy",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::Events::EventBusPolicy",
+    "AWS::Logs::ResourcePolicy",
+    "AWS::SecretsManager::ResourcePolicy",
+    "AWS::Lambda::Permission",
+];
+
 /// Types whose every property is about access or encryption: IAM, resource
-/// policies (bucket, topic, queue policies), KMS keys and aliases, security
+/// policies (bucket, topic, queue policies…), KMS keys and aliases, security
 /// groups. Any drift of them is security-relevant.
 pub fn is_security_type(resource_type: &str) -> bool {
     resource_type.starts_with("AWS::IAM::")
         || resource_type.starts_with("AWS::KMS::")
         || resource_type.starts_with("AWS::EC2::SecurityGroup")
-        || resource_type.ends_with("Policy")
+        || POLICY_TYPES.contains(&resource_type)
 }
 
-/// Property names (any segment of the path) that govern access or
-/// encryption on any type: policies, KMS keys and encryption settings, the
-/// S3 public access block and ACLs, roles a service acts as, security
-/// groups, network isolation, TLS.
+/// Parts of a property name (a segment of the path) that govern access or
+/// encryption on any type: policy documents and attached policies, KMS keys
+/// and encryption settings, the S3 public access block and ACLs, roles a
+/// service acts as, security groups, network isolation, TLS. Not a bare
+/// "Policy": scaling, delivery, retry, recrawl and schema-change policies
+/// are not about access.
 const SECURITY_PROPERTY_PARTS: &[&str] = &[
-    "Policy",
-    "Policies",
+    "PolicyDocument",
+    "ManagedPolicy",
+    "KeyPolicy",
+    "ResourcePolicy",
+    "GroupPolicy",
+    "PermissionsBoundary",
     "Kms",
     "KMS",
     "Encrypt",
@@ -327,7 +344,65 @@ const SECURITY_PROPERTY_PARTS: &[&str] = &[
 /// security-relevant.
 pub fn is_security_property(resource_type: &str, path: &str) -> bool {
     is_security_type(resource_type)
-        || path
-            .split('/')
-            .any(|segment| SECURITY_PROPERTY_PARTS.iter().any(|p| segment.contains(p)))
+        || path.split('/').any(|segment| {
+            matches!(segment, "Policy" | "Policies")
+                || SECURITY_PROPERTY_PARTS.iter().any(|p| segment.contains(p))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_relevance_by_type_and_property() {
+        for (ty, path) in [
+            (
+                "AWS::S3::Bucket",
+                "/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/SSEAlgorithm",
+            ),
+            (
+                "AWS::S3::Bucket",
+                "/PublicAccessBlockConfiguration/BlockPublicPolicy",
+            ),
+            (
+                "AWS::S3::BucketPolicy",
+                "/PolicyDocument/Statement/0/Effect",
+            ),
+            ("AWS::SNS::TopicPolicy", "/Topics/0"),
+            ("AWS::IAM::Role", "/Description"),
+            ("AWS::KMS::Key", "/EnableKeyRotation"),
+            ("AWS::SNS::Topic", "/KmsMasterKeyId"),
+            ("AWS::SageMaker::EndpointConfig", "/KmsKeyId"),
+            ("AWS::SageMaker::Model", "/ExecutionRoleArn"),
+            ("AWS::SageMaker::Model", "/EnableNetworkIsolation"),
+            (
+                "AWS::SageMaker::ModelPackageGroup",
+                "/ModelPackageGroupPolicy",
+            ),
+        ] {
+            assert!(is_security_property(ty, path), "{ty} {path}");
+        }
+        for (ty, path) in [
+            (
+                "AWS::ApplicationAutoScaling::ScalingPolicy",
+                "/TargetTrackingScalingPolicyConfiguration/TargetValue",
+            ),
+            ("AWS::ApplicationAutoScaling::ScalingPolicy", "/PolicyType"),
+            (
+                "AWS::ApplicationAutoScaling::ScalableTarget",
+                "/MinCapacity",
+            ),
+            ("AWS::SNS::Topic", "/DeliveryPolicy"),
+            ("AWS::Glue::Crawler", "/SchemaChangePolicy/UpdateBehavior"),
+            ("AWS::CloudWatch::Alarm", "/Threshold"),
+            ("AWS::S3::Bucket", "/VersioningConfiguration/Status"),
+            ("AWS::S3::Bucket", "/Tags/1"),
+        ] {
+            assert!(!is_security_property(ty, path), "{ty} {path}");
+        }
+        assert!(!is_security_type(
+            "AWS::ApplicationAutoScaling::ScalingPolicy"
+        ));
+    }
 }
