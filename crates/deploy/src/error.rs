@@ -228,7 +228,7 @@ pub enum DeployError {
     /// The deploy's change set updates, replaces or deletes resources that
     /// drifted, and `--allow-drift` was not given.
     #[error(
-        "refusing to deploy {stack}: its change set would overwrite changes made outside CloudFormation:\n  {}\nput the changes you want to keep into the definition, or pass --allow-drift to revert them",
+        "refusing to deploy {stack}: its change set updates resources that were changed outside CloudFormation, and the update can revert those changes:\n  {}\nput the changes you want to keep into the definition, or pass --allow-drift to revert them",
         resources.join("\n  ")
     )]
     DriftWouldBeOverwritten {

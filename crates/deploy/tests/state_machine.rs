@@ -1869,7 +1869,7 @@ fn production_refuses_to_overwrite_drift_and_shows_what_would_be_reverted() {
     );
     assert!(
         text.contains(&format!(
-            "error: refusing to deploy test-production: its change set would overwrite changes made outside CloudFormation:\n  {bucket} (AWS::S3::Bucket) MODIFIED  [stateful]: updated from the template by this deploy\n    revert /VersioningConfiguration/Status: \"Suspended\" → \"Enabled\"\nput the changes you want to keep into the definition, or pass --allow-drift to revert them"
+            "error: refusing to deploy test-production: its change set updates resources that were changed outside CloudFormation, and the update can revert those changes:\n  {bucket} (AWS::S3::Bucket) MODIFIED  [stateful]: updated from the template by this deploy\n    revert /VersioningConfiguration/Status: \"Suspended\" → \"Enabled\"\nput the changes you want to keep into the definition, or pass --allow-drift to revert them"
         )),
         "{text}"
     );
