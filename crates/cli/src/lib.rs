@@ -18,8 +18,8 @@ use mlcdk_core::{App, Assembly, AssemblyError, ValidationErrors};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
-/// Exit code: error findings, a failed deploy, a budget exceeded, or an I/O
-/// error.
+/// Exit code: error findings, a failed or refused deploy, a budget exceeded,
+/// drift found (`drift`), or an I/O error.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage or validation errors; nothing was written.
 pub const EXIT_USAGE: u8 = 2;
