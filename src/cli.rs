@@ -18,12 +18,14 @@
 //! | `diff --stage NAME` | what a deploy would change (a change set created and deleted) |
 //! | `diff --stages A,B` | every difference between two stages' templates (offline) |
 //! | `schema` | the JSON Schema of the stage knobs |
-//! | `deploy --stage NAME [--yes] [--allow-replace]` | deploy through a change set |
+//! | `deploy --stage NAME [--yes] [--allow-replace] [--check-drift] [--allow-drift]` | deploy through a change set; production (or `--check-drift`) detects drift first and refuses to revert it without `--allow-drift` |
+//! | `drift --stage NAME` | what was changed in the deployed stage outside its definition; exit 1 when anything drifted or detection failed |
 //! | `destroy --stage NAME [--yes] [--production]` | delete the stack; retained resources are listed |
 //! | `bootstrap --stage NAME [--yes]` | the assets bucket of the stage's account and region |
 //!
-//! Exit codes: 0 success; 1 findings, failed deploy or an I/O error; 2 usage or
-//! validation errors (nothing is written then).
+//! Exit codes: 0 success (`drift`: in sync); 1 findings, failed or refused
+//! deploy, drift found, or an I/O error; 2 usage or validation errors (nothing
+//! is written then).
 
 #[doc(inline)]
 pub use mlcdk_cli::*;

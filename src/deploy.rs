@@ -1,5 +1,5 @@
-//! The deployer: change-set deployment with progress, diff, destroy and
-//! bootstrap, over the AWS SDK.
+//! The deployer: change-set deployment with progress, diff, destroy,
+//! bootstrap and drift detection ([`drift`]), over the AWS SDK.
 //!
 //! The state machine ([`Deployer`]) is written against three small traits
 //! ([`api::CloudFormationApi`], [`api::ObjectStore`], [`api::Identity`]), so it is

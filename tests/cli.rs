@@ -100,6 +100,29 @@ fn usage_errors_exit_2() {
     let (code, _, err) = run_cli(&stack::app(), &["deploy"]);
     assert_eq!(code, EXIT_USAGE, "deploy needs --stage");
     assert!(err.contains("--stage"), "{err}");
+    let (code, _, err) = run_cli(&stack::app(), &["drift"]);
+    assert_eq!(code, EXIT_USAGE, "drift needs --stage");
+    assert!(err.contains("--stage"), "{err}");
+    let (code, _, err) = run_cli(&stack::app(), &["drift", "--stage", "staging", "--yes"]);
+    assert_eq!(code, EXIT_USAGE, "drift changes nothing: it takes no --yes");
+    assert!(err.contains("--yes"), "{err}");
+    // A stage that does not exist stops before any AWS call (there is no
+    // endpoint here; a call would fail with exit 1, not 2).
+    let (code, _, err) = run_cli(&stack::app(), &["drift", "--stage", "nope"]);
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(err.contains("no stage named 'nope'"), "{err}");
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &[
+            "deploy",
+            "--stage",
+            "nope",
+            "--check-drift",
+            "--allow-drift",
+        ],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(err.contains("no stage named 'nope'"), "{err}");
     let (code, out, _) = run_cli(&stack::app(), &["--help"]);
     assert_eq!(code, EXIT_OK);
     assert!(out.contains("synth"));
@@ -152,10 +175,14 @@ fn bad_input_reports_every_error_writes_nothing_and_exits_2() {
 fn deploy_with_validation_errors_stops_before_any_aws_call() {
     let app = App::new("bad app", bad_definition)
         .stage(Stage::staging(Env::new("111111111111", "us-east-1"), Bad));
-    for cmd in ["deploy", "diff", "destroy", "bootstrap"] {
+    for cmd in ["deploy", "diff", "destroy", "bootstrap", "drift"] {
         let (code, _, err) = run_cli(
             &app,
-            &[cmd, "--stage", "staging", "--yes"][..if cmd == "diff" { 3 } else { 4 }],
+            &[cmd, "--stage", "staging", "--yes"][..if matches!(cmd, "diff" | "drift") {
+                3
+            } else {
+                4
+            }],
         );
         assert_eq!(code, EXIT_USAGE, "{cmd}: {err}");
         assert!(err.contains("nothing was deployed."), "{cmd}: {err}");

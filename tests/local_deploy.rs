@@ -298,3 +298,61 @@ fn external_moto_an_interrupted_first_deploy_is_explained_and_recoverable() {
     });
     drop(moto);
 }
+
+/// moto 5.2.5 does not implement drift detection: `DetectStackDrift` answers
+/// a 500 (`NotImplementedError`). `drift` against it ends in one readable
+/// line naming the call, not a hang, a panic or a `Debug` dump. When a newer
+/// pinned moto implements it, this test fails: drift then gets a real end to
+/// end test here.
+#[test]
+fn external_moto_has_no_drift_detection_and_drift_says_so_in_one_line() {
+    use mlcdk::deploy::DeployError;
+    let moto = start_moto(&tools::require("moto").program);
+    runtime().block_on(async {
+        let deployer = moto_deployer(&moto).await;
+        let app = stack::app().synth(None).unwrap();
+        let local = &app.stacks[0];
+        let boot = bootstrap_stack(&local.info.env).unwrap();
+        deployer.deploy(&boot, &mut RecordingUi::default()).await.unwrap();
+        deployer.deploy(local, &mut RecordingUi::default()).await.unwrap();
+
+        let err = deployer.drift(local, &mut RecordingUi::default()).await.unwrap_err();
+        assert!(
+            matches!(&err, DeployError::Api { what, .. } if what == "cloudformation:DetectStackDrift"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cloudformation:DetectStackDrift failed: HTTP 500: "),
+            "{text}"
+        );
+        assert!(!text.contains('\n') && text.len() < 400, "{text}");
+
+        // A deploy that checks drift refuses, saying detection did not finish;
+        // with --allow-drift it goes on (here: no changes).
+        let mut checking = options();
+        checking.check_drift = true;
+        let config = local_config(&format!("http://127.0.0.1:{}", moto.port), "us-east-1").await;
+        let checked = Deployer::new(
+            SdkCloudFormation::new(&config),
+            SdkS3::new(&config),
+            SdkSts::new(&config),
+            checking.clone(),
+        );
+        let err = checked.deploy(local, &mut RecordingUi::default()).await.unwrap_err();
+        assert!(matches!(err, DeployError::DriftUnknown { .. }), "{err}");
+        checking.allow_drift = true;
+        let allowed = Deployer::new(
+            SdkCloudFormation::new(&config),
+            SdkS3::new(&config),
+            SdkSts::new(&config),
+            checking,
+        );
+        let mut ui = RecordingUi::default();
+        let outcome = allowed.deploy(local, &mut ui).await.unwrap();
+        assert_eq!(outcome, DeployOutcome::NoChanges);
+        assert!(ui.text().contains("deploying anyway (--allow-drift)"), "{}", ui.text());
+        deployer.destroy(local, &mut RecordingUi::default()).await.unwrap();
+    });
+    drop(moto);
+}

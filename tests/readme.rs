@@ -10,9 +10,13 @@
 #[path = "../examples/deploy/stack.rs"]
 mod stack;
 
+#[path = "support/drift_fake.rs"]
+mod drift_fake;
+
 use std::path::{Path, PathBuf};
 
 use mlcdk::cli::{EXIT_OK, EXIT_USAGE, run};
+use mlcdk::deploy::{Command, DeployOptions};
 use mlcdk::prelude::*;
 use mlcdk_testkit::Scratch;
 
@@ -21,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "deploy",
     "deploy check",
     "deploy cost --stage production",
+    "deploy deploy --stage production --yes, against the drift fake, its change set updating Serve/PrimaryScaling (upload lines left out)",
+    "deploy drift --stage production, against the fake CloudFormation of tests/support/drift_fake.rs",
     "deploy, its checks and cost lines",
     "synth of the invalid app in tests/readme.rs",
 ];
@@ -42,6 +48,33 @@ fn output_of(name: &str, scratch: &Path) -> String {
         "deploy cost --stage production" => {
             cli(&stack::app(), &["cost", "--stage", "production"], EXIT_OK)
         }
+        "deploy drift --stage production, against the fake CloudFormation of tests/support/drift_fake.rs" =>
+        {
+            let cloud = drift_fake::FakeCloud::new(production(), &[]);
+            let (code, text) = drift_fake::run(&cloud, Command::Drift, fake_options());
+            assert_eq!(code, mlcdk::cli::EXIT_FAILED, "drift exits 1:\n{text}");
+            text
+        }
+        "deploy deploy --stage production --yes, against the drift fake, its change set updating Serve/PrimaryScaling (upload lines left out)" =>
+        {
+            let cloud = drift_fake::FakeCloud::new(production(), &["Serve/PrimaryScaling"]);
+            let options = DeployOptions {
+                yes: true,
+                ..fake_options()
+            };
+            let (code, text) = drift_fake::run(&cloud, Command::Deploy, options);
+            assert_eq!(
+                code,
+                mlcdk::cli::EXIT_FAILED,
+                "the deploy is refused:\n{text}"
+            );
+            // Upload lines name content hashes that change with every edit
+            // of the example; they are not what this block shows.
+            text.lines()
+                .filter(|l| !l.starts_with("asset ") && !l.starts_with("template is "))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        }
         "synth of the invalid app in tests/readme.rs" => {
             let out = scratch.join("invalid");
             let text = cli(
@@ -53,6 +86,23 @@ fn output_of(name: &str, scratch: &Path) -> String {
             text
         }
         other => panic!("README.md has an output block for an unknown command {other:?}"),
+    }
+}
+
+fn production() -> mlcdk::core::SynthesizedStack {
+    stack::app()
+        .synth(Some("production"))
+        .unwrap()
+        .stacks
+        .remove(0)
+}
+
+/// No pauses: the fake answers at once.
+fn fake_options() -> DeployOptions {
+    DeployOptions {
+        poll_interval: std::time::Duration::ZERO,
+        retry_base: std::time::Duration::ZERO,
+        ..Default::default()
     }
 }
 

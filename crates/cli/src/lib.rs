@@ -18,8 +18,8 @@ use mlcdk_core::{App, Assembly, AssemblyError, ValidationErrors};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
-/// Exit code: error findings, a failed deploy, a budget exceeded, or an I/O
-/// error.
+/// Exit code: error findings, a failed or refused deploy, a budget exceeded,
+/// drift found (`drift`), or an I/O error.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage or validation errors; nothing was written.
 pub const EXIT_USAGE: u8 = 2;
@@ -92,6 +92,20 @@ enum Command {
         /// Allow replacing or deleting stateful resources (buckets, KMS keys, registries…)
         #[arg(long)]
         allow_replace: bool,
+        /// Run drift detection first and refuse to overwrite drifted
+        /// resources (always done for a production stage)
+        #[arg(long)]
+        check_drift: bool,
+        /// Deploy even when it overwrites changes made outside CloudFormation
+        /// (or drift detection did not finish)
+        #[arg(long)]
+        allow_drift: bool,
+    },
+    /// What was changed in a deployed stage outside its definition
+    /// (CloudFormation drift detection); exit 1 when anything drifted
+    Drift {
+        #[arg(long)]
+        stage: String,
     },
     /// Delete a stage's stack (retained resources are listed, not deleted)
     Destroy {
@@ -188,9 +202,18 @@ where
             stage,
             yes,
             allow_replace,
+            check_drift,
+            allow_drift,
         }) => {
-            return remote(app, Remote::Deploy { yes, allow_replace }, &stage, err);
+            let what = Remote::Deploy {
+                yes,
+                allow_replace,
+                check_drift,
+                allow_drift,
+            };
+            return remote(app, what, &stage, err);
         }
+        Some(Command::Drift { stage }) => return remote(app, Remote::Drift, &stage, err),
         Some(Command::Diff {
             stages: Some(pair), ..
         }) => stage_diff(app, &pair, out),
@@ -615,10 +638,21 @@ fn summary_table(assembly: &Assembly, out: &mut dyn Write) {
 // subcommands only say how to get the feature.
 #[cfg_attr(not(feature = "deploy"), allow(dead_code))]
 enum Remote {
-    Deploy { yes: bool, allow_replace: bool },
+    Deploy {
+        yes: bool,
+        allow_replace: bool,
+        check_drift: bool,
+        allow_drift: bool,
+    },
     Diff,
-    Destroy { yes: bool, production: bool },
-    Bootstrap { yes: bool },
+    Drift,
+    Destroy {
+        yes: bool,
+        production: bool,
+    },
+    Bootstrap {
+        yes: bool,
+    },
 }
 
 #[cfg(feature = "deploy")]
@@ -648,12 +682,20 @@ fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8
     }
     let mut options = DeployOptions::default();
     let command = match what {
-        Remote::Deploy { yes, allow_replace } => {
+        Remote::Deploy {
+            yes,
+            allow_replace,
+            check_drift,
+            allow_drift,
+        } => {
             options.yes = yes;
             options.allow_replace = allow_replace;
+            options.check_drift = check_drift;
+            options.allow_drift = allow_drift;
             C::Deploy
         }
         Remote::Diff => C::Diff,
+        Remote::Drift => C::Drift,
         Remote::Destroy { yes, production } => {
             options.yes = yes;
             options.production = production;

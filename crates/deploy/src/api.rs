@@ -229,6 +229,52 @@ pub struct StackResource {
     pub resource_type: String,
 }
 
+/// Where a stack drift detection stands (`DescribeStackDriftDetectionStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DriftDetection {
+    /// `DETECTION_IN_PROGRESS`, `DETECTION_COMPLETE` or `DETECTION_FAILED`.
+    pub status: String,
+    /// Why, for `DETECTION_FAILED` (which still leaves results for the
+    /// resources that were checked).
+    pub status_reason: Option<String>,
+    /// `DRIFTED`, `IN_SYNC`, `NOT_CHECKED`, `UNKNOWN`, once complete.
+    pub stack_drift_status: Option<String>,
+    /// How many resources drifted, once complete.
+    pub drifted_count: Option<i32>,
+}
+
+/// One property that differs between the deployed template and the
+/// resource as it is (`PropertyDifference`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PropertyDifference {
+    /// The property's path, e.g. `/PolicyDocument/Statement/0/Effect`.
+    pub path: String,
+    /// The value the template sets (JSON text), empty when none.
+    pub expected: String,
+    /// The value the resource has (JSON text), empty when none.
+    pub actual: String,
+    /// `ADD`, `REMOVE` or `NOT_EQUAL`.
+    pub kind: String,
+}
+
+/// The drift of one resource that detection checked (`StackResourceDrift`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceDrift {
+    /// The resource's logical ID.
+    pub logical_id: String,
+    /// Its physical ID, when known.
+    pub physical_id: Option<String>,
+    /// The resource type.
+    pub resource_type: String,
+    /// `IN_SYNC`, `MODIFIED`, `DELETED`, `NOT_CHECKED`, `UNKNOWN`,
+    /// `UNSUPPORTED`: kept as text, newer values included.
+    pub status: String,
+    /// Why, for `UNKNOWN` (CloudFormation could not check it).
+    pub status_reason: Option<String>,
+    /// The properties that differ (for `MODIFIED`).
+    pub differences: Vec<PropertyDifference>,
+}
+
 /// The CloudFormation calls the deployer makes.
 #[allow(async_fn_in_trait)]
 pub trait CloudFormationApi {
@@ -259,6 +305,15 @@ pub trait CloudFormationApi {
     async fn delete_stack(&self, name: &str) -> Result<(), ApiError>;
     /// `UpdateTerminationProtection`.
     async fn set_termination_protection(&self, name: &str, enabled: bool) -> Result<(), ApiError>;
+    /// `DetectStackDrift`: start a drift detection of the whole stack;
+    /// returns the detection's id.
+    async fn detect_stack_drift(&self, name: &str) -> Result<String, ApiError>;
+    /// `DescribeStackDriftDetectionStatus` of a detection.
+    async fn drift_detection_status(&self, detection_id: &str) -> Result<DriftDetection, ApiError>;
+    /// `DescribeStackResourceDrifts`, every page, every status: the
+    /// resources the last detection checked. Resources whose type drift
+    /// detection does not support are not in it.
+    async fn resource_drifts(&self, name: &str) -> Result<Vec<ResourceDrift>, ApiError>;
 }
 
 /// The S3 calls for assets.

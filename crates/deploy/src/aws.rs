@@ -13,8 +13,8 @@ use aws_sdk_sts as sts;
 
 use crate::api::{
     ApiError, ChangeSetDescription, ChangeSetRequest, ChangeSetSummary, ChangeSetType,
-    CloudFormationApi, CreatedChangeSet, Identity, ObjectStore, ResourceChange, StackDescription,
-    StackEvent, StackResource, TemplateSource,
+    CloudFormationApi, CreatedChangeSet, DriftDetection, Identity, ObjectStore, PropertyDifference,
+    ResourceChange, ResourceDrift, StackDescription, StackEvent, StackResource, TemplateSource,
 };
 
 /// The HTTPS client of every SDK client: the SDK's own hyper + rustls client
@@ -115,15 +115,22 @@ pub async fn local_config_with(
         .await
 }
 
-fn api_error<E, R>(e: SdkError<E, R>) -> ApiError
+fn api_error<E>(e: SdkError<E, cfn::config::http::HttpResponse>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let code = e.code().map(str::to_string);
     let message = match e.message() {
         Some(m) => m.to_string(),
-        None => error_chain(&e),
+        // An answer the SDK could not read (moto's HTML 500 for an action it
+        // does not implement): the HTTP status says more than the parse
+        // error alone.
+        None => match e.raw_response().map(|r| r.status().as_u16()) {
+            Some(status) if !(200..300).contains(&status) => {
+                format!("HTTP {status}: {}", error_chain(&e))
+            }
+            _ => error_chain(&e),
+        },
     };
     ApiError { code, message }
 }
@@ -413,6 +420,94 @@ impl CloudFormationApi for SdkCloudFormation {
             .await
             .map_err(api_error)?;
         Ok(())
+    }
+
+    // The three drift calls, as documented in
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DetectStackDrift.html,
+    // API_DescribeStackDriftDetectionStatus.html and
+    // API_DescribeStackResourceDrifts.html (the StackResourceDrift and
+    // PropertyDifference shapes).
+    async fn detect_stack_drift(&self, name: &str) -> Result<String, ApiError> {
+        let out = self
+            .0
+            .detect_stack_drift()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(api_error)?;
+        out.stack_drift_detection_id()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ApiError::new(
+                    "NoDetectionId",
+                    "DetectStackDrift returned no StackDriftDetectionId",
+                )
+            })
+    }
+
+    async fn drift_detection_status(&self, detection_id: &str) -> Result<DriftDetection, ApiError> {
+        let out = self
+            .0
+            .describe_stack_drift_detection_status()
+            .stack_drift_detection_id(detection_id)
+            .send()
+            .await
+            .map_err(api_error)?;
+        Ok(DriftDetection {
+            status: out
+                .detection_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            status_reason: out.detection_status_reason().map(str::to_string),
+            stack_drift_status: out.stack_drift_status().map(|s| s.as_str().to_string()),
+            drifted_count: out.drifted_stack_resource_count(),
+        })
+    }
+
+    async fn resource_drifts(&self, name: &str) -> Result<Vec<ResourceDrift>, ApiError> {
+        let mut drifts = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            // No status filter: every resource the detection checked, so
+            // the report can count those in sync too.
+            let out = self
+                .0
+                .describe_stack_resource_drifts()
+                .stack_name(name)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(api_error)?;
+            for d in out.stack_resource_drifts() {
+                drifts.push(ResourceDrift {
+                    logical_id: d.logical_resource_id().unwrap_or_default().to_string(),
+                    physical_id: d.physical_resource_id().map(str::to_string),
+                    resource_type: d.resource_type().unwrap_or_default().to_string(),
+                    status: d
+                        .stack_resource_drift_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    status_reason: d.drift_status_reason().map(str::to_string),
+                    differences: d
+                        .property_differences()
+                        .iter()
+                        .map(|p| PropertyDifference {
+                            path: p.property_path().unwrap_or_default().to_string(),
+                            expected: p.expected_value().unwrap_or_default().to_string(),
+                            actual: p.actual_value().unwrap_or_default().to_string(),
+                            kind: p
+                                .difference_type()
+                                .map(|k| k.as_str().to_string())
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                });
+            }
+            match out.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(drifts),
+            }
+        }
     }
 }
 

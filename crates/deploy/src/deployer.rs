@@ -15,6 +15,7 @@ use crate::api::{
     CloudFormationApi, CreatedChangeSet, Identity, ObjectStore, ResourceChange, StackDescription,
     TemplateSource, is_no_changes_reason,
 };
+use crate::drift::DriftReport;
 use crate::error::DeployError;
 use crate::ui::Ui;
 
@@ -42,6 +43,15 @@ pub struct DeployOptions {
     /// A stack still in `REVIEW_IN_PROGRESS` this many polls after its change
     /// set was executed is not being deployed (default 20: one minute).
     pub max_review_polls: u32,
+    /// Run drift detection before a deploy (always done for production).
+    pub check_drift: bool,
+    /// Deploy even when the change set overwrites drifted resources, or when
+    /// drift detection did not finish.
+    pub allow_drift: bool,
+    /// Give up waiting for a drift detection after this many polls (default
+    /// 200: 10 minutes with the default interval; AWS says detection "can
+    /// take up to several minutes").
+    pub max_drift_polls: u32,
 }
 
 impl Default for DeployOptions {
@@ -56,6 +66,9 @@ impl Default for DeployOptions {
             max_polls: 2400,
             progress_every: 10,
             max_review_polls: 20,
+            check_drift: false,
+            allow_drift: false,
+            max_drift_polls: 200,
         }
     }
 }
@@ -606,10 +619,33 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                 });
             }
         }
+        // Drift is looked at before anything is uploaded or created, in
+        // production always, elsewhere when asked. A stack being created has
+        // nothing deployed that could have drifted.
+        let drift = if kind == ChangeSetType::Update
+            && (self.options.check_drift || stack.info.kind == StageKind::Production)
+        {
+            self.drift_before_deploy(stack, ui).await?
+        } else {
+            None
+        };
         let template = self.upload(stack, &account, true, ui).await?;
         let Some((created, description)) = self.prepare_change_set(stack, template, kind).await?
         else {
             ui.line(&format!("{name}: no changes"));
+            if let Some(report) = drift.as_ref().filter(|r| r.has_drift()) {
+                ui.warn(&format!(
+                    "{} drifted resource{} stay{} as {} (a deploy without changes touches nothing)",
+                    report.drifted.len(),
+                    plural(report.drifted.len()),
+                    if report.drifted.len() == 1 { "s" } else { "" },
+                    if report.drifted.len() == 1 {
+                        "it is"
+                    } else {
+                        "they are"
+                    }
+                ));
+            }
             return Ok(DeployOutcome::NoChanges);
         };
         print_changes(&description.changes, ui);
@@ -640,6 +676,42 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
                     })
                     .collect(),
             });
+        }
+        if let Some(report) = &drift {
+            // A change set updates only the resources it lists: drift on the
+            // others stays, drift on these is overwritten by the template.
+            let (touched, untouched): (Vec<_>, Vec<_>) = report.drifted.iter().partition(|d| {
+                description
+                    .changes
+                    .iter()
+                    .any(|c| c.logical_id == d.logical_id)
+            });
+            if !untouched.is_empty() {
+                ui.line(&format!(
+                    "{} drifted resource{} not in this change set stay{} as {} (CloudFormation updates only the resources a change set lists)",
+                    untouched.len(),
+                    plural(untouched.len()),
+                    if untouched.len() == 1 { "s" } else { "" },
+                    if untouched.len() == 1 { "it is" } else { "they are" }
+                ));
+            }
+            if !touched.is_empty() {
+                let lines = overwrite_lines(&touched, &description.changes);
+                if !self.options.allow_drift {
+                    let left = self.abandon(name, &created, kind).await;
+                    ui.line(&left);
+                    return Err(DeployError::DriftWouldBeOverwritten {
+                        stack: name.clone(),
+                        resources: lines,
+                    });
+                }
+                ui.warn(
+                    "this deploy overwrites changes made outside CloudFormation (--allow-drift):",
+                );
+                for l in &lines {
+                    ui.warn(&format!("  {l}"));
+                }
+            }
         }
         if !self.options.yes {
             if !ui.can_ask() {
@@ -887,6 +959,154 @@ impl<C: CloudFormationApi, S: ObjectStore, I: Identity> Deployer<C, S, I> {
         }
     }
 
+    /// Drift detection on the deployed stack: `DetectStackDrift`, then
+    /// `DescribeStackDriftDetectionStatus` until it is no longer in progress
+    /// (saying every `progress_every` polls that it goes on, giving up after
+    /// `max_drift_polls`), then `DescribeStackResourceDrifts`, and
+    /// `ListStackResources` and `GetTemplate` for the resources it did not
+    /// check and the construct paths. Prints nothing of the result.
+    /// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/detect-drift-stack.html>)
+    pub async fn detect_drift(
+        &self,
+        stack: &SynthesizedStack,
+        ui: &mut dyn Ui,
+    ) -> Result<DriftReport, DeployError> {
+        let name = &stack.info.stack_name;
+        let id = self
+            .call("cloudformation:DetectStackDrift", || {
+                self.cfn.detect_stack_drift(name)
+            })
+            .await?;
+        ui.line(&format!("{name}: detecting drift"));
+        let started = std::time::Instant::now();
+        let mut polls = 0;
+        let status = loop {
+            let d = self
+                .call("cloudformation:DescribeStackDriftDetectionStatus", || {
+                    self.cfn.drift_detection_status(&id)
+                })
+                .await?;
+            if d.status != "DETECTION_IN_PROGRESS" {
+                break d;
+            }
+            polls += 1;
+            if polls >= self.options.max_drift_polls {
+                return Err(DeployError::Timeout {
+                    what: format!("the drift detection of {name}"),
+                    state: format!(
+                        "still DETECTION_IN_PROGRESS after {} s ({polls} polls); CloudFormation carries on: see it with `aws cloudformation describe-stack-drift-detection-status --stack-drift-detection-id {id} --region {}`",
+                        started.elapsed().as_secs(),
+                        stack.info.env.region
+                    ),
+                });
+            }
+            if self.options.progress_every > 0 && polls % self.options.progress_every == 0 {
+                ui.line(&format!(
+                    "{name}: drift detection still DETECTION_IN_PROGRESS ({} s)",
+                    started.elapsed().as_secs()
+                ));
+            }
+            tokio::time::sleep(self.options.poll_interval).await;
+        };
+        let failure = match status.status.as_str() {
+            "DETECTION_COMPLETE" => None,
+            "DETECTION_FAILED" => Some(
+                status
+                    .status_reason
+                    .unwrap_or_else(|| "CloudFormation gave no reason".to_string()),
+            ),
+            // A status this code does not know: not a result to trust.
+            other => Some(format!("unexpected detection status {other:?}")),
+        };
+        let drifts = self
+            .call("cloudformation:DescribeStackResourceDrifts", || {
+                self.cfn.resource_drifts(name)
+            })
+            .await?;
+        let resources = self
+            .call("cloudformation:ListStackResources", || {
+                self.cfn.stack_resources(name)
+            })
+            .await?;
+        // Construct paths come from the deployed template, which is what
+        // drift is measured against; a template that cannot be read only
+        // costs the paths of resources the synthesized one no longer has.
+        let deployed = self
+            .call("cloudformation:GetTemplate", || self.cfn.get_template(name))
+            .await
+            .ok()
+            .and_then(|t| Template::from_json_str(&t).ok());
+        Ok(DriftReport::build(
+            name,
+            &id,
+            failure,
+            drifts,
+            &resources,
+            deployed.as_ref(),
+            &stack.template,
+        ))
+    }
+
+    /// `drift --stage`: detects and prints the drift of the stage's deployed
+    /// stack. `Ok` with the report whatever it found (the caller turns drift
+    /// and a failed detection into the exit code); an error when the stack is
+    /// not deployed, is busy, or detection could not run or finish.
+    pub async fn drift(
+        &self,
+        stack: &SynthesizedStack,
+        ui: &mut dyn Ui,
+    ) -> Result<DriftReport, DeployError> {
+        let name = &stack.info.stack_name;
+        let (_, existing) = self.begin(stack).await?;
+        let Some(existing) = existing.filter(|s| s.status != "REVIEW_IN_PROGRESS") else {
+            return Err(DeployError::NotDeployed {
+                stack: name.clone(),
+                stage: stack.info.name.clone(),
+            });
+        };
+        // CloudFormation refuses detection while the stack is being changed.
+        if existing.status.ends_with(STATUS_IN_PROGRESS) {
+            return Err(DeployError::Busy {
+                stack: name.clone(),
+                status: existing.status,
+            });
+        }
+        let report = self.detect_drift(stack, ui).await?;
+        report.print(ui);
+        Ok(report)
+    }
+
+    /// The detection a deploy runs first; `None` when it did not finish and
+    /// `--allow-drift` says to go on anyway.
+    async fn drift_before_deploy(
+        &self,
+        stack: &SynthesizedStack,
+        ui: &mut dyn Ui,
+    ) -> Result<Option<DriftReport>, DeployError> {
+        let unknown = |reason: String| DeployError::DriftUnknown {
+            stack: stack.info.stack_name.clone(),
+            stage: stack.info.name.clone(),
+            reason,
+        };
+        let report = match self.detect_drift(stack, ui).await {
+            Ok(report) => report,
+            Err(e) if self.options.allow_drift => {
+                ui.warn(&format!(
+                    "drift detection did not finish ({e}); deploying anyway (--allow-drift)"
+                ));
+                return Ok(None);
+            }
+            Err(e) => return Err(unknown(e.to_string())),
+        };
+        report.print(ui);
+        if let Some(f) = &report.failure
+            && !self.options.allow_drift
+        {
+            return Err(unknown(format!("DETECTION_FAILED: {f}")));
+        }
+        Ok(Some(report))
+    }
+
     /// Delete a stage's stack. Lists the resources CloudFormation keeps
     /// (DeletionPolicy Retain / Snapshot) so nothing is left behind unknowingly.
     pub async fn destroy(
@@ -1030,6 +1250,51 @@ pub fn capabilities(t: &Template) -> Vec<String> {
         caps.push("CAPABILITY_NAMED_IAM".to_string());
     }
     caps
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// What a change set does to drifted resources it lists: one line per
+/// resource, then one per drifted property, from the value it has now back
+/// to the template's.
+fn overwrite_lines(
+    touched: &[&crate::drift::DriftedResource],
+    changes: &[ResourceChange],
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for d in touched {
+        let change = changes.iter().find(|c| c.logical_id == d.logical_id);
+        let what = match change {
+            Some(c) if c.is_removal() => "deleted by this deploy",
+            Some(c) if c.is_replacement() => "replaced from the template by this deploy",
+            _ => "updated from the template by this deploy",
+        };
+        lines.push(format!("{} {}{}: {what}", d.label(), d.status, d.marks()));
+        if d.status == "DELETED" {
+            lines.push("  it was deleted outside CloudFormation: the update fails on it, or creates it again".to_string());
+        }
+        for p in &d.differences {
+            lines.push(format!("  revert {}", revert_line(p)));
+        }
+    }
+    lines
+}
+
+/// A drifted property as a deploy reverts it: from the value it has now to
+/// the template's.
+fn revert_line(p: &crate::api::PropertyDifference) -> String {
+    use crate::drift::one_line as v;
+    match p.kind.as_str() {
+        "ADD" => format!(
+            "{}: {} (added outside CloudFormation) is removed",
+            p.path,
+            v(&p.actual)
+        ),
+        "REMOVE" => format!("{}: set again to {}", p.path, v(&p.expected)),
+        _ => format!("{}: {} → {}", p.path, v(&p.actual), v(&p.expected)),
+    }
 }
 
 fn change_set_name() -> String {

@@ -190,6 +190,66 @@ pub enum DeployError {
         #[source]
         source: Box<DeployError>,
     },
+    /// `drift` of a stage whose stack is not deployed.
+    #[error(
+        "{stack} is not deployed (no stack, or only a change set waiting in review): there is nothing to check for drift; deploy it with `deploy --stage {stage}`"
+    )]
+    NotDeployed {
+        /// The stack's name.
+        stack: String,
+        /// The stage's name.
+        stage: String,
+    },
+    /// `drift` found resources that differ from the deployed template.
+    #[error(
+        "{stack} has drifted: {drifted} resource{} differ{} from the deployed template ({security} security-relevant); keep a change by putting it into the definition and deploying, or undo it where it was made (a deploy reverts only the resources its change set updates)",
+        if *drifted == 1 { "" } else { "s" },
+        if *drifted == 1 { "s" } else { "" }
+    )]
+    Drifted {
+        /// The stack's name.
+        stack: String,
+        /// How many resources drifted.
+        drifted: usize,
+        /// How many of them have a security-relevant difference.
+        security: usize,
+    },
+    /// Drift detection ended in `DETECTION_FAILED` and found no drift among
+    /// the resources it did check: the stack is not known to be in sync.
+    #[error(
+        "drift detection of {stack} failed: {reason}; the resources it could check are listed above, the others are unknown"
+    )]
+    DriftDetectionFailed {
+        /// The stack's name.
+        stack: String,
+        /// CloudFormation's `DetectionStatusReason`.
+        reason: String,
+    },
+    /// The deploy's change set updates, replaces or deletes resources that
+    /// drifted, and `--allow-drift` was not given.
+    #[error(
+        "refusing to deploy {stack}: its change set updates resources that were changed outside CloudFormation, and the update can revert those changes:\n  {}\nput the changes you want to keep into the definition, or pass --allow-drift to revert them",
+        resources.join("\n  ")
+    )]
+    DriftWouldBeOverwritten {
+        /// The stack's name.
+        stack: String,
+        /// What would be reverted, one line per resource or property.
+        resources: Vec<String>,
+    },
+    /// Drift detection before a deploy did not finish (failed, timed out, an
+    /// AWS error), and `--allow-drift` was not given.
+    #[error(
+        "refusing to deploy {stack}: drift detection did not finish ({reason}), so it is unknown whether the deploy would revert changes made outside CloudFormation; run `drift --stage {stage}` to see, or pass --allow-drift to deploy anyway"
+    )]
+    DriftUnknown {
+        /// The stack's name.
+        stack: String,
+        /// The stage's name.
+        stage: String,
+        /// Why detection did not finish.
+        reason: String,
+    },
     /// The change set was executed but the stack stayed in review: nothing is
     /// being deployed (moto does this when an earlier deploy left a stack of
     /// the same name in review).

@@ -1,5 +1,6 @@
-//! The deployer: change-set deployment with progress, diff, destroy and
-//! bootstrap, over the AWS SDK. The only crate of mlcdk that depends on the SDK.
+//! The deployer: change-set deployment with progress, diff, destroy,
+//! bootstrap and drift detection, over the AWS SDK. The only crate of mlcdk
+//! that depends on the SDK.
 //!
 //! It depends on `mlcdk-core` alone: the bootstrap stack is defined by the
 //! command line (`mlcdk_cli::bootstrap`) and comes here synthesized, as an
@@ -13,6 +14,7 @@
 pub mod api;
 pub mod aws;
 pub mod deployer;
+pub mod drift;
 pub mod error;
 pub mod ui;
 
@@ -36,11 +38,15 @@ pub enum Command {
     Destroy,
     /// Create the assets bucket of the stage's account and region.
     Bootstrap,
+    /// Detect and print the drift of the stage's deployed stack: exit 1 when
+    /// anything drifted or detection failed, 0 when in sync.
+    Drift,
 }
 
 /// Exit code: success (as the CLI documents them).
 pub const EXIT_OK: u8 = 0;
-/// Exit code: the deploy (or diff, destroy, bootstrap) failed or was declined.
+/// Exit code: the deploy (or diff, destroy, bootstrap) failed or was
+/// declined; `drift` found drift or could not finish.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: a usage error — a refusal to act without `--yes` where no
 /// terminal can ask.
@@ -115,15 +121,7 @@ fn run_on(
             aws::SdkSts::new(&config),
             options,
         );
-        let work = async {
-            match command {
-                Command::Deploy | Command::Bootstrap => {
-                    deployer.deploy(target, &mut ui).await.map(|_| ())
-                }
-                Command::Diff => deployer.diff(target, &mut ui).await.map(|_| ()),
-                Command::Destroy => deployer.destroy(target, &mut ui).await.map(|_| ()),
-            }
-        };
+        let work = execute(&deployer, command, target, &mut ui);
         let outcome = tokio::select! {
             r = work => Some(r),
             () = interrupt.notified() => None,
@@ -138,6 +136,56 @@ fn run_on(
             None => Err(Stopped::Interrupted(deployer.recover().await)),
         }
     });
+    finish(command, stack, result, err)
+}
+
+/// Runs `command` on `target` with a deployer over any clients. `drift`
+/// returns an error when anything drifted or detection failed, so that every
+/// command ends the same way, through [`finish`]. [`run`] calls this with the
+/// SDK clients; tests (and the README's drift report) with a fake.
+pub async fn execute<C, S, I>(
+    deployer: &Deployer<C, S, I>,
+    command: Command,
+    target: &SynthesizedStack,
+    ui: &mut dyn ui::Ui,
+) -> Result<(), DeployError>
+where
+    C: api::CloudFormationApi,
+    S: api::ObjectStore,
+    I: api::Identity,
+{
+    match command {
+        Command::Deploy | Command::Bootstrap => deployer.deploy(target, ui).await.map(|_| ()),
+        Command::Diff => deployer.diff(target, ui).await.map(|_| ()),
+        Command::Destroy => deployer.destroy(target, ui).await.map(|_| ()),
+        Command::Drift => {
+            let report = deployer.drift(target, ui).await?;
+            if report.has_drift() {
+                Err(DeployError::Drifted {
+                    stack: report.stack.clone(),
+                    drifted: report.drifted.len(),
+                    security: report.security_relevant(),
+                })
+            } else if let Some(reason) = report.failure {
+                Err(DeployError::DriftDetectionFailed {
+                    stack: report.stack,
+                    reason,
+                })
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The exit code of a run of `command` for the stage `stack`, and its error
+/// line on `err`; `Ok(())` is [`EXIT_OK`].
+pub fn finish(
+    command: Command,
+    stack: &SynthesizedStack,
+    result: Result<(), Stopped>,
+    err: &mut dyn Write,
+) -> u8 {
     match result {
         Ok(()) => EXIT_OK,
         Err(Stopped::Interrupted(what)) => {
@@ -167,7 +215,8 @@ fn run_on(
 }
 
 /// How a run ended without success.
-enum Stopped {
+pub enum Stopped {
+    /// An error, a refusal, or (for `drift`) drift found.
     Error(DeployError),
     /// Ctrl-C; what was left behind.
     Interrupted(String),

@@ -58,6 +58,11 @@ struct FakeCloud {
     in_progress_polls: Cell<u32>,
     /// An execution is counting down `in_progress_polls`.
     progressing: Cell<bool>,
+    /// What `drift_detection_status` answers, in turn; the last answer
+    /// repeats. Empty: `DETECTION_COMPLETE`.
+    drift_statuses: RefCell<Vec<DriftDetection>>,
+    /// What `resource_drifts` answers.
+    drifts: RefCell<Vec<ResourceDrift>>,
 }
 
 impl FakeCloud {
@@ -366,6 +371,26 @@ impl CloudFormationApi for &FakeCloud {
             s.termination_protection = enabled;
         }
         Ok(())
+    }
+
+    async fn detect_stack_drift(&self, name: &str) -> Result<String, ApiError> {
+        self.log("detect_stack_drift")?;
+        Ok(format!("drift-{name}"))
+    }
+
+    async fn drift_detection_status(&self, _id: &str) -> Result<DriftDetection, ApiError> {
+        self.log("drift_detection_status")?;
+        let mut statuses = self.drift_statuses.borrow_mut();
+        Ok(match statuses.len() {
+            0 => detection("DETECTION_COMPLETE", None),
+            1 => statuses[0].clone(),
+            _ => statuses.remove(0),
+        })
+    }
+
+    async fn resource_drifts(&self, _name: &str) -> Result<Vec<ResourceDrift>, ApiError> {
+        self.log("resource_drifts")?;
+        Ok(self.drifts.borrow().clone())
     }
 }
 
@@ -1379,4 +1404,631 @@ fn an_autoscaled_variant_changing_instance_type_is_refused_before_execution() {
     stack.template = endpoint_template("ml.m5.large", true);
     block_on(deployer(&cloud, options()).deploy(&stack, &mut RecordingUi::default())).unwrap();
     assert_eq!(cloud.called("execute_change_set"), 1);
+}
+
+// ---------------------------------------------------------------------------
+// Drift: `drift --stage` and the detection a deploy runs first.
+
+fn detection(status: &str, reason: Option<&str>) -> DriftDetection {
+    DriftDetection {
+        status: status.into(),
+        status_reason: reason.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+fn difference(path: &str, expected: &str, actual: &str, kind: &str) -> PropertyDifference {
+    PropertyDifference {
+        path: path.into(),
+        expected: expected.into(),
+        actual: actual.into(),
+        kind: kind.into(),
+    }
+}
+
+fn resource_drift(
+    id: &str,
+    ty: &str,
+    status: &str,
+    differences: Vec<PropertyDifference>,
+) -> ResourceDrift {
+    ResourceDrift {
+        logical_id: id.into(),
+        physical_id: Some(format!("phys-{id}")),
+        resource_type: ty.into(),
+        status: status.into(),
+        status_reason: None,
+        differences,
+    }
+}
+
+/// The logical ID of the stack's (one) resource of type `ty`. (The bucket's
+/// is `Data`, its construct path; the role's construct path is
+/// `Role/Resource`, which differs from its logical ID.)
+fn logical_id(stack: &SynthesizedStack, ty: &str) -> String {
+    let mut ids = stack
+        .template
+        .resources_of_type(ty)
+        .map(|(id, _)| id.clone());
+    let id = ids.next().expect("a resource of that type");
+    assert!(ids.next().is_none(), "one resource of type {ty}");
+    id
+}
+
+/// `stack` as deployed: CloudFormation lists its resources and returns its
+/// template, plus `extra` resources (logical ID, type) only the deployed
+/// stack has.
+fn deployed(cloud: &FakeCloud, stack: &SynthesizedStack, extra: &[(&str, &str)]) {
+    *cloud.template.borrow_mut() = stack.text.clone();
+    let mut resources: Vec<StackResource> = stack
+        .template
+        .resources
+        .iter()
+        .map(|(id, r)| StackResource {
+            logical_id: id.clone(),
+            physical_id: Some(format!("phys-{id}")),
+            resource_type: r.resource_type.clone(),
+        })
+        .collect();
+    resources.extend(extra.iter().map(|(id, ty)| StackResource {
+        logical_id: id.to_string(),
+        physical_id: None,
+        resource_type: ty.to_string(),
+    }));
+    *cloud.resources.borrow_mut() = resources;
+}
+
+/// Runs `command` as the command line does (`execute`, then `finish`):
+/// the exit code, and everything printed, the error line last.
+fn run_command(
+    cloud: &FakeCloud,
+    options: DeployOptions,
+    command: mlcdk_deploy::Command,
+    stack: &SynthesizedStack,
+) -> (u8, String) {
+    let d = deployer(cloud, options);
+    let mut ui = RecordingUi::default();
+    let result = block_on(mlcdk_deploy::execute(&d, command, stack, &mut ui));
+    let mut err = Vec::new();
+    let code = mlcdk_deploy::finish(
+        command,
+        stack,
+        result.map_err(mlcdk_deploy::Stopped::Error),
+        &mut err,
+    );
+    (
+        code,
+        format!("{}\n{}", ui.text(), String::from_utf8(err).unwrap()),
+    )
+}
+
+use mlcdk_deploy::Command::Drift;
+
+#[test]
+fn drift_in_sync_exits_0_and_lists_unsupported_types_as_not_checked() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    // The deployed stack also holds a pipeline, a type drift detection does
+    // not support: DescribeStackResourceDrifts leaves it out.
+    deployed(&cloud, &stack, &[("Pipeline1", "AWS::SageMaker::Pipeline")]);
+    let bucket = logical_id(&stack, "AWS::S3::Bucket");
+    let role = logical_id(&stack, "AWS::IAM::Role");
+    *cloud.drifts.borrow_mut() = vec![
+        resource_drift(&bucket, "AWS::S3::Bucket", "IN_SYNC", vec![]),
+        resource_drift(&role, "AWS::IAM::Role", "IN_SYNC", vec![]),
+    ];
+    *cloud.drift_statuses.borrow_mut() = vec![
+        detection("DETECTION_IN_PROGRESS", None),
+        detection("DETECTION_COMPLETE", None),
+    ];
+    let (code, text) = run_command(&cloud, options(), Drift, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_OK, "{text}");
+    assert!(
+        text.contains("drift of test-staging: 0 drifted, 2 in sync, 1 not checked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not checked (1): drift detection does not support their types"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    Pipeline1 (AWS::SageMaker::Pipeline)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("test-staging: in sync (2 checked, 1 not checked)"),
+        "{text}"
+    );
+    assert!(!text.contains("error:"), "{text}");
+    assert_eq!(cloud.called("drift_detection_status"), 2);
+    // Detection changes nothing.
+    assert_eq!(cloud.called("create_change_set"), 0);
+    assert_eq!(cloud.called("execute_change_set"), 0);
+}
+
+#[test]
+fn drifted_resources_show_construct_path_values_and_marks_and_exit_1() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    let bucket = logical_id(&stack, "AWS::S3::Bucket");
+    let role = logical_id(&stack, "AWS::IAM::Role");
+    *cloud.drifts.borrow_mut() = vec![
+        resource_drift(
+            &bucket,
+            "AWS::S3::Bucket",
+            "MODIFIED",
+            vec![
+                difference(
+                    "/PublicAccessBlockConfiguration/BlockPublicPolicy",
+                    "true",
+                    "false",
+                    "NOT_EQUAL",
+                ),
+                difference(
+                    "/Tags/1",
+                    "",
+                    "{\"Key\": \"owner\",\n \"Value\": \"ops\"}",
+                    "ADD",
+                ),
+            ],
+        ),
+        resource_drift(
+            &role,
+            "AWS::IAM::Role",
+            "MODIFIED",
+            vec![difference(
+                "/ManagedPolicyArns/0",
+                "",
+                "\"arn:aws:iam::aws:policy/AdministratorAccess\"",
+                "ADD",
+            )],
+        ),
+    ];
+    let (code, text) = run_command(&cloud, options(), Drift, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+    assert!(
+        text.contains("drift of test-staging: 2 drifted, 0 in sync, 0 not checked"),
+        "{text}"
+    );
+    // The construct path first, the logical ID (what the console shows) after.
+    assert!(
+        text.contains(&format!(
+            "  ~ Role/Resource (AWS::IAM::Role, {role}) MODIFIED  [security]"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  ~ {bucket} (AWS::S3::Bucket) MODIFIED  [security]  [stateful]"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "      /PublicAccessBlockConfiguration/BlockPublicPolicy: true → false  [security]"
+        ),
+        "{text}"
+    );
+    // Values stay on one line; a tag is neither security nor hidden.
+    assert!(
+        text.contains("      /Tags/1: added {\"Key\": \"owner\", \"Value\": \"ops\"}\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "      /ManagedPolicyArns/0: added \"arn:aws:iam::aws:policy/AdministratorAccess\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "error: test-staging has drifted: 2 resources differ from the deployed template (2 security-relevant)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_deleted_resource_and_unknown_statuses_are_reported_never_as_in_sync() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[("Queue1", "AWS::SQS::Queue")]);
+    let bucket = logical_id(&stack, "AWS::S3::Bucket");
+    let role = logical_id(&stack, "AWS::IAM::Role");
+    let mut unknown = resource_drift(&role, "AWS::IAM::Role", "UNKNOWN", vec![]);
+    unknown.status_reason = Some("Internal failure".into());
+    *cloud.drifts.borrow_mut() = vec![
+        resource_drift(&bucket, "AWS::S3::Bucket", "DELETED", vec![]),
+        unknown,
+        // Documented as never returned, handled all the same.
+        resource_drift("Queue1", "AWS::SQS::Queue", "NOT_CHECKED", vec![]),
+    ];
+    let (code, text) = run_command(&cloud, options(), Drift, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+    assert!(
+        text.contains("drift of test-staging: 1 drifted, 0 in sync, 2 not checked"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  - {bucket} (AWS::S3::Bucket) DELETED  [stateful]"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "    Role/Resource (AWS::IAM::Role, {role}): Internal failure"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("    Queue1 (AWS::SQS::Queue): NOT_CHECKED"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "has drifted: 1 resource differs from the deployed template (0 security-relevant)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_detection_gives_its_reason_and_exits_1() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    let bucket = logical_id(&stack, "AWS::S3::Bucket");
+    *cloud.drifts.borrow_mut() = vec![resource_drift(
+        &bucket,
+        "AWS::S3::Bucket",
+        "IN_SYNC",
+        vec![],
+    )];
+    *cloud.drift_statuses.borrow_mut() = vec![detection(
+        "DETECTION_FAILED",
+        Some("Failed to detect drift on resource [Role]: Access denied"),
+    )];
+    let (code, text) = run_command(&cloud, options(), Drift, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+    // The resource it could not check is listed, not counted in sync.
+    assert!(
+        text.contains("drift of test-staging: 0 drifted, 1 in sync, 1 not checked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("drift detection failed: Failed to detect drift on resource [Role]: Access denied; the results above cover only the resources it checked"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error: drift detection of test-staging failed: Failed to detect drift on resource [Role]: Access denied"),
+        "{text}"
+    );
+    assert!(!text.contains("in sync ("), "{text}");
+
+    // Drift among the resources it did check is still drift.
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    *cloud.drifts.borrow_mut() = vec![resource_drift(
+        &bucket,
+        "AWS::S3::Bucket",
+        "MODIFIED",
+        vec![difference(
+            "/VersioningConfiguration/Status",
+            "\"Enabled\"",
+            "\"Suspended\"",
+            "NOT_EQUAL",
+        )],
+    )];
+    *cloud.drift_statuses.borrow_mut() = vec![detection("DETECTION_FAILED", Some("partial"))];
+    let (code, text) = run_command(&cloud, options(), Drift, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+    assert!(
+        text.contains("error: test-staging has drifted: 1 resource"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/VersioningConfiguration/Status: \"Enabled\" → \"Suspended\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_long_detection_says_it_goes_on_and_gives_up_at_the_bound() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    *cloud.drift_statuses.borrow_mut() = vec![detection("DETECTION_IN_PROGRESS", None)];
+    let options = DeployOptions {
+        max_drift_polls: 5,
+        progress_every: 2,
+        ..options()
+    };
+    let (code, text) = run_command(&cloud, options, Drift, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+    assert_eq!(
+        text.matches("test-staging: drift detection still DETECTION_IN_PROGRESS (")
+            .count(),
+        2,
+        "{text}"
+    );
+    assert!(
+        text.contains("error: gave up waiting for the drift detection of test-staging: still DETECTION_IN_PROGRESS after 0 s (5 polls); CloudFormation carries on: see it with `aws cloudformation describe-stack-drift-detection-status --stack-drift-detection-id drift-test-staging --region us-east-1`"),
+        "{text}"
+    );
+    assert_eq!(cloud.called("drift_detection_status"), 5);
+    assert_eq!(cloud.called("resource_drifts"), 0);
+}
+
+#[test]
+fn throttled_drift_calls_are_retried_then_given_up() {
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    // DetectStackDrift is throttled twice, then goes through.
+    cloud.throttle.set(2);
+    let report =
+        block_on(deployer(&cloud, options()).detect_drift(&stack, &mut RecordingUi::default()))
+            .unwrap();
+    assert!(!report.has_drift());
+    assert_eq!(
+        cloud.called("detect_stack_drift"),
+        3,
+        "two throttled, one through"
+    );
+    assert_eq!(cloud.called("resource_drifts"), 1);
+
+    // Throttled past the attempts: the call is named, exit 1.
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    cloud.throttle.set(100);
+    let err =
+        block_on(deployer(&cloud, options()).detect_drift(&stack, &mut RecordingUi::default()))
+            .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cloudformation:DetectStackDrift failed: Throttling: Rate exceeded"
+    );
+    assert_eq!(
+        cloud.called("detect_stack_drift"),
+        options().max_attempts as usize
+    );
+}
+
+#[test]
+fn drift_of_a_stage_not_deployed_or_busy_is_an_error_before_detection() {
+    let stack = staging();
+    for (cloud, expected) in [
+        (FakeCloud::new(), "test-staging is not deployed"),
+        (
+            FakeCloud::new().with_stack("REVIEW_IN_PROGRESS"),
+            "test-staging is not deployed",
+        ),
+        (
+            FakeCloud::new().with_stack("UPDATE_IN_PROGRESS"),
+            "test-staging is busy (UPDATE_IN_PROGRESS)",
+        ),
+    ] {
+        let (code, text) = run_command(&cloud, options(), Drift, &stack);
+        assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert_eq!(cloud.called("detect_stack_drift"), 0);
+    }
+}
+
+fn production() -> Synthesized {
+    synth(Shape {
+        kind: StageKind::Production,
+        topics: 0,
+        asset: false,
+    })
+}
+
+/// A production stack, deployed, whose bucket's versioning was suspended by
+/// hand; the change set modifies `modified`.
+fn drifted_production(modified: &str) -> (FakeCloud, Synthesized, String) {
+    let stack = production();
+    let bucket = logical_id(&stack, "AWS::S3::Bucket");
+    let modified = if modified == "bucket" {
+        bucket.clone()
+    } else {
+        logical_id(&stack, "AWS::IAM::Role")
+    };
+    let cloud = FakeCloud::new().plan(ChangeSetPlan::Changes(vec![change(
+        "Modify",
+        &modified,
+        "AWS::S3::Bucket",
+        Some("False"),
+    )]));
+    cloud.make_stack("test-production", "UPDATE_COMPLETE");
+    deployed(&cloud, &stack, &[]);
+    *cloud.drifts.borrow_mut() = vec![resource_drift(
+        &bucket,
+        "AWS::S3::Bucket",
+        "MODIFIED",
+        vec![difference(
+            "/VersioningConfiguration/Status",
+            "\"Enabled\"",
+            "\"Suspended\"",
+            "NOT_EQUAL",
+        )],
+    )];
+    (cloud, stack, bucket)
+}
+
+#[test]
+fn production_refuses_to_overwrite_drift_and_shows_what_would_be_reverted() {
+    let (cloud, stack, bucket) = drifted_production("bucket");
+    let (code, text) = run_command(&cloud, options(), mlcdk_deploy::Command::Deploy, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+    assert_eq!(
+        cloud.called("detect_stack_drift"),
+        1,
+        "production detects by default"
+    );
+    assert!(
+        text.contains(&format!(
+            "error: refusing to deploy test-production: its change set updates resources that were changed outside CloudFormation, and the update can revert those changes:\n  {bucket} (AWS::S3::Bucket) MODIFIED  [stateful]: updated from the template by this deploy\n    revert /VersioningConfiguration/Status: \"Suspended\" → \"Enabled\"\nput the changes you want to keep into the definition, or pass --allow-drift to revert them"
+        )),
+        "{text}"
+    );
+    // Nothing ran, and the change set made to find out is gone.
+    assert_eq!(cloud.called("execute_change_set"), 0);
+    assert!(cloud.change_sets.borrow().is_empty());
+
+    // --allow-drift: the same deploy runs, saying what it overwrites.
+    let (cloud, stack, _) = drifted_production("bucket");
+    let options = DeployOptions {
+        allow_drift: true,
+        ..options()
+    };
+    let (code, text) = run_command(&cloud, options, mlcdk_deploy::Command::Deploy, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_OK, "{text}");
+    assert!(
+        text.contains(
+            "this deploy overwrites changes made outside CloudFormation (--allow-drift):"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("    revert /VersioningConfiguration/Status: \"Suspended\" → \"Enabled\""),
+        "{text}"
+    );
+    assert_eq!(cloud.called("execute_change_set"), 1);
+}
+
+#[test]
+fn drift_a_change_set_does_not_touch_stays_and_does_not_block() {
+    let (cloud, stack, _) = drifted_production("role");
+    let (code, text) = run_command(&cloud, options(), mlcdk_deploy::Command::Deploy, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_OK, "{text}");
+    assert!(
+        text.contains("1 drifted resource not in this change set stays as it is (CloudFormation updates only the resources a change set lists)"),
+        "{text}"
+    );
+    assert_eq!(cloud.called("execute_change_set"), 1);
+
+    // No changes at all: the drift is said to stay.
+    let (cloud, stack, _) = drifted_production("bucket");
+    *cloud.plan.borrow_mut() = Some(ChangeSetPlan::NoChangesError);
+    let (code, text) = run_command(&cloud, options(), mlcdk_deploy::Command::Deploy, &stack);
+    assert_eq!(code, mlcdk_deploy::EXIT_OK, "{text}");
+    assert!(text.contains("test-production: no changes"), "{text}");
+    assert!(
+        text.contains(
+            "1 drifted resource stays as it is (a deploy without changes touches nothing)"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn other_stages_detect_drift_only_with_check_drift() {
+    let plan = || {
+        ChangeSetPlan::Changes(vec![change(
+            "Modify",
+            "Data",
+            "AWS::S3::Bucket",
+            Some("False"),
+        )])
+    };
+    let stack = staging();
+    let cloud = FakeCloud::new().with_stack("UPDATE_COMPLETE").plan(plan());
+    block_on(deployer(&cloud, options()).deploy(&stack, &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("detect_stack_drift"), 0);
+
+    let bucket = logical_id(&stack, "AWS::S3::Bucket");
+    let cloud = FakeCloud::new()
+        .with_stack("UPDATE_COMPLETE")
+        .plan(ChangeSetPlan::Changes(vec![change(
+            "Modify",
+            &bucket,
+            "AWS::S3::Bucket",
+            Some("False"),
+        )]));
+    deployed(&cloud, &stack, &[]);
+    *cloud.drifts.borrow_mut() = vec![resource_drift(
+        &bucket,
+        "AWS::S3::Bucket",
+        "MODIFIED",
+        vec![difference(
+            "/BucketEncryption/ServerSideEncryptionConfiguration/0/ServerSideEncryptionByDefault/SSEAlgorithm",
+            "\"aws:kms\"",
+            "\"AES256\"",
+            "NOT_EQUAL",
+        )],
+    )];
+    let checking = DeployOptions {
+        check_drift: true,
+        ..options()
+    };
+    let err = block_on(deployer(&cloud, checking).deploy(&stack, &mut RecordingUi::default()))
+        .unwrap_err();
+    assert!(
+        matches!(err, DeployError::DriftWouldBeOverwritten { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("MODIFIED  [security]  [stateful]"),
+        "{err}"
+    );
+    assert_eq!(cloud.called("execute_change_set"), 0);
+
+    // A production stack being created has nothing to detect.
+    let stack = production();
+    let cloud = FakeCloud::new().plan(adds());
+    block_on(deployer(&cloud, options()).deploy(&stack, &mut RecordingUi::default())).unwrap();
+    assert_eq!(cloud.called("detect_stack_drift"), 0);
+    assert_eq!(cloud.called("execute_change_set"), 1);
+}
+
+#[test]
+fn production_refuses_when_detection_does_not_finish_unless_allowed() {
+    for (status, polls, expected) in [
+        (
+            detection(
+                "DETECTION_FAILED",
+                Some("Rate exceeded on s3:GetBucketPolicy"),
+            ),
+            200,
+            "drift detection did not finish (DETECTION_FAILED: Rate exceeded on s3:GetBucketPolicy)",
+        ),
+        (
+            detection("DETECTION_IN_PROGRESS", None),
+            3,
+            "drift detection did not finish (gave up waiting for the drift detection of test-production: still DETECTION_IN_PROGRESS",
+        ),
+    ] {
+        let (cloud, stack, _) = drifted_production("role");
+        *cloud.drift_statuses.borrow_mut() = vec![status];
+        let opts = DeployOptions {
+            max_drift_polls: polls,
+            ..options()
+        };
+        let (code, text) = run_command(&cloud, opts.clone(), mlcdk_deploy::Command::Deploy, &stack);
+        assert_eq!(code, mlcdk_deploy::EXIT_FAILED, "{text}");
+        assert!(
+            text.contains("error: refusing to deploy test-production: "),
+            "{text}"
+        );
+        assert!(text.contains(expected), "{text}");
+        assert!(
+            text.contains("run `drift --stage production` to see, or pass --allow-drift"),
+            "{text}"
+        );
+        assert_eq!(
+            cloud.called("create_change_set"),
+            0,
+            "refused before any change"
+        );
+
+        let opts = DeployOptions {
+            allow_drift: true,
+            ..opts
+        };
+        let (code, text) = run_command(&cloud, opts, mlcdk_deploy::Command::Deploy, &stack);
+        assert_eq!(code, mlcdk_deploy::EXIT_OK, "{text}");
+        assert_eq!(cloud.called("execute_change_set"), 1);
+    }
 }
