@@ -483,13 +483,21 @@ fn external_botocore_pipeline_definitions_conform_to_the_sagemaker_api() {
 #[test]
 fn external_botocore_conformance_harness_sees_violations() {
     let model = model();
-    let (stage, _, pipeline) = example_pipelines().swap_remove(0);
     let body = ["PipelineDefinition", "PipelineDefinitionBody"];
+    // The example's training pipeline: the one with a tuning step.
+    let (stage, _, pipeline) = example_pipelines()
+        .into_iter()
+        .find(|(_, id, _)| id.starts_with("Training"))
+        .expect("the example has a training pipeline");
     let mut definition = mlcdk::core::template::decode_document(pipeline.prop(&body).unwrap())
         .expect("the definition decodes");
     // The example has no Training step: add one, made of the tuning job's
     // training definition, so CreateTrainingJob is exercised too.
-    let tune = definition["Steps"][1]["Arguments"]["TrainingJobDefinition"].clone();
+    let tune = definition["Steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["Name"] == "Tune"))
+        .expect("the example tunes")["Arguments"]["TrainingJobDefinition"]
+        .clone();
     let mut training = json!({ "HyperParameters": tune["StaticHyperParameters"] });
     // Tuning trials do not checkpoint (they would share one prefix); a
     // single training job does.
@@ -530,10 +538,12 @@ fn external_botocore_conformance_harness_sees_violations() {
     assert!(baseline.is_empty(), "{baseline:#?}");
 
     // (JSON pointer into the definition, new value or None to remove, what must be reported)
-    let register = "/Steps/3/Arguments/IfSteps/0/Arguments";
+    // Steps: Preprocess, Baseline, Tune, Evaluate, CheckMetric (Register,
+    // CreateModel, BatchScore), and the Train step added above.
+    let register = "/Steps/4/Arguments/IfSteps/0/Arguments";
     let mutations: &[(&str, Option<Value>, &str)] = &[
         (
-            "/Steps/4/Arguments/OutputDataConfig",
+            "/Steps/5/Arguments/OutputDataConfig",
             None,
             "Train / Arguments: missing required member \"OutputDataConfig\" of CreateTrainingJobRequest",
         ),
@@ -563,12 +573,12 @@ fn external_botocore_conformance_harness_sees_violations() {
             "Preprocess / Arguments.ProcessingResources.ClusterConfig.VolumeSizeInGB: expected integer",
         ),
         (
-            "/Steps/1/Arguments/TrainingJobDefinition/EnableManagedSpotTraining",
+            "/Steps/2/Arguments/TrainingJobDefinition/EnableManagedSpotTraining",
             Some(json!("true")),
             "Tune / Arguments.TrainingJobDefinition.EnableManagedSpotTraining: expected boolean",
         ),
         (
-            "/Steps/1/Arguments/HyperParameterTuningJobConfig/ResourceLimits/MaxParallelTrainingJobs",
+            "/Steps/2/Arguments/HyperParameterTuningJobConfig/ResourceLimits/MaxParallelTrainingJobs",
             Some(json!(2.5)),
             "Tune / Arguments.HyperParameterTuningJobConfig.ResourceLimits.MaxParallelTrainingJobs: expected integer",
         ),
@@ -579,12 +589,12 @@ fn external_botocore_conformance_harness_sees_violations() {
         ),
         // Patterns match the whole string: "churn" alone would match.
         (
-            "/Steps/3/Arguments/IfSteps/2/Arguments/ModelName",
+            "/Steps/4/Arguments/IfSteps/2/Arguments/ModelName",
             Some(json!("churn model")),
             "BatchScore / Arguments.ModelName: \"churn model\" does not match the ModelName pattern",
         ),
         (
-            "/Steps/1/Arguments/TrainingJobDefinition/StaticHyperParameters/num_round",
+            "/Steps/2/Arguments/TrainingJobDefinition/StaticHyperParameters/num_round",
             Some(json!(200)),
             "Tune / Arguments.TrainingJobDefinition.StaticHyperParameters.num_round: expected string",
         ),

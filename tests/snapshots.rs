@@ -32,11 +32,11 @@ fn logical_ids_are_identical_across_stages() {
 
 /// The pipeline definition body, decoded: the JSON SageMaker receives, with
 /// each stack reference shown as `<Ref X>`, `<X.Attr>` or its `Fn::Sub` pattern.
-fn decoded_definition(template: &mlcdk::core::Template) -> serde_json::Value {
+fn decoded_definition(template: &mlcdk::core::Template, construct: &str) -> serde_json::Value {
     let pipeline = template
         .resources_of_type("AWS::SageMaker::Pipeline")
-        .next()
-        .expect("the example has a training pipeline")
+        .find(|(id, _)| id.starts_with(construct))
+        .unwrap_or_else(|| panic!("the example has a pipeline of {construct}"))
         .1;
     let body = &pipeline.properties["PipelineDefinition"]["PipelineDefinitionBody"];
     let text: String = match body {
@@ -69,17 +69,23 @@ fn decoded_definition(template: &mlcdk::core::Template) -> serde_json::Value {
 fn example_pipeline_definitions() {
     let assembly = stack::app().synth(None).unwrap();
     for s in &assembly.stacks {
-        let definition = decoded_definition(&s.template);
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            description => format!("{}: the training pipeline definition, decoded", s.info.stack_name),
-        }, {
-            insta::assert_snapshot!(
-                format!("{}-pipeline-definition", s.info.stack_name),
-                serde_json::to_string_pretty(&definition).unwrap()
-            );
-        });
+        // The training pipeline, and the drift monitor's one-step pipeline.
+        for (construct, what, name) in [
+            ("Training", "training pipeline", "pipeline-definition"),
+            ("Drift", "monitoring pipeline", "monitor-definition"),
+        ] {
+            let definition = decoded_definition(&s.template, construct);
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                description => format!("{}: the {what} definition, decoded", s.info.stack_name),
+            }, {
+                insta::assert_snapshot!(
+                    format!("{}-{name}", s.info.stack_name),
+                    serde_json::to_string_pretty(&definition).unwrap()
+                );
+            });
+        }
     }
 }
 

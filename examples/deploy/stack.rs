@@ -185,6 +185,13 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             processing: Some(Processing::script("examples/deploy/training/preprocess.py")),
             // mlcdk's own evaluation: AUC, accuracy and F1 on the test split.
             evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.75)),
+            // The statistics drift is measured against, registered with each
+            // version: the columns preprocess.py writes after the label.
+            baseline: Some(FeatureBaseline::new([
+                "tenure_months",
+                "monthly_spend",
+                "support_calls",
+            ])),
             register_into: Some((&registry).into()),
             serving_instances: vec![InstanceType::m5_large(), InstanceType::m5_xlarge()],
             batch_transform: Some(BatchTransform {
@@ -230,7 +237,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
                 network_isolation: NetworkIsolation::open(
                     "serverless inference does not support network isolation; this model serves only the ad-hoc serverless endpoint",
                 ),
-                ..ModelProps::from_registry(version)
+                ..ModelProps::from_registry(version.clone())
             },
         );
         let serve = RealtimeEndpoint::new(
@@ -249,12 +256,9 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
             },
         );
 
-        // Monitoring: hourly data-quality checks against the training baseline;
-        // drift in the main features alerts and starts retraining.
-        let baseline = DataQuality {
-            statistics: artifacts.prefix("monitoring/baseline/statistics.json"),
-            constraints: artifacts.prefix("monitoring/baseline/constraints.json"),
-        };
+        // Monitoring: every hour, the last hour's requests against the
+        // baseline the served version was trained on; drift in the main
+        // features alerts and starts retraining.
         let monitor = Monitor::new(
             stack,
             "Drift",
@@ -267,7 +271,7 @@ pub fn ml_platform(stack: &mut Stack, knobs: &Knobs) {
                 encryption_key: Some((&key).into()),
                 ..MonitorProps::data_quality(
                     &serve,
-                    baseline,
+                    Baseline::of_version(version.clone(), &training),
                     artifacts.prefix("monitoring/reports/"),
                     MonitorSchedule::Hourly,
                 )

@@ -459,43 +459,45 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         },
     );
 
-    // Model quality against ground truth, daily, on the linear endpoint.
+    // Model quality against ground truth, daily at 04:00 UTC, on the linear
+    // endpoint, with a script of one's own (the same contract) and an alarm
+    // when the RMSE rises above 0.5.
     Monitor::new(
         stack,
         "Quality",
         MonitorProps {
-            instance: InstanceType::m5_large(),
+            instance: InstanceType::m5_xlarge(),
             volume_gb: 30,
             encryption_key: Some((&key).into()),
             max_runtime_seconds: 1800,
+            namespace: "mlcdk-options/quality".into(),
+            script: MonitorScript::File("constructs/monitoring/scripts/monitor.py".into()),
+            quality_alarm: Some(QualityThreshold::new(QualityMetric::Rmse, 0.5)),
             alerts: Some((&alerts).into()),
             ..MonitorProps::model_quality(
                 &linear,
-                ModelQuality {
-                    problem: ProblemType::Regression,
-                    constraints: models.prefix("monitoring/quality/constraints.json"),
-                    ground_truth: data.prefix("ground-truth/"),
-                    inference_attribute: "prediction".into(),
-                },
+                ProblemType::Regression,
+                data.prefix("ground-truth/"),
                 models.prefix("monitoring/quality/reports/"),
                 MonitorSchedule::Daily { hour: 4 },
             )
         },
     );
 
-    // Data quality on the same endpoint every six hours from 01:00 UTC, with
+    // The Model Monitor backend, for an account that already uses it: data
+    // quality on the same endpoint every six hours from 01:00 UTC, with
     // network access for the analyzer.
-    let features = Monitor::new(
+    let features = ModelMonitor::new(
         stack,
         "Features",
-        MonitorProps {
+        ModelMonitorProps {
             network_isolation: NetworkIsolation::open(
                 "the option under test: an analyzer that may reach the network",
             ),
             drift_alarms: vec![DriftThreshold::new("score", 0.3)],
             encryption_key: Some((&key).into()),
             alerts: Some((&alerts).into()),
-            ..MonitorProps::data_quality(
+            ..ModelMonitorProps::data_quality(
                 &linear,
                 DataQuality {
                     statistics: models.prefix("monitoring/features/statistics.json"),
@@ -668,7 +670,7 @@ fn bulk_pipeline(stack: &mut Stack, knobs: &Knobs, models: &Bucket) {
                 max_runtime_seconds: 3600,
                 code: PipelineValue::lit(format!("s3://{bucket}/code/shard.py")),
                 script_name: "shard.py".into(),
-                arguments: vec!["--shard".into(), i.to_string()],
+                arguments: vec!["--shard".into(), i.to_string().into()],
                 inputs: vec![(
                     "input".into(),
                     PipelineValue::lit(format!("s3://{bucket}/input/shard-{i:03}/")),
@@ -678,6 +680,8 @@ fn bulk_pipeline(stack: &mut Stack, knobs: &Knobs, models: &Bucket) {
                     PipelineValue::lit(format!("s3://{bucket}/output/shard-{i:03}/")),
                 )],
                 property_files: Vec::new(),
+                volume_key: None,
+                output_key: None,
             }),
         ));
     }

@@ -59,8 +59,8 @@ fn data_quality(
     b: &Bucket,
     endpoint: &RealtimeEndpoint,
     schedule: impl Into<Schedule>,
-) -> MonitorProps {
-    MonitorProps::data_quality(endpoint, baseline(b), b.prefix("reports/"), schedule)
+) -> ModelMonitorProps {
+    ModelMonitorProps::data_quality(endpoint, baseline(b), b.prefix("reports/"), schedule)
 }
 
 fn alerts() -> TopicRef {
@@ -157,10 +157,10 @@ fn schedule_forms() {
 fn data_quality_monitor_alarms_and_retraining_wiring() {
     let mut stack = Stack::for_test();
     let w = world(&mut stack);
-    let monitor = Monitor::new(
+    let monitor = ModelMonitor::new(
         &mut stack,
         "Drift",
-        MonitorProps {
+        ModelMonitorProps {
             drift_alarms: vec![DriftThreshold::new("monthly_spend", 0.2)],
             alerts: Some(alerts()),
             ..data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly)
@@ -245,10 +245,10 @@ fn data_quality_monitor_alarms_and_retraining_wiring() {
 fn model_quality_monitor() {
     let mut stack = Stack::for_test();
     let w = world(&mut stack);
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Quality",
-        MonitorProps::model_quality(
+        ModelMonitorProps::model_quality(
             &w.endpoint,
             ModelQuality {
                 problem: ProblemType::BinaryClassification,
@@ -278,24 +278,24 @@ fn monitor_validations() {
     let mut stack = Stack::for_test();
     let w = world(&mut stack);
     assert!("xlarge".parse::<InstanceType>().is_err());
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "NoCapture",
         data_quality(&w.bucket, &w.uncaptured, MonitorSchedule::Hourly),
     );
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Imported",
-        MonitorProps {
+        ModelMonitorProps {
             endpoint: EndpointRef::from_name("elsewhere", ["AllTraffic"]),
             capture: None,
             ..data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly)
         },
     );
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Bad",
-        MonitorProps {
+        ModelMonitorProps {
             max_runtime_seconds: 7200,
             volume_gb: 0,
             drift_alarms: vec![
@@ -307,17 +307,17 @@ fn monitor_validations() {
             ..data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly)
         },
     );
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Time",
         data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Daily { hour: 30 }),
     );
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Weekly",
         data_quality(&w.bucket, &w.endpoint, Schedule::weekly("MON", 3)),
     );
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Rate",
         data_quality(
@@ -326,12 +326,12 @@ fn monitor_validations() {
             Schedule::Rate(15, RateUnit::Minutes),
         ),
     );
-    Monitor::new(
+    ModelMonitor::new(
         &mut stack,
         "Quality",
-        MonitorProps {
+        ModelMonitorProps {
             drift_alarms: vec![DriftThreshold::new("x", 0.1)],
-            ..MonitorProps::model_quality(
+            ..ModelMonitorProps::model_quality(
                 &w.endpoint,
                 ModelQuality {
                     problem: ProblemType::Regression,
@@ -344,7 +344,7 @@ fn monitor_validations() {
             )
         },
     );
-    let m = Monitor::new(
+    let m = ModelMonitor::new(
         &mut stack,
         "NoAlarms",
         data_quality(&w.bucket, &w.endpoint, MonitorSchedule::Hourly),
@@ -706,10 +706,10 @@ fn budget_emails_are_checked_and_a_nan_threshold_does_not_panic() {
 fn an_imported_endpoint_is_monitored_and_the_monitor_is_a_grantee() {
     let mut stack = Stack::for_test();
     let w = world(&mut stack);
-    let monitor = Monitor::new(
+    let monitor = ModelMonitor::new(
         &mut stack,
         "Shared",
-        MonitorProps {
+        ModelMonitorProps {
             endpoint: EndpointRef::from_name("fraud-prod-scoring", ["AllTraffic"]),
             capture: Some(w.bucket.prefix("shared-capture/")),
             drift_alarms: vec![DriftThreshold::new("amount", 0.3)],

@@ -36,8 +36,8 @@ fn bucket(stack: &mut Stack) -> Bucket {
     )
 }
 
-fn data_quality(b: &Bucket, e: &RealtimeEndpoint) -> MonitorProps {
-    MonitorProps::data_quality(
+fn data_quality(b: &Bucket, e: &RealtimeEndpoint) -> ModelMonitorProps {
+    ModelMonitorProps::data_quality(
         e,
         DataQuality {
             statistics: b.prefix("baseline/statistics.json"),
@@ -77,7 +77,7 @@ fn monitoring_jobs_can_attach_their_volume_key() {
         let e = endpoint(&mut stack, &b);
         let volume = KmsKey::new(&mut stack, "Volume", KmsKeyProps::default());
         let props = if quality {
-            MonitorProps::model_quality(
+            ModelMonitorProps::model_quality(
                 &e,
                 ModelQuality {
                     problem: ProblemType::Regression,
@@ -91,10 +91,10 @@ fn monitoring_jobs_can_attach_their_volume_key() {
         } else {
             data_quality(&b, &e)
         };
-        Monitor::new(
+        ModelMonitor::new(
             &mut stack,
             "Drift",
-            MonitorProps {
+            ModelMonitorProps {
                 encryption_key: Some((&volume).into()),
                 ..props
             },
@@ -155,7 +155,7 @@ fn the_budget_filters_on_the_stage_tag_every_resource_carries() {
     let mut stack = Stack::for_test();
     let b = bucket(&mut stack);
     let e = endpoint(&mut stack, &b);
-    Monitor::new(&mut stack, "Drift", data_quality(&b, &e));
+    ModelMonitor::new(&mut stack, "Drift", data_quality(&b, &e));
     Budget::new(
         &mut stack,
         "Budget",
@@ -235,10 +235,10 @@ fn synth_with(which: u8, v: f64) -> Result<(), Vec<String>> {
         1 => {
             let b = bucket(&mut stack);
             let e = endpoint(&mut stack, &b);
-            Monitor::new(
+            ModelMonitor::new(
                 &mut stack,
                 "Drift",
-                MonitorProps {
+                ModelMonitorProps {
                     drift_alarms: vec![DriftThreshold::new("monthly_spend", v)],
                     ..data_quality(&b, &e)
                 },

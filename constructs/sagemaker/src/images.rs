@@ -180,6 +180,63 @@ pub fn xgboost(region: &str, version: XgboostVersion) -> Result<EcrImage, String
         })
 }
 
+/// Regions SageMaker's scikit-learn image 1.2-1 is published in (SageMaker
+/// Python SDK, `image_uri_config/sklearn.json`); its registry account in
+/// each is the XGBoost image's ([`XGBOOST_REGISTRIES`]), region by region.
+const SCIKIT_LEARN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "me-central-1",
+    "me-south-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// SageMaker's scikit-learn processing image (1.2-1, CPU, Python 3) for
+/// `region`: Python with pandas, NumPy, SciPy and boto3, which mlcdk's
+/// monitoring jobs run in; or an error naming the regions served.
+pub fn scikit_learn(region: &str) -> Result<EcrImage, String> {
+    SCIKIT_LEARN_REGIONS
+        .contains(&region)
+        .then(|| XGBOOST_REGISTRIES.iter().find(|(r, _)| *r == region))
+        .flatten()
+        .map(|(_, account)| EcrImage {
+            account: account.to_string(),
+            region: region.to_string(),
+            repository: "sagemaker-scikit-learn".into(),
+            tag: "1.2-1-cpu-py3".into(),
+        })
+        .ok_or_else(|| {
+            format!(
+                "no SageMaker scikit-learn image is known for region '{region}' (known: {})",
+                SCIKIT_LEARN_REGIONS.join(", ")
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +264,24 @@ mod tests {
                 .unwrap_err()
                 .contains("no built-in XGBoost image is known for region 'mars-north-1'")
         );
+    }
+
+    #[test]
+    fn scikit_learn_by_region() {
+        assert_eq!(
+            scikit_learn("us-east-1").unwrap().uri(),
+            "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+        );
+        assert_eq!(scikit_learn("eu-west-1").unwrap().account, "141502667606");
+        // XGBoost is there, scikit-learn 1.2-1 is not.
+        assert!(
+            scikit_learn("il-central-1")
+                .unwrap_err()
+                .contains("'il-central-1'")
+        );
+        for r in SCIKIT_LEARN_REGIONS {
+            assert!(scikit_learn(r).is_ok(), "{r}");
+        }
     }
 
     #[test]

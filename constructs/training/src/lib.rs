@@ -21,7 +21,8 @@ pub use mlcdk_sagemaker::{EcrImage, InstanceType, ModelArtifacts};
 pub use mlcdk_sagemaker::{XgboostVersion, images};
 pub use pipeline::{
     Algorithm, Approval, BatchTransform, BinaryMetric, Evaluation, EvaluationScript,
-    INLINE_DEFINITION_LIMIT, ModelGroupRef, ModelStrategy, Pipeline, PipelineProps, Processing,
-    Spot, TrainingPipeline, TrainingPipelineProps,
+    FeatureBaseline, INLINE_DEFINITION_LIMIT, ModelGroupRef, ModelStrategy, Pipeline,
+    PipelineProps, Processing, Spot, TrainingPipeline, TrainingPipelineProps, grant_pass_job_role,
+    grant_pipeline_jobs,
 };
 pub use trigger::{PipelineTrigger, RateUnit, Schedule, TriggerProps, TriggerSource};

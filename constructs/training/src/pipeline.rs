@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement, Principal, Role, RoleProps};
 use mlcdk_core::naming::{self, format_arn};
 use mlcdk_core::{
-    Asset, CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed, ResourceRef, Scope,
+    Asset, AssetRef, CfnResource, Construct, Expr, Handle, Json, Node, PhysicallyNamed,
+    ResourceRef, Scope,
 };
 use mlcdk_registry::ModelVersion;
 use mlcdk_sagemaker::RoleBasics;
@@ -21,6 +22,56 @@ pub const INLINE_DEFINITION_LIMIT: usize = 100_000;
 /// The built-in evaluation script ([`Evaluation::builtin_xgboost_binary`]),
 /// shipped with mlcdk and uploaded as a generated asset.
 const EVALUATE_XGBOOST: &[u8] = include_bytes!("../scripts/evaluate_xgboost.py");
+
+/// The baseline script ([`FeatureBaseline`]): the statistics of the training
+/// split that a monitor compares captured requests with. Standard library
+/// only, so it runs in the training image.
+const BASELINE_SCRIPT: &[u8] = include_bytes!("../scripts/baseline.py");
+
+/// The baseline step's name.
+const BASELINE_STEP: &str = "Baseline";
+
+/// Statistics of the training data, computed by a step of the training
+/// pipeline and registered with each model version, for monitors to compare
+/// captured requests with (`mlcdk_monitoring::Baseline::of_version`).
+///
+/// The training split is headerless CSV with the label first, as SageMaker's
+/// XGBoost requires
+/// (<https://docs.aws.amazon.com/sagemaker/latest/dg/xgboost.html>, "For
+/// CSV training, the algorithm assumes that the target variable is in the
+/// first column and that the CSV does not have a header record"), so the
+/// feature names are declared here: the columns after the label, in the
+/// order an endpoint receives them. A monitor's per-feature alarms are
+/// checked against these names at synth.
+///
+/// The step writes `<output>/<execution id>/baseline/statistics.json`
+/// (per numeric feature: count, missing, ten quantile bins, 101 quantiles,
+/// mean and deviation; per categorical one: the 50 most frequent categories'
+/// shares) and the registered version points at it
+/// (`ModelMetrics.ModelDataQuality.Statistics`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureBaseline {
+    /// The features, in column order after the label; 1 to 1,000 names,
+    /// unique, not empty.
+    pub features: Vec<String>,
+    /// Features compared as categories even when their values are numbers
+    /// (codes); each must be one of `features`.
+    pub categorical: Vec<String>,
+    /// Instance type of the step (default `ml.m5.large`).
+    pub instance: InstanceType,
+}
+
+impl FeatureBaseline {
+    /// A baseline of `features` (the columns after the label, in order),
+    /// types inferred from the data, on one ml.m5.large.
+    pub fn new<S: Into<String>>(features: impl IntoIterator<Item = S>) -> FeatureBaseline {
+        FeatureBaseline {
+            features: features.into_iter().map(Into::into).collect(),
+            categorical: Vec::new(),
+            instance: InstanceType::m5_large(),
+        }
+    }
+}
 
 /// A model package group to register into (in the shared SageMaker crate,
 /// so that the registry does not depend on training).
@@ -476,6 +527,9 @@ pub struct TrainingPipelineProps {
     pub processing: Option<Processing>,
     /// An evaluation step and gate before registration; no gate when `None`.
     pub evaluation: Option<Evaluation>,
+    /// Statistics of the training split for monitoring, registered with
+    /// each version; none when `None`.
+    pub baseline: Option<FeatureBaseline>,
     /// The model package group new versions are registered into; no
     /// registration when `None`.
     pub register_into: Option<ModelGroupRef>,
@@ -521,6 +575,7 @@ impl TrainingPipelineProps {
             tuning: None,
             processing: None,
             evaluation: None,
+            baseline: None,
             register_into: None,
             approval: None,
             batch_transform: None,
@@ -562,6 +617,7 @@ pub struct TrainingPipeline {
     definition: Definition,
     image: EcrImage,
     output: S3Path,
+    baseline: Option<FeatureBaseline>,
     handle: Handle,
 }
 
@@ -578,6 +634,9 @@ impl TrainingPipeline {
 
         let mut plan = Plan::new(&node, &props, &image, job_role.arn());
         let (train_uri, validation_uri, test_uri) = plan.data(&mut node, &props);
+        if let Some(b) = &props.baseline {
+            plan.baseline(&mut node, b, train_uri.clone());
+        }
         let model_data = plan.training(&props, train_uri, validation_uri);
         let after = plan.after_training(&props, &model_data, &job_role);
         plan.gate(&mut node, &props, after, model_data, test_uri);
@@ -606,6 +665,7 @@ impl TrainingPipeline {
             definition,
             image,
             output,
+            baseline: props.baseline,
         }
     }
 
@@ -647,6 +707,20 @@ impl TrainingPipeline {
             location: self.output.clone(),
             image: self.image.clone(),
         }
+    }
+
+    /// Where the pipeline writes its baselines
+    /// (`<output>/<execution id>/baseline/statistics.json`, see
+    /// [`FeatureBaseline`]): the output prefix, what a monitor reading a
+    /// registered version's baseline is granted to read.
+    pub fn baselines(&self) -> S3Path {
+        self.output.clone()
+    }
+
+    /// The baseline the pipeline computes, if any: its features are what a
+    /// monitor's per-feature alarms may name.
+    pub fn baseline(&self) -> Option<&FeatureBaseline> {
+        self.baseline.as_ref()
     }
 
     /// Let `grantee` start executions of this pipeline.
@@ -703,6 +777,41 @@ fn training_image(node: &mut Node<'_>, algorithm: &Algorithm) -> EcrImage {
     }
 }
 
+/// A baseline's feature names and where it runs.
+fn check_baseline(node: &mut Node<'_>, b: &FeatureBaseline, algorithm: &Algorithm) {
+    if !(1..=1000).contains(&b.features.len()) {
+        node.error(format!(
+            "baseline: {} features; give 1 to 1000 (the columns after the label, in order)",
+            b.features.len()
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for f in &b.features {
+        // The script takes them comma-separated.
+        if f.trim().is_empty() || f.contains(',') {
+            node.error(format!(
+                "baseline: feature name '{f}' is empty or has a comma; names are the columns' names"
+            ));
+        } else if !seen.insert(f.as_str()) {
+            node.error(format!("baseline: feature '{f}' is named twice"));
+        }
+    }
+    for c in &b.categorical {
+        if !b.features.contains(c) {
+            node.error(format!(
+                "baseline: categorical feature '{c}' is not one of the features ({})",
+                b.features.join(", ")
+            ));
+        }
+    }
+    if let Algorithm::Image(image) = algorithm {
+        node.error(format!(
+            "the baseline step runs in the training image, and '{}' is not SageMaker's XGBoost image (whose python3 runs it): use Algorithm::Xgboost",
+            image.uri()
+        ));
+    }
+}
+
 /// The checks of the props that the definition's validation cannot make:
 /// the evaluation gate, and the fine-tuned model package.
 fn check_props(node: &mut Node<'_>, props: &TrainingPipelineProps) {
@@ -754,6 +863,9 @@ fn check_props(node: &mut Node<'_>, props: &TrainingPipelineProps) {
             EvaluationScript::File(_) => {}
         }
     }
+    if let Some(b) = &props.baseline {
+        check_baseline(node, b, &props.algorithm);
+    }
     if let ModelStrategy::FineTunePackage(version) = &props.strategy
         && let Err(e) = version.check()
     {
@@ -802,23 +914,9 @@ fn roles(node: &mut Node<'_>, image: &EcrImage, props: &TrainingPipelineProps) -
 /// The S3 permissions of the scripts' assets. Processing inputs of type
 /// S3Prefix list the key before they copy it (ProcessingS3Input), so the job
 /// role may list exactly the asset's folder and read the object.
-fn grant_assets(job_role: &Role, assets: &[(Expr, Expr, String)]) {
-    for (object, bucket, prefix) in assets {
-        job_role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["s3:GetObject"])
-                .resources([object.clone()]),
-        );
-        job_role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(["s3:ListBucket"])
-                .resources([bucket.clone()])
-                .condition(
-                    "StringLike",
-                    "s3:prefix",
-                    Json::array([Json::from(format!("{prefix}*"))]),
-                ),
-        );
+fn grant_assets(job_role: &Role, assets: &[AssetRef]) {
+    for a in assets {
+        a.grant_read(job_role);
     }
 }
 
@@ -831,8 +929,8 @@ struct Plan {
     job_role_arn: Expr,
     /// The output prefix, as a folder.
     output: S3Path,
-    /// The scripts' assets: object ARN, bucket ARN and prefix.
-    assets: Vec<(Expr, Expr, String)>,
+    /// The scripts' assets, which the job role reads.
+    assets: Vec<AssetRef>,
 }
 
 impl Plan {
@@ -898,9 +996,48 @@ impl Plan {
     /// Registers a script as an asset: its S3 URI and file name.
     fn asset(&mut self, node: &mut Node<'_>, source: Asset) -> (Expr, String) {
         let a = node.asset(source);
-        self.assets
-            .push((a.object_arn(), a.bucket_arn(), a.prefix()));
+        self.assets.push(a.clone());
         (a.s3_uri(), a.file_name().to_string())
+    }
+
+    /// The baseline step: statistics of the training split, beside the
+    /// other outputs of the execution.
+    fn baseline(&mut self, node: &mut Node<'_>, b: &FeatureBaseline, train_uri: PipelineValue) {
+        let (code, script_name) = self.asset(
+            node,
+            Asset::generated("baseline.py", BASELINE_SCRIPT.to_vec()),
+        );
+        let mut arguments = vec![
+            PipelineValue::lit("--train"),
+            PipelineValue::lit("/opt/ml/processing/input/train"),
+            PipelineValue::lit("--features"),
+            PipelineValue::lit(b.features.join(",")),
+            PipelineValue::lit("--output"),
+            PipelineValue::lit("/opt/ml/processing/output/baseline"),
+        ];
+        if !b.categorical.is_empty() {
+            arguments.push(PipelineValue::lit("--categorical"));
+            arguments.push(PipelineValue::lit(b.categorical.join(",")));
+        }
+        self.definition.steps.push(Step::new(
+            BASELINE_STEP,
+            StepKind::Processing(ProcessingSpec {
+                image: self.image.clone(),
+                role_arn: self.job_role_arn.clone(),
+                instance_type: b.instance.to_string(),
+                instance_count: 1,
+                volume_gb: 30,
+                max_runtime_seconds: 3600,
+                code: PipelineValue::from(code),
+                script_name,
+                arguments,
+                inputs: vec![("train".into(), train_uri)],
+                outputs: vec![("baseline".into(), self.out("baseline/"))],
+                property_files: vec![],
+                volume_key: None,
+                output_key: None,
+            }),
+        ));
     }
 
     /// The data: processed by a step, or split under the input prefix
@@ -924,13 +1061,15 @@ impl Plan {
                         max_runtime_seconds: p.max_runtime_seconds,
                         code: PipelineValue::from(code),
                         script_name,
-                        arguments: p.arguments.clone(),
+                        arguments: p.arguments.iter().map(PipelineValue::lit).collect(),
                         inputs: vec![("raw".into(), PipelineValue::param("InputData"))],
                         outputs: ["train", "validation", "test"]
                             .iter()
                             .map(|o| (o.to_string(), self.out(&format!("processed/{o}/"))))
                             .collect(),
                         property_files: vec![],
+                        volume_key: None,
+                        output_key: None,
                     }),
                 ));
                 let output = |o: &str| {
@@ -1089,6 +1228,10 @@ impl Plan {
                         .evaluation
                         .as_ref()
                         .map(|_| self.out("evaluation/evaluation.json")),
+                    data_quality_uri: props
+                        .baseline
+                        .as_ref()
+                        .map(|_| self.out("baseline/statistics.json")),
                 }),
             ));
         }
@@ -1136,6 +1279,14 @@ impl Plan {
         model_data: PipelineValue,
         test_uri: PipelineValue,
     ) {
+        // Registration waits for the baseline it points at: the step that
+        // holds it (the gate, or the registration itself) depends on it.
+        let holder = if props.evaluation.is_some() {
+            "CheckMetric"
+        } else {
+            "Register"
+        };
+        let waits_for_baseline = props.baseline.is_some() && props.register_into.is_some();
         match &props.evaluation {
             None => self.definition.steps.extend(after),
             Some(e) => {
@@ -1173,6 +1324,8 @@ impl Plan {
                             output: "evaluation".into(),
                             path: "evaluation.json".into(),
                         }],
+                        volume_key: None,
+                        output_key: None,
                     }),
                 );
                 evaluate.depends_on.push(trained.to_string());
@@ -1202,6 +1355,11 @@ impl Plan {
                     }),
                 ));
             }
+        }
+        if waits_for_baseline
+            && let Some(step) = self.definition.steps.iter_mut().find(|s| s.name == holder)
+        {
+            step.depends_on.push(BASELINE_STEP.into());
         }
     }
 }
@@ -1281,6 +1439,36 @@ const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// What a pipeline's role needs to run steps that start jobs of `kinds`
+/// (`"processing-job"`, `"training-job"`, `"hyper-parameter-tuning-job"`,
+/// `"model"`, `"transform-job"`): create, describe, stop and tag them.
+/// Pipelines names the jobs at run time, so the grants name the kind.
+/// Unknown kinds are ignored.
+pub fn grant_pipeline_jobs(role: &Role, kinds: &[&str]) {
+    for (kind, actions) in PIPELINE_JOB_KINDS.iter().filter(|(k, _)| kinds.contains(k)) {
+        role.add_to_policy(
+            PolicyStatement::allow()
+                .actions(actions.iter().copied().chain(["sagemaker:AddTags"]))
+                .resources([format_arn("sagemaker", &format!("{kind}/*"))]),
+        );
+    }
+}
+
+/// Lets a pipeline's role pass `job_role` to the jobs its steps start, and
+/// to no other service.
+pub fn grant_pass_job_role(role: &Role, job_role: &Role) {
+    role.add_to_policy(
+        PolicyStatement::allow()
+            .actions(["iam:PassRole"])
+            .resources([job_role.arn()])
+            .condition(
+                "StringEquals",
+                "iam:PassedToService",
+                "sagemaker.amazonaws.com",
+            ),
+    );
+}
+
 /// What the pipeline's role needs (Pipelines access management:
 /// <https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html>):
 /// create, describe, stop and tag the kinds of job its steps start, register
@@ -1288,14 +1476,8 @@ const PIPELINE_JOB_KINDS: &[(&str, &[&str])] = &[
 /// nothing else, and read the property files its conditions evaluate
 /// (`Std:JsonGet` reads the file from the step's output in S3).
 fn grant_pipeline(role: &Role, job_role: &Role, props: &TrainingPipelineProps) {
-    let arn = |resource: &str| format_arn("sagemaker", resource);
-    for (kind, actions) in PIPELINE_JOB_KINDS {
-        role.add_to_policy(
-            PolicyStatement::allow()
-                .actions(actions.iter().copied().chain(["sagemaker:AddTags"]))
-                .resources([arn(&format!("{kind}/*"))]),
-        );
-    }
+    let kinds: Vec<&str> = PIPELINE_JOB_KINDS.iter().map(|(kind, _)| *kind).collect();
+    grant_pipeline_jobs(role, &kinds);
     if let Some(group) = &props.register_into {
         // Versions are `model-package/<group name>/<version>`.
         let versions = Expr::concat([
@@ -1313,16 +1495,7 @@ fn grant_pipeline(role: &Role, job_role: &Role, props: &TrainingPipelineProps) {
                 .resources([versions, group.arn.clone()]),
         );
     }
-    role.add_to_policy(
-        PolicyStatement::allow()
-            .actions(["iam:PassRole"])
-            .resources([job_role.arn()])
-            .condition(
-                "StringEquals",
-                "iam:PassedToService",
-                "sagemaker.amazonaws.com",
-            ),
-    );
+    grant_pass_job_role(role, job_role);
     if props.evaluation.is_some() {
         role.add_to_policy(
             PolicyStatement::allow()

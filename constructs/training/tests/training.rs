@@ -1137,3 +1137,123 @@ fn the_runtime_rules_pass_on_a_full_pipeline_with_the_builtin_evaluation() {
         .collect();
     assert_eq!(runtime, Vec::<String>::new());
 }
+
+/// The baseline step: statistics of the training split, registered with the
+/// version as its data-quality statistics, and registration waits for it.
+#[test]
+fn the_baseline_step_is_registered_with_the_version() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    let t = TrainingPipeline::new(
+        &mut stack,
+        "Training",
+        TrainingPipelineProps {
+            processing: Some(Processing::script("tests/fixtures/preprocess.py")),
+            evaluation: Some(Evaluation::builtin_xgboost_binary(BinaryMetric::Auc, 0.7)),
+            baseline: Some(FeatureBaseline {
+                categorical: vec!["plan".into()],
+                ..FeatureBaseline::new(["tenure_months", "plan"])
+            }),
+            register_into: Some(ModelGroupRef::named("churn")),
+            ..props(&data, &artifacts)
+        },
+    );
+    assert_eq!(t.baselines().prefix, "pipeline/");
+    let def = t.definition().to_json().to_cfn();
+    let baseline = step(&def, "Baseline");
+    let args = &baseline["Arguments"];
+    assert_eq!(
+        args["AppSpecification"]["ContainerEntrypoint"],
+        json!([
+            "python3",
+            "/opt/ml/processing/input/code/baseline.py",
+            "--train",
+            "/opt/ml/processing/input/train",
+            "--features",
+            "tenure_months,plan",
+            "--output",
+            "/opt/ml/processing/output/baseline",
+            "--categorical",
+            "plan"
+        ])
+    );
+    // It reads the preprocessed train split and writes beside the models.
+    assert_eq!(
+        args["ProcessingInputs"][1]["S3Input"]["S3Uri"],
+        json!({"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"})
+    );
+    let out = args["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].to_string();
+    assert!(out.contains("/baseline/"), "{out}");
+    // The gate holding the registration waits for the baseline.
+    assert_eq!(step(&def, "CheckMetric")["DependsOn"], json!(["Baseline"]));
+    let register = &step(&def, "CheckMetric")["Arguments"]["IfSteps"][0];
+    let metrics = &register["Arguments"]["ModelMetrics"];
+    assert_eq!(
+        metrics["ModelDataQuality"]["Statistics"]["ContentType"],
+        "application/json"
+    );
+    assert!(
+        metrics["ModelDataQuality"]["Statistics"]["S3Uri"]
+            .to_string()
+            .contains("/baseline/statistics.json"),
+        "{metrics}"
+    );
+    assert!(
+        metrics["ModelQuality"]["Statistics"]["S3Uri"]
+            .to_string()
+            .contains("evaluation.json")
+    );
+    stack.synth().unwrap();
+}
+
+#[test]
+fn baseline_validations() {
+    let mut stack = Stack::for_test();
+    let (data, artifacts) = buckets(&mut stack);
+    for (id, baseline, algorithm) in [
+        (
+            "NoFeatures",
+            FeatureBaseline::new(Vec::<String>::new()),
+            None,
+        ),
+        ("Comma", FeatureBaseline::new(["a,b"]), None),
+        ("Twice", FeatureBaseline::new(["a", "a"]), None),
+        (
+            "UnknownCategorical",
+            FeatureBaseline {
+                categorical: vec!["plan".into()],
+                ..FeatureBaseline::new(["a"])
+            },
+            None,
+        ),
+        (
+            "CustomImage",
+            FeatureBaseline::new(["a"]),
+            Some(Algorithm::Image(
+                "111111111111.dkr.ecr.us-east-1.amazonaws.com/trainer:1"
+                    .parse()
+                    .unwrap(),
+            )),
+        ),
+    ] {
+        TrainingPipeline::new(
+            &mut stack,
+            id,
+            TrainingPipelineProps {
+                baseline: Some(baseline),
+                algorithm: algorithm.unwrap_or(Algorithm::Xgboost(XgboostVersion::default())),
+                ..props(&data, &artifacts)
+            },
+        );
+    }
+    let errors = stack.synth().unwrap_err();
+    for e in [
+        "[test-staging/NoFeatures] baseline: 0 features; give 1 to 1000",
+        "[test-staging/Comma] baseline: feature name 'a,b' is empty or has a comma",
+        "[test-staging/Twice] baseline: feature 'a' is named twice",
+        "[test-staging/UnknownCategorical] baseline: categorical feature 'plan' is not one of the features (a)",
+        "[test-staging/CustomImage] the baseline step runs in the training image, and '111111111111.dkr.ecr.us-east-1.amazonaws.com/trainer:1' is not SageMaker's XGBoost image",
+    ] {
+        assert!(errors.mentions(e), "missing {e:?} in\n{errors}");
+    }
+}

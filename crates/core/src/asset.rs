@@ -216,6 +216,28 @@ impl AssetRef {
             self.key.as_deref().unwrap_or_default()
         ))
     }
+
+    /// Read the object as a SageMaker processing input does: `GetObject` on
+    /// it, and `ListBucket` on its folder (an `S3Prefix` input lists first).
+    pub fn grant_read(&self, grantee: &impl crate::iam::Grantee) -> crate::iam::Grant {
+        use crate::iam::{Grant, PolicyStatement};
+        Grant::to(
+            grantee,
+            [
+                PolicyStatement::allow()
+                    .actions(["s3:GetObject"])
+                    .resources([self.object_arn()]),
+                PolicyStatement::allow()
+                    .actions(["s3:ListBucket"])
+                    .resources([self.bucket_arn()])
+                    .condition(
+                        "StringLike",
+                        "s3:prefix",
+                        crate::Json::array([crate::Json::from(format!("{}*", self.prefix()))]),
+                    ),
+            ],
+        )
+    }
 }
 
 #[cfg(test)]

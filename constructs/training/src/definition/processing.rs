@@ -24,8 +24,9 @@ pub struct ProcessingSpec {
     pub code: PipelineValue,
     /// The script's file name (the last part of `code`).
     pub script_name: String,
-    /// Command-line arguments of the script.
-    pub arguments: Vec<String>,
+    /// Command-line arguments of the script: literals, stack references
+    /// (joined in by CloudFormation), parameters or step properties.
+    pub arguments: Vec<PipelineValue>,
     /// `(name, S3 URI)`: available under `/opt/ml/processing/input/<name>`.
     pub inputs: Vec<(String, PipelineValue)>,
     /// `(name, S3 URI)`: written from `/opt/ml/processing/output/<name>`.
@@ -33,6 +34,12 @@ pub struct ProcessingSpec {
     /// JSON files of the step's outputs that later steps read
     /// (`Std:JsonGet`).
     pub property_files: Vec<PropertyFile>,
+    /// The KMS key of the instance's storage volume
+    /// (`ClusterConfig.VolumeKmsKeyId`); the role needs `kms:CreateGrant`.
+    pub volume_key: Option<Expr>,
+    /// The KMS key SageMaker encrypts the outputs with
+    /// (`ProcessingOutputConfig.KmsKeyId`).
+    pub output_key: Option<Expr>,
 }
 
 /// A JSON file a Processing step writes, declared so that later steps can
@@ -102,17 +109,25 @@ impl StepArguments for ProcessingSpec {
                 self.script_name
             )),
         ];
-        entry.extend(self.arguments.iter().map(|a| Json::from(a.as_str())));
+        entry.extend(self.arguments.iter().map(PipelineValue::to_json));
         Json::object([
             (
                 "ProcessingResources",
                 Json::object([(
                     "ClusterConfig",
-                    Json::object([
-                        ("InstanceCount", Json::from(self.instance_count)),
-                        ("InstanceType", Json::from(self.instance_type.as_str())),
-                        ("VolumeSizeInGB", Json::from(self.volume_gb)),
-                    ]),
+                    Json::object(
+                        [
+                            ("InstanceCount", Json::from(self.instance_count)),
+                            ("InstanceType", Json::from(self.instance_type.as_str())),
+                            ("VolumeSizeInGB", Json::from(self.volume_gb)),
+                        ]
+                        .into_iter()
+                        .chain(
+                            self.volume_key
+                                .as_ref()
+                                .map(|k| ("VolumeKmsKeyId", Json::from(k))),
+                        ),
+                    ),
                 )]),
             ),
             (
@@ -126,7 +141,13 @@ impl StepArguments for ProcessingSpec {
             ("ProcessingInputs", Json::Array(inputs)),
             (
                 "ProcessingOutputConfig",
-                Json::object([("Outputs", Json::Array(outputs))]),
+                Json::object(
+                    [("Outputs", Json::Array(outputs))].into_iter().chain(
+                        self.output_key
+                            .as_ref()
+                            .map(|k| ("KmsKeyId", Json::from(k))),
+                    ),
+                ),
             ),
             (
                 "StoppingCondition",
@@ -157,6 +178,7 @@ impl StepArguments for ProcessingSpec {
 
     fn values(&self) -> Vec<&PipelineValue> {
         let mut v = vec![&self.image, &self.code];
+        v.extend(&self.arguments);
         v.extend(self.inputs.iter().map(|(_, u)| u));
         v.extend(self.outputs.iter().map(|(_, u)| u));
         v

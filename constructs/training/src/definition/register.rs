@@ -28,6 +28,9 @@ pub struct RegisterSpec {
     pub approval: PipelineValue,
     /// An evaluation report (JSON) attached as model-quality statistics.
     pub metrics_uri: Option<PipelineValue>,
+    /// Feature statistics of the training data (JSON) attached as
+    /// data-quality statistics: the baseline monitors read.
+    pub data_quality_uri: Option<PipelineValue>,
 }
 
 impl StepArguments for RegisterSpec {
@@ -64,20 +67,24 @@ impl StepArguments for RegisterSpec {
             ),
             ("ModelApprovalStatus", self.approval.to_json()),
         ];
+        let statistics = |uri: &PipelineValue| {
+            Json::object([(
+                "Statistics",
+                Json::object([
+                    ("ContentType", Json::from("application/json")),
+                    ("S3Uri", uri.to_json()),
+                ]),
+            )])
+        };
+        let mut metrics = Vec::new();
         if let Some(uri) = &self.metrics_uri {
-            m.push((
-                "ModelMetrics",
-                Json::object([(
-                    "ModelQuality",
-                    Json::object([(
-                        "Statistics",
-                        Json::object([
-                            ("ContentType", Json::from("application/json")),
-                            ("S3Uri", uri.to_json()),
-                        ]),
-                    )]),
-                )]),
-            ));
+            metrics.push(("ModelQuality", statistics(uri)));
+        }
+        if let Some(uri) = &self.data_quality_uri {
+            metrics.push(("ModelDataQuality", statistics(uri)));
+        }
+        if !metrics.is_empty() {
+            m.push(("ModelMetrics", Json::object(metrics)));
         }
         Json::object(m)
     }
@@ -85,6 +92,7 @@ impl StepArguments for RegisterSpec {
     fn values(&self) -> Vec<&PipelineValue> {
         let mut v = vec![&self.image, &self.model_data, &self.approval];
         v.extend(self.metrics_uri.iter());
+        v.extend(self.data_quality_uri.iter());
         v
     }
 }

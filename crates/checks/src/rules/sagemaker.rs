@@ -92,9 +92,11 @@ pub(super) const CAPTURE_MONITORED: Rule = Rule {
     severity: Warning,
     error_in_production: true,
     title: "endpoints that capture data are monitored",
-    explanation: "Capturing data without a monitor pays for storage and catches no drift; a Model \
-        Monitor schedule compares the captured traffic with a baseline. AWS: \
-        https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor.html",
+    explanation: "Capturing data without a monitor pays for storage and catches no drift. A \
+        monitor compares the captured traffic with a baseline: mlcdk's drift job (a scheduled \
+        pipeline whose processing step names the endpoint with `--endpoint`), or a Model \
+        Monitor schedule where the account still has Model Monitor. AWS: \
+        https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-data-capture.html",
     check: sm_capture_monitored,
 };
 
@@ -263,6 +265,26 @@ fn sm_single_instance(t: &Template, o: &Options, out: &mut Vec<Hit>) {
     }
 }
 
+/// Whether a pipeline started on a schedule runs a processing step given
+/// `--endpoint <endpoint>` (mlcdk's monitoring job, or one with its
+/// contract).
+fn monitored_by_scheduled_job(t: &Template, endpoint: &str) -> bool {
+    of(t, "AWS::SageMaker::Pipeline").any(|(pipeline, r)| {
+        let names_endpoint = mlcdk_core::template::pipeline_steps(r).iter().any(|step| {
+            step.pointer("/Arguments/AppSpecification/ContainerEntrypoint")
+                .and_then(Value::as_array)
+                .is_some_and(|args| {
+                    args.windows(2)
+                        .any(|w| w[0] == "--endpoint" && w[1] == endpoint)
+                })
+        });
+        names_endpoint
+            && mentioned_by(t, &["AWS::Events::Rule"], pipeline, None, |rule| {
+                rule.prop(&["ScheduleExpression"]).is_some()
+            })
+    })
+}
+
 /// The check of [`CAPTURE_MONITORED`].
 fn sm_capture_monitored(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     const MONITORS: &[&str] = &[
@@ -286,7 +308,11 @@ fn sm_capture_monitored(t: &Template, _: &Options, out: &mut Vec<Hit>) {
             .prop(&["EndpointName"])
             .and_then(Value::as_str)
             .map(|n| format!("\"{n}\""));
-        if capturing && !mentioned_by(t, MONITORS, id, name.as_deref(), |_| true) {
+        let by_job = r
+            .prop(&["EndpointName"])
+            .and_then(Value::as_str)
+            .is_some_and(|n| monitored_by_scheduled_job(t, n));
+        if capturing && !by_job && !mentioned_by(t, MONITORS, id, name.as_deref(), |_| true) {
             out.push(
                 Hit::new(
                     id,
