@@ -220,16 +220,22 @@ fn check_prints_findings_and_fails_on_errors() {
 
 #[test]
 fn cost_prices_each_stage_and_guards_the_budget() {
-    // The shipped table lacks SageMaker prices: those lines say unknown.
+    // The shipped table prices every SageMaker line; only what has no
+    // source (the feature group) is unknown.
     let (code, out, err) = run_cli(&stack::app(), &["cost", "--stage", "production"]);
     assert_eq!(code, EXIT_OK, "{out}{err}");
-    assert!(out.contains("Serve/Resource"), "{out}");
-    assert!(out.contains("unknown"), "{out}");
-    assert!(out.contains("budget: $3,000.00 per month"), "{out}");
+    assert!(
+        out.contains("variant Primary: ml.m5.xlarge               $335.80    $1,007.40  2..6 instances × 730 h × $0.23/h"),
+        "{out}"
+    );
+    let unknown: Vec<&str> = out.lines().filter(|l| l.contains(" unknown ")).collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert!(unknown[0].contains("feature group"), "{unknown:#?}");
+    assert!(out.contains("budget: $2,000.00 per month"), "{out}");
 
     // With the user's own table: production's Serve runs 2..6 ml.m5.xlarge,
     // so at $1/h its floor alone (2 × 730 h) is $1,460; at $3/h it is $4,380,
-    // above the $3,000 budget.
+    // above the $2,000 budget.
     let dir = Scratch::new("cli-cost");
     let table = |price: f64| {
         let path = dir.join(format!("prices-{price}.toml"));
@@ -394,9 +400,11 @@ fn a_missing_asset_file_exits_2_and_names_it() {
     assert!(!out.exists(), "nothing was written");
 }
 
-/// The review's D7: a price table for another region was used without a word.
+/// Each stage is priced with its own region's table: a table for another
+/// region is not used for it, and a region without a table is unknown, said
+/// once per stage with the commands that make and pass one.
 #[test]
-fn a_price_table_for_another_region_is_named_in_a_warning() {
+fn each_stage_is_priced_with_its_regions_table() {
     let dir = Scratch::new("cli-prices-region");
     let prices = dir.join("eu.toml");
     let builtin = std::fs::read_to_string(concat!(
@@ -406,25 +414,67 @@ fn a_price_table_for_another_region_is_named_in_a_warning() {
     .unwrap();
     std::fs::write(
         &prices,
-        builtin.replace("region = \"us-east-1\"", "region = \"eu-west-1\""),
+        builtin
+            .replace("region = \"us-east-1\"", "region = \"eu-west-1\"")
+            .replace("\"ml.m5.large\" = 0.115 ", "\"ml.m5.large\" = 0.128 "),
     )
     .unwrap();
-    let (code, out, err) = run_cli(
-        &stack::app(),
+    let eu = App::new("churn", stack::ml_platform)
+        .base_dir(env!("CARGO_MANIFEST_DIR"))
+        .stages_dir("examples/deploy/stages")
+        .stage_file(
+            "staging",
+            StageKind::Staging,
+            Env::new("111111111111", "eu-west-1"),
+        );
+    // No table for eu-west-1: one hint for the stage, every line unknown.
+    let (code, out, err) = run_cli(&eu, &["cost"]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert_eq!(
+        out.matches("no price table for eu-west-1").count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("  no price table for eu-west-1: every price is unknown; make one with `prices refresh --region eu-west-1 --offer FILE --out prices-eu-west-1.toml` and pass it with `cost --prices prices-eu-west-1.toml`"),
+        "{out}"
+    );
+    assert!(!out.contains("$0.115/h"), "{out}");
+    let (code, out, err) = run_cli(&eu, &[]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert_eq!(
+        out.matches("no price table for eu-west-1").count(),
+        1,
+        "{out}"
+    );
+    // With its table: priced from it.
+    let with = ["cost", "--prices", prices.to_str().unwrap()];
+    let (code, out, err) = run_cli(&eu, &with);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("× $0.128/h"), "{out}");
+    assert!(!out.contains("no price table"), "{out}");
+    // The us-east-1 stages keep the shipped us-east-1 table.
+    let (code, out, err) = run_cli(&stack::app(), &with);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.contains("× $0.115/h") && !out.contains("$0.128"),
+        "{out}"
+    );
+    // Two tables for one region: which one would be meant?
+    let (code, _, err) = run_cli(
+        &eu,
         &[
             "cost",
-            "--stage",
-            "staging",
+            "--prices",
+            prices.to_str().unwrap(),
             "--prices",
             prices.to_str().unwrap(),
         ],
     );
-    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert_eq!(code, EXIT_USAGE, "{err}");
     assert!(
-        out.contains(
-            "warning: the price table is for \"eu-west-1\", but the stage deploys to \"us-east-1\""
-        ),
-        "{out}"
+        err.contains("a second price table for \"eu-west-1\": pass one table per region"),
+        "{err}"
     );
 }
 

@@ -69,9 +69,11 @@ enum Command {
         /// Only this stage
         #[arg(long)]
         stage: Option<String>,
-        /// Your own price table (TOML, the format of the shipped table)
+        /// Your own price table (TOML, the format of the shipped table, e.g.
+        /// made by `prices refresh`); one per region, repeat for several.
+        /// Stages in other regions use the shipped table of their region
         #[arg(long)]
-        prices: Option<PathBuf>,
+        prices: Vec<PathBuf>,
     },
     /// With --stage: what a deploy would change (a change set created, shown and
     /// deleted). With --stages a,b: every difference between two stages' templates.
@@ -211,9 +213,7 @@ where
             ..
         }) if !template.is_empty() => check_files(&template, production, out),
         Some(Command::Check { stage, .. }) => check(app, stage.as_deref(), out),
-        Some(Command::Cost { stage, prices }) => {
-            cost(app, stage.as_deref(), prices.as_deref(), out)
-        }
+        Some(Command::Cost { stage, prices }) => cost(app, stage.as_deref(), &prices, out),
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
                 let _ = writeln!(
@@ -294,7 +294,7 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
         }
     }
     let _ = writeln!(out);
-    let failing = gates(&assembly, out);
+    let failing = gates(app, &assembly, out);
     if !failing.is_empty() {
         return Err(Failure::Findings(format!(
             "error findings or a budget exceeded in {}; run `check` and `cost` for the tables",
@@ -383,13 +383,9 @@ fn check_options(info: &mlcdk_core::StageInfo) -> mlcdk_checks::Options {
 /// The plan's and the deploy's gates: one checks line and one cost line per
 /// stage; returns the stages with error findings or a budget floor over the
 /// limit.
-fn gates(assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
+fn gates<K>(app: &App<K>, assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
     let mut failing = checks_summary(assembly, out);
-    failing.extend(cost_summary(
-        assembly,
-        &mlcdk_cost::PriceTable::builtin(),
-        out,
-    ));
+    failing.extend(cost_summary(app, assembly, &Prices::default(), out));
     failing
 }
 
@@ -491,19 +487,100 @@ fn guard_line(e: &mlcdk_cost::Estimate) -> (String, bool) {
     }
 }
 
+/// The price tables a run uses: the user's (`cost --prices`, at most one per
+/// region), then the shipped ones.
+#[derive(Default)]
+struct Prices {
+    user: Vec<mlcdk_cost::PriceTable>,
+}
+
+impl Prices {
+    /// Every table given; a file that cannot be read or parsed, or a second
+    /// table for a region, is a usage error naming the file (all reported).
+    fn load(files: &[PathBuf]) -> Result<Prices, Failure> {
+        let mut user: Vec<mlcdk_cost::PriceTable> = Vec::new();
+        let mut problems = Vec::new();
+        for path in files {
+            let problem = |message: String| mlcdk_core::ValidationError {
+                path: path.display().to_string(),
+                message,
+            };
+            // An input that cannot be used, for whatever reason, is the
+            // caller's to fix, as with stage files: a usage error.
+            let table = std::fs::read_to_string(path)
+                .map_err(|e| format!("price table cannot be read: {e}"))
+                .and_then(|text| {
+                    mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| e.to_string())
+                });
+            match table {
+                Ok(t) if user.iter().any(|u| u.region == t.region) => {
+                    problems.push(problem(format!(
+                        "a second price table for {}: pass one table per region",
+                        mlcdk_core::stage_file::quote(&t.region)
+                    )))
+                }
+                Ok(t) => user.push(t),
+                Err(message) => problems.push(problem(message)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Prices { user })
+        } else {
+            Err(Failure::Invalid(ValidationErrors(problems)))
+        }
+    }
+
+    /// The table of `region`, or an empty one and what to do about it.
+    fn for_region(&self, region: &str) -> (mlcdk_cost::PriceTable, Option<String>) {
+        if let Some(t) = self.user.iter().find(|t| t.region == region) {
+            return (t.clone(), None);
+        }
+        match mlcdk_cost::PriceTable::builtin_for(region) {
+            Some(t) => (t, None),
+            None => (
+                mlcdk_cost::PriceTable::empty(region),
+                Some(mlcdk_cost::missing_table_hint(region)),
+            ),
+        }
+    }
+}
+
+/// The usage assumptions of the app's stage `name` (the defaults for a stage
+/// the app does not have).
+fn assumptions_of<K>(app: &App<K>, name: &str) -> mlcdk_cost::Assumptions {
+    app.stages()
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| mlcdk_cost::Assumptions::from_stage(&s.assumptions))
+        .unwrap_or_default()
+}
+
+/// A stage's estimate with its region's table and its assumptions, and the
+/// hint when its region has no table.
+fn stage_estimate<K>(
+    app: &App<K>,
+    s: &mlcdk_core::SynthesizedStack,
+    prices: &Prices,
+) -> (mlcdk_cost::Estimate, Option<String>) {
+    let (table, hint) = prices.for_region(&s.info.env.region);
+    let e = mlcdk_cost::estimate(&s.template, &table, &assumptions_of(app, &s.info.name));
+    (e, hint)
+}
+
 /// One line per stage; returns the stages whose floor exceeds their budget.
-fn cost_summary(
+fn cost_summary<K>(
+    app: &App<K>,
     assembly: &Assembly,
-    prices: &mlcdk_cost::PriceTable,
+    prices: &Prices,
     out: &mut dyn Write,
 ) -> Vec<String> {
     let mut failing = Vec::new();
     for s in &assembly.stacks {
-        let e = mlcdk_cost::estimate(&s.template, prices, &Default::default());
+        let (e, hint) = stage_estimate(app, s, prices);
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "cost    {:<12}  {}; {verdict}", s.info.name, e.total());
-        if let Err(w) = prices.check_region(&s.info.env.region) {
-            let _ = writeln!(out, "        {:<12}  warning: {w}", "");
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "        {:<12}  {hint}", "");
         }
         if fails {
             failing.push(s.info.name.clone());
@@ -515,33 +592,18 @@ fn cost_summary(
 fn cost<K>(
     app: &App<K>,
     stage: Option<&str>,
-    prices: Option<&Path>,
+    prices: &[PathBuf],
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let prices = match prices {
-        None => mlcdk_cost::PriceTable::builtin(),
-        Some(path) => {
-            let invalid = |message: String| {
-                Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
-                    path: path.display().to_string(),
-                    message,
-                }]))
-            };
-            // An input that cannot be used, for whatever reason, is the
-            // caller's to fix, as with stage files: a usage error.
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| invalid(format!("price table cannot be read: {e}")))?;
-            mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| invalid(e.to_string()))?
-        }
-    };
+    let prices = Prices::load(prices)?;
     let assembly = synthesize(app, stage)?;
     let mut failing = Vec::new();
     for s in &assembly.stacks {
-        let e = mlcdk_cost::estimate(&s.template, &prices, &Default::default());
+        let (e, hint) = stage_estimate(app, s, &prices);
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "{} ({}): {}", s.info.name, s.info.stack_name, verdict);
-        if let Err(w) = prices.check_region(&s.info.env.region) {
-            let _ = writeln!(out, "  warning: {w}");
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "  {hint}");
         }
         let _ = write!(out, "{}", mlcdk_cost::render(&e));
         let _ = writeln!(out);
@@ -637,7 +699,7 @@ fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8
     // the rule pack (error findings) and the budget guard (a floor over the
     // limit).
     if let Remote::Deploy { .. } = what {
-        let failing = gates(&assembly, err);
+        let failing = gates(app, &assembly, err);
         if !failing.is_empty() {
             let _ = writeln!(
                 err,
