@@ -116,6 +116,20 @@ fn stage_diff_on_the_command_line() {
         out.contains(".Properties.Budget.BudgetLimit.Amount: 900 → 2000\n"),
         "{out}"
     );
+    // The monthly delta between the stages, each priced with its own table
+    // and assumptions.
+    assert!(
+        out.contains("\nmonthly cost, staging → production:\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("capacity 1..2 instances → 2..6 instances; price $0.115/h → $0.23/h\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("  total: $170.90 .. $861.74 (+ 1 unknown) → $422.75 .. $1,877.02 (+ 1 unknown) per month (floor +$251.85, ceiling +$1,015.28)\n"),
+        "{out}"
+    );
     let (code, _, err) = run_cli(&stack::app(), &["diff", "--stages", "staging"]);
     assert_eq!(code, EXIT_USAGE);
     assert!(err.contains("--stages takes two stage names"), "{err}");
@@ -311,4 +325,83 @@ fn stage_files_state_usage_assumptions_checked_by_the_schema() {
         "#/$defs/StageAssumptions"
     );
     assert!(schema["$defs"]["StageAssumptions"]["properties"]["requests_per_month"].is_object());
+}
+
+/// `cost --against DIR`: the estimate of the templates of a previous
+/// `synth --out DIR` against the current ones, per resource and in total,
+/// with what changed.
+#[test]
+fn cost_against_a_previous_synth_says_what_changed() {
+    let dir = Scratch::new("cost-against");
+    let before = dir.join("before");
+    staging_with(&dir, &[], "");
+    let (code, out, err) = run_cli(
+        &app_from(&dir),
+        &["synth", "--out", before.to_str().unwrap()],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    let against = ["cost", "--against", before.to_str().unwrap()];
+    let (code, out, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("  no line changed (31 lines)\n"), "{out}");
+    assert!(out.contains("(floor $0.00, ceiling $0.00)"), "{out}");
+
+    staging_with(
+        &dir,
+        &[
+            (
+                "endpoint_instance = \"ml.m5.large\"",
+                "endpoint_instance = \"ml.m5.xlarge\"",
+            ),
+            ("endpoint_capacity = [1, 2]", "endpoint_capacity = [2, 3]"),
+            ("tuning_max_jobs = 4", "tuning_max_jobs = 6"),
+        ],
+        "",
+    );
+    let (code, out, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    // Serve: 1..2 × $0.115 → 2..3 × $0.23 around the clock.
+    let serve = out
+        .lines()
+        .find(|l| l.contains("Serve/Resource") && l.contains("variant"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(serve.starts_with("  ~ "), "{serve}");
+    assert!(
+        serve.contains(&format!("+${:.2}", 2.0 * 730.0 * 0.23 - 730.0 * 0.115)),
+        "{serve}"
+    );
+    assert!(serve.contains("+$335.80"), "{serve}");
+    assert!(
+        serve.ends_with(
+            "instance type ml.m5.large → ml.m5.xlarge; capacity 1..2 instances → 2..3 instances; price $0.115/h → $0.23/h"
+        ),
+        "{serve}"
+    );
+    let tune = out.lines().find(|l| l.contains("step Tune")).unwrap();
+    assert!(tune.ends_with("max jobs 4 jobs → 6 jobs"), "{tune}");
+    assert!(out.contains("  (29 lines unchanged)\n"), "{out}");
+    assert!(
+        out.contains("total: $170.90 .. $861.74 (+ 1 unknown) → $422.75 .. $1,199.46 (+ 1 unknown) per month (floor +$251.85, ceiling +$337.72)"),
+        "{out}"
+    );
+    // A stage that was not in DIR: every line is new.
+    std::fs::remove_file(before.join("churn-staging.template.json")).unwrap();
+    std::fs::remove_file(before.join("manifest.json")).unwrap();
+    let (code, out, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("(not there: every line is new)"), "{out}");
+    assert!(out.contains("new endpoint"), "{out}");
+    // A file there that is not a template: a usage error naming it.
+    std::fs::write(before.join("churn-staging.template.json"), "{").unwrap();
+    std::fs::write(before.join("manifest.json"), "[]").unwrap();
+    let (code, _, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains("manifest.json] is not an mlcdk manifest"),
+        "{err}"
+    );
+    assert!(
+        err.contains("churn-staging.template.json] is not a CloudFormation template in JSON"),
+        "{err}"
+    );
 }

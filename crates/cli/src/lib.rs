@@ -74,6 +74,10 @@ enum Command {
         /// Stages in other regions use the shipped table of their region
         #[arg(long)]
         prices: Vec<PathBuf>,
+        /// Compare with the templates in DIR (a previous `synth --out DIR`):
+        /// per resource and in total, and what changed
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
     },
     /// With --stage: what a deploy would change (a change set created, shown and
     /// deleted). With --stages a,b: every difference between two stages' templates.
@@ -213,7 +217,11 @@ where
             ..
         }) if !template.is_empty() => check_files(&template, production, out),
         Some(Command::Check { stage, .. }) => check(app, stage.as_deref(), out),
-        Some(Command::Cost { stage, prices }) => cost(app, stage.as_deref(), &prices, out),
+        Some(Command::Cost {
+            stage,
+            prices,
+            against,
+        }) => cost(app, stage.as_deref(), &prices, against.as_deref(), out),
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
                 let _ = writeln!(
@@ -369,6 +377,17 @@ fn stage_diff<K>(app: &App<K>, pair: &[String], out: &mut dyn Write) -> Result<(
         "{}",
         mlcdk_core::stage_diff::render(&pair[0], &pair[1], &differences)
     );
+    // The monthly delta, each stage priced with its own region's table and
+    // its own assumptions.
+    let prices = Prices::default();
+    let (ea, hint_a) = stage_estimate(app, a, &prices);
+    let (eb, hint_b) = stage_estimate(app, b, &prices);
+    let _ = writeln!(out, "\nmonthly cost, {} → {}:", pair[0], pair[1]);
+    for hint in [hint_a, hint_b].into_iter().flatten() {
+        let _ = writeln!(out, "  {hint}");
+    }
+    let c = mlcdk_cost::compare(&ea, &eb);
+    let _ = write!(out, "{}", mlcdk_cost::render_comparison(&c));
     Ok(())
 }
 
@@ -593,19 +612,56 @@ fn cost<K>(
     app: &App<K>,
     stage: Option<&str>,
     prices: &[PathBuf],
+    against: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let prices = Prices::load(prices)?;
     let assembly = synthesize(app, stage)?;
+    let previous = match against {
+        Some(dir) => Some(previous_templates(dir, &assembly)?),
+        None => None,
+    };
     let mut failing = Vec::new();
-    for s in &assembly.stacks {
+    for (i, s) in assembly.stacks.iter().enumerate() {
         let (e, hint) = stage_estimate(app, s, &prices);
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "{} ({}): {}", s.info.name, s.info.stack_name, verdict);
         if let Some(hint) = hint {
             let _ = writeln!(out, "  {hint}");
         }
-        let _ = write!(out, "{}", mlcdk_cost::render(&e));
+        match previous.as_ref().map(|p| &p[i]) {
+            None => {
+                let _ = write!(out, "{}", mlcdk_cost::render(&e));
+            }
+            Some((path, old)) => {
+                // The same prices and assumptions on both sides: the
+                // difference is the templates'.
+                let (table, _) = prices.for_region(&s.info.env.region);
+                let assumptions = assumptions_of(app, &s.info.name);
+                let old = match old {
+                    Some(t) => mlcdk_cost::estimate(t, &table, &assumptions),
+                    None => mlcdk_cost::Estimate {
+                        lines: Vec::new(),
+                        budget: None,
+                        prices_date: table.date.clone(),
+                        prices_source: table.source.clone(),
+                    },
+                };
+                let _ = writeln!(
+                    out,
+                    "  against {}{}:",
+                    path.display(),
+                    if old.lines.is_empty() && !path.exists() {
+                        " (not there: every line is new)"
+                    } else {
+                        ""
+                    }
+                );
+                let c = mlcdk_cost::compare(&old, &e);
+                let _ = write!(out, "{}", mlcdk_cost::render_comparison(&c));
+                let _ = writeln!(out, "  prices: {} ({})", e.prices_source, e.prices_date);
+            }
+        }
         let _ = writeln!(out);
         if fails {
             failing.push(s.info.name.clone());
@@ -618,6 +674,83 @@ fn cost<K>(
             "the estimate's floor exceeds the budget in {}",
             failing.join(", ")
         )))
+    }
+}
+
+/// The previous template of each stage of `assembly` in `dir`, a previous
+/// `synth --out`: the file its `manifest.json` names for the stage, else
+/// `<stack name>.template.json`; `None` when the stage is not there (it is
+/// new). A manifest or template that cannot be read or parsed is a usage
+/// error naming the file (all of them reported).
+fn previous_templates(
+    dir: &Path,
+    assembly: &Assembly,
+) -> Result<Vec<(PathBuf, Option<mlcdk_core::Template>)>, Failure> {
+    let mut problems = Vec::new();
+    let problem = |path: &Path, message: String| mlcdk_core::ValidationError {
+        path: path.display().to_string(),
+        message,
+    };
+    if !dir.is_dir() {
+        return Err(Failure::Invalid(ValidationErrors(vec![problem(
+            dir,
+            "cost --against takes a directory written by `synth --out DIR`; it is not a directory"
+                .into(),
+        )])));
+    }
+    let manifest_path = dir.join("manifest.json");
+    let manifest = match std::fs::read(&manifest_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            problems.push(problem(&manifest_path, format!("cannot be read: {e}")));
+            None
+        }
+        Ok(bytes) => match serde_json::from_slice::<mlcdk_core::Manifest>(&bytes) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                problems.push(problem(
+                    &manifest_path,
+                    format!(
+                        "is not an mlcdk manifest: {}",
+                        mlcdk_core::stage_file::clip(&e.to_string())
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    let mut previous = Vec::new();
+    for s in &assembly.stacks {
+        let file = manifest
+            .as_ref()
+            .and_then(|m| m.stages.iter().find(|m| m.name == s.info.name))
+            .map(|m| m.template_file.clone())
+            .filter(|f| Path::new(f).file_name() == Some(f.as_ref()))
+            .unwrap_or_else(|| format!("{}.template.json", s.info.stack_name));
+        let path = dir.join(file);
+        let template = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                problems.push(problem(&path, format!("cannot be read: {e}")));
+                None
+            }
+            Ok(text) => match mlcdk_core::Template::from_json_str(&text) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.push(problem(
+                        &path,
+                        format!("is not a CloudFormation template in JSON: {e}"),
+                    ));
+                    None
+                }
+            },
+        };
+        previous.push((path, template));
+    }
+    if problems.is_empty() {
+        Ok(previous)
+    } else {
+        Err(Failure::Invalid(ValidationErrors(problems)))
     }
 }
 

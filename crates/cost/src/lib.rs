@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod compare;
 mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,7 @@ use mlcdk_core::template::{Resource, pipeline_steps, reference_target as target,
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use compare::{Change, Comparison, compare, render_comparison, signed};
 pub use schedule::{HOURS_PER_MONTH, runs_per_month};
 
 /// The table shipped with mlcdk: us-east-1 on-demand prices, with their
