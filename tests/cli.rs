@@ -564,3 +564,106 @@ fn check_takes_any_template_file() {
     );
     assert_eq!(code, EXIT_USAGE, "{err}");
 }
+
+/// `prices refresh`: a table from offer files (fixtures in the bulk offer
+/// file's format; no network), which `cost --prices` then uses; without an
+/// offer file, the URLs to download and exit 2; a bad file, exit 2 naming it.
+#[test]
+fn prices_refresh_builds_a_table_from_offer_files() {
+    let dir = Scratch::new("cli-prices-refresh");
+    let fixture = |name: &str| {
+        format!(
+            "{}/crates/cost/tests/fixtures/offer-{name}-us-east-1.json",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let table = dir.join("prices-us-east-1.toml");
+    let (sagemaker, cloudwatch) = (fixture("AmazonSageMaker"), fixture("AmazonCloudWatch"));
+    let args = [
+        "prices",
+        "refresh",
+        "--region",
+        "us-east-1",
+        "--offer",
+        &sagemaker,
+        "--offer",
+        &cloudwatch,
+        "--out",
+        table.to_str().unwrap(),
+    ];
+    let (code, out, err) = run_cli(&stack::app(), &args);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "wrote {}: 7 prices for us-east-1 (fixed.alarm_high_resolution_month 1, fixed.alarm_month 1, sagemaker.hosting 2,",
+            table.display()
+        )),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&table).unwrap();
+    assert!(text.contains("date = \"2026-09-25\""), "{text}");
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "cost",
+            "--stage",
+            "staging",
+            "--prices",
+            table.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("1..2 instances × 730 h × $0.115/h"), "{out}");
+    // Not in those offer files: unknown, not the shipped price.
+    assert!(
+        out.contains("KMS key                                     unknown      unknown"),
+        "{out}"
+    );
+
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &["prices", "refresh", "--region", "eu-west-1"],
+    );
+    assert_eq!(code, EXIT_USAGE, "{out}{err}");
+    assert!(
+        out.contains("https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonSageMaker/current/eu-west-1/index.json"),
+        "{out}"
+    );
+    assert!(err.contains("no offer file given"), "{err}");
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "[1, 2]").unwrap();
+    let missing = dir.join("missing.json");
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &[
+            "prices",
+            "refresh",
+            "--offer",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.join("x.toml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: not an AWS Price List offer file",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(!dir.join("x.toml").exists());
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &["prices", "refresh", "--offer", missing.to_str().unwrap()],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains(&format!(
+            "[{}] offer file cannot be read",
+            missing.display()
+        )),
+        "{err}"
+    );
+}

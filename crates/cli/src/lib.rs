@@ -118,6 +118,29 @@ enum Command {
     },
     /// Print the JSON Schema of the stage knobs (for stage files and editors)
     Schema,
+    /// Price tables: rebuild one from the AWS Price List
+    Prices {
+        #[command(subcommand)]
+        command: PricesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PricesCommand {
+    /// Rebuild a region's price table from AWS Price List bulk offer files
+    /// (public, no credentials); without --offer, print the files' URLs
+    Refresh {
+        /// The region of the table
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// An offer file (index.json) of AmazonSageMaker, AmazonCloudWatch,
+        /// AWSGlue, awskms, AmazonS3 or AmazonAthena; repeat for several
+        #[arg(long, value_name = "FILE")]
+        offer: Vec<PathBuf>,
+        /// Where to write the table (default prices-<region>.toml)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Set by [`main`]: the process ends after this run, so assemblies are not
@@ -222,6 +245,14 @@ where
             prices,
             against,
         }) => cost(app, stage.as_deref(), &prices, against.as_deref(), out),
+        Some(Command::Prices {
+            command:
+                PricesCommand::Refresh {
+                    region,
+                    offer,
+                    out: file,
+                },
+        }) => prices_refresh(&region, &offer, file.as_deref(), out),
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
                 let _ = writeln!(
@@ -675,6 +706,98 @@ fn cost<K>(
             failing.join(", ")
         )))
     }
+}
+
+/// `prices refresh`: a region's table from offer files; without any, the
+/// URLs to download them from (this crate has no HTTP client, and the files
+/// are large: the user fetches them, e.g. with curl).
+fn prices_refresh(
+    region: &str,
+    offers: &[PathBuf],
+    file: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use mlcdk_cost::refresh;
+    let invalid = |path: String, message: String| {
+        Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
+            path,
+            message,
+        }]))
+    };
+    if offers.is_empty() {
+        let _ = writeln!(
+            out,
+            "the AWS Price List offer files for {region} (public, no credentials needed):"
+        );
+        for offer in refresh::OFFERS {
+            let _ = writeln!(out, "  {}", refresh::offer_url(offer, region));
+        }
+        let _ = writeln!(
+            out,
+            "download them (e.g. curl -o sagemaker.json URL) and run: prices refresh --region {region} --offer sagemaker.json --offer ..."
+        );
+        return Err(invalid(
+            "prices refresh".into(),
+            "no offer file given: download the files above and pass each with --offer FILE".into(),
+        ));
+    }
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    for path in offers {
+        match std::fs::read_to_string(path) {
+            Ok(text) => texts.push((path.display().to_string(), text)),
+            Err(e) => problems.push(mlcdk_core::ValidationError {
+                path: path.display().to_string(),
+                message: format!("offer file cannot be read: {e}"),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Invalid(ValidationErrors(problems)));
+    }
+    let refreshed = refresh::refresh(region, &texts).map_err(|e| {
+        Failure::Invalid(ValidationErrors(
+            e.problems
+                .into_iter()
+                .map(|message| mlcdk_core::ValidationError {
+                    path: "prices refresh".into(),
+                    message,
+                })
+                .collect(),
+        ))
+    })?;
+    let default = PathBuf::from(format!("prices-{region}.toml"));
+    let file = file.unwrap_or(&default);
+    std::fs::write(file, &refreshed.toml)
+        .map_err(|e| Failure::Io(format!("{}: cannot be written: {e}", file.display())))?;
+    let mut sections: Vec<(String, usize)> = Vec::new();
+    for p in &refreshed.prices {
+        let section = p
+            .key
+            .split_once(".\"")
+            .map_or_else(|| p.key.clone(), |(s, _)| s.to_string());
+        match sections.last_mut() {
+            Some((s, n)) if *s == section => *n += 1,
+            _ => sections.push((section, 1)),
+        }
+    }
+    let listed: Vec<String> = sections.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let _ = writeln!(
+        out,
+        "wrote {}: {} prices for {region} ({})",
+        file.display(),
+        refreshed.prices.len(),
+        listed.join(", ")
+    );
+    for note in &refreshed.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "what the offer files do not hold is unknown in the estimate; use the table with `cost --prices {}`",
+        file.display()
+    );
+    Ok(())
 }
 
 /// The previous template of each stage of `assembly` in `dir`, a previous

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod compare;
+pub mod refresh;
 mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
