@@ -145,3 +145,42 @@ fn an_offer_the_estimate_does_not_use_is_a_note() {
         r.notes
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// An offer file with arbitrary usage types, SKUs and price texts.
+    fn offer_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec((any::<String>(), "USE1-(Host|Train|Tsform):ml\\.[a-z0-9.]{1,8}|.{0,20}"), 0..4),
+            prop::collection::vec(prop_oneof![any::<String>(), "[0-9.]{1,12}".prop_map(String::from)], 4),
+        )
+            .prop_map(|(products, prices)| {
+                let mut p = serde_json::Map::new();
+                let mut t = serde_json::Map::new();
+                for (i, (sku, usage)) in products.iter().enumerate() {
+                    p.insert(sku.clone(), serde_json::json!({"sku": sku, "attributes": {"usagetype": usage}}));
+                    t.insert(sku.clone(), serde_json::json!({"T": {"priceDimensions": {
+                        "R": {"beginRange": prices[i % 4], "pricePerUnit": {"USD": prices[(i + 1) % 4]}}}}}));
+                }
+                serde_json::json!({"offerCode": "AmazonSageMaker", "publicationDate": "2026-09-25T00:03:13Z",
+                    "products": p, "terms": {"OnDemand": t}})
+                .to_string()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_refused_or_read_and_the_table_it_writes_loads(
+            text in prop_oneof![any::<String>(), offer_text()],
+        ) {
+            if let Ok(r) = refresh("us-east-1", &[("f.json".into(), text)]) {
+                let t = PriceTable::from_toml_str(&r.toml);
+                prop_assert!(t.is_ok(), "{:?}\n{}", t.err(), r.toml);
+            }
+        }
+    }
+}
