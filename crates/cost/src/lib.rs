@@ -1009,7 +1009,13 @@ fn runs_from_rules(cx: &Ctx, id: &str, name: &str) -> Option<(f64, String)> {
             ));
         }
     }
-    (!why.is_empty()).then(|| (runs, why.join(" + ")))
+    // Several rules: their sum, so the line's runs are the ones it prices.
+    let total = if why.len() > 1 {
+        format!(" = {runs:.1}")
+    } else {
+        String::new()
+    };
+    (!why.is_empty()).then(|| (runs, format!("{}{total}", why.join(" + "))))
 }
 
 fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
