@@ -1329,6 +1329,18 @@ mod tests {
             "Properties": {"ScheduleExpression": "rate(2 days)"}},
             "R": rule(json!({"Fn::Sub": "${P}"}))});
         assert!(assumption(&untargeted, "step Prep").contains("rate(1 day)"));
+        // Two rules: the runs priced are their sum, and the line says so.
+        let two = json!({"P": pipeline, "R": rule(json!({"Fn::Sub": "${P}"})),
+            "E": {"Type": "AWS::Events::Rule", "Properties": {"EventPattern": {"source": ["x"]},
+                "Targets": [{"Id": "p", "Arn": {"Fn::Sub": "${P}"}}]}}});
+        let line = assumption(&two, "step Prep");
+        assert!(
+            line.starts_with("event rule, 4 (default) assumed + rate(1 day) ≈ 30.4 = 34.4 runs × ")
+                || line.starts_with(
+                    "rate(1 day) ≈ 30.4 + event rule, 4 (default) assumed = 34.4 runs × "
+                ),
+            "{line}"
+        );
     }
 
     #[test]
