@@ -6,8 +6,15 @@
 //! out: real-time variants from their minimum to maximum capacity around the
 //! clock, serverless from provisioned concurrency to the expected requests,
 //! pipeline jobs, monitoring schedules and Glue jobs from their runs per month
-//! × maximum runtime × instances, and fixed monthly items. A price missing from
-//! the table is reported as unknown, never as zero.
+//! × maximum runtime × instances, S3 storage, data capture and Athena scans from
+//! the stage's usage [`Assumptions`] (its stage file's `[assumptions]` table),
+//! and fixed monthly items. A price missing from the table is reported as
+//! unknown, never as zero.
+//!
+//! The shipped table ([`DEFAULT_PRICES`], us-east-1) holds verified prices
+//! only, each with its source and date; [`refresh`] rebuilds a region's table
+//! from AWS Price List offer files, and [`compare`] sets two estimates side
+//! by side (`cost --against DIR`, the stage diff's monthly cost).
 //!
 //! ```
 //! use mlcdk::core::Template;

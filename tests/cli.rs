@@ -247,16 +247,22 @@ fn check_prints_findings_and_fails_on_errors() {
 
 #[test]
 fn cost_prices_each_stage_and_guards_the_budget() {
-    // The shipped table lacks SageMaker prices: those lines say unknown.
+    // The shipped table prices every SageMaker line; only what has no
+    // source (the feature group) is unknown.
     let (code, out, err) = run_cli(&stack::app(), &["cost", "--stage", "production"]);
     assert_eq!(code, EXIT_OK, "{out}{err}");
-    assert!(out.contains("Serve/Resource"), "{out}");
-    assert!(out.contains("unknown"), "{out}");
-    assert!(out.contains("budget: $3,000.00 per month"), "{out}");
+    assert!(
+        out.contains("variant Primary: ml.m5.xlarge               $335.80    $1,007.40  2..6 instances × 730 h × $0.23/h"),
+        "{out}"
+    );
+    let unknown: Vec<&str> = out.lines().filter(|l| l.contains(" unknown ")).collect();
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert!(unknown[0].contains("feature group"), "{unknown:#?}");
+    assert!(out.contains("budget: $2,000.00 per month"), "{out}");
 
     // With the user's own table: production's Serve runs 2..6 ml.m5.xlarge,
     // so at $1/h its floor alone (2 × 730 h) is $1,460; at $3/h it is $4,380,
-    // above the $3,000 budget.
+    // above the $2,000 budget.
     let dir = Scratch::new("cli-cost");
     let table = |price: f64| {
         let path = dir.join(format!("prices-{price}.toml"));
@@ -421,9 +427,11 @@ fn a_missing_asset_file_exits_2_and_names_it() {
     assert!(!out.exists(), "nothing was written");
 }
 
-/// The review's D7: a price table for another region was used without a word.
+/// Each stage is priced with its own region's table: a table for another
+/// region is not used for it, and a region without a table is unknown, said
+/// once per stage with the commands that make and pass one.
 #[test]
-fn a_price_table_for_another_region_is_named_in_a_warning() {
+fn each_stage_is_priced_with_its_regions_table() {
     let dir = Scratch::new("cli-prices-region");
     let prices = dir.join("eu.toml");
     let builtin = std::fs::read_to_string(concat!(
@@ -433,25 +441,67 @@ fn a_price_table_for_another_region_is_named_in_a_warning() {
     .unwrap();
     std::fs::write(
         &prices,
-        builtin.replace("region = \"us-east-1\"", "region = \"eu-west-1\""),
+        builtin
+            .replace("region = \"us-east-1\"", "region = \"eu-west-1\"")
+            .replace("\"ml.m5.large\" = 0.115 ", "\"ml.m5.large\" = 0.128 "),
     )
     .unwrap();
-    let (code, out, err) = run_cli(
-        &stack::app(),
+    let eu = App::new("churn", stack::ml_platform)
+        .base_dir(env!("CARGO_MANIFEST_DIR"))
+        .stages_dir("examples/deploy/stages")
+        .stage_file(
+            "staging",
+            StageKind::Staging,
+            Env::new("111111111111", "eu-west-1"),
+        );
+    // No table for eu-west-1: one hint for the stage, every line unknown.
+    let (code, out, err) = run_cli(&eu, &["cost"]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert_eq!(
+        out.matches("no price table for eu-west-1").count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("  no price table for eu-west-1: every price is unknown; make one with `prices refresh --region eu-west-1 --offer FILE --out prices-eu-west-1.toml` and pass it with `cost --prices prices-eu-west-1.toml`"),
+        "{out}"
+    );
+    assert!(!out.contains("$0.115/h"), "{out}");
+    let (code, out, err) = run_cli(&eu, &[]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert_eq!(
+        out.matches("no price table for eu-west-1").count(),
+        1,
+        "{out}"
+    );
+    // With its table: priced from it.
+    let with = ["cost", "--prices", prices.to_str().unwrap()];
+    let (code, out, err) = run_cli(&eu, &with);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("× $0.128/h"), "{out}");
+    assert!(!out.contains("no price table"), "{out}");
+    // The us-east-1 stages keep the shipped us-east-1 table.
+    let (code, out, err) = run_cli(&stack::app(), &with);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.contains("× $0.115/h") && !out.contains("$0.128"),
+        "{out}"
+    );
+    // Two tables for one region: which one would be meant?
+    let (code, _, err) = run_cli(
+        &eu,
         &[
             "cost",
-            "--stage",
-            "staging",
+            "--prices",
+            prices.to_str().unwrap(),
             "--prices",
             prices.to_str().unwrap(),
         ],
     );
-    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert_eq!(code, EXIT_USAGE, "{err}");
     assert!(
-        out.contains(
-            "warning: the price table is for \"eu-west-1\", but the stage deploys to \"us-east-1\""
-        ),
-        "{out}"
+        err.contains("a second price table for \"eu-west-1\": pass one table per region"),
+        "{err}"
     );
 }
 
@@ -540,4 +590,107 @@ fn check_takes_any_template_file() {
         ],
     );
     assert_eq!(code, EXIT_USAGE, "{err}");
+}
+
+/// `prices refresh`: a table from offer files (fixtures in the bulk offer
+/// file's format; no network), which `cost --prices` then uses; without an
+/// offer file, the URLs to download and exit 2; a bad file, exit 2 naming it.
+#[test]
+fn prices_refresh_builds_a_table_from_offer_files() {
+    let dir = Scratch::new("cli-prices-refresh");
+    let fixture = |name: &str| {
+        format!(
+            "{}/crates/cost/tests/fixtures/offer-{name}-us-east-1.json",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let table = dir.join("prices-us-east-1.toml");
+    let (sagemaker, cloudwatch) = (fixture("AmazonSageMaker"), fixture("AmazonCloudWatch"));
+    let args = [
+        "prices",
+        "refresh",
+        "--region",
+        "us-east-1",
+        "--offer",
+        &sagemaker,
+        "--offer",
+        &cloudwatch,
+        "--out",
+        table.to_str().unwrap(),
+    ];
+    let (code, out, err) = run_cli(&stack::app(), &args);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.starts_with(&format!(
+            "wrote {}: 7 prices for us-east-1 (fixed.alarm_high_resolution_month 1, fixed.alarm_month 1, sagemaker.hosting 2,",
+            table.display()
+        )),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&table).unwrap();
+    assert!(text.contains("date = \"2026-09-25\""), "{text}");
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &[
+            "cost",
+            "--stage",
+            "staging",
+            "--prices",
+            table.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("1..2 instances × 730 h × $0.115/h"), "{out}");
+    // Not in those offer files: unknown, not the shipped price.
+    assert!(
+        out.contains("KMS key                                     unknown      unknown"),
+        "{out}"
+    );
+
+    let (code, out, err) = run_cli(
+        &stack::app(),
+        &["prices", "refresh", "--region", "eu-west-1"],
+    );
+    assert_eq!(code, EXIT_USAGE, "{out}{err}");
+    assert!(
+        out.contains("https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonSageMaker/current/eu-west-1/index.json"),
+        "{out}"
+    );
+    assert!(err.contains("no offer file given"), "{err}");
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "[1, 2]").unwrap();
+    let missing = dir.join("missing.json");
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &[
+            "prices",
+            "refresh",
+            "--offer",
+            bad.to_str().unwrap(),
+            "--out",
+            dir.join("x.toml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: not an AWS Price List offer file",
+            bad.display()
+        )),
+        "{err}"
+    );
+    assert!(!dir.join("x.toml").exists());
+    let (code, _, err) = run_cli(
+        &stack::app(),
+        &["prices", "refresh", "--offer", missing.to_str().unwrap()],
+    );
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains(&format!(
+            "[{}] offer file cannot be read",
+            missing.display()
+        )),
+        "{err}"
+    );
 }

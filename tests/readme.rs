@@ -25,7 +25,9 @@ const COMMANDS: &[&str] = &[
     "deploy",
     "deploy check",
     "deploy cost --stage production",
+    "deploy cost --stage staging --against out-main",
     "deploy deploy --stage production --yes, against the drift fake, its change set updating Serve/PrimaryScaling (upload lines left out)",
+    "deploy diff --stages staging,production: its monthly cost",
     "deploy drift --stage production, against the fake CloudFormation of tests/support/drift_fake.rs",
     "deploy, its checks and cost lines",
     "synth of the invalid app in tests/readme.rs",
@@ -74,6 +76,56 @@ fn output_of(name: &str, scratch: &Path) -> String {
                 .filter(|l| !l.starts_with("asset ") && !l.starts_with("template is "))
                 .map(|l| format!("{l}\n"))
                 .collect()
+        }
+        // A review of a change to the staging file: the templates of the
+        // main branch (`synth --out out-main`) against the changed ones.
+        "deploy cost --stage staging --against out-main" => {
+            let main = scratch.join("out-main");
+            let main = main.to_str().unwrap();
+            cli(
+                &stack::app(),
+                &["synth", "--stage", "staging", "--out", main],
+                EXIT_OK,
+            );
+            let stages = scratch.join("stages");
+            std::fs::create_dir_all(&stages).unwrap();
+            let staging = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy/stages/staging.toml"),
+            )
+            .unwrap();
+            let changed = staging
+                .replace("endpoint_capacity = [1, 2]", "endpoint_capacity = [2, 4]")
+                .replace("tuning_max_jobs = 4", "tuning_max_jobs = 8");
+            assert_ne!(
+                changed, staging,
+                "the example's staging file changed: update this change"
+            );
+            std::fs::write(stages.join("staging.toml"), changed).unwrap();
+            let app = App::new("churn", stack::ml_platform)
+                .base_dir(env!("CARGO_MANIFEST_DIR"))
+                .stages_dir(&stages)
+                .stage_file(
+                    "staging",
+                    StageKind::Staging,
+                    Env::new("111111111111", "us-east-1"),
+                );
+            cli(
+                &app,
+                &["cost", "--stage", "staging", "--against", main],
+                EXIT_OK,
+            )
+            .replace(main, "out-main")
+        }
+        "deploy diff --stages staging,production: its monthly cost" => {
+            let out = cli(
+                &stack::app(),
+                &["diff", "--stages", "staging,production"],
+                EXIT_OK,
+            );
+            let at = out
+                .find("monthly cost, ")
+                .expect("the stage diff's monthly cost");
+            out[at..].to_string()
         }
         "synth of the invalid app in tests/readme.rs" => {
             let out = scratch.join("invalid");

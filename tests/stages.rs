@@ -113,7 +113,21 @@ fn stage_diff_on_the_command_line() {
         "{out}"
     );
     assert!(
-        out.contains(".Properties.Budget.BudgetLimit.Amount: 300 → 3000\n"),
+        out.contains(".Properties.Budget.BudgetLimit.Amount: 900 → 2000\n"),
+        "{out}"
+    );
+    // The monthly delta between the stages, each priced with its own table
+    // and assumptions.
+    assert!(
+        out.contains("\nmonthly cost, staging → production:\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("capacity 1..2 instances → 2..6 instances; price $0.115/h → $0.23/h\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("  total: $170.90 .. $736.77 (+ 1 unknown) → $422.75 .. $1,752.06 (+ 1 unknown) per month (floor +$251.85, ceiling +$1,015.28)\n"),
         "{out}"
     );
     let (code, _, err) = run_cli(&stack::app(), &["diff", "--stages", "staging"]);
@@ -206,5 +220,188 @@ fn the_example_has_no_error_and_no_suppressed_runtime_finding() {
         !out.lines()
             .any(|l| l.starts_with("suppressed") && l.contains(" RT-")),
         "{out}"
+    );
+}
+
+/// The example's staging file with `knob` replaced by `value`, or with
+/// `extra` appended (its `[assumptions]` table is last).
+fn staging_with(dir: &std::path::Path, replace: &[(&str, &str)], extra: &str) {
+    let mut text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/deploy/stages/staging.toml"
+    ))
+    .unwrap();
+    for (from, to) in replace {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    text.push_str(extra);
+    std::fs::write(dir.join("staging.toml"), text).unwrap();
+}
+
+/// The example's budgets fit its estimate; a knob that pushes the floor over
+/// the budget fails the plan.
+#[test]
+fn the_plan_fails_when_a_knob_pushes_the_floor_over_the_budget() {
+    let dir = Scratch::new("stage-budget");
+    let out = dir.join("out");
+    staging_with(&dir, &[], "");
+    let (code, stdout, err) = run_cli(&app_from(&dir), &["--out", out.to_str().unwrap()]);
+    assert_eq!(code, EXIT_OK, "{stdout}{err}");
+    assert!(
+        stdout.contains("cost    staging       $170.90 .. $736.77 per month"),
+        "{stdout}"
+    );
+    // 12 ml.m5.large around the clock: 12 × 730 h × $0.115 = $1,007.40 for
+    // Serve alone, over the $900 budget.
+    staging_with(
+        &dir,
+        &[("endpoint_capacity = [1, 2]", "endpoint_capacity = [12, 12]")],
+        "",
+    );
+    let (code, stdout, err) = run_cli(&app_from(&dir), &["--out", out.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}{err}");
+    assert!(
+        stdout.contains("error: the floor of $1,094.35 exceeds the budget of $900.00"),
+        "{stdout}"
+    );
+    assert!(err.contains("a budget exceeded in staging"), "{err}");
+}
+
+/// `[assumptions]` in a stage file: checked by the schema with the knobs
+/// (every mistake at once), and used by the estimate, stated values without
+/// the `(default)` mark.
+#[test]
+fn stage_files_state_usage_assumptions_checked_by_the_schema() {
+    let dir = Scratch::new("stage-assumptions");
+    staging_with(
+        &dir,
+        &[
+            ("requests_per_month = 100_000", "requests_per_month = -5"),
+            (
+                "stored_gb_per_bucket = 20",
+                "stored_gb_per_bucket = \"lots\"",
+            ),
+        ],
+        "request_bytes = 3\n",
+    );
+    let (code, _, err) = run_cli(&app_from(&dir), &["cost"]);
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    let file = dir.join("staging.toml").display().to_string();
+    for e in [
+        format!("{file}: assumptions.requests_per_month: -5 is below the minimum 0"),
+        format!(
+            "{file}: assumptions.stored_gb_per_bucket: expected number or null, found string \"lots\""
+        ),
+        format!(
+            "{file}: assumptions.request_bytes: unknown field (known: athena_gb_scanned_per_month, captured_gb_per_month,"
+        ),
+    ] {
+        assert!(err.contains(&e), "{e}\n{err}");
+    }
+
+    staging_with(
+        &dir,
+        &[(
+            "requests_per_month = 100_000",
+            "requests_per_month = 2_000_000",
+        )],
+        "transform_hours_per_run = 2.5\n",
+    );
+    let (code, out, err) = run_cli(&app_from(&dir), &["cost"]);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(
+        out.contains("up to 2,000,000 requests × (0.2 (default) s"),
+        "{out}"
+    );
+    assert!(out.contains("× 2.5 h assumed ×"), "{out}");
+    assert!(out.contains("20 GB stored × $0.023/GB-month"), "{out}");
+    // The schema subcommand shows the table to editors.
+    let (code, schema, _) = run_cli(&app_from(&dir), &["schema"]);
+    assert_eq!(code, EXIT_OK);
+    let schema: serde_json::Value = serde_json::from_str(&schema).unwrap();
+    assert_eq!(
+        schema["properties"]["assumptions"]["$ref"],
+        "#/$defs/StageAssumptions"
+    );
+    assert!(schema["$defs"]["StageAssumptions"]["properties"]["requests_per_month"].is_object());
+}
+
+/// `cost --against DIR`: the estimate of the templates of a previous
+/// `synth --out DIR` against the current ones, per resource and in total,
+/// with what changed.
+#[test]
+fn cost_against_a_previous_synth_says_what_changed() {
+    let dir = Scratch::new("cost-against");
+    let before = dir.join("before");
+    staging_with(&dir, &[], "");
+    let (code, out, err) = run_cli(
+        &app_from(&dir),
+        &["synth", "--out", before.to_str().unwrap()],
+    );
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    let against = ["cost", "--against", before.to_str().unwrap()];
+    let (code, out, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("  no line changed (32 lines)\n"), "{out}");
+    assert!(out.contains("(floor $0.00, ceiling $0.00)"), "{out}");
+
+    staging_with(
+        &dir,
+        &[
+            (
+                "endpoint_instance = \"ml.m5.large\"",
+                "endpoint_instance = \"ml.m5.xlarge\"",
+            ),
+            ("endpoint_capacity = [1, 2]", "endpoint_capacity = [2, 3]"),
+            ("tuning_max_jobs = 4", "tuning_max_jobs = 6"),
+        ],
+        "",
+    );
+    let (code, out, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    // Serve: 1..2 × $0.115 → 2..3 × $0.23 around the clock.
+    let serve = out
+        .lines()
+        .find(|l| l.contains("Serve/Resource") && l.contains("variant"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(serve.starts_with("  ~ "), "{serve}");
+    assert!(
+        serve.contains(&format!("+${:.2}", 2.0 * 730.0 * 0.23 - 730.0 * 0.115)),
+        "{serve}"
+    );
+    assert!(serve.contains("+$335.80"), "{serve}");
+    assert!(
+        serve.ends_with(
+            "instance type ml.m5.large → ml.m5.xlarge; capacity 1..2 instances → 2..3 instances; price $0.115/h → $0.23/h"
+        ),
+        "{serve}"
+    );
+    let tune = out.lines().find(|l| l.contains("step Tune")).unwrap();
+    assert!(tune.ends_with("max jobs 4 jobs → 6 jobs"), "{tune}");
+    assert!(out.contains("  (30 lines unchanged)\n"), "{out}");
+    assert!(
+        out.contains("total: $170.90 .. $736.77 (+ 1 unknown) → $422.75 .. $1,074.49 (+ 1 unknown) per month (floor +$251.85, ceiling +$337.72)"),
+        "{out}"
+    );
+    // A stage that was not in DIR: every line is new.
+    std::fs::remove_file(before.join("churn-staging.template.json")).unwrap();
+    std::fs::remove_file(before.join("manifest.json")).unwrap();
+    let (code, out, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_OK, "{out}{err}");
+    assert!(out.contains("(not there: every line is new)"), "{out}");
+    assert!(out.contains("new endpoint"), "{out}");
+    // A file there that is not a template: a usage error naming it.
+    std::fs::write(before.join("churn-staging.template.json"), "{").unwrap();
+    std::fs::write(before.join("manifest.json"), "[]").unwrap();
+    let (code, _, err) = run_cli(&app_from(&dir), &against);
+    assert_eq!(code, EXIT_USAGE, "{err}");
+    assert!(
+        err.contains("manifest.json] is not an mlcdk manifest"),
+        "{err}"
+    );
+    assert!(
+        err.contains("churn-staging.template.json] is not a CloudFormation template in JSON"),
+        "{err}"
     );
 }

@@ -69,9 +69,15 @@ enum Command {
         /// Only this stage
         #[arg(long)]
         stage: Option<String>,
-        /// Your own price table (TOML, the format of the shipped table)
+        /// Your own price table (TOML, the format of the shipped table, e.g.
+        /// made by `prices refresh`); one per region, repeat for several.
+        /// Stages in other regions use the shipped table of their region
         #[arg(long)]
-        prices: Option<PathBuf>,
+        prices: Vec<PathBuf>,
+        /// Compare with the templates in DIR (a previous `synth --out DIR`):
+        /// per resource and in total, and what changed
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
     },
     /// With --stage: what a deploy would change (a change set created, shown and
     /// deleted). With --stages a,b: every difference between two stages' templates.
@@ -126,6 +132,29 @@ enum Command {
     },
     /// Print the JSON Schema of the stage knobs (for stage files and editors)
     Schema,
+    /// Price tables: rebuild one from the AWS Price List
+    Prices {
+        #[command(subcommand)]
+        command: PricesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PricesCommand {
+    /// Rebuild a region's price table from AWS Price List bulk offer files
+    /// (public, no credentials); without --offer, print the files' URLs
+    Refresh {
+        /// The region of the table
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// An offer file (index.json) of AmazonSageMaker, AmazonCloudWatch,
+        /// AWSGlue, awskms, AmazonS3 or AmazonAthena; repeat for several
+        #[arg(long, value_name = "FILE")]
+        offer: Vec<PathBuf>,
+        /// Where to write the table (default prices-<region>.toml)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// Set by [`main`]: the process ends after this run, so assemblies are not
@@ -234,9 +263,19 @@ where
             ..
         }) if !template.is_empty() => check_files(&template, production, out),
         Some(Command::Check { stage, .. }) => check(app, stage.as_deref(), out),
-        Some(Command::Cost { stage, prices }) => {
-            cost(app, stage.as_deref(), prices.as_deref(), out)
-        }
+        Some(Command::Cost {
+            stage,
+            prices,
+            against,
+        }) => cost(app, stage.as_deref(), &prices, against.as_deref(), out),
+        Some(Command::Prices {
+            command:
+                PricesCommand::Refresh {
+                    region,
+                    offer,
+                    out: file,
+                },
+        }) => prices_refresh(&region, &offer, file.as_deref(), out),
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
                 let _ = writeln!(
@@ -317,7 +356,7 @@ fn plan<K>(app: &App<K>, dir: &Path, out: &mut dyn Write) -> Result<(), Failure>
         }
     }
     let _ = writeln!(out);
-    let failing = gates(&assembly, out);
+    let failing = gates(app, &assembly, out);
     if !failing.is_empty() {
         return Err(Failure::Findings(format!(
             "error findings or a budget exceeded in {}; run `check` and `cost` for the tables",
@@ -392,6 +431,17 @@ fn stage_diff<K>(app: &App<K>, pair: &[String], out: &mut dyn Write) -> Result<(
         "{}",
         mlcdk_core::stage_diff::render(&pair[0], &pair[1], &differences)
     );
+    // The monthly delta, each stage priced with its own region's table and
+    // its own assumptions.
+    let prices = Prices::default();
+    let (ea, hint_a) = stage_estimate(app, a, &prices);
+    let (eb, hint_b) = stage_estimate(app, b, &prices);
+    let _ = writeln!(out, "\nmonthly cost, {} → {}:", pair[0], pair[1]);
+    for hint in [hint_a, hint_b].into_iter().flatten() {
+        let _ = writeln!(out, "  {hint}");
+    }
+    let c = mlcdk_cost::compare(&ea, &eb);
+    let _ = write!(out, "{}", mlcdk_cost::render_comparison(&c));
     Ok(())
 }
 
@@ -406,13 +456,9 @@ fn check_options(info: &mlcdk_core::StageInfo) -> mlcdk_checks::Options {
 /// The plan's and the deploy's gates: one checks line and one cost line per
 /// stage; returns the stages with error findings or a budget floor over the
 /// limit.
-fn gates(assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
+fn gates<K>(app: &App<K>, assembly: &Assembly, out: &mut dyn Write) -> Vec<String> {
     let mut failing = checks_summary(assembly, out);
-    failing.extend(cost_summary(
-        assembly,
-        &mlcdk_cost::PriceTable::builtin(),
-        out,
-    ));
+    failing.extend(cost_summary(app, assembly, &Prices::default(), out));
     failing
 }
 
@@ -514,19 +560,100 @@ fn guard_line(e: &mlcdk_cost::Estimate) -> (String, bool) {
     }
 }
 
+/// The price tables a run uses: the user's (`cost --prices`, at most one per
+/// region), then the shipped ones.
+#[derive(Default)]
+struct Prices {
+    user: Vec<mlcdk_cost::PriceTable>,
+}
+
+impl Prices {
+    /// Every table given; a file that cannot be read or parsed, or a second
+    /// table for a region, is a usage error naming the file (all reported).
+    fn load(files: &[PathBuf]) -> Result<Prices, Failure> {
+        let mut user: Vec<mlcdk_cost::PriceTable> = Vec::new();
+        let mut problems = Vec::new();
+        for path in files {
+            let problem = |message: String| mlcdk_core::ValidationError {
+                path: path.display().to_string(),
+                message,
+            };
+            // An input that cannot be used, for whatever reason, is the
+            // caller's to fix, as with stage files: a usage error.
+            let table = std::fs::read_to_string(path)
+                .map_err(|e| format!("price table cannot be read: {e}"))
+                .and_then(|text| {
+                    mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| e.to_string())
+                });
+            match table {
+                Ok(t) if user.iter().any(|u| u.region == t.region) => {
+                    problems.push(problem(format!(
+                        "a second price table for {}: pass one table per region",
+                        mlcdk_core::stage_file::quote(&t.region)
+                    )))
+                }
+                Ok(t) => user.push(t),
+                Err(message) => problems.push(problem(message)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Prices { user })
+        } else {
+            Err(Failure::Invalid(ValidationErrors(problems)))
+        }
+    }
+
+    /// The table of `region`, or an empty one and what to do about it.
+    fn for_region(&self, region: &str) -> (mlcdk_cost::PriceTable, Option<String>) {
+        if let Some(t) = self.user.iter().find(|t| t.region == region) {
+            return (t.clone(), None);
+        }
+        match mlcdk_cost::PriceTable::builtin_for(region) {
+            Some(t) => (t, None),
+            None => (
+                mlcdk_cost::PriceTable::empty(region),
+                Some(mlcdk_cost::missing_table_hint(region)),
+            ),
+        }
+    }
+}
+
+/// The usage assumptions of the app's stage `name` (the defaults for a stage
+/// the app does not have).
+fn assumptions_of<K>(app: &App<K>, name: &str) -> mlcdk_cost::Assumptions {
+    app.stages()
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| mlcdk_cost::Assumptions::from_stage(&s.assumptions))
+        .unwrap_or_default()
+}
+
+/// A stage's estimate with its region's table and its assumptions, and the
+/// hint when its region has no table.
+fn stage_estimate<K>(
+    app: &App<K>,
+    s: &mlcdk_core::SynthesizedStack,
+    prices: &Prices,
+) -> (mlcdk_cost::Estimate, Option<String>) {
+    let (table, hint) = prices.for_region(&s.info.env.region);
+    let e = mlcdk_cost::estimate(&s.template, &table, &assumptions_of(app, &s.info.name));
+    (e, hint)
+}
+
 /// One line per stage; returns the stages whose floor exceeds their budget.
-fn cost_summary(
+fn cost_summary<K>(
+    app: &App<K>,
     assembly: &Assembly,
-    prices: &mlcdk_cost::PriceTable,
+    prices: &Prices,
     out: &mut dyn Write,
 ) -> Vec<String> {
     let mut failing = Vec::new();
     for s in &assembly.stacks {
-        let e = mlcdk_cost::estimate(&s.template, prices, &Default::default());
+        let (e, hint) = stage_estimate(app, s, prices);
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "cost    {:<12}  {}; {verdict}", s.info.name, e.total());
-        if let Err(w) = prices.check_region(&s.info.env.region) {
-            let _ = writeln!(out, "        {:<12}  warning: {w}", "");
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "        {:<12}  {hint}", "");
         }
         if fails {
             failing.push(s.info.name.clone());
@@ -538,35 +665,57 @@ fn cost_summary(
 fn cost<K>(
     app: &App<K>,
     stage: Option<&str>,
-    prices: Option<&Path>,
+    prices: &[PathBuf],
+    against: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let prices = match prices {
-        None => mlcdk_cost::PriceTable::builtin(),
-        Some(path) => {
-            let invalid = |message: String| {
-                Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
-                    path: path.display().to_string(),
-                    message,
-                }]))
-            };
-            // An input that cannot be used, for whatever reason, is the
-            // caller's to fix, as with stage files: a usage error.
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| invalid(format!("price table cannot be read: {e}")))?;
-            mlcdk_cost::PriceTable::from_toml_str(&text).map_err(|e| invalid(e.to_string()))?
-        }
-    };
+    let prices = Prices::load(prices)?;
     let assembly = synthesize(app, stage)?;
+    let previous = match against {
+        Some(dir) => Some(previous_templates(dir, &assembly)?),
+        None => None,
+    };
     let mut failing = Vec::new();
-    for s in &assembly.stacks {
-        let e = mlcdk_cost::estimate(&s.template, &prices, &Default::default());
+    for (i, s) in assembly.stacks.iter().enumerate() {
+        let (e, hint) = stage_estimate(app, s, &prices);
         let (verdict, fails) = guard_line(&e);
         let _ = writeln!(out, "{} ({}): {}", s.info.name, s.info.stack_name, verdict);
-        if let Err(w) = prices.check_region(&s.info.env.region) {
-            let _ = writeln!(out, "  warning: {w}");
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "  {hint}");
         }
-        let _ = write!(out, "{}", mlcdk_cost::render(&e));
+        match previous.as_ref().map(|p| &p[i]) {
+            None => {
+                let _ = write!(out, "{}", mlcdk_cost::render(&e));
+            }
+            Some((path, old)) => {
+                // The same prices and assumptions on both sides: the
+                // difference is the templates'.
+                let (table, _) = prices.for_region(&s.info.env.region);
+                let assumptions = assumptions_of(app, &s.info.name);
+                let old = match old {
+                    Some(t) => mlcdk_cost::estimate(t, &table, &assumptions),
+                    None => mlcdk_cost::Estimate {
+                        lines: Vec::new(),
+                        budget: None,
+                        prices_date: table.date.clone(),
+                        prices_source: table.source.clone(),
+                    },
+                };
+                let _ = writeln!(
+                    out,
+                    "  against {}{}:",
+                    path.display(),
+                    if old.lines.is_empty() && !path.exists() {
+                        " (not there: every line is new)"
+                    } else {
+                        ""
+                    }
+                );
+                let c = mlcdk_cost::compare(&old, &e);
+                let _ = write!(out, "{}", mlcdk_cost::render_comparison(&c));
+                let _ = writeln!(out, "  prices: {} ({})", e.prices_source, e.prices_date);
+            }
+        }
         let _ = writeln!(out);
         if fails {
             failing.push(s.info.name.clone());
@@ -579,6 +728,175 @@ fn cost<K>(
             "the estimate's floor exceeds the budget in {}",
             failing.join(", ")
         )))
+    }
+}
+
+/// `prices refresh`: a region's table from offer files; without any, the
+/// URLs to download them from (this crate has no HTTP client, and the files
+/// are large: the user fetches them, e.g. with curl).
+fn prices_refresh(
+    region: &str,
+    offers: &[PathBuf],
+    file: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use mlcdk_cost::refresh;
+    let invalid = |path: String, message: String| {
+        Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
+            path,
+            message,
+        }]))
+    };
+    if offers.is_empty() {
+        let _ = writeln!(
+            out,
+            "the AWS Price List offer files for {region} (public, no credentials needed):"
+        );
+        for offer in refresh::OFFERS {
+            let _ = writeln!(out, "  {}", refresh::offer_url(offer, region));
+        }
+        let _ = writeln!(
+            out,
+            "download them (e.g. curl -o sagemaker.json URL) and run: prices refresh --region {region} --offer sagemaker.json --offer ..."
+        );
+        return Err(invalid(
+            "prices refresh".into(),
+            "no offer file given: download the files above and pass each with --offer FILE".into(),
+        ));
+    }
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    for path in offers {
+        match std::fs::read_to_string(path) {
+            Ok(text) => texts.push((path.display().to_string(), text)),
+            Err(e) => problems.push(mlcdk_core::ValidationError {
+                path: path.display().to_string(),
+                message: format!("offer file cannot be read: {e}"),
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Invalid(ValidationErrors(problems)));
+    }
+    let refreshed = refresh::refresh(region, &texts).map_err(|e| {
+        Failure::Invalid(ValidationErrors(
+            e.problems
+                .into_iter()
+                .map(|message| mlcdk_core::ValidationError {
+                    path: "prices refresh".into(),
+                    message,
+                })
+                .collect(),
+        ))
+    })?;
+    let default = PathBuf::from(format!("prices-{region}.toml"));
+    let file = file.unwrap_or(&default);
+    std::fs::write(file, &refreshed.toml)
+        .map_err(|e| Failure::Io(format!("{}: cannot be written: {e}", file.display())))?;
+    let mut sections: Vec<(String, usize)> = Vec::new();
+    for p in &refreshed.prices {
+        let section = p
+            .key
+            .split_once(".\"")
+            .map_or_else(|| p.key.clone(), |(s, _)| s.to_string());
+        match sections.last_mut() {
+            Some((s, n)) if *s == section => *n += 1,
+            _ => sections.push((section, 1)),
+        }
+    }
+    let listed: Vec<String> = sections.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let _ = writeln!(
+        out,
+        "wrote {}: {} prices for {region} ({})",
+        file.display(),
+        refreshed.prices.len(),
+        listed.join(", ")
+    );
+    for note in &refreshed.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "what the offer files do not hold is unknown in the estimate; use the table with `cost --prices {}`",
+        file.display()
+    );
+    Ok(())
+}
+
+/// The previous template of each stage of `assembly` in `dir`, a previous
+/// `synth --out`: the file its `manifest.json` names for the stage, else
+/// `<stack name>.template.json`; `None` when the stage is not there (it is
+/// new). A manifest or template that cannot be read or parsed is a usage
+/// error naming the file (all of them reported).
+fn previous_templates(
+    dir: &Path,
+    assembly: &Assembly,
+) -> Result<Vec<(PathBuf, Option<mlcdk_core::Template>)>, Failure> {
+    let mut problems = Vec::new();
+    let problem = |path: &Path, message: String| mlcdk_core::ValidationError {
+        path: path.display().to_string(),
+        message,
+    };
+    if !dir.is_dir() {
+        return Err(Failure::Invalid(ValidationErrors(vec![problem(
+            dir,
+            "cost --against takes a directory written by `synth --out DIR`; it is not a directory"
+                .into(),
+        )])));
+    }
+    let manifest_path = dir.join("manifest.json");
+    let manifest = match std::fs::read(&manifest_path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            problems.push(problem(&manifest_path, format!("cannot be read: {e}")));
+            None
+        }
+        Ok(bytes) => match serde_json::from_slice::<mlcdk_core::Manifest>(&bytes) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                problems.push(problem(
+                    &manifest_path,
+                    format!(
+                        "is not an mlcdk manifest: {}",
+                        mlcdk_core::stage_file::clip(&e.to_string())
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    let mut previous = Vec::new();
+    for s in &assembly.stacks {
+        let file = manifest
+            .as_ref()
+            .and_then(|m| m.stages.iter().find(|m| m.name == s.info.name))
+            .map(|m| m.template_file.clone())
+            .filter(|f| Path::new(f).file_name() == Some(f.as_ref()))
+            .unwrap_or_else(|| format!("{}.template.json", s.info.stack_name));
+        let path = dir.join(file);
+        let template = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => {
+                problems.push(problem(&path, format!("cannot be read: {e}")));
+                None
+            }
+            Ok(text) => match mlcdk_core::Template::from_json_str(&text) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.push(problem(
+                        &path,
+                        format!("is not a CloudFormation template in JSON: {e}"),
+                    ));
+                    None
+                }
+            },
+        };
+        previous.push((path, template));
+    }
+    if problems.is_empty() {
+        Ok(previous)
+    } else {
+        Err(Failure::Invalid(ValidationErrors(problems)))
     }
 }
 
@@ -671,7 +989,7 @@ fn remote<K>(app: &App<K>, what: Remote, stage: &str, err: &mut dyn Write) -> u8
     // the rule pack (error findings) and the budget guard (a floor over the
     // limit).
     if let Remote::Deploy { .. } = what {
-        let failing = gates(&assembly, err);
+        let failing = gates(app, &assembly, err);
         if !failing.is_empty() {
             let _ = writeln!(
                 err,

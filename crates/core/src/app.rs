@@ -165,6 +165,10 @@ pub struct Stage<K> {
     /// What the definition function receives for this stage: the only thing
     /// that differs between stages.
     pub knobs: K,
+    /// The stage's usage assumptions for the cost estimate (the `[assumptions]`
+    /// table of its stage file); what is not stated takes the estimate's
+    /// default.
+    pub assumptions: crate::StageAssumptions,
 }
 
 impl<K> Stage<K> {
@@ -185,7 +189,14 @@ impl<K> Stage<K> {
             kind,
             env,
             knobs,
+            assumptions: Default::default(),
         }
+    }
+
+    /// The same stage with these usage assumptions for the cost estimate.
+    pub fn with_assumptions(mut self, assumptions: crate::StageAssumptions) -> Stage<K> {
+        self.assumptions = assumptions;
+        self
     }
 }
 
@@ -231,13 +242,16 @@ impl<K> App<K> {
         self
     }
 
-    /// Record the knobs' JSON Schema (for the `schema` subcommand and editors).
+    /// Record the stage files' JSON Schema (for the `schema` subcommand and
+    /// editors): the knobs', with an optional `assumptions` table
+    /// ([`StageAssumptions`](crate::StageAssumptions)).
     pub fn with_schema(mut self) -> App<K>
     where
         K: schemars::JsonSchema,
     {
-        self.schema =
-            Some(serde_json::to_value(schemars::schema_for!(K)).expect("a schema serializes"));
+        self.schema = Some(crate::assumptions::with_assumptions(
+            serde_json::to_value(schemars::schema_for!(K)).expect("a schema serializes"),
+        ));
         self
     }
 
@@ -316,8 +330,29 @@ impl<K> App<K> {
             }
             return self;
         }
+        // The assumptions are the stage's, not the knobs' (unless the knobs
+        // have a field of that name, and the schema then has no table).
+        let mut value = value;
+        let with_table = schema.pointer("/$defs/StageAssumptions").is_some()
+            && schema.pointer("/properties/assumptions/$ref")
+                == Some(&serde_json::json!("#/$defs/StageAssumptions"));
+        let table = match value.as_object_mut() {
+            Some(map) if with_table => map.remove(crate::assumptions::KEY),
+            _ => None,
+        };
+        let assumptions = match table.map(serde_json::from_value::<crate::StageAssumptions>) {
+            None => Default::default(),
+            Some(Ok(a)) => a,
+            Some(Err(e)) => {
+                let e = crate::stage_file::clip(&e.to_string());
+                fail(format!("{}: assumptions: {e}", file.display()));
+                return self;
+            }
+        };
         match serde_json::from_value::<K>(value) {
-            Ok(knobs) => self.stage(Stage::custom(name, kind, env, knobs)),
+            Ok(knobs) => {
+                self.stage(Stage::custom(name, kind, env, knobs).with_assumptions(assumptions))
+            }
             Err(e) => {
                 // serde's message can quote the user's value whole.
                 let e = crate::stage_file::clip(&e.to_string());

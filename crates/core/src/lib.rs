@@ -12,6 +12,7 @@
 pub mod app;
 pub mod assertions;
 pub mod asset;
+pub mod assumptions;
 pub mod construct;
 pub mod cron;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod template;
 
 pub use app::{App, Assembly, Env, Manifest, ManifestStage, Stage, StageInfo, StageKind};
 pub use asset::{Asset, AssetEntry, AssetRef};
+pub use assumptions::StageAssumptions;
 pub use construct::{Construct, Handle, PhysicallyNamed, named};
 pub use error::{AssemblyError, ValidationError, ValidationErrors};
 pub use expr::{Condition, Expr, ListExpr, Pseudo};

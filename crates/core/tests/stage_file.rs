@@ -209,7 +209,7 @@ fn control_characters_are_escaped_in_messages() {
         errors("toml", &text),
         [
             r#"[churn-staging] FILE: capacity[0]: expected integer, found string "a\0b\nc\u{202e}d\u{1b}[2J""#,
-            r#"[churn-staging] FILE: "evil\nkey": unknown field (known: athena_cutoff_bytes, capacity, emails, etl_workers, model_version, ratio)"#,
+            r#"[churn-staging] FILE: "evil\nkey": unknown field (known: assumptions, athena_cutoff_bytes, capacity, emails, etl_workers, model_version, ratio)"#,
         ]
     );
 }

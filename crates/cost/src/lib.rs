@@ -6,9 +6,11 @@
 
 #![warn(missing_docs)]
 
+mod compare;
+pub mod refresh;
 mod schedule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use mlcdk_core::Template;
@@ -16,11 +18,24 @@ use mlcdk_core::template::{Resource, pipeline_steps, reference_target as target,
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use compare::{Change, Comparison, compare, render_comparison, signed};
 pub use schedule::{HOURS_PER_MONTH, runs_per_month};
 
 /// The table shipped with mlcdk: us-east-1 on-demand prices, with their
-/// source and date inside.
+/// source and date inside (each price's source in `prices/SOURCES.md`).
 pub const DEFAULT_PRICES: &str = include_str!("../prices/us-east-1.toml");
+
+/// The shipped tables, by region. A region not listed has no prices: its
+/// estimate is unknown until a table is made with `prices refresh`.
+pub const BUILTIN_TABLES: &[(&str, &str)] = &[("us-east-1", DEFAULT_PRICES)];
+
+/// What a stage in `region` needs when no table is shipped or given for it:
+/// the commands that make one and use it.
+pub fn missing_table_hint(region: &str) -> String {
+    format!(
+        "no price table for {region}: every price is unknown; make one with `prices refresh --region {region} --offer FILE --out prices-{region}.toml` and pass it with `cost --prices prices-{region}.toml`"
+    )
+}
 
 /// Prices in USD. Every field is optional: what is missing is unknown.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -44,6 +59,12 @@ pub struct PriceTable {
     /// Monthly prices of fixed items.
     #[serde(default)]
     pub fixed: FixedPrices,
+    /// S3 storage prices.
+    #[serde(default)]
+    pub s3: S3Prices,
+    /// Athena query prices.
+    #[serde(default)]
+    pub athena: AthenaPrices,
 }
 
 /// Per instance-hour, by instance type.
@@ -72,6 +93,8 @@ pub struct ServerlessPrices {
     pub per_gb_second: Option<f64>,
     /// Provisioned concurrency, per GB-second provisioned.
     pub provisioned_per_gb_second: Option<f64>,
+    /// Data processed in and out, per GB.
+    pub per_gb_processed: Option<f64>,
 }
 
 /// Glue, per DPU-hour.
@@ -92,6 +115,29 @@ pub struct FixedPrices {
     pub kms_key_month: Option<f64>,
     /// A standard-resolution CloudWatch alarm metric, per month.
     pub alarm_month: Option<f64>,
+    /// A high-resolution CloudWatch alarm metric (period under 60 s), per
+    /// month.
+    pub alarm_high_resolution_month: Option<f64>,
+    /// A budget with notifications only, per month.
+    pub budget_notifications_month: Option<f64>,
+    /// A budget with actions, per day.
+    pub budget_action_day: Option<f64>,
+}
+
+/// S3, per GB-month.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Prices {
+    /// S3 Standard storage (first 50 TB), per GB-month.
+    pub standard_gb_month: Option<f64>,
+}
+
+/// Athena SQL queries.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AthenaPrices {
+    /// Per TB scanned.
+    pub tb_scanned: Option<f64>,
 }
 
 /// A price table that does not parse, has fields the format does not know, or
@@ -137,6 +183,50 @@ impl PriceTable {
     /// The shipped us-east-1 table.
     pub fn builtin() -> PriceTable {
         PriceTable::from_toml_str(DEFAULT_PRICES).expect("the shipped price table parses")
+    }
+
+    /// The shipped table of `region`, if there is one ([`BUILTIN_TABLES`]).
+    pub fn builtin_for(region: &str) -> Option<PriceTable> {
+        BUILTIN_TABLES
+            .iter()
+            .find(|(r, _)| *r == region)
+            .map(|(_, text)| PriceTable::from_toml_str(text).expect("a shipped table parses"))
+    }
+
+    /// A table for `region` with no prices: every line is unknown.
+    pub fn empty(region: &str) -> PriceTable {
+        PriceTable {
+            region: region.to_string(),
+            date: "none".to_string(),
+            source: format!("no price table for {region}"),
+            ..PriceTable::default()
+        }
+    }
+
+    /// Whether the table holds no price at all.
+    pub fn is_empty(&self) -> bool {
+        let s = &self.sagemaker;
+        let f = &self.fixed;
+        s.hosting.is_empty()
+            && s.training.is_empty()
+            && s.processing.is_empty()
+            && s.transform.is_empty()
+            && [
+                self.serverless.per_gb_second,
+                self.serverless.provisioned_per_gb_second,
+                self.serverless.per_gb_processed,
+                self.glue.job_dpu_hour,
+                self.glue.crawler_dpu_hour,
+                f.kms_key_month,
+                f.alarm_month,
+                f.alarm_high_resolution_month,
+                f.budget_notifications_month,
+                f.budget_action_day,
+                self.s3.standard_gb_month,
+                self.athena.tb_scanned,
+            ]
+            .iter()
+            .all(Option::is_none)
     }
 
     /// A table in the shipped table's TOML format (see `prices/us-east-1.toml`),
@@ -189,6 +279,21 @@ impl PriceTable {
             ("glue.crawler_dpu_hour", self.glue.crawler_dpu_hour),
             ("fixed.kms_key_month", self.fixed.kms_key_month),
             ("fixed.alarm_month", self.fixed.alarm_month),
+            (
+                "fixed.alarm_high_resolution_month",
+                self.fixed.alarm_high_resolution_month,
+            ),
+            (
+                "fixed.budget_notifications_month",
+                self.fixed.budget_notifications_month,
+            ),
+            ("fixed.budget_action_day", self.fixed.budget_action_day),
+            (
+                "serverless.per_gb_processed",
+                self.serverless.per_gb_processed,
+            ),
+            ("s3.standard_gb_month", self.s3.standard_gb_month),
+            ("athena.tb_scanned", self.athena.tb_scanned),
         ] {
             if let Some(p) = p {
                 check(path.to_string(), p);
@@ -220,24 +325,86 @@ impl PriceTable {
 }
 
 /// Usage the template cannot tell; each is written into the assumption of
-/// the lines it affects.
-#[derive(Clone, Debug)]
+/// the lines it affects, marked `(default)` unless the stage stated it
+/// ([`Assumptions::from_stage`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Assumptions {
-    /// Serverless requests per month.
-    pub serverless_requests_per_month: f64,
+    /// Requests per month to each endpoint.
+    pub requests_per_month: f64,
+    /// Average request payload, in KB.
+    pub request_kb: f64,
+    /// Average response payload, in KB.
+    pub response_kb: f64,
     /// Billed duration of one serverless request, in seconds.
     pub serverless_seconds_per_request: f64,
+    /// Data captured per endpoint and month, in GB; `None`: from the
+    /// requests, payloads and the sampling percentage.
+    pub captured_gb_per_month: Option<f64>,
+    /// Data stored in each S3 bucket, in GB.
+    pub stored_gb_per_bucket: f64,
+    /// Data scanned by each Athena workgroup's queries, in GB per month.
+    pub athena_gb_scanned_per_month: f64,
     /// Runs per month of a pipeline or Glue job that no schedule starts (and
     /// runs started by events, per event rule).
-    pub on_demand_runs_per_month: f64,
+    pub event_runs_per_month: f64,
+    /// Hours one batch transform job runs.
+    pub transform_hours_per_run: f64,
+    /// DPU-hours of one Glue crawler run.
+    pub crawler_dpu_hours_per_run: f64,
+    /// The names of the assumptions the stage stated (the others are
+    /// defaults), e.g. `requests_per_month`.
+    pub stated: BTreeSet<String>,
 }
 
 impl Default for Assumptions {
     fn default() -> Assumptions {
         Assumptions {
-            serverless_requests_per_month: 1_000_000.0,
+            requests_per_month: 1_000_000.0,
+            request_kb: 10.0,
+            response_kb: 10.0,
             serverless_seconds_per_request: 0.2,
-            on_demand_runs_per_month: 4.0,
+            captured_gb_per_month: None,
+            stored_gb_per_bucket: 100.0,
+            athena_gb_scanned_per_month: 100.0,
+            event_runs_per_month: 4.0,
+            transform_hours_per_run: 1.0,
+            crawler_dpu_hours_per_run: 0.25,
+            stated: BTreeSet::new(),
+        }
+    }
+}
+
+impl Assumptions {
+    /// The defaults, overridden by what the stage states (its stage file's
+    /// `[assumptions]` table).
+    pub fn from_stage(stage: &mlcdk_core::StageAssumptions) -> Assumptions {
+        let mut a = Assumptions::default();
+        for (name, v) in stage.stated() {
+            match name {
+                "requests_per_month" => a.requests_per_month = v,
+                "request_kb" => a.request_kb = v,
+                "response_kb" => a.response_kb = v,
+                "serverless_seconds_per_request" => a.serverless_seconds_per_request = v,
+                "captured_gb_per_month" => a.captured_gb_per_month = Some(v),
+                "stored_gb_per_bucket" => a.stored_gb_per_bucket = v,
+                "athena_gb_scanned_per_month" => a.athena_gb_scanned_per_month = v,
+                "event_runs_per_month" => a.event_runs_per_month = v,
+                "transform_hours_per_run" => a.transform_hours_per_run = v,
+                "crawler_dpu_hours_per_run" => a.crawler_dpu_hours_per_run = v,
+                _ => continue,
+            }
+            a.stated.insert(name.to_string());
+        }
+        a
+    }
+
+    /// `value` followed by `(default)` unless the stage stated `name`.
+    /// (`name` may join several with ` + `: stated when any is.)
+    fn show(&self, name: &str, value: impl std::fmt::Display) -> String {
+        if name.split(" + ").any(|n| self.stated.contains(n)) {
+            format!("{value}")
+        } else {
+            format!("{value} (default)")
         }
     }
 }
@@ -410,6 +577,45 @@ fn money(v: Option<f64>) -> String {
     v.map_or_else(|| "unknown".to_string(), usd)
 }
 
+/// A unit price with the precision it has: `$0.115`, `$0.00002`, `$0.7364`;
+/// `$1.00` when it has at most cents. Amounts [`usd`] does not print with
+/// cents (non-finite, from ten trillion on) are printed as it does.
+pub fn rate(price: f64) -> String {
+    if !price.is_finite() || price.abs() >= 1e13 {
+        return usd(price);
+    }
+    let shown = format!("{}", price.abs());
+    match shown.split_once('.') {
+        Some((_, decimals)) if decimals.len() > 2 && !shown.contains('e') => {
+            let minus = if price < 0.0 { "-" } else { "" };
+            format!("{minus}${shown}")
+        }
+        _ => usd(price),
+    }
+}
+
+/// [`rate`], or `unknown`.
+fn per(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".to_string(), rate)
+}
+
+/// A quantity as lines show it: `1,000,000`, `0.25`, `4.3`.
+fn qty(n: f64) -> String {
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e15 {
+        let digits = format!("{}", n.abs() as u64);
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{}{grouped}", if n < 0.0 { "-" } else { "" })
+    } else {
+        format!("{n}")
+    }
+}
+
 /// The estimate as a table.
 pub fn render(e: &Estimate) -> String {
     let mut out = String::new();
@@ -506,8 +712,17 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
             "AWS::SageMaker::Endpoint" => endpoint(&mut cx, id, r),
             "AWS::SageMaker::Pipeline" => pipeline(&mut cx, id, r),
             "AWS::SageMaker::MonitoringSchedule" => monitoring(&mut cx, id, r),
+            "AWS::SageMaker::FeatureGroup" => cx.push(
+                id,
+                "feature group".into(),
+                Some(0.0),
+                None,
+                "Feature Store requests and storage: no price with a source yet".into(),
+            ),
             "AWS::Glue::Job" => glue_job(&mut cx, id, r),
             "AWS::Glue::Crawler" => crawler(&mut cx, id, r),
+            "AWS::S3::Bucket" => bucket(&mut cx, id),
+            "AWS::Athena::WorkGroup" => workgroup(&mut cx, id, r),
             "AWS::KMS::Key" => {
                 let p = price(prices.fixed.kms_key_month);
                 cx.push(
@@ -515,17 +730,48 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
                     "KMS key".into(),
                     p,
                     p,
-                    "fixed monthly; requests not included".into(),
+                    format!("{}/month; requests not included", per(p)),
                 );
             }
             "AWS::CloudWatch::Alarm" => {
-                let p = price(prices.fixed.alarm_month);
+                // A period under a minute is a high-resolution alarm.
+                let high = num(prop(r, &["Period"])).is_some_and(|p| p < 60.0);
+                let (p, what) = if high {
+                    (prices.fixed.alarm_high_resolution_month, "high resolution")
+                } else {
+                    (prices.fixed.alarm_month, "standard resolution")
+                };
+                let p = price(p);
                 cx.push(
                     id,
                     "CloudWatch alarm".into(),
                     p,
                     p,
-                    "fixed monthly, standard resolution".into(),
+                    format!("{}/month, {what}", per(p)),
+                );
+            }
+            "AWS::Budgets::Budget" => {
+                let p = price(prices.fixed.budget_notifications_month);
+                cx.push(
+                    id,
+                    "budget".into(),
+                    p,
+                    p,
+                    format!("notifications only: {}/month", per(p)),
+                );
+            }
+            "AWS::Budgets::BudgetsAction" => {
+                let p = price(prices.fixed.budget_action_day);
+                let month = p.and_then(|p| product(&[DAYS_PER_MONTH, p]));
+                cx.push(
+                    id,
+                    "budget action".into(),
+                    Some(0.0),
+                    month,
+                    format!(
+                        "{DAYS_PER_MONTH:.2} days × {}/day per action-enabled budget; the first two of an account are free",
+                        per(p)
+                    ),
                 );
             }
             _ => {}
@@ -543,6 +789,79 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
     }
 }
 
+/// Days in an average month (365 / 12).
+const DAYS_PER_MONTH: f64 = 365.0 / 12.0;
+
+/// KB in a GB, as AWS bills data (GiB of KiB).
+const KB_PER_GB: f64 = 1024.0 * 1024.0;
+
+/// A SageMaker job's instance-hour price: its own component's, or else the
+/// hosting price of the same instance type, which no source confirms for the
+/// component: the second value says so, for the line.
+fn sagemaker_price(
+    cx: &Ctx,
+    component: &str,
+    table: &BTreeMap<String, f64>,
+    instance: &str,
+) -> (Option<f64>, Option<String>) {
+    if let Some(p) = price(table.get(instance).copied()) {
+        return (Some(p), None);
+    }
+    match price(cx.p.sagemaker.hosting.get(instance).copied()) {
+        Some(p) => (
+            Some(p),
+            Some(format!(
+                "no {component} price for {instance} with a source: assumed = its hosting price {}/h",
+                rate(p)
+            )),
+        ),
+        None => (None, None),
+    }
+}
+
+fn bucket(cx: &mut Ctx, id: &str) {
+    let gb = cx.a.stored_gb_per_bucket;
+    let p = price(cx.p.s3.standard_gb_month);
+    cx.push(
+        id,
+        "S3 storage".into(),
+        Some(0.0),
+        p.and_then(|p| product(&[gb, p])),
+        format!(
+            "{} GB stored × {}/GB-month (S3 Standard); requests not included",
+            cx.a.show("stored_gb_per_bucket", qty(gb)),
+            per(p)
+        ),
+    );
+}
+
+fn workgroup(cx: &mut Ctx, id: &str, r: &Resource) {
+    let gb = cx.a.athena_gb_scanned_per_month;
+    let p = price(cx.p.athena.tb_scanned);
+    let cutoff = num(prop(
+        r,
+        &["WorkGroupConfiguration", "BytesScannedCutoffPerQuery"],
+    ))
+    .map(|b| {
+        format!(
+            "; at most {} GB per query",
+            qty((b / 1024f64.powi(3)).round())
+        )
+    })
+    .unwrap_or_default();
+    cx.push(
+        id,
+        "Athena queries".into(),
+        Some(0.0),
+        p.and_then(|p| product(&[gb / 1024.0, p])),
+        format!(
+            "{} GB scanned × {}/TB{cutoff}",
+            cx.a.show("athena_gb_scanned_per_month", qty(gb)),
+            per(p)
+        ),
+    );
+}
+
 fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
     let Some(config) = prop(r, &["EndpointConfigName"])
         .and_then(target)
@@ -555,6 +874,8 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let requests = cx.a.requests_per_month;
+    let payload_kb = cx.a.request_kb + cx.a.response_kb;
     for v in variants {
         let vname = v.get("VariantName").and_then(Value::as_str).unwrap_or("?");
         if let Some(instance) = v.get("InstanceType").and_then(Value::as_str) {
@@ -569,7 +890,7 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
                 format!("variant {vname}: {instance}"),
                 price.and_then(|p| product(&[min, hours, p])),
                 price.and_then(|p| product(&[max, hours, p])),
-                format!("{min}..{max} instances × {hours} h × {}/h", money(price)),
+                format!("{min}..{max} instances × {hours} h × {}/h", per(price)),
             );
         } else if let Some(sc) = v.get("ServerlessConfig") {
             let gb = num(sc.get("MemorySizeInMB")).unwrap_or(0.0) / 1024.0;
@@ -581,12 +902,13 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
             } else {
                 Some(0.0)
             };
-            let (n, s) = (
-                cx.a.serverless_requests_per_month,
-                cx.a.serverless_seconds_per_request,
-            );
-            let on_demand =
-                price(cx.p.serverless.per_gb_second).and_then(|p| product(&[n, s, gb, p]));
+            let s = cx.a.serverless_seconds_per_request;
+            let compute = price(cx.p.serverless.per_gb_second);
+            let data = price(cx.p.serverless.per_gb_processed);
+            let on_demand = compute
+                .and_then(|p| product(&[requests, s, gb, p]))
+                .zip(data.and_then(|p| product(&[requests, payload_kb / KB_PER_GB, p])))
+                .map(|(c, d)| total([c, d].into_iter()));
             let ceiling = floor.zip(on_demand).map(|(f, o)| total([f, o].into_iter()));
             cx.push(
                 id,
@@ -594,12 +916,52 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
                 floor,
                 ceiling,
                 format!(
-                    "{provisioned} provisioned; up to {n} requests × {s} s × {gb} GB × {}/GB-s",
-                    money(price(cx.p.serverless.per_gb_second))
+                    "{provisioned} provisioned; up to {} requests × ({} s × {gb} GB × {}/GB-s + {} KB in and out × {}/GB)",
+                    cx.a.show("requests_per_month", qty(requests)),
+                    cx.a.show("serverless_seconds_per_request", s),
+                    per(compute),
+                    cx.a.show("request_kb + response_kb", qty(payload_kb)),
+                    per(data),
                 ),
             );
         }
     }
+    capture(cx, id, config);
+}
+
+/// Data capture: what it writes to S3 in a month, stored at the S3 Standard
+/// price (SageMaker itself does not charge for capturing).
+fn capture(cx: &mut Ctx, id: &str, config: &Resource) {
+    let Some(dc) = prop(config, &["DataCaptureConfig"]) else {
+        return;
+    };
+    if dc.get("EnableCapture") == Some(&Value::Bool(false)) {
+        return;
+    }
+    let sampling = num(dc.get("InitialSamplingPercentage")).unwrap_or(100.0);
+    let (gb, why) = match cx.a.captured_gb_per_month {
+        Some(gb) => (gb, format!("{} GB captured", qty(gb))),
+        None => {
+            let payload_kb = cx.a.request_kb + cx.a.response_kb;
+            let gb = cx.a.requests_per_month * sampling / 100.0 * payload_kb / KB_PER_GB;
+            (
+                gb,
+                format!(
+                    "{} requests × {sampling} % sampled × {} KB = {gb:.1} GB captured",
+                    cx.a.show("requests_per_month", qty(cx.a.requests_per_month)),
+                    cx.a.show("request_kb + response_kb", qty(payload_kb)),
+                ),
+            )
+        }
+    };
+    let p = price(cx.p.s3.standard_gb_month);
+    cx.push(
+        id,
+        "data capture".into(),
+        Some(0.0),
+        p.and_then(|p| product(&[gb, p])),
+        format!("{why} × {}/GB-month, one month's capture stored", per(p)),
+    );
 }
 
 /// `(MinCapacity, MaxCapacity)` of the scalable target of a resource id.
@@ -640,67 +1002,95 @@ fn runs_from_rules(cx: &Ctx, id: &str, name: &str) -> Option<(f64, String)> {
             runs += n;
             why.push(format!("{expr} ≈ {n:.1}"));
         } else {
-            runs += cx.a.on_demand_runs_per_month;
+            runs += cx.a.event_runs_per_month;
             why.push(format!(
                 "event rule, {} assumed",
-                cx.a.on_demand_runs_per_month
+                cx.a.show("event_runs_per_month", qty(cx.a.event_runs_per_month))
             ));
         }
     }
-    (!why.is_empty()).then(|| (runs, why.join(" + ")))
+    // Several rules: their sum, so the line's runs are the ones it prices.
+    let total = if why.len() > 1 {
+        format!(" = {runs:.1}")
+    } else {
+        String::new()
+    };
+    (!why.is_empty()).then(|| (runs, format!("{}{total}", why.join(" + "))))
 }
 
 fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
     let name = prop(r, &["PipelineName"])
         .and_then(Value::as_str)
         .unwrap_or(id);
-    let (runs, why) = runs_from_rules(cx, id, name).unwrap_or((
-        cx.a.on_demand_runs_per_month,
-        format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
-    ));
+    let (runs, why) = runs_from_rules(cx, id, name).unwrap_or_else(|| {
+        (
+            cx.a.event_runs_per_month,
+            format!(
+                "not scheduled, {} assumed",
+                cx.a.show("event_runs_per_month", qty(cx.a.event_runs_per_month))
+            ),
+        )
+    });
     for step in pipeline_steps(r) {
         let args = &step["Arguments"];
-        let (table, resources, stop, jobs) = match step.get("Type").and_then(Value::as_str) {
-            Some("Processing") => (
-                &cx.p.sagemaker.processing,
-                args.pointer("/ProcessingResources/ClusterConfig"),
-                args.get("StoppingCondition"),
-                1.0,
-            ),
-            Some("Training") => (
-                &cx.p.sagemaker.training,
-                args.get("ResourceConfig"),
-                args.get("StoppingCondition"),
-                1.0,
-            ),
-            Some("Tuning") => {
-                let def = &args["TrainingJobDefinition"];
-                let jobs = num(args.pointer(
-                    "/HyperParameterTuningJobConfig/ResourceLimits/MaxNumberOfTrainingJobs",
-                ));
-                (
+        let (component, table, resources, stop, jobs) =
+            match step.get("Type").and_then(Value::as_str) {
+                Some("Processing") => (
+                    "processing",
+                    &cx.p.sagemaker.processing,
+                    args.pointer("/ProcessingResources/ClusterConfig"),
+                    args.get("StoppingCondition"),
+                    1.0,
+                ),
+                Some("Training") => (
+                    "training",
                     &cx.p.sagemaker.training,
-                    def.get("ResourceConfig"),
-                    def.get("StoppingCondition"),
-                    jobs.unwrap_or(f64::NAN),
-                )
-            }
-            Some("Transform") => (
-                &cx.p.sagemaker.transform,
-                args.get("TransformResources"),
-                None,
-                1.0,
-            ),
-            _ => continue,
-        };
+                    args.get("ResourceConfig"),
+                    args.get("StoppingCondition"),
+                    1.0,
+                ),
+                Some("Tuning") => {
+                    let def = &args["TrainingJobDefinition"];
+                    let jobs = num(args.pointer(
+                        "/HyperParameterTuningJobConfig/ResourceLimits/MaxNumberOfTrainingJobs",
+                    ));
+                    (
+                        "training",
+                        &cx.p.sagemaker.training,
+                        def.get("ResourceConfig"),
+                        def.get("StoppingCondition"),
+                        jobs.unwrap_or(f64::NAN),
+                    )
+                }
+                Some("Transform") => (
+                    "batch transform",
+                    &cx.p.sagemaker.transform,
+                    args.get("TransformResources"),
+                    None,
+                    1.0,
+                ),
+                _ => continue,
+            };
         let Some(resources) = resources else { continue };
         let instance = resources
             .get("InstanceType")
             .and_then(Value::as_str)
             .unwrap_or("?");
         let count = num(resources.get("InstanceCount")).unwrap_or(1.0);
-        let hours = num(stop.and_then(|s| s.get("MaxRuntimeInSeconds"))).map(|s| s / 3600.0);
-        let price = price(table.get(instance).copied());
+        let max_hours = num(stop.and_then(|s| s.get("MaxRuntimeInSeconds"))).map(|s| s / 3600.0);
+        // A transform job has no maximum runtime: its hours are assumed.
+        let (hours, hours_shown) = match (max_hours, component) {
+            (Some(h), _) => (Some(h), format!("{h:.2} h max")),
+            (None, "batch transform") => (
+                Some(cx.a.transform_hours_per_run),
+                format!(
+                    "{} h assumed",
+                    cx.a.show("transform_hours_per_run", cx.a.transform_hours_per_run)
+                ),
+            ),
+            (None, _) => (None, "no h max".to_string()),
+        };
+        let (price, derived) = sagemaker_price(cx, component, table, instance);
         let spot = step.pointer("/Arguments/EnableManagedSpotTraining") == Some(&Value::Bool(true))
             || step.pointer("/Arguments/TrainingJobDefinition/EnableManagedSpotTraining")
                 == Some(&Value::Bool(true));
@@ -709,7 +1099,7 @@ fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
             _ => None,
         };
         let mut assumption = format!(
-            "{why} runs × {}{count} × {} × {} h max × {}/h",
+            "{why} runs × {}{count} × {} × {hours_shown} × {}/h",
             if jobs == 1.0 {
                 String::new()
             } else if jobs.is_nan() {
@@ -718,9 +1108,12 @@ fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
                 format!("{jobs} jobs × ")
             },
             instance,
-            hours.map_or("no".into(), |h| format!("{h:.2}")),
-            money(price)
+            per(price)
         );
+        if let Some(derived) = derived {
+            assumption.push_str("; ");
+            assumption.push_str(&derived);
+        }
         if spot {
             assumption
                 .push_str("; spot: ceiling at on-demand price, spot usually saves up to 90 %");
@@ -763,7 +1156,8 @@ fn monitoring(cx: &mut Ctx, id: &str, r: &Resource) {
     let hours = num(def.and_then(|d| prop(d, &["StoppingCondition", "MaxRuntimeInSeconds"])))
         .unwrap_or(3600.0)
         / 3600.0;
-    let price = price(cx.p.sagemaker.processing.get(instance).copied());
+    let (price, derived) = sagemaker_price(cx, "processing", &cx.p.sagemaker.processing, instance);
+    let derived = derived.map(|d| format!("; {d}")).unwrap_or_default();
     cx.push(
         id,
         format!("monitoring: {instance}"),
@@ -771,26 +1165,32 @@ fn monitoring(cx: &mut Ctx, id: &str, r: &Resource) {
         runs.zip(price)
             .and_then(|(n, p)| product(&[n, count, hours, p])),
         format!(
-            "{} ≈ {} runs × {count} × {hours:.2} h max × {}/h",
+            "{} ≈ {} runs × {count} × {hours:.2} h max × {}/h{derived}",
             expr.unwrap_or("?"),
             runs.map_or("?".into(), |n| format!("{n:.1}")),
-            money(price)
+            per(price)
         ),
     );
 }
 
 fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
-    let dpus = num(prop(r, &["MaxCapacity"])).or_else(|| {
-        let per = match prop(r, &["WorkerType"])?.as_str()? {
-            "G.025X" => 0.25,
-            "G.1X" | "Standard" => 1.0,
-            "G.2X" => 2.0,
-            "G.4X" => 4.0,
-            "G.8X" => 8.0,
-            _ => return None,
-        };
-        Some(per * num(prop(r, &["NumberOfWorkers"]))?)
-    });
+    let dpus = num(prop(r, &["MaxCapacity"]))
+        .or_else(|| {
+            let per = match prop(r, &["WorkerType"])?.as_str()? {
+                "G.025X" => 0.25,
+                "G.1X" | "Standard" => 1.0,
+                "G.2X" => 2.0,
+                "G.4X" => 4.0,
+                "G.8X" => 8.0,
+                _ => return None,
+            };
+            Some(per * num(prop(r, &["NumberOfWorkers"]))?)
+        })
+        .or_else(|| {
+            // A Python shell job without MaxCapacity runs on 0.0625 DPU.
+            (prop(r, &["Command", "Name"]).and_then(Value::as_str) == Some("pythonshell"))
+                .then_some(0.0625)
+        });
     // Glue's default timeout is 2,880 minutes.
     let hours = num(prop(r, &["Timeout"])).unwrap_or(2880.0) / 60.0;
     let name = prop(r, &["Name"]).and_then(Value::as_str).unwrap_or(id);
@@ -816,8 +1216,11 @@ fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
     {
         Some((s, n)) => (n, format!("{s} ≈ {n:.1}")),
         None => (
-            cx.a.on_demand_runs_per_month,
-            format!("not scheduled, {} assumed", cx.a.on_demand_runs_per_month),
+            cx.a.event_runs_per_month,
+            format!(
+                "not scheduled, {} assumed",
+                cx.a.show("event_runs_per_month", qty(cx.a.event_runs_per_month))
+            ),
         ),
     };
     let price = price(cx.p.glue.job_dpu_hour);
@@ -830,25 +1233,37 @@ fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
         format!(
             "{why} runs × {} DPU × {hours:.2} h timeout × {}/DPU-h",
             dpus.map_or("?".into(), |d| d.to_string()),
-            money(price)
+            per(price)
         ),
     );
 }
 
 fn crawler(cx: &mut Ctx, id: &str, r: &Resource) {
     let expr = prop(r, &["Schedule", "ScheduleExpression"]).and_then(Value::as_str);
+    let (runs, why) = match expr {
+        Some(e) => match runs_per_month(e) {
+            Some(n) => (Some(n), format!("{e} ≈ {n:.1}")),
+            None => (None, format!("{e} ≈ ?")),
+        },
+        None => (
+            Some(cx.a.event_runs_per_month),
+            format!(
+                "not scheduled, {} assumed",
+                cx.a.show("event_runs_per_month", qty(cx.a.event_runs_per_month))
+            ),
+        ),
+    };
+    let dpu_hours = cx.a.crawler_dpu_hours_per_run;
+    let p = price(cx.p.glue.crawler_dpu_hour);
     cx.push(
         id,
         "Glue crawler".into(),
         Some(0.0),
-        None,
+        runs.zip(p).and_then(|(n, p)| product(&[n, dpu_hours, p])),
         format!(
-            "{}; DPU-hours per run depend on the data crawled ({}/DPU-h)",
-            expr.map_or("not scheduled".to_string(), |e| format!(
-                "{e} ≈ {} runs",
-                runs_per_month(e).map_or("?".to_string(), |n| format!("{n:.1}"))
-            )),
-            money(price(cx.p.glue.crawler_dpu_hour))
+            "{why} runs × {} DPU-h (depends on the data crawled) × {}/DPU-h",
+            cx.a.show("crawler_dpu_hours_per_run", dpu_hours),
+            per(p)
         ),
     );
 }
@@ -914,6 +1329,18 @@ mod tests {
             "Properties": {"ScheduleExpression": "rate(2 days)"}},
             "R": rule(json!({"Fn::Sub": "${P}"}))});
         assert!(assumption(&untargeted, "step Prep").contains("rate(1 day)"));
+        // Two rules: the runs priced are their sum, and the line says so.
+        let two = json!({"P": pipeline, "R": rule(json!({"Fn::Sub": "${P}"})),
+            "E": {"Type": "AWS::Events::Rule", "Properties": {"EventPattern": {"source": ["x"]},
+                "Targets": [{"Id": "p", "Arn": {"Fn::Sub": "${P}"}}]}}});
+        let line = assumption(&two, "step Prep");
+        assert!(
+            line.starts_with("event rule, 4 (default) assumed + rate(1 day) ≈ 30.4 = 34.4 runs × ")
+                || line.starts_with(
+                    "rate(1 day) ≈ 30.4 + event rule, 4 (default) assumed = 34.4 runs × "
+                ),
+            "{line}"
+        );
     }
 
     #[test]

@@ -65,6 +65,14 @@ fn nan_infinite_and_negative_prices_are_refused_all_at_once() {
     assert!(table("[fixed]\nalarm_month = -0.0\n").is_ok(), "-0 is 0");
 }
 
+/// The endpoint's variant line (the budget has its own line).
+fn variant(e: &Estimate) -> &Line {
+    e.lines
+        .iter()
+        .find(|l| l.item.starts_with("variant"))
+        .expect("a variant line")
+}
+
 #[test]
 fn a_table_built_in_code_is_checked_and_its_bad_prices_are_unknown() {
     let mut t = PriceTable::builtin();
@@ -84,7 +92,7 @@ fn a_table_built_in_code_is_checked_and_its_bad_prices_are_unknown() {
         &t,
         &Assumptions::default(),
     );
-    assert_eq!((e.lines[0].floor, e.lines[0].ceiling), (None, None));
+    assert_eq!((variant(&e).floor, variant(&e).ceiling), (None, None));
     assert!(
         matches!(e.guard(), Guard::Warn(m) if m.starts_with("1 item(s) have no known ceiling")),
         "{:?}",
@@ -98,7 +106,7 @@ fn parse_errors_are_short_and_name_the_line() {
     assert_eq!(
         e,
         format!(
-            "price table: line 4, column 1: unknown field `colour`, expected one of `region`, `date`, `source`, `sagemaker`, `serverless`, `glue`, `fixed`\n    | colour = \"{}…\n    | ^",
+            "price table: line 4, column 1: unknown field `colour`, expected one of `region`, `date`, `source`, `sagemaker`, `serverless`, `glue`, `fixed`, `s3`, `athena`\n    | colour = \"{}…\n    | ^",
             "x".repeat(20)
         )
     );
@@ -132,13 +140,16 @@ fn dollars_negative_huge_and_not_a_number() {
 
 #[test]
 fn huge_quantities_saturate_and_still_fail_the_guard() {
-    let prices = table("[sagemaker.hosting]\n\"ml.m5.large\" = 1e300\n").unwrap();
+    let prices = table(
+        "[sagemaker.hosting]\n\"ml.m5.large\" = 1e300\n[fixed]\nbudget_notifications_month = 0.0\n",
+    )
+    .unwrap();
     let e = estimate(
         &endpoint(json!(1), json!(1e300), json!(1e300)),
         &prices,
         &Assumptions::default(),
     );
-    assert_eq!(e.lines[0].floor, Some(f64::MAX));
+    assert_eq!(variant(&e).floor, Some(f64::MAX));
     assert_eq!(e.floor(), f64::MAX, "two saturated lines do not sum to inf");
     assert_eq!(
         e.guard(),
@@ -154,7 +165,7 @@ fn huge_quantities_saturate_and_still_fail_the_guard() {
         &Assumptions::default(),
     );
     assert_eq!(
-        (e.lines[0].floor, e.lines[0].ceiling),
+        (variant(&e).floor, variant(&e).ceiling),
         (Some(0.0), Some(0.0))
     );
     assert_eq!(e.guard(), Guard::Within);
@@ -175,7 +186,7 @@ fn non_finite_and_negative_template_quantities_are_not_priced() {
             &prices,
             &Assumptions::default(),
         );
-        let l = &e.lines[0];
+        let l = variant(&e);
         // The scalable target is unreadable: the initial count (1) is used.
         assert_eq!(
             (l.floor, l.ceiling),
@@ -184,10 +195,11 @@ fn non_finite_and_negative_template_quantities_are_not_priced() {
         );
     }
     let bad = Assumptions {
-        serverless_requests_per_month: f64::NAN,
+        requests_per_month: f64::NAN,
         ..Default::default()
     };
-    let prices = table("[serverless]\nper_gb_second = 0.00002\n").unwrap();
+    let prices =
+        table("[serverless]\nper_gb_second = 0.00002\nper_gb_processed = 0.016\n").unwrap();
     let e = estimate(
         &template(json!({
             "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [
@@ -198,7 +210,7 @@ fn non_finite_and_negative_template_quantities_are_not_priced() {
         &prices,
         &bad,
     );
-    assert_eq!((e.lines[0].floor, e.lines[0].ceiling), (Some(0.0), None));
+    assert_eq!((variant(&e).floor, variant(&e).ceiling), (Some(0.0), None));
 }
 
 #[test]

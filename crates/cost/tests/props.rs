@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Value, json};
 
-const PRICE_KEYS: [&str; 8] = [
+const PRICE_KEYS: [&str; 16] = [
     "[sagemaker.hosting]\n\"ml.m5.large\"",
     "[sagemaker.training]\n\"ml.m5.large\"",
     "[sagemaker.processing]\n\"ml.m5.large\"",
@@ -17,6 +17,14 @@ const PRICE_KEYS: [&str; 8] = [
     "[glue]\njob_dpu_hour",
     "[fixed]\nkms_key_month",
     "[fixed]\nalarm_month",
+    "[serverless]\nper_gb_processed",
+    "[glue]\ncrawler_dpu_hour",
+    "[fixed]\nalarm_high_resolution_month",
+    "[fixed]\nbudget_notifications_month",
+    "[fixed]\nbudget_action_day",
+    "[s3]\nstandard_gb_month",
+    "[athena]\ntb_scanned",
+    "[sagemaker.transform]\n\"ml.m5.large\"",
 ];
 
 fn extreme_f64() -> impl Strategy<Value = f64> {
@@ -146,6 +154,7 @@ proptest! {
         q in prop::collection::vec(quantity(), 12),
         schedules in prop::collection::vec(schedule(), 3),
         runs in extreme_f64(),
+        usage in prop::collection::vec(extreme_f64(), 9),
     ) {
         let mut prices_table = PriceTable::builtin();
         prices_table.sagemaker.hosting.insert("ml.m5.large".into(), prices[0]);
@@ -156,15 +165,25 @@ proptest! {
         prices_table.glue.job_dpu_hour = Some(prices[5]);
         prices_table.fixed.kms_key_month = Some(prices[6]);
         prices_table.fixed.alarm_month = Some(prices[7]);
+        prices_table.serverless.per_gb_processed = Some(prices[8]);
+        prices_table.glue.crawler_dpu_hour = Some(prices[9]);
+        prices_table.fixed.alarm_high_resolution_month = Some(prices[10]);
+        prices_table.fixed.budget_notifications_month = Some(prices[11]);
+        prices_table.fixed.budget_action_day = Some(prices[12]);
+        prices_table.s3.standard_gb_month = Some(prices[13]);
+        prices_table.athena.tb_scanned = Some(prices[14]);
         let steps = json!({"Version": "2020-12-01", "Steps": [
             {"Name": "Tune", "Type": "Tuning", "Arguments": {
                 "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxNumberOfTrainingJobs": q[0]}},
                 "TrainingJobDefinition": {
                     "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": q[1]},
-                    "StoppingCondition": {"MaxRuntimeInSeconds": q[2]}}}}
+                    "StoppingCondition": {"MaxRuntimeInSeconds": q[2]}}}},
+            {"Name": "Score", "Type": "Transform", "Arguments": {
+                "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": q[1]}}}
         ]}).to_string();
         let t = json!({"Resources": {
-            "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [
+            "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {
+                "DataCaptureConfig": {"InitialSamplingPercentage": q[2]}, "ProductionVariants": [
                 {"VariantName": "A", "ModelName": "m", "InstanceType": "ml.m5.large", "InitialInstanceCount": q[3]},
                 {"VariantName": "S", "ModelName": "m", "ServerlessConfig": {"MemorySizeInMB": q[4], "ProvisionedConcurrency": q[5]}}]}},
             "Ep": {"Type": "AWS::SageMaker::Endpoint", "Properties": {"EndpointName": "ep",
@@ -181,14 +200,27 @@ proptest! {
                 "Actions": [{"JobName": "etl"}]}},
             "Crawler": {"Type": "AWS::Glue::Crawler", "Properties": {"Schedule": {"ScheduleExpression": schedules[2]}}},
             "Key": {"Type": "AWS::KMS::Key"},
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Athena": {"Type": "AWS::Athena::WorkGroup", "Properties": {"WorkGroupConfiguration": {
+                "BytesScannedCutoffPerQuery": q[11]}}},
+            "Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {"Period": q[0]}},
+            "Action": {"Type": "AWS::Budgets::BudgetsAction"},
             "Budget": {"Type": "AWS::Budgets::Budget", "Properties": {"Budget": {
                 "BudgetLimit": {"Amount": q[10], "Unit": "USD"}}}}
         }});
         let template = Template::from_json_str(&t.to_string()).unwrap();
         let assumptions = Assumptions {
-            on_demand_runs_per_month: runs,
-            serverless_seconds_per_request: 0.2,
-            serverless_requests_per_month: 1e6,
+            event_runs_per_month: runs,
+            requests_per_month: usage[0],
+            request_kb: usage[1],
+            response_kb: usage[2],
+            serverless_seconds_per_request: usage[3],
+            captured_gb_per_month: Some(usage[4]).filter(|_| usage[4] > 1.0),
+            stored_gb_per_bucket: usage[5],
+            athena_gb_scanned_per_month: usage[6],
+            transform_hours_per_run: usage[7],
+            crawler_dpu_hours_per_run: usage[8],
+            ..Default::default()
         };
         let e = estimate(&template, &prices_table, &assumptions);
         for l in &e.lines {
