@@ -321,6 +321,9 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
             format!("step {name} logs in to ECR to pull its image"),
         ));
     }
+    if ty == "Processing" {
+        calls.extend(monitoring_contract_calls(args, name));
+    }
     if let Some(key) = args.pointer(io.volume_key).and_then(Value::as_str) {
         calls.push(Call {
             action: "kms:CreateGrant",
@@ -334,6 +337,78 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
         });
     }
     Some((role, calls))
+}
+
+/// The calls a processing job running mlcdk's monitoring script (or one
+/// with its contract: `--endpoint`, `--capture`, `--namespace`, ...) makes
+/// through the AWS APIs, which its inputs and outputs do not show: it lists
+/// and reads the endpoint's capture, reads the baseline (a file, or the
+/// served version's package) or the ground truth, and puts metrics in its
+/// namespace. The baseline object a package points at is known only at run
+/// time, so it is not asked.
+fn monitoring_contract_calls(args: &Value, step: &str) -> Vec<Call> {
+    let entry: Vec<&str> = args
+        .pointer("/AppSpecification/ContainerEntrypoint")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let after = |flag: &str| entry.windows(2).find(|w| w[0] == flag).map(|w| w[1]);
+    let (Some(endpoint), Some(capture)) = (after("--endpoint"), after("--capture")) else {
+        return Vec::new();
+    };
+    let mut calls = Vec::new();
+    let read_prefix = |uri: &str, what: &str, calls: &mut Vec<Call>| {
+        let Some((bucket, key)) = s3_location(&Value::from(uri)) else {
+            return;
+        };
+        calls.push(Call {
+            action: "s3:ListBucket",
+            resource: bucket_arn(&bucket),
+            context: [("s3:prefix".to_string(), vec![key.clone()])].into(),
+            why: format!("step {step} lists {what}"),
+        });
+        calls.push(Call::new(
+            "s3:GetObject",
+            object_arn(&bucket, &format!("{key}x.jsonl")),
+            format!("step {step} reads {what}"),
+        ));
+    };
+    let capture = format!("{}{endpoint}/", as_folder(capture));
+    read_prefix(&capture, "the endpoint's captured requests", &mut calls);
+    if let Some(truth) = after("--ground-truth") {
+        read_prefix(&as_folder(truth), "the ground truth", &mut calls);
+    }
+    if let Some(uri) = after("--baseline-uri")
+        && let Some((bucket, key)) = s3_location(&Value::from(uri))
+    {
+        calls.push(Call::new(
+            "s3:GetObject",
+            object_arn(&bucket, &key),
+            format!("step {step} reads its baseline"),
+        ));
+    }
+    if let Some(package) = after("--baseline-package") {
+        calls.push(Call::new(
+            "sagemaker:DescribeModelPackage",
+            package.to_string(),
+            format!("step {step} looks up the served version's baseline"),
+        ));
+    }
+    if let Some(namespace) = after("--namespace") {
+        calls.push(Call {
+            action: "cloudwatch:PutMetricData",
+            resource: "*".to_string(),
+            context: [(
+                "cloudwatch:namespace".to_string(),
+                vec![namespace.to_string()],
+            )]
+            .into(),
+            why: format!("step {step} publishes its metrics in {namespace}"),
+        });
+    }
+    calls
 }
 
 /// The steps of a pipeline resource with references resolved the way the
