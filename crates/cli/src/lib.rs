@@ -16,13 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use clap::{Parser, Subcommand};
 use mlcdk_core::{App, Assembly, AssemblyError, ValidationErrors};
 
-/// Exit code: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: error findings, a failed or refused deploy, a budget exceeded,
-/// drift found (`drift`), or an I/O error.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code: usage or validation errors; nothing was written.
-pub const EXIT_USAGE: u8 = 2;
+/// The exit codes (defined once, in `mlcdk_core::exit`, which the deployer
+/// returns too).
+pub use mlcdk_core::exit::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Parser, Debug)]
 #[command(

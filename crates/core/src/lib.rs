@@ -16,6 +16,7 @@ pub mod assumptions;
 pub mod construct;
 pub mod cron;
 pub mod error;
+pub mod exit;
 pub mod expr;
 pub mod iam;
 pub mod json;

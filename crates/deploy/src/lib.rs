@@ -43,14 +43,12 @@ pub enum Command {
     Drift,
 }
 
-/// Exit code: success (as the CLI documents them).
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the deploy (or diff, destroy, bootstrap) failed or was
-/// declined; `drift` found drift or could not finish.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code: a usage error — a refusal to act without `--yes` where no
-/// terminal can ask.
-pub const EXIT_USAGE: u8 = 2;
+/// The exit codes the deployer returns: the command line's, defined once in
+/// core (`mlcdk_core::exit`). `EXIT_FAILED`: the deploy (or diff, destroy,
+/// bootstrap) failed or was declined, or `drift` found drift or could not
+/// finish; `EXIT_USAGE`: a refusal to act without `--yes` where no terminal
+/// can ask.
+pub use mlcdk_core::exit::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 
 /// Run `command` for one synthesized stage against the AWS account the
 /// standard credential chain (or the stage's profile) points at. Blocks.
@@ -222,5 +220,3 @@ pub enum Stopped {
     Interrupted(String),
 }
 
-/// Exit code: interrupted by Ctrl-C (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: u8 = 130;
