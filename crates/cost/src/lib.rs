@@ -638,10 +638,6 @@ pub fn render(e: &Estimate) -> String {
     out
 }
 
-fn prop<'a>(r: &'a Resource, path: &[&str]) -> Option<&'a Value> {
-    r.prop(path)
-}
-
 /// Whether `value` refers to the logical ID `id` anywhere inside it (`Ref`,
 /// `Fn::GetAtt`, an `Fn::Sub` variable).
 fn refers_to(value: &Value, id: &str) -> bool {
@@ -735,7 +731,7 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
             }
             "AWS::CloudWatch::Alarm" => {
                 // A period under a minute is a high-resolution alarm.
-                let high = num(prop(r, &["Period"])).is_some_and(|p| p < 60.0);
+                let high = num(r.prop(&["Period"])).is_some_and(|p| p < 60.0);
                 let (p, what) = if high {
                     (prices.fixed.alarm_high_resolution_month, "high resolution")
                 } else {
@@ -779,7 +775,7 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
     }
     let budget = template
         .resources_of_type("AWS::Budgets::Budget")
-        .filter_map(|(_, r)| num(prop(r, &["Budget", "BudgetLimit", "Amount"])))
+        .filter_map(|(_, r)| num(r.prop(&["Budget", "BudgetLimit", "Amount"])))
         .reduce(f64::min);
     Estimate {
         lines: cx.lines,
@@ -838,17 +834,14 @@ fn bucket(cx: &mut Ctx, id: &str) {
 fn workgroup(cx: &mut Ctx, id: &str, r: &Resource) {
     let gb = cx.a.athena_gb_scanned_per_month;
     let p = price(cx.p.athena.tb_scanned);
-    let cutoff = num(prop(
-        r,
-        &["WorkGroupConfiguration", "BytesScannedCutoffPerQuery"],
-    ))
-    .map(|b| {
-        format!(
-            "; at most {} GB per query",
-            qty((b / 1024f64.powi(3)).round())
-        )
-    })
-    .unwrap_or_default();
+    let cutoff = num(r.prop(&["WorkGroupConfiguration", "BytesScannedCutoffPerQuery"]))
+        .map(|b| {
+            format!(
+                "; at most {} GB per query",
+                qty((b / 1024f64.powi(3)).round())
+            )
+        })
+        .unwrap_or_default();
     cx.push(
         id,
         "Athena queries".into(),
@@ -863,14 +856,16 @@ fn workgroup(cx: &mut Ctx, id: &str, r: &Resource) {
 }
 
 fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
-    let Some(config) = prop(r, &["EndpointConfigName"])
+    let Some(config) = r
+        .prop(&["EndpointConfigName"])
         .and_then(target)
         .and_then(|c| cx.t.resources.get(c))
     else {
         return;
     };
-    let name = prop(r, &["EndpointName"]).and_then(Value::as_str);
-    let variants = prop(config, &["ProductionVariants"])
+    let name = r.prop(&["EndpointName"]).and_then(Value::as_str);
+    let variants = config
+        .prop(&["ProductionVariants"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -932,7 +927,7 @@ fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {
 /// Data capture: what it writes to S3 in a month, stored at the S3 Standard
 /// price (SageMaker itself does not charge for capturing).
 fn capture(cx: &mut Ctx, id: &str, config: &Resource) {
-    let Some(dc) = prop(config, &["DataCaptureConfig"]) else {
+    let Some(dc) = config.prop(&["DataCaptureConfig"]) else {
         return;
     };
     if dc.get("EnableCapture") == Some(&Value::Bool(false)) {
@@ -968,10 +963,10 @@ fn capture(cx: &mut Ctx, id: &str, config: &Resource) {
 fn capacity(t: &Template, resource_id: &str) -> Option<(f64, f64)> {
     t.resources_of_type("AWS::ApplicationAutoScaling::ScalableTarget")
         .find_map(|(_, r)| {
-            (prop(r, &["ResourceId"]).and_then(Value::as_str) == Some(resource_id)).then(|| {
+            (r.prop(&["ResourceId"]).and_then(Value::as_str) == Some(resource_id)).then(|| {
                 Some((
-                    num(prop(r, &["MinCapacity"]))?,
-                    num(prop(r, &["MaxCapacity"]))?,
+                    num(r.prop(&["MinCapacity"]))?,
+                    num(r.prop(&["MaxCapacity"]))?,
                 ))
             })?
         })
@@ -987,7 +982,7 @@ fn runs_from_rules(cx: &Ctx, id: &str, name: &str) -> Option<(f64, String)> {
     let mut why = Vec::new();
     let suffix = format!("pipeline/{name}");
     for (_, r) in cx.t.resources_of_type("AWS::Events::Rule") {
-        let Some(Value::Array(targets)) = prop(r, &["Targets"]) else {
+        let Some(Value::Array(targets)) = r.prop(&["Targets"]) else {
             continue;
         };
         let targets_it = targets
@@ -997,7 +992,7 @@ fn runs_from_rules(cx: &Ctx, id: &str, name: &str) -> Option<(f64, String)> {
         if !targets_it {
             continue;
         }
-        if let Some(expr) = prop(r, &["ScheduleExpression"]).and_then(Value::as_str) {
+        if let Some(expr) = r.prop(&["ScheduleExpression"]).and_then(Value::as_str) {
             let n = runs_per_month(expr)?;
             runs += n;
             why.push(format!("{expr} ≈ {n:.1}"));
@@ -1019,7 +1014,8 @@ fn runs_from_rules(cx: &Ctx, id: &str, name: &str) -> Option<(f64, String)> {
 }
 
 fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
-    let name = prop(r, &["PipelineName"])
+    let name = r
+        .prop(&["PipelineName"])
         .and_then(Value::as_str)
         .unwrap_or(id);
     let (runs, why) = runs_from_rules(cx, id, name).unwrap_or_else(|| {
@@ -1130,30 +1126,26 @@ fn pipeline(cx: &mut Ctx, id: &str, r: &Resource) {
 }
 
 fn monitoring(cx: &mut Ctx, id: &str, r: &Resource) {
-    let expr = prop(
-        r,
-        &[
+    let expr = r
+        .prop(&[
             "MonitoringScheduleConfig",
             "ScheduleConfig",
             "ScheduleExpression",
-        ],
-    )
-    .and_then(Value::as_str);
+        ])
+        .and_then(Value::as_str);
     let runs = expr.and_then(runs_per_month);
-    let def = prop(
-        r,
-        &["MonitoringScheduleConfig", "MonitoringJobDefinitionName"],
-    )
-    .and_then(target)
-    .and_then(|d| cx.t.resources.get(d));
-    let cluster = def.and_then(|d| prop(d, &["JobResources", "ClusterConfig"]));
+    let def = r
+        .prop(&["MonitoringScheduleConfig", "MonitoringJobDefinitionName"])
+        .and_then(target)
+        .and_then(|d| cx.t.resources.get(d));
+    let cluster = def.and_then(|d| d.prop(&["JobResources", "ClusterConfig"]));
     let instance = cluster
         .and_then(|c| c.get("InstanceType"))
         .and_then(Value::as_str)
         .unwrap_or("?");
     let count = num(cluster.and_then(|c| c.get("InstanceCount"))).unwrap_or(1.0);
     // SageMaker's default MaxRuntimeInSeconds for monitoring jobs is one hour.
-    let hours = num(def.and_then(|d| prop(d, &["StoppingCondition", "MaxRuntimeInSeconds"])))
+    let hours = num(def.and_then(|d| d.prop(&["StoppingCondition", "MaxRuntimeInSeconds"])))
         .unwrap_or(3600.0)
         / 3600.0;
     let (price, derived) = sagemaker_price(cx, "processing", &cx.p.sagemaker.processing, instance);
@@ -1174,9 +1166,9 @@ fn monitoring(cx: &mut Ctx, id: &str, r: &Resource) {
 }
 
 fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
-    let dpus = num(prop(r, &["MaxCapacity"]))
+    let dpus = num(r.prop(&["MaxCapacity"]))
         .or_else(|| {
-            let per = match prop(r, &["WorkerType"])?.as_str()? {
+            let per = match r.prop(&["WorkerType"])?.as_str()? {
                 "G.025X" => 0.25,
                 "G.1X" | "Standard" => 1.0,
                 "G.2X" => 2.0,
@@ -1184,28 +1176,29 @@ fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
                 "G.8X" => 8.0,
                 _ => return None,
             };
-            Some(per * num(prop(r, &["NumberOfWorkers"]))?)
+            Some(per * num(r.prop(&["NumberOfWorkers"]))?)
         })
         .or_else(|| {
             // A Python shell job without MaxCapacity runs on 0.0625 DPU.
-            (prop(r, &["Command", "Name"]).and_then(Value::as_str) == Some("pythonshell"))
+            (r.prop(&["Command", "Name"]).and_then(Value::as_str) == Some("pythonshell"))
                 .then_some(0.0625)
         });
     // Glue's default timeout is 2,880 minutes.
-    let hours = num(prop(r, &["Timeout"])).unwrap_or(2880.0) / 60.0;
-    let name = prop(r, &["Name"]).and_then(Value::as_str).unwrap_or(id);
+    let hours = num(r.prop(&["Timeout"])).unwrap_or(2880.0) / 60.0;
+    let name = r.prop(&["Name"]).and_then(Value::as_str).unwrap_or(id);
     let scheduled =
         cx.t.resources_of_type("AWS::Glue::Trigger")
             .find_map(|(_, t)| {
                 // An action starts the job when its `JobName` is the job's
                 // name or refers to the job (`Ref` returns the name).
-                let mentions = prop(t, &["Actions"])?
+                let mentions = t
+                    .prop(&["Actions"])?
                     .as_array()?
                     .iter()
                     .filter_map(|a| a.get("JobName"))
                     .any(|job| job.as_str() == Some(name) || refers_to(job, id));
                 mentions.then(|| {
-                    prop(t, &["Schedule"])
+                    t.prop(&["Schedule"])
                         .and_then(Value::as_str)
                         .map(str::to_string)
                 })?
@@ -1239,7 +1232,9 @@ fn glue_job(cx: &mut Ctx, id: &str, r: &Resource) {
 }
 
 fn crawler(cx: &mut Ctx, id: &str, r: &Resource) {
-    let expr = prop(r, &["Schedule", "ScheduleExpression"]).and_then(Value::as_str);
+    let expr = r
+        .prop(&["Schedule", "ScheduleExpression"])
+        .and_then(Value::as_str);
     let (runs, why) = match expr {
         Some(e) => match runs_per_month(e) {
             Some(n) => (Some(n), format!("{e} ≈ {n:.1}")),
