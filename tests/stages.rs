@@ -223,6 +223,41 @@ fn the_example_has_no_error_and_no_suppressed_runtime_finding() {
     );
 }
 
+/// Model Monitor is closed to new customers: no stage of the example has a
+/// Model Monitor resource; its endpoint is monitored by mlcdk's drift job, a
+/// scheduled pipeline whose step names the endpoint.
+#[test]
+fn the_example_deploys_no_model_monitor_resource() {
+    let assembly = stack::app().synth(None).unwrap();
+    for s in &assembly.stacks {
+        for ty in [
+            "AWS::SageMaker::MonitoringSchedule",
+            "AWS::SageMaker::DataQualityJobDefinition",
+            "AWS::SageMaker::ModelQualityJobDefinition",
+            "AWS::SageMaker::ModelBiasJobDefinition",
+            "AWS::SageMaker::ModelExplainabilityJobDefinition",
+        ] {
+            assert_eq!(
+                s.template.resources_of_type(ty).count(),
+                0,
+                "{}: {ty}",
+                s.info.stack_name
+            );
+        }
+        let monitor_pipeline = s
+            .template
+            .resources_of_type("AWS::SageMaker::Pipeline")
+            .find(|(id, _)| id.starts_with("Drift"))
+            .expect("the drift monitor's pipeline");
+        let steps = mlcdk::core::template::pipeline_steps(monitor_pipeline.1);
+        let entry = steps[0]["Arguments"]["AppSpecification"]["ContainerEntrypoint"].to_string();
+        assert!(
+            entry.contains(&format!("\"--endpoint\",\"{}-serve\"", s.info.stack_name)),
+            "{entry}"
+        );
+    }
+}
+
 /// The example's staging file with `knob` replaced by `value`, or with
 /// `extra` appended (its `[assumptions]` table is last).
 fn staging_with(dir: &std::path::Path, replace: &[(&str, &str)], extra: &str) {
