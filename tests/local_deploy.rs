@@ -9,10 +9,7 @@
 #[path = "../examples/local/stack.rs"]
 mod stack;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mlcdk::cli::bootstrap::{BOOTSTRAP_STACK, bootstrap_stack};
@@ -21,62 +18,11 @@ use mlcdk::deploy::aws::{SdkCloudFormation, SdkS3, SdkSts, local_config};
 use mlcdk::deploy::ui::RecordingUi;
 use mlcdk::deploy::{DeployOptions, DeployOutcome, Deployer};
 use mlcdk::prelude::{App, CfnResource, Env, Scope, Stack, Stage, StageKind};
+use mlcdk_testkit::moto::MotoServer;
 use mlcdk_testkit::tools;
 
-/// moto, killed when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn http_get_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).ok()?;
-    let head = String::from_utf8_lossy(&buf[..n]);
-    head.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn start_moto(server: &Path) -> Moto {
-    start_moto_with(server, &[], "http")
-}
-
-fn start_moto_with(server: &Path, extra: &[&str], scheme: &str) -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new(server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
-    let moto = Moto { child, port };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    // Over TLS, plain HTTP gets no status line: wait for the port instead.
-    let ready = |port| match scheme {
-        "http" => http_get_status(port, "/moto-api/") == Some(200),
-        _ => TcpStream::connect(("127.0.0.1", port)).is_ok(),
-    };
-    while !ready(port) {
-        assert!(
-            Instant::now() < deadline,
-            "moto did not answer on port {port} within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    moto
+fn start_moto(server: &Path) -> MotoServer {
+    MotoServer::start(server)
 }
 
 fn options() -> DeployOptions {
@@ -99,7 +45,7 @@ fn runtime() -> tokio::runtime::Runtime {
 type MotoDeployer = Deployer<SdkCloudFormation, SdkS3, SdkSts>;
 
 /// A deployer through the real SDK clients against `moto`.
-async fn moto_deployer(moto: &Moto) -> MotoDeployer {
+async fn moto_deployer(moto: &MotoServer) -> MotoDeployer {
     let config = local_config(&format!("http://127.0.0.1:{}", moto.port), "us-east-1").await;
     Deployer::new(
         SdkCloudFormation::new(&config),
@@ -220,7 +166,7 @@ fn external_moto_bootstrap_deploy_redeploy_diff_update_destroy() {
 /// provider or HTTP client.
 #[test]
 fn external_moto_https_client_verifies_certificates() {
-    let moto = start_moto_with(&tools::require("moto").program, &["--ssl"], "https");
+    let moto = MotoServer::start_with(&tools::require("moto").program, &["--ssl"], true);
     let endpoint = format!("https://127.0.0.1:{}", moto.port);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

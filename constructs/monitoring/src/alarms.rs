@@ -250,9 +250,23 @@ impl DriftAlarm {
             handle: Handle::new(alarm.resource().clone(), path, alarm.arn()),
         }
     }
+}
 
-    /// Start `training` when this alarm goes to ALARM.
-    pub fn retrain_on_drift(
+impl Construct for DriftAlarm {
+    fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+/// What can start retraining: its alarms, and the wiring from them to a
+/// training pipeline. Monitors and drift alarms implement it.
+pub trait RetrainOnDrift {
+    /// The alarms whose change to ALARM starts retraining.
+    fn drift_alarms(&self) -> Vec<ResourceRef>;
+
+    /// Start `training` when any of [`RetrainOnDrift::drift_alarms`] goes to
+    /// ALARM (a [`RetrainOnAlarm`] at `id`); no alarms is refused at synth.
+    fn retrain_on_drift(
         &self,
         scope: &mut impl Scope,
         id: &str,
@@ -261,14 +275,8 @@ impl DriftAlarm {
         RetrainOnAlarm::new(
             scope,
             id,
-            RetrainOnAlarmProps::new(vec![self.resource().clone()], training),
+            RetrainOnAlarmProps::new(self.drift_alarms(), training),
         )
-    }
-}
-
-impl Construct for DriftAlarm {
-    fn handle(&self) -> &Handle {
-        &self.handle
     }
 }
 
@@ -379,5 +387,12 @@ impl RetrainOnAlarm {
 impl Construct for RetrainOnAlarm {
     fn handle(&self) -> &Handle {
         self.trigger.handle()
+    }
+}
+
+/// Start `training` when this alarm goes to ALARM.
+impl RetrainOnDrift for DriftAlarm {
+    fn drift_alarms(&self) -> Vec<ResourceRef> {
+        vec![self.resource().clone()]
     }
 }

@@ -20,7 +20,7 @@ mod schedule;
 
 pub use alarms::{
     CustomMetric, DriftAlarm, DriftAlarmProps, DriftStatistic, DriftThreshold, RetrainOnAlarm,
-    RetrainOnAlarmProps,
+    RetrainOnAlarmProps, RetrainOnDrift,
 };
 pub use alerts::{AlertsTopic, AlertsTopicProps};
 pub use budget::{

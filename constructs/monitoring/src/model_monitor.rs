@@ -19,11 +19,10 @@ use mlcdk_core::{
 use mlcdk_sagemaker::{EcrImage, EndpointRef, InstanceType};
 use mlcdk_sagemaker::{NetworkIsolation, RoleBasics};
 use mlcdk_storage::{KeyRef, S3Path};
-use mlcdk_training::TrainingPipeline;
 
 use crate::alarms::{
-    CustomMetric, DRIFT_THRESHOLD_RANGE, DriftStatistic, DriftThreshold, RetrainOnAlarm,
-    RetrainOnAlarmProps, drift_alarm,
+    CustomMetric, DRIFT_THRESHOLD_RANGE, DriftStatistic, DriftThreshold, RetrainOnDrift,
+    drift_alarm,
 };
 use crate::monitor::ProblemType;
 use crate::numbers::{CLOUDWATCH_MAX, check_range};
@@ -297,21 +296,6 @@ impl ModelMonitor {
     /// The drift alarms of this monitor.
     pub fn alarms(&self) -> &[ResourceRef] {
         &self.alarms
-    }
-
-    /// Start `training` when any of this monitor's drift alarms goes to
-    /// ALARM; a monitor without drift alarms is refused at synth.
-    pub fn retrain_on_drift(
-        &self,
-        scope: &mut impl Scope,
-        id: &str,
-        training: &TrainingPipeline,
-    ) -> RetrainOnAlarm {
-        RetrainOnAlarm::new(
-            scope,
-            id,
-            RetrainOnAlarmProps::new(self.alarms.clone(), training),
-        )
     }
 }
 
@@ -687,5 +671,13 @@ fn grant_monitor(role: &Role, props: &ModelMonitorProps, analyzer: &EcrImage) {
             q.constraints.grant_read(role);
             q.ground_truth.grant_read(role);
         }
+    }
+}
+
+/// Start training when any of this monitor's drift alarms goes to ALARM; a
+/// monitor without drift alarms is refused at synth.
+impl RetrainOnDrift for ModelMonitor {
+    fn drift_alarms(&self) -> Vec<ResourceRef> {
+        self.alarms.clone()
     }
 }

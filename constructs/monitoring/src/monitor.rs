@@ -28,8 +28,8 @@ use mlcdk_training::{
 };
 
 use crate::alarms::{
-    CustomMetric, DRIFT_THRESHOLD_RANGE, DriftStatistic, DriftThreshold, RetrainOnAlarm,
-    RetrainOnAlarmProps, drift_alarm,
+    CustomMetric, DRIFT_THRESHOLD_RANGE, DriftStatistic, DriftThreshold, RetrainOnDrift,
+    drift_alarm,
 };
 use crate::numbers::{CLOUDWATCH_MAX, check_range};
 use crate::schedule::MonitorSchedule;
@@ -557,21 +557,6 @@ impl Monitor {
             period_seconds: self.interval_seconds,
         }
     }
-
-    /// Start `training` when any of this monitor's alarms goes to ALARM; a
-    /// monitor without alarms is refused at synth.
-    pub fn retrain_on_drift(
-        &self,
-        scope: &mut impl Scope,
-        id: &str,
-        training: &TrainingPipeline,
-    ) -> RetrainOnAlarm {
-        RetrainOnAlarm::new(
-            scope,
-            id,
-            RetrainOnAlarmProps::new(self.alarms.clone(), training),
-        )
-    }
 }
 
 impl Construct for Monitor {
@@ -950,4 +935,12 @@ fn alarms(
         alarms.push(alarm.resource().clone());
     }
     alarms
+}
+
+/// Start training when any of this monitor's alarms (drift, then quality)
+/// goes to ALARM; a monitor without alarms is refused at synth.
+impl RetrainOnDrift for Monitor {
+    fn drift_alarms(&self) -> Vec<ResourceRef> {
+        self.alarms.clone()
+    }
 }

@@ -9,13 +9,11 @@
 //! tests, never skips them. `external_*` tests need the pinned moto; leave them
 //! out on purpose with `cargo test -- --skip external_`.
 
+use mlcdk_testkit::moto::MotoServer;
 use mlcdk_testkit::{Scratch, tools};
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
@@ -82,50 +80,8 @@ fn the_monitoring_scripts_unit_tests_pass() {
     ));
 }
 
-/// moto, killed when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn http_get_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).ok()?;
-    let head = String::from_utf8_lossy(&buf[..n]);
-    head.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn start_moto(server: &Path) -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new(server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
-    let moto = Moto { child, port };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while http_get_status(port, "/moto-api/") != Some(200) {
-        assert!(
-            Instant::now() < deadline,
-            "moto did not answer on port {port} within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    moto
+fn start_moto(server: &Path) -> MotoServer {
+    MotoServer::start(server)
 }
 
 /// boto3 calls the test makes itself (setup and read-back), one per run of

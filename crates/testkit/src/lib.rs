@@ -4,11 +4,13 @@
 //!   pinned to one version each and provisioned on first use into a cache in
 //!   the build directory, so `cargo test --workspace` on a fresh machine runs
 //!   the real checks instead of skipping them.
+//! - [`moto::MotoServer`]: a moto server on a free port, killed when dropped.
 //! - [`Scratch`]: a scratch directory inside the build directory that is
 //!   removed when dropped, so test runs leave nothing in the system temp
 //!   directory.
 #![warn(missing_docs)]
 
+pub mod moto;
 pub mod tools;
 
 use std::path::{Path, PathBuf};
