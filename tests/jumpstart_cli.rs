@@ -99,6 +99,18 @@ fn lock_writes_the_file_synth_reads_for_every_stage_region() {
         );
     }
 
+    // Priced as any endpoint: instance-hours of the type it serves on.
+    let (code, out, err) = run_cli(&app, &["cost", "--stage", "staging"]);
+    assert_eq!(code, EXIT_OK, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("Classify/Resource"))
+        .unwrap_or_else(|| panic!("no endpoint line in:\n{out}"));
+    assert!(
+        line.contains("variant Primary: ml.m5.large") && line.contains("$83.95"),
+        "{line}"
+    );
+
     // Locking again gives the same bytes: the file is reproducible.
     let before = std::fs::read_to_string(&file).unwrap();
     let (code, _, err) = run_cli(
