@@ -363,6 +363,10 @@ fn a_gated_model_needs_the_eula_choice_written_in_the_definition() {
             .unwrap()
             .starts_with("s3://jumpstart-private-cache-prod-us-east-1/")
     );
+    let report = check(&t, &Options::default());
+    for rule in ["RT-006", "RT-013"] {
+        assert_eq!(report.of_rule(rule), [], "{rule}");
+    }
 }
 
 #[test]
