@@ -56,7 +56,33 @@ impl Eula {
 }
 
 /// A JumpStart model by id and version, resolved from the lock file at
-/// synth: `JumpStartModel::new("huggingface-text2text-flan-t5-base", "2.3.0")`.
+/// synth (`jumpstart lock` writes it). A gated model is refused until its
+/// EULA is accepted here:
+///
+/// ```
+/// use mlcdk_core::Stack;
+/// use mlcdk_inference::*;
+///
+/// // The options app's lock file (the default is jumpstart.lock in the
+/// // app's base directory).
+/// let lock_file = std::path::PathBuf::from("../../examples/options/jumpstart.lock");
+/// let llm = |eula| JumpStartModel {
+///     eula,
+///     lock_file: lock_file.clone(),
+///     ..JumpStartModel::new("meta-textgeneration-llama-3-2-1b", "1.2.3")
+/// };
+///
+/// let mut stack = Stack::for_test();
+/// Model::new(&mut stack, "Chat", ModelProps::jumpstart(llm(Eula::NotAccepted)));
+/// let errors = stack.synth().unwrap_err().to_string();
+/// assert!(errors.contains("[test-staging/Chat] JumpStart model meta-textgeneration-llama-3-2-1b@1.2.3 is gated"));
+///
+/// let mut stack = Stack::for_test();
+/// let accepted = Eula::accepted("legal review LEGAL-42 accepted the license");
+/// let chat = Model::new(&mut stack, "Chat", ModelProps::jumpstart(llm(accepted)));
+/// assert_eq!(chat.jumpstart_instance().unwrap().as_str(), "ml.g5.2xlarge");
+/// assert!(stack.synth().is_ok());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct JumpStartModel {
     /// The JumpStart model id (`model_id` of the spec).

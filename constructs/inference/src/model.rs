@@ -155,7 +155,9 @@ struct JumpStartServing {
 
 impl Model {
     /// A model and its execution role, validated at synth: 2–15 containers
-    /// for a pipeline, a VPC with subnets and security groups.
+    /// for a pipeline, a VPC with subnets and security groups; a JumpStart
+    /// model in the lock file for the stage's region, on a supported
+    /// instance type, with its EULA accepted when it has one.
     pub fn new(scope: &mut impl Scope, id: &str, props: ModelProps) -> Model {
         let mut node = scope.node(id);
         let path = node.path().clone();
