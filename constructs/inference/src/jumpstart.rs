@@ -140,8 +140,8 @@ pub struct LockedModel {
     pub id: String,
     /// `version`.
     pub version: String,
-    /// Where the EULA is (`hosting_eula_key` in the content bucket), when
-    /// the model has one: synth then needs `Eula::accepted`.
+    /// Where to read the EULA (`hosting_eula_key` in the content bucket),
+    /// when the model has one: synth then needs `Eula::accepted`.
     #[serde(default)]
     pub eula: Option<String>,
     /// The artifacts are in JumpStart's private bucket (`gated_bucket`).
@@ -626,11 +626,10 @@ pub fn resolve(spec_text: &str, regions: &[String]) -> Result<LockedModel, Vec<S
     Ok(LockedModel {
         id: id.unwrap_or_default(),
         version: version.unwrap_or_default(),
+        // Where the SDK's EULA message points (`get_formatted_eula_message_template`).
         eula: eula_key.map(|k| {
-            format!(
-                "s3://{}/{k}",
-                content_bucket(regions.first().map_or("us-east-1", String::as_str))
-            )
+            let r = regions.first().map_or("us-east-1", String::as_str);
+            format!("https://{}.s3.{r}.amazonaws.com/{k}", content_bucket(r))
         }),
         gated_bucket: gated,
         network_isolation,

@@ -83,7 +83,9 @@ fn a_spec_with_inference_configs_uses_the_top_ranked_one_and_its_private_bucket(
     assert!(m.gated_bucket);
     assert_eq!(
         m.eula.as_deref(),
-        Some("s3://jumpstart-cache-prod-us-west-2/fmhMetadata/eula/llama3_2Eula.txt")
+        Some(
+            "https://jumpstart-cache-prod-us-west-2.s3.us-west-2.amazonaws.com/fmhMetadata/eula/llama3_2Eula.txt"
+        )
     );
     let big = m.deployment("us-west-2", "ml.g5.12xlarge").unwrap();
     assert!(
@@ -321,7 +323,7 @@ fn a_gated_model_needs_the_eula_choice_written_in_the_definition() {
     );
     let errors = stack.synth().unwrap_err().to_string();
     assert!(
-        errors.contains("[test-staging/Chat] JumpStart model meta-textgeneration-llama-3-2-1b@1.2.3 is gated by an end-user license agreement (s3://jumpstart-cache-prod-us-east-1/fmhMetadata/eula/llama3_2Eula.txt): read it, then write `eula: Eula::accepted(\"why it may be accepted\")` in its JumpStartModel"),
+        errors.contains("[test-staging/Chat] JumpStart model meta-textgeneration-llama-3-2-1b@1.2.3 is gated by an end-user license agreement (https://jumpstart-cache-prod-us-east-1.s3.us-east-1.amazonaws.com/fmhMetadata/eula/llama3_2Eula.txt): read it, then write `eula: Eula::accepted(\"why it may be accepted\")` in its JumpStartModel"),
         "{errors}"
     );
 
