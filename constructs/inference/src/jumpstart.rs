@@ -121,8 +121,9 @@ impl JumpStartModel {
     }
 }
 
-/// A lock file: every JumpStart model the app uses, resolved.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+/// A lock file: every JumpStart model the app uses, resolved. The default
+/// is an empty file of the current format.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct JumpStartLock {
     /// The format ([`LOCK_FORMAT`]).
@@ -130,6 +131,15 @@ pub struct JumpStartLock {
     /// The models, by id and version.
     #[serde(default)]
     pub model: Vec<LockedModel>,
+}
+
+impl Default for JumpStartLock {
+    fn default() -> JumpStartLock {
+        JumpStartLock {
+            version: LOCK_FORMAT,
+            model: Vec::new(),
+        }
+    }
 }
 
 /// One model version in the lock file.

@@ -151,10 +151,7 @@ fn the_resolver_reports_every_problem_of_a_spec() {
 fn the_lock_file_round_trips_and_locking_a_region_keeps_the_others() {
     let east = resolve(&fixture(MOBILENET), &regions(&["us-east-1"])).unwrap();
     let west = resolve(&fixture(MOBILENET), &regions(&["us-west-2"])).unwrap();
-    let mut lock = JumpStartLock {
-        version: LOCK_FORMAT,
-        model: Vec::new(),
-    };
+    let mut lock = JumpStartLock::default();
     lock.upsert(resolve(&fixture(XGBOOST), &regions(&["us-east-1"])).unwrap());
     lock.upsert(east.clone());
     lock.upsert(west);
@@ -193,10 +190,7 @@ fn the_lock_file_round_trips_and_locking_a_region_keeps_the_others() {
 /// `region`; the model's `lock_file` is its absolute path.
 fn locked(fixtures: &[&str], region: &str) -> (Scratch, PathBuf) {
     let dir = Scratch::new("jumpstart-lock");
-    let mut lock = JumpStartLock {
-        version: LOCK_FORMAT,
-        model: Vec::new(),
-    };
+    let mut lock = JumpStartLock::default();
     for f in fixtures {
         lock.upsert(resolve(&fixture(f), &regions(&[region])).unwrap());
     }
@@ -535,10 +529,7 @@ fn a_region_without_the_model_and_a_model_that_needs_the_network_are_refused() {
     m.regions = regions(&["eu-west-1"]);
     let mut open = resolve(&fixture(XGBOOST), &regions(&["us-east-1"])).unwrap();
     open.network_isolation = false;
-    let mut lock = JumpStartLock {
-        version: LOCK_FORMAT,
-        model: Vec::new(),
-    };
+    let mut lock = JumpStartLock::default();
     lock.upsert(m);
     lock.upsert(open);
     let file = dir.path().join(LOCK_FILE);

@@ -865,7 +865,7 @@ fn jumpstart_lock<K>(
     lock: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    use mlcdk_inference::{JumpStartLock, LOCK_FILE, LOCK_FORMAT};
+    use mlcdk_inference::{JumpStartLock, LOCK_FILE};
     let invalid = |path: String, message: String| {
         Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
             path,
@@ -964,10 +964,7 @@ fn jumpstart_lock<K>(
     let mut locked = match std::fs::read_to_string(file) {
         Ok(t) => JumpStartLock::parse(&t, &file.display().to_string())
             .map_err(|e| invalid(file.display().to_string(), e))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => JumpStartLock {
-            version: LOCK_FORMAT,
-            model: Vec::new(),
-        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => JumpStartLock::default(),
         Err(e) => {
             return Err(Failure::Io(format!(
                 "{}: cannot be read: {e}",
