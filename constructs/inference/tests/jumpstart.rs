@@ -557,3 +557,79 @@ fn a_region_without_the_model_and_a_model_that_needs_the_network_are_refused() {
         );
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn deployment() -> impl Strategy<Value = LockedDeployment> {
+        (
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+            any::<bool>(),
+            prop::collection::btree_map(any::<String>(), any::<String>(), 0..4),
+        )
+            .prop_map(
+                |(region, instance_type, image, model_data, uncompressed, environment)| {
+                    LockedDeployment {
+                        region,
+                        instance_type,
+                        image,
+                        model_data,
+                        uncompressed,
+                        environment,
+                    }
+                },
+            )
+    }
+
+    fn model() -> impl Strategy<Value = LockedModel> {
+        (
+            (any::<String>(), any::<String>(), any::<Option<String>>()),
+            (any::<bool>(), any::<bool>(), any::<String>()),
+            prop::collection::vec(any::<String>(), 0..3),
+            prop::collection::vec(any::<String>(), 0..3),
+            prop::collection::vec(deployment(), 0..3),
+        )
+            .prop_map(
+                |((id, version, eula), (gated_bucket, network_isolation, default), s, r, d)| {
+                    LockedModel {
+                        id,
+                        version,
+                        eula,
+                        gated_bucket,
+                        network_isolation,
+                        default_instance_type: default,
+                        supported_instance_types: s,
+                        regions: r,
+                        deployment: d,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever the strings (quotes, backslashes, control characters,
+        /// any Unicode), the rendered file parses back to the same lock.
+        #[test]
+        fn a_rendered_lock_file_reads_back_the_same(models in prop::collection::vec(model(), 0..3)) {
+            let mut lock = JumpStartLock::default();
+            for m in models {
+                lock.upsert(m);
+            }
+            let text = lock.render();
+            let back = JumpStartLock::parse(&text, "jumpstart.lock");
+            prop_assert_eq!(back.as_ref(), Ok(&lock), "{}", text);
+        }
+
+        /// Any text is refused with a message or read; never a panic.
+        #[test]
+        fn any_text_is_refused_or_read(text in any::<String>()) {
+            let _ = JumpStartLock::parse(&text, "jumpstart.lock");
+        }
+    }
+}
