@@ -558,6 +558,53 @@ fn a_region_without_the_model_and_a_model_that_needs_the_network_are_refused() {
     }
 }
 
+#[test]
+fn a_hand_edited_lock_file_is_refused_with_the_bad_value() {
+    let dir = Scratch::new("jumpstart-lock");
+    let mut m = resolve(&fixture(MOBILENET), &regions(&["us-east-1"])).unwrap();
+    for d in &mut m.deployment {
+        if d.instance_type == "ml.m5.large" {
+            d.image = "pytorch-inference:latest".into();
+        }
+        if d.instance_type == "ml.m5.xlarge" {
+            d.model_data = "https://example.com/model".into();
+        }
+    }
+    let mut lock = JumpStartLock::default();
+    lock.upsert(m);
+    let file = dir.path().join(LOCK_FILE);
+    std::fs::write(&file, lock.render()).unwrap();
+    let broken = dir.path().join("broken.lock");
+    std::fs::write(&broken, "version = 1\n[[model]]\nid = 3\n").unwrap();
+    let mut stack = Stack::for_test();
+    Model::new(
+        &mut stack,
+        "Image",
+        ModelProps::jumpstart(js("pytorch-ic-mobilenet-v2", "3.0.25", &file)),
+    );
+    Model::new(
+        &mut stack,
+        "Data",
+        ModelProps::jumpstart(JumpStartModel {
+            instance: Some(it("ml.m5.xlarge")),
+            ..js("pytorch-ic-mobilenet-v2", "3.0.25", &file)
+        }),
+    );
+    Model::new(
+        &mut stack,
+        "Broken",
+        ModelProps::jumpstart(js("pytorch-ic-mobilenet-v2", "3.0.25", &broken)),
+    );
+    let errors = stack.synth().unwrap_err().to_string();
+    for expected in [
+        "[test-staging/Image] JumpStart model pytorch-ic-mobilenet-v2@3.0.25: lock file image: ".to_string(),
+        "[test-staging/Data] JumpStart model pytorch-ic-mobilenet-v2@3.0.25: lock file model_data 'https://example.com/model' is not an s3://bucket/key URI".to_string(),
+        format!("[test-staging/Broken] {}: not a JumpStart lock file", broken.display()),
+    ] {
+        assert!(errors.contains(&expected), "missing {expected:?} in:\n{errors}");
+    }
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
