@@ -615,6 +615,8 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
         },
     );
 
+    jumpstart_models(stack, &alerts, &models, &key);
+
     // A budget with forecast and actual notifications to email subscribers.
     Budget::new(
         stack,
@@ -635,6 +637,63 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
                     topic: Some((&alerts).into()),
                 },
             ],
+        },
+    );
+}
+
+/// SageMaker JumpStart models, resolved from `examples/options/jumpstart.lock`
+/// (written by `cargo run --example options -- jumpstart lock MODEL@VERSION
+/// --lock examples/options/jumpstart.lock --spec FILE`): an open model with
+/// uncompressed artifacts on a real-time endpoint, and a gated LLM, whose
+/// EULA acceptance is written here, on an async endpoint that scales to zero.
+/// The lock file was resolved from the fixture specs of the resolver's tests
+/// (`constructs/inference/tests/fixtures/jumpstart/`), which follow the real
+/// spec format, so the example needs no download.
+fn jumpstart_models(stack: &mut Stack, alerts: &AlertsTopic, models: &Bucket, key: &KmsKey) {
+    let lock_file = std::path::PathBuf::from("examples/options/jumpstart.lock");
+    let vision = Model::new(
+        stack,
+        "Vision",
+        ModelProps::jumpstart(JumpStartModel {
+            lock_file: lock_file.clone(),
+            ..JumpStartModel::new("pytorch-ic-mobilenet-v2", "3.0.25")
+        }),
+    );
+    RealtimeEndpoint::new(
+        stack,
+        "Classify",
+        RealtimeEndpointProps {
+            alerts: Some(alerts.into()),
+            encryption_key: Some(key.into()),
+            ..RealtimeEndpointProps::autoscaled(
+                &vision,
+                InstanceType::m5_large(),
+                Autoscaling::between(2, 3),
+            )
+        },
+    );
+    let chat = Model::new(
+        stack,
+        "Chat",
+        ModelProps::jumpstart(JumpStartModel {
+            eula: Eula::accepted(
+                "the Llama 3.2 community license was reviewed and accepted (LEGAL-42)",
+            ),
+            lock_file,
+            ..JumpStartModel::new("meta-textgeneration-llama-3-2-1b", "1.2.3")
+        }),
+    );
+    AsyncEndpoint::new(
+        stack,
+        "ChatQueue",
+        AsyncEndpointProps {
+            // The type the model's container was resolved for (its default,
+            // ml.g5.2xlarge, from the lock file); any other is refused at synth.
+            instance: chat
+                .jumpstart_instance()
+                .unwrap_or_else(InstanceType::m5_xlarge),
+            alerts: Some(alerts.into()),
+            ..AsyncEndpointProps::scale_to_zero(&chat, models.prefix("chat-async/"))
         },
     );
 }

@@ -162,6 +162,9 @@ impl AsyncEndpoint {
                 ));
             }
         }
+        if let Err(e) = props.model.check_instance(&props.instance) {
+            node.error(e);
+        }
         if props.encryption_key.is_some() && props.instance.has_local_storage() {
             node.error(format!(
                 "{} has local NVMe storage, which takes no volume KMS key (remove encryption_key or pick another instance type)",

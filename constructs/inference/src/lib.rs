@@ -8,6 +8,7 @@
 
 mod asynchronous;
 mod common;
+mod jumpstart;
 mod model;
 mod realtime;
 mod serverless;
@@ -15,6 +16,10 @@ mod serverless;
 pub use asynchronous::{AsyncEndpoint, AsyncEndpointProps, AsyncScaling};
 // The shared SageMaker types the props and handles take, so that
 // `use mlcdk_inference::*` is enough to build endpoints.
+pub use jumpstart::{
+    Eula, JumpStartLock, JumpStartModel, LOCK_FILE, LOCK_FORMAT, LockedDeployment, LockedModel,
+    content_bucket, gated_bucket, manifest_url, resolve, spec_url,
+};
 pub use mlcdk_sagemaker::{
     EcrImage, EndpointRef, InstanceType, Metric, ModelArtifacts, NetworkIsolation, PRIMARY_VARIANT,
     Statistic,

@@ -714,6 +714,9 @@ fn validate(p: &RealtimeEndpointProps) -> Vec<String> {
                 errors.push(format!("variant '{}': {e}", v.name));
             }
         }
+        if let Err(e) = v.model.check_instance(&v.instance) {
+            errors.push(format!("variant '{}': {e}", v.name));
+        }
         if p.encryption_key.is_some() && v.instance.has_local_storage() {
             errors.push(format!(
                 "variant '{}': {} has local NVMe storage, which SageMaker encrypts itself; it takes no volume KMS key (remove encryption_key or pick another instance type)",

@@ -180,6 +180,19 @@ impl ServerlessEndpoint {
         if let Err(e) = check_error_rate(props.max_5xx_rate) {
             node.error(e);
         }
+        // Serverless endpoints run on CPU: a JumpStart container resolved
+        // for an accelerated instance type carries a GPU (or Neuron) image.
+        if let Some(instance) = props.model.jumpstart_instance()
+            && !matches!(
+                instance.family().chars().next(),
+                Some('m' | 'c' | 'r' | 't')
+            )
+        {
+            node.error(format!(
+                "model {} is a JumpStart model resolved for {instance}, an accelerated instance type, and serverless endpoints run on CPU only: serve it from a real-time or async endpoint, or resolve it for a CPU type the model supports (`instance: Some(..)` in its JumpStartModel)",
+                props.model.node_path()
+            ));
+        }
         if props.model.is_multi_model() {
             node.error("serverless endpoints do not support multi-model models; use a multi-model endpoint");
         }

@@ -141,6 +141,51 @@ pub(crate) fn rt_serverless_isolation(t: &Template, _: &Options, out: &mut Vec<H
     }
 }
 
+/// `RT-013`: each container of an `AWS::SageMaker::Model` whose artifacts are
+/// in JumpStart's gated bucket (`jumpstart-private-cache-<stage>-<region>`,
+/// the SDK's `gated_content_bucket`) accepts the EULA: SageMaker reads gated
+/// artifacts only with `ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula`
+/// true, so a `ModelDataUrl` or a data source without it cannot load.
+pub(crate) fn rt_gated_eula(t: &Template, _: &Options, out: &mut Vec<Hit>) {
+    for (id, model) in of(t, "AWS::SageMaker::Model") {
+        let mut containers: Vec<&Value> = model.prop(&["PrimaryContainer"]).into_iter().collect();
+        if let Some(Value::Array(list)) = model.prop(&["Containers"]) {
+            containers.extend(list);
+        }
+        for container in containers {
+            let source = container.pointer("/ModelDataSource/S3DataSource");
+            let Some(uri) = container
+                .get("ModelDataUrl")
+                .or_else(|| source.and_then(|s| s.get("S3Uri")))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            let bucket = uri
+                .strip_prefix("s3://")
+                .and_then(|u| u.split('/').next())
+                .unwrap_or_default();
+            if !bucket.starts_with("jumpstart-private-cache-") {
+                continue;
+            }
+            if is_true(source.and_then(|s| s.pointer("/ModelAccessConfig/AcceptEula"))) {
+                continue;
+            }
+            let how = if container.get("ModelDataUrl").is_some() {
+                "its ModelDataUrl cannot carry the acceptance: use ModelDataSource.S3DataSource with ModelAccessConfig.AcceptEula true"
+            } else {
+                "set ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula to true once the EULA is accepted (mlcdk: JumpStartModel { eula: Eula::accepted(reason) })"
+            };
+            out.push(Hit::new(
+                id,
+                format!(
+                    "model {id} loads {uri} from JumpStart's gated bucket {bucket} without accepting the model's EULA; {how}"
+                ),
+            ));
+        }
+    }
+}
+
 /// `(namespace, metric name, dimensions)` of a metric, read with `get`.
 fn metric<'a>(get: impl Fn(&str) -> Option<&'a Value>) -> Option<(&'a str, &'a str, &'a Value)> {
     Some((

@@ -1760,8 +1760,10 @@ fn compute_pipeline_role_decisions(
 pub const CREATE_MODEL_DOC: &str = "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-createmodel-perms";
 
 /// RT-006's model row: each container of an `AWS::SageMaker::Model` with a
-/// literal `ModelDataUrl` (an object, or a prefix for multi-model) is read
-/// with the model's `ExecutionRoleArn` (`s3:GetObject`).
+/// literal `ModelDataUrl` (an object, or a prefix for multi-model) or
+/// `ModelDataSource.S3DataSource.S3Uri` is read with the model's
+/// `ExecutionRoleArn` (`s3:GetObject`; an `S3Prefix` is listed first,
+/// `s3:ListBucket` with its `s3:prefix`).
 fn model_decisions(
     t: &Template,
     symbols: &Symbols,
@@ -1784,25 +1786,47 @@ fn model_decisions(
             containers.extend(list);
         }
         for container in containers {
-            let Some(url) = container.get("ModelDataUrl") else {
+            // ModelDataUrl, or ModelDataSource.S3DataSource (uncompressed
+            // files under a prefix, e.g. JumpStart models), which SageMaker
+            // lists before it reads.
+            let source = container.pointer("/ModelDataSource/S3DataSource");
+            let Some(url) = container
+                .get("ModelDataUrl")
+                .or_else(|| source.and_then(|s| s.get("S3Uri")))
+            else {
                 continue;
             };
             let Some((bucket, key)) = s3_location(&Value::String(symbols.resolve(url))) else {
                 continue;
             };
-            let call = Call::new(
+            let mut calls = Vec::new();
+            if source
+                .and_then(|s| s.get("S3DataType"))
+                .and_then(Value::as_str)
+                == Some("S3Prefix")
+            {
+                calls.push(Call {
+                    action: "s3:ListBucket",
+                    resource: bucket_arn(&bucket),
+                    context: [("s3:prefix".to_string(), vec![key.clone()])].into(),
+                    why: format!("SageMaker lists the model artifacts under s3://{bucket}/{key}"),
+                });
+            }
+            calls.push(Call::new(
                 "s3:GetObject",
                 object_arn(&bucket, &key),
                 format!("SageMaker loads the model artifacts s3://{bucket}/{key}"),
-            );
-            let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
-            out.push((
-                id.clone(),
-                call,
-                role_id.to_string(),
-                decision,
-                CREATE_MODEL_DOC,
             ));
+            for call in calls {
+                let decision = evaluator.can(role_id, call.action, &call.resource, &call.context);
+                out.push((
+                    id.clone(),
+                    call,
+                    role_id.to_string(),
+                    decision,
+                    CREATE_MODEL_DOC,
+                ));
+            }
         }
     }
     out

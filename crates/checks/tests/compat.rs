@@ -323,3 +323,52 @@ fn instance_types_monitoring() {
     );
     passes("RT-005", schedule("ml.m5.large"));
 }
+
+/// RT-013: a model of JumpStart's gated bucket without the EULA accepted
+/// (a ModelDataUrl, or a data source without AcceptEula), and the fix.
+#[test]
+fn rt013_gated_jumpstart_artifacts_need_the_eula_accepted() {
+    let gated = "s3://jumpstart-private-cache-prod-us-east-1/meta-textgeneration/llama/artifacts/inference-prepack/v1.0.0/";
+    let source = |access: Value| {
+        let mut s = json!({"S3Uri": gated, "S3DataType": "S3Prefix", "CompressionType": "None"});
+        if !access.is_null() {
+            s["ModelAccessConfig"] = access;
+        }
+        model(json!({"PrimaryContainer": {"Image": "img", "ModelDataSource": {"S3DataSource": s}}}))
+    };
+    trips(
+        "RT-013",
+        json!({"Chat": source(Value::Null)}),
+        "Chat",
+        &format!(
+            "model Chat loads {gated} from JumpStart's gated bucket jumpstart-private-cache-prod-us-east-1 without accepting the model's EULA; set ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula to true once the EULA is accepted (mlcdk: JumpStartModel {{ eula: Eula::accepted(reason) }})"
+        ),
+    );
+    trips(
+        "RT-013",
+        json!({"Chat": source(json!({"AcceptEula": false}))}),
+        "Chat",
+        &format!(
+            "model Chat loads {gated} from JumpStart's gated bucket jumpstart-private-cache-prod-us-east-1 without accepting the model's EULA; set ModelDataSource.S3DataSource.ModelAccessConfig.AcceptEula to true once the EULA is accepted (mlcdk: JumpStartModel {{ eula: Eula::accepted(reason) }})"
+        ),
+    );
+    trips(
+        "RT-013",
+        json!({"Chat": model(json!({"Containers": [
+            {"Image": "a", "ModelDataUrl": "s3://bucket/a.tar.gz"},
+            {"Image": "b", "ModelDataUrl": "s3://jumpstart-private-cache-prod-us-east-1/m.tar.gz"}
+        ]}))}),
+        "Chat",
+        "model Chat loads s3://jumpstart-private-cache-prod-us-east-1/m.tar.gz from JumpStart's gated bucket jumpstart-private-cache-prod-us-east-1 without accepting the model's EULA; its ModelDataUrl cannot carry the acceptance: use ModelDataSource.S3DataSource with ModelAccessConfig.AcceptEula true",
+    );
+    passes(
+        "RT-013",
+        json!({"Chat": source(json!({"AcceptEula": true}))}),
+    );
+    // The public bucket needs no acceptance.
+    passes(
+        "RT-013",
+        json!({"Vision": model(json!({"PrimaryContainer": {"Image": "img",
+            "ModelDataUrl": "s3://jumpstart-cache-prod-us-east-1/m.tar.gz"}}))}),
+    );
+}

@@ -133,6 +133,32 @@ enum Command {
         #[command(subcommand)]
         command: PricesCommand,
     },
+    /// SageMaker JumpStart models: resolve one into the lock file synth reads
+    Jumpstart {
+        #[command(subcommand)]
+        command: JumpstartCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum JumpstartCommand {
+    /// Resolve MODEL_ID[@VERSION] from its JumpStart spec (a file you
+    /// download; without --spec, print where) into the lock file
+    Lock {
+        /// The model id, and the version to pin (default: the spec's)
+        #[arg(value_name = "MODEL_ID[@VERSION]")]
+        model: String,
+        /// A region to resolve the container for; repeat for several
+        /// (default: the regions of the app's stages)
+        #[arg(long)]
+        region: Vec<String>,
+        /// The model version's spec (specs_v<version>.json, JSON)
+        #[arg(long, value_name = "FILE")]
+        spec: Option<PathBuf>,
+        /// The lock file (default: jumpstart.lock in the app's base directory)
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -272,6 +298,15 @@ where
                     out: file,
                 },
         }) => prices_refresh(&region, &offer, file.as_deref(), out),
+        Some(Command::Jumpstart {
+            command:
+                JumpstartCommand::Lock {
+                    model,
+                    region,
+                    spec,
+                    lock,
+                },
+        }) => jumpstart_lock(app, &model, &region, spec.as_deref(), lock.as_deref(), out),
         Some(Command::Schema) => match app.schema() {
             Some(schema) => {
                 let _ = writeln!(
@@ -816,6 +851,149 @@ fn prices_refresh(
         "what the offer files do not hold is unknown in the estimate; use the table with `cost --prices {}`",
         file.display()
     );
+    Ok(())
+}
+
+/// `jumpstart lock`: resolve a model's spec into the lock file. The spec is
+/// a file the user downloads (this crate has no HTTP client; decision 45):
+/// without `--spec`, the command prints the manifest's and the spec's URLs.
+fn jumpstart_lock<K>(
+    app: &App<K>,
+    model: &str,
+    regions: &[String],
+    spec: Option<&Path>,
+    lock: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use mlcdk_inference::{JumpStartLock, LOCK_FILE};
+    let invalid = |path: String, message: String| {
+        Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
+            path,
+            message,
+        }]))
+    };
+    let (id, version) = match model.split_once('@') {
+        Some((id, v)) => (id, Some(v)),
+        None => (model, None),
+    };
+    if id.is_empty() || version == Some("") {
+        return Err(invalid(
+            "jumpstart lock".into(),
+            format!("'{model}' is not MODEL_ID[@VERSION] (e.g. pytorch-ic-mobilenet-v2@3.0.25)"),
+        ));
+    }
+    let mut regions: Vec<String> = regions.to_vec();
+    if regions.is_empty() {
+        regions = app.stages().iter().map(|s| s.env.region.clone()).collect();
+    }
+    regions.sort();
+    regions.dedup();
+    if regions.is_empty() {
+        return Err(invalid(
+            "jumpstart lock".into(),
+            "no region: the app has no stages; pass --region R".into(),
+        ));
+    }
+    let Some(spec) = spec else {
+        let r = &regions[0];
+        let _ = writeln!(
+            out,
+            "JumpStart lists {r}'s models in (public, no credentials needed):\n  {}",
+            mlcdk_inference::manifest_url(r)
+        );
+        let v = version.unwrap_or("VERSION");
+        let _ = writeln!(
+            out,
+            "the entry of {id} with version {v} names its spec_key; for open-weight models it is usually:\n  {}",
+            mlcdk_inference::spec_url(r, id, v)
+        );
+        let _ = writeln!(
+            out,
+            "download it (e.g. curl -o spec.json URL) and run: jumpstart lock {model} --spec spec.json"
+        );
+        return Err(invalid(
+            "jumpstart lock".into(),
+            "no spec given: download the model's spec above and pass it with --spec FILE".into(),
+        ));
+    };
+    let text = std::fs::read_to_string(spec).map_err(|e| {
+        invalid(
+            spec.display().to_string(),
+            format!("spec cannot be read: {e}"),
+        )
+    })?;
+    let resolved = mlcdk_inference::resolve(&text, &regions).map_err(|problems| {
+        Failure::Invalid(ValidationErrors(
+            problems
+                .into_iter()
+                .map(|message| mlcdk_core::ValidationError {
+                    path: spec.display().to_string(),
+                    message,
+                })
+                .collect(),
+        ))
+    })?;
+    let mut mismatch = Vec::new();
+    if resolved.id != id {
+        mismatch.push(format!(
+            "the spec is of model '{}', not '{id}'",
+            resolved.id
+        ));
+    }
+    if let Some(v) = version
+        && resolved.version != v
+    {
+        mismatch.push(format!(
+            "the spec is of version {}, not {v}: download specs_v{v}.json",
+            resolved.version
+        ));
+    }
+    if !mismatch.is_empty() {
+        return Err(Failure::Invalid(ValidationErrors(
+            mismatch
+                .into_iter()
+                .map(|message| mlcdk_core::ValidationError {
+                    path: spec.display().to_string(),
+                    message,
+                })
+                .collect(),
+        )));
+    }
+    let default = app.dir().join(LOCK_FILE);
+    let file = lock.unwrap_or(&default);
+    let mut locked = match std::fs::read_to_string(file) {
+        Ok(t) => JumpStartLock::parse(&t, &file.display().to_string())
+            .map_err(|e| invalid(file.display().to_string(), e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => JumpStartLock::default(),
+        Err(e) => {
+            return Err(Failure::Io(format!(
+                "{}: cannot be read: {e}",
+                file.display()
+            )));
+        }
+    };
+    let summary = format!(
+        "{}@{}: {} container(s) in {}; default {}; {}",
+        resolved.id,
+        resolved.version,
+        resolved.deployment.len(),
+        regions.join(", "),
+        resolved.default_instance_type,
+        match &resolved.eula {
+            Some(e) => format!(
+                "gated: its EULA ({e}) must be accepted in stack.rs with `eula: Eula::accepted(reason)`"
+            ),
+            None => "no EULA".into(),
+        }
+    );
+    locked.upsert(resolved);
+    // Written next to the old file, then renamed over it: an interrupted
+    // run leaves the previous lock file whole.
+    let tmp = file.with_extension("lock.tmp");
+    std::fs::write(&tmp, locked.render())
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(|e| Failure::Io(format!("{}: cannot be written: {e}", file.display())))?;
+    let _ = writeln!(out, "locked {summary}\nwrote {}", file.display());
     Ok(())
 }
 

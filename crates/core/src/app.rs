@@ -376,6 +376,12 @@ impl<K> App<K> {
         self
     }
 
+    /// The directory set by [`App::base_dir`]: relative asset paths and the
+    /// files next to the app (e.g. `jumpstart.lock`) are resolved against it.
+    pub fn dir(&self) -> &Path {
+        &self.base_dir
+    }
+
     /// The app's name, the prefix of every stack name.
     pub fn name(&self) -> &str {
         &self.name

@@ -171,3 +171,20 @@ pub(super) const PIPELINE_ROLE: Rule = Rule {
         https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html",
     check: crate::runtime::rt_pipeline_role,
 };
+
+/// `RT-013`: models of JumpStart's gated artifacts accept the EULA.
+pub(super) const GATED_EULA: Rule = Rule {
+    id: "RT-013",
+    severity: Error,
+    error_in_production: true,
+    title: "models of JumpStart's gated artifacts accept the EULA",
+    explanation: "A gated JumpStart model's artifacts are in JumpStart's private bucket \
+        (jumpstart-private-cache-<stage>-<region>); ModelAccessConfig.AcceptEula \"must be \
+        explicitly defined as True in order to accept the EULA that this model requires\", and \
+        it exists only in ModelDataSource.S3DataSource: a ModelDataUrl, or a data source \
+        without it, leaves the EULA unaccepted and the model unloadable. Accepting is a legal \
+        choice, made in the definition (mlcdk: Eula::accepted(reason)). AWS: \
+        https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelAccessConfig.html and \
+        https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-foundation-models-choose.html#jumpstart-foundation-models-choose-eula",
+    check: crate::compat::rt_gated_eula,
+};
