@@ -56,9 +56,12 @@ pub(super) const ALARM_METRICS: Rule = Rule {
     title: "alarms watch metrics their resource publishes",
     explanation: "An alarm on a metric its endpoint never publishes can never fire: asynchronous \
         endpoints publish no Invocations, InvocationsPerInstance or OverheadLatency, and \
-        serverless endpoints no instance metrics. AWS: \
-        https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html and \
-        https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-monitoring.html",
+        serverless endpoints no instance metrics; Bedrock publishes its runtime metrics \
+        (Invocations, InvocationThrottles, InputTokenCount, OutputTokenCount, ...) in \
+        AWS/Bedrock by ModelId only. AWS: \
+        https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html, \
+        https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-monitoring.html and \
+        https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html",
     check: crate::compat::rt_alarm_metrics,
 };
 
