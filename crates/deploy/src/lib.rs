@@ -219,4 +219,3 @@ pub enum Stopped {
     /// Ctrl-C; what was left behind.
     Interrupted(String),
 }
-
