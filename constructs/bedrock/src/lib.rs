@@ -2,7 +2,7 @@
 //! `grant_invoke` on exactly its ARN), an application inference profile per
 //! stage ([`InferenceProfile`], tagged with the stage's tags so Bedrock spend
 //! is attributable to the stage and falls inside its budget, with alarms on
-//! the model's CloudWatch metrics) and guardrails ([`Guardrail`], validated
+//! its own CloudWatch metrics) and guardrails ([`Guardrail`], validated
 //! against what Bedrock accepts).
 //!
 //! Part of mlcdk: use it as `mlcdk::bedrock`, where it is documented with its

@@ -79,19 +79,12 @@ impl FoundationModel {
         )
     }
 
-    /// The runtime metric `name` of this model (`AWS/Bedrock`, dimension
-    /// `ModelId`), read as `statistic` per minute.
+    /// The runtime metric `name` of this model as called directly, by its
+    /// id (`AWS/Bedrock`, dimension `ModelId`), read as `statistic` per
+    /// minute. Calls through an [`InferenceProfile`](crate::InferenceProfile)
+    /// are counted under the profile (its `metric`).
     pub fn metric(&self, name: &str, statistic: Statistic) -> Metric {
-        Metric {
-            namespace: BEDROCK_METRICS_NAMESPACE.into(),
-            name: name.into(),
-            dimensions: vec![Dimension {
-                name: "ModelId".into(),
-                value: self.0.clone(),
-            }],
-            statistic,
-            period_seconds: 60,
-        }
+        runtime_metric(Expr::lit(self.0.as_str()), name, statistic)
     }
 
     /// Successful requests (`Invocations`, sum per minute).
@@ -133,6 +126,21 @@ impl FoundationModel {
     /// minute).
     pub fn metric_latency(&self) -> Metric {
         self.metric("InvocationLatency", Statistic::Average)
+    }
+}
+
+/// The Bedrock runtime metric `name` of the `ModelId` `model_id`, read as
+/// `statistic` per minute.
+pub(crate) fn runtime_metric(model_id: Expr, name: &str, statistic: Statistic) -> Metric {
+    Metric {
+        namespace: BEDROCK_METRICS_NAMESPACE.into(),
+        name: name.into(),
+        dimensions: vec![Dimension {
+            name: "ModelId".into(),
+            value: model_id,
+        }],
+        statistic,
+        period_seconds: 60,
     }
 }
 
@@ -249,6 +257,9 @@ mod tests {
         assert_eq!(t.namespace, "AWS/Bedrock");
         assert_eq!(t.name, "InvocationThrottles");
         assert_eq!(t.dimensions[0].name, "ModelId");
-        assert_eq!(t.dimensions[0].value, "amazon.titan-text-express-v1");
+        assert_eq!(
+            t.dimensions[0].value,
+            Expr::lit("amazon.titan-text-express-v1")
+        );
     }
 }

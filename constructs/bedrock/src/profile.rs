@@ -3,12 +3,13 @@
 
 use mlcdk_core::iam::{Grant, Grantee, PolicyStatement};
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{CfnResource, Construct, Handle, Json, PhysicallyNamed, Scope, naming};
-use mlcdk_sagemaker::{Alarm, AlarmProps, Comparison, Metric, MissingData};
+use mlcdk_core::{CfnResource, Construct, Expr, Handle, Json, PhysicallyNamed, Scope, naming};
+use mlcdk_sagemaker::{Alarm, AlarmProps, Comparison, Metric, MissingData, Statistic};
 
-use crate::model::{FoundationModel, INVOKE_ACTIONS};
+use crate::model::{FoundationModel, INVOKE_ACTIONS, runtime_metric};
 
-/// The alarms of an [`InferenceProfile`], on the model's runtime metrics.
+/// The alarms of an [`InferenceProfile`], on the runtime metrics of the calls
+/// made through it.
 /// Thresholds are counts per period; `None` makes no alarm.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UsageAlarms {
@@ -77,9 +78,14 @@ impl InferenceProfileProps {
 /// (<https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles.html>).
 /// Callers pass the profile's ARN (`arn()`) as the model id.
 ///
-/// Alarms watch the model's runtime metrics (`AWS/Bedrock`, dimension
-/// `ModelId`): Bedrock publishes them per model, so other callers of the
-/// same model in the account and region count too.
+/// Alarms watch the profile's own runtime metrics (`AWS/Bedrock`, dimension
+/// `ModelId` = the profile's id, `GetAtt InferenceProfileId`), so they count
+/// this stage's calls only: Bedrock publishes the metrics of calls made
+/// through an application inference profile under the profile's id, as
+/// Cloud Custodian's `bedrock-inference-profile` metrics filter reads them
+/// (cloud-custodian/cloud-custodian#10786, `c7n/resources/bedrock.py`); the
+/// user guide names only the `ModelId` dimension
+/// (<https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html>).
 ///
 /// The handle ([`Construct`]): `arn()` is `GetAtt InferenceProfileArn`,
 /// `name()` its fixed name.
@@ -101,6 +107,7 @@ impl InferenceProfileProps {
 #[derive(Clone, Debug)]
 pub struct InferenceProfile {
     handle: Handle,
+    profile_id: Expr,
     model: FoundationModel,
     alarms: Vec<Alarm>,
 }
@@ -130,7 +137,8 @@ impl InferenceProfile {
             profile = profile.set("Description", d.as_str());
         }
         let resource = node.add_resource("Resource", profile);
-        let m = &props.model;
+        let profile_id = resource.get_att("InferenceProfileId");
+        let m = |name: &str| runtime_metric(profile_id.clone(), name, Statistic::Sum);
         let a = &props.alarms;
         let five = 300;
         let hour = 3600;
@@ -138,37 +146,37 @@ impl InferenceProfile {
             (
                 "Throttles",
                 a.max_throttles_per_5_minutes,
-                m.metric_throttles().with_period(five),
+                m("InvocationThrottles").with_period(five),
                 "throttled requests in 5 minutes: raise the account's quota for the model or slow the callers",
             ),
             (
                 "ServerErrors",
                 a.max_server_errors_per_5_minutes,
-                m.metric_server_errors().with_period(five),
+                m("InvocationServerErrors").with_period(five),
                 "requests failing on AWS's side in 5 minutes",
             ),
             (
                 "ClientErrors",
                 a.max_client_errors_per_5_minutes,
-                m.metric_client_errors().with_period(five),
+                m("InvocationClientErrors").with_period(five),
                 "requests failing on the caller's side in 5 minutes: permissions, prompts, model access",
             ),
             (
                 "Invocations",
                 a.max_invocations_per_hour,
-                m.metric_invocations().with_period(hour),
+                m("Invocations").with_period(hour),
                 "requests in an hour: a runaway caller spends per token",
             ),
             (
                 "InputTokens",
                 a.max_input_tokens_per_hour,
-                m.metric_input_tokens().with_period(hour),
+                m("InputTokenCount").with_period(hour),
                 "input tokens in an hour, what input is billed on",
             ),
             (
                 "OutputTokens",
                 a.max_output_tokens_per_hour,
-                m.metric_output_tokens().with_period(hour),
+                m("OutputTokenCount").with_period(hour),
                 "output tokens in an hour, what output is billed on",
             ),
         ];
@@ -179,7 +187,10 @@ impl InferenceProfile {
                 &mut node,
                 alarm_id,
                 AlarmProps {
-                    description: Some(format!("{} {what}: more than {max}", m.id())),
+                    description: Some(format!(
+                        "{} through profile {name}, {what}: more than {max}",
+                        props.model.id()
+                    )),
                     // The metrics are published only for requests that
                     // happen: a quiet period is a good one.
                     missing_data: MissingData::NotBreaching,
@@ -189,6 +200,7 @@ impl InferenceProfile {
             ));
         }
         InferenceProfile {
+            profile_id,
             handle: Handle::new(
                 resource.clone(),
                 path,
@@ -198,6 +210,21 @@ impl InferenceProfile {
             model: props.model,
             alarms,
         }
+    }
+
+    /// The profile's id (`GetAtt InferenceProfileId`), the `ModelId` its
+    /// metrics are published under.
+    pub fn profile_id(&self) -> Expr {
+        self.profile_id.clone()
+    }
+
+    /// The runtime metric `name` of the calls made through this profile
+    /// (`AWS/Bedrock`, `ModelId` = the profile's id), read as `statistic`
+    /// per minute: `Invocations`, `InvocationThrottles`,
+    /// `InvocationClientErrors`, `InvocationServerErrors`, `InputTokenCount`,
+    /// `OutputTokenCount`, `InvocationLatency`.
+    pub fn metric(&self, name: &str, statistic: Statistic) -> Metric {
+        runtime_metric(self.profile_id.clone(), name, statistic)
     }
 
     /// The model the profile routes to.

@@ -136,7 +136,7 @@ fn a_model_grant_alone_is_the_model_arn_only() {
 }
 
 #[test]
-fn alarms_watch_the_model_metrics_and_notify_the_alerts_topic() {
+fn alarms_watch_the_profiles_metrics_and_notify_the_alerts_topic() {
     let mut stack = Stack::for_test();
     let chat = InferenceProfile::new(
         &mut stack,
@@ -155,6 +155,17 @@ fn alarms_watch_the_model_metrics_and_notify_the_alerts_topic() {
     );
     assert_eq!(chat.alarms().len(), 6);
     let t = stack.synth().unwrap().template;
+    let (profile, _) = only(&t, "AWS::Bedrock::ApplicationInferenceProfile");
+    assert_eq!(
+        chat.profile_id().to_json(),
+        json!({"Fn::GetAtt": [profile, "InferenceProfileId"]})
+    );
+    assert_eq!(
+        chat.metric("InvocationLatency", Statistic::Average)
+            .dimensions[0]
+            .value,
+        chat.profile_id()
+    );
     let mut seen: Vec<(String, f64, u64)> = t
         .resources_of_type("AWS::CloudWatch::Alarm")
         .map(|(_, r)| {
@@ -162,7 +173,8 @@ fn alarms_watch_the_model_metrics_and_notify_the_alerts_topic() {
             assert_eq!(p["Namespace"], json!("AWS/Bedrock"));
             assert_eq!(
                 p["Dimensions"],
-                json!([{"Name": "ModelId", "Value": HAIKU}])
+                // The profile's own series: this stage's calls only.
+                json!([{"Name": "ModelId", "Value": {"Fn::GetAtt": [profile, "InferenceProfileId"]}}])
             );
             assert_eq!(p["AlarmActions"], json!(["arn:aws:sns:us-east-1:1:ops"]));
             assert_eq!(p["TreatMissingData"], json!("notBreaching"));
