@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use mlcdk_bedrock::*;
 use mlcdk_checks::policy::{Evaluator, Symbols};
 use mlcdk_checks::{Options, check};
-use mlcdk_core::iam::{Principal, Role, RoleProps};
+use mlcdk_core::iam::{Grantee, Principal, Role, RoleProps};
 use mlcdk_core::refs::TopicRef;
 use mlcdk_core::{Construct, Expr, Stack, Template};
 use mlcdk_storage::KeyRef;
@@ -528,4 +528,41 @@ fn the_rule_pack_is_clean_on_a_profile_a_guardrail_and_their_grants() {
         .map(|f| format!("{} {} {}", f.rule, f.logical_id, f.message))
         .collect();
     assert!(active.is_empty(), "{active:#?}");
+}
+
+#[test]
+fn rt_013_trips_on_a_role_allowed_the_profile_but_not_its_model() {
+    let mut stack = Stack::for_test();
+    stack.suppress_stack(
+        "COST-001",
+        "a unit test of the Bedrock constructs, not a stage",
+    );
+    let chat = InferenceProfile::new(&mut stack, "Chat", InferenceProfileProps::new(&haiku()));
+    let app = caller(&mut stack);
+    // By hand, the profile only: what the grant exists to prevent.
+    app.add_to_policy(
+        mlcdk_core::iam::PolicyStatement::allow()
+            .actions(["bedrock:InvokeModel"])
+            .resources([chat.arn()]),
+    );
+    let t = stack.synth().unwrap().template;
+    let (role, _) = only(&t, "AWS::IAM::Role");
+    let found = check(&t, &Options::default()).of_rule("RT-013");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(&found[0].0, role);
+    assert!(
+        found[0].1.contains(&format!(
+            "may bedrock:InvokeModel on inference profile {} but not on the model it routes to (arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}::foundation-model/{HAIKU}",
+            only(&t, "AWS::Bedrock::ApplicationInferenceProfile").0
+        )),
+        "{found:?}"
+    );
+
+    // The construct's grant passes.
+    let mut stack = Stack::for_test();
+    let chat = InferenceProfile::new(&mut stack, "Chat", InferenceProfileProps::new(&haiku()));
+    let app = caller(&mut stack);
+    chat.grant_invoke(&app);
+    let t = stack.synth().unwrap().template;
+    assert!(check(&t, &Options::default()).of_rule("RT-013").is_empty());
 }

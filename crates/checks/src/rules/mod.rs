@@ -67,6 +67,7 @@ pub static RULES: &[Rule] = &[
     rt::DEAD_GRANTS,
     rt::TRAFFIC_SHIFT,
     rt::PIPELINE_ROLE,
+    rt::INFERENCE_PROFILE_MODELS,
 ];
 
 fn is_true(v: Option<&Value>) -> bool {

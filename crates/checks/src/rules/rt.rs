@@ -174,3 +174,16 @@ pub(super) const PIPELINE_ROLE: Rule = Rule {
         https://docs.aws.amazon.com/sagemaker/latest/dg/build-and-manage-access.html",
     check: crate::runtime::rt_pipeline_role,
 };
+
+/// `RT-013`: roles that may invoke an inference profile may invoke its model.
+pub(super) const INFERENCE_PROFILE_MODELS: Rule = Rule {
+    id: "RT-013",
+    severity: Error,
+    error_in_production: true,
+    title: "roles that may invoke a Bedrock inference profile may invoke the model it routes to",
+    explanation: "Bedrock authorizes a call through an application inference profile on the \
+        profile's ARN and on the foundation model's ARN; a role allowed the profile but \
+        denied the model gets AccessDenied on every call although the template deploys. \
+        AWS: https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html",
+    check: crate::bedrock::rt_inference_profile_models,
+};
