@@ -566,7 +566,10 @@ impl Guardrail {
                 ),
         );
         Guardrail {
+            // `Ref` is the guardrail's ARN and no attribute returns the
+            // name: `name()` is the name fixed here.
             handle: Handle::new(resource.clone(), path, resource.get_att("GuardrailArn"))
+                .with_name(Expr::lit(name.as_str()))
                 .named(name),
             version: version.get_att("Version"),
             key: props.encryption_key,

@@ -88,7 +88,8 @@ impl InferenceProfileProps {
 /// (<https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html>).
 ///
 /// The handle ([`Construct`]): `arn()` is `GetAtt InferenceProfileArn`,
-/// `name()` its fixed name.
+/// `name()` and `physical_name()` its fixed name; `metric_*()` are the
+/// profile's own series.
 ///
 /// ```
 /// use mlcdk_core::{Construct, Stack};
@@ -201,11 +202,14 @@ impl InferenceProfile {
         }
         InferenceProfile {
             profile_id,
+            // `Ref` is the profile's ARN (its primary identifier) and no
+            // attribute returns the name: `name()` is the name fixed here.
             handle: Handle::new(
                 resource.clone(),
                 path,
                 resource.get_att("InferenceProfileArn"),
             )
+            .with_name(Expr::lit(name.as_str()))
             .named(name),
             model: props.model,
             alarms,
@@ -225,6 +229,27 @@ impl InferenceProfile {
     /// `OutputTokenCount`, `InvocationLatency`.
     pub fn metric(&self, name: &str, statistic: Statistic) -> Metric {
         runtime_metric(self.profile_id.clone(), name, statistic)
+    }
+
+    /// Successful requests through the profile (`Invocations`, sum per
+    /// minute).
+    pub fn metric_invocations(&self) -> Metric {
+        self.metric("Invocations", Statistic::Sum)
+    }
+
+    /// Throttled requests (`InvocationThrottles`, sum per minute).
+    pub fn metric_throttles(&self) -> Metric {
+        self.metric("InvocationThrottles", Statistic::Sum)
+    }
+
+    /// Input tokens (`InputTokenCount`, sum per minute).
+    pub fn metric_input_tokens(&self) -> Metric {
+        self.metric("InputTokenCount", Statistic::Sum)
+    }
+
+    /// Output tokens (`OutputTokenCount`, sum per minute).
+    pub fn metric_output_tokens(&self) -> Metric {
+        self.metric("OutputTokenCount", Statistic::Sum)
     }
 
     /// The model the profile routes to.

@@ -9,7 +9,7 @@ use mlcdk_checks::policy::{Evaluator, Symbols};
 use mlcdk_checks::{Options, check};
 use mlcdk_core::iam::{Grantee, Principal, Role, RoleProps};
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{Construct, Expr, Stack, Template};
+use mlcdk_core::{Construct, Expr, PhysicallyNamed, Stack, Template};
 use mlcdk_storage::KeyRef;
 use serde_json::{Value, json};
 
@@ -69,6 +69,8 @@ fn the_profile_copies_the_model_and_carries_the_stage_tags() {
         json!({"Fn::GetAtt": [id, "InferenceProfileArn"]})
     );
     assert_eq!(chat.model().id(), HAIKU);
+    assert_eq!(chat.name(), Expr::lit("test-staging-Chat"));
+    assert_eq!(chat.physical_name(), "test-staging-Chat");
 }
 
 #[test]
@@ -166,6 +168,17 @@ fn alarms_watch_the_profiles_metrics_and_notify_the_alerts_topic() {
             .value,
         chat.profile_id()
     );
+    for (m, name) in [
+        (chat.metric_invocations(), "Invocations"),
+        (chat.metric_throttles(), "InvocationThrottles"),
+        (chat.metric_input_tokens(), "InputTokenCount"),
+        (chat.metric_output_tokens(), "OutputTokenCount"),
+    ] {
+        assert_eq!(
+            (m.name.as_str(), &m.dimensions[0].value),
+            (name, &chat.profile_id())
+        );
+    }
     let mut seen: Vec<(String, f64, u64)> = t
         .resources_of_type("AWS::CloudWatch::Alarm")
         .map(|(_, r)| {
@@ -364,6 +377,7 @@ fn the_guardrail_renders_every_policy_and_a_version() {
         guard.arn().to_json(),
         json!({"Fn::GetAtt": [id, "GuardrailArn"]})
     );
+    assert_eq!(guard.name(), Expr::lit("test-staging-Guard"));
 }
 
 fn version_description(t: &Template) -> Value {
@@ -565,4 +579,22 @@ fn rt_013_trips_on_a_role_allowed_the_profile_but_not_its_model() {
     chat.grant_invoke(&app);
     let t = stack.synth().unwrap().template;
     assert!(check(&t, &Options::default()).of_rule("RT-013").is_empty());
+}
+
+#[test]
+fn a_model_id_in_a_stage_file_is_checked_when_loaded() {
+    #[derive(serde::Deserialize)]
+    struct Knobs {
+        model: FoundationModel,
+    }
+    let ok: Knobs = serde_json::from_value(json!({"model": HAIKU})).unwrap();
+    assert_eq!(ok.model.id(), HAIKU);
+    let err = serde_json::from_value::<Knobs>(json!({"model": "Claude 3 Haiku"}))
+        .err()
+        .expect("an invalid id is refused")
+        .to_string();
+    assert!(
+        err.contains("foundation model id 'Claude 3 Haiku' is invalid"),
+        "{err}"
+    );
 }
