@@ -143,3 +143,22 @@ fn a_bad_bedrock_price_is_refused_with_its_key_path() {
     .unwrap_err();
     assert!(err.to_string().contains("missing field `source`"), "{err}");
 }
+
+#[test]
+fn a_profile_copying_no_foundation_model_is_unknown_not_free() {
+    // A cross-region (system-defined) inference profile as the source: its
+    // models and their prices are not in the template.
+    let t = Template::from_json_str(
+        &json!({"Resources": {"Chat": {"Type": "AWS::Bedrock::ApplicationInferenceProfile",
+            "Properties": {"InferenceProfileName": "p", "ModelSource": {"CopyFrom":
+                "arn:aws:bedrock:us-east-1:111111111111:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0"}}}}})
+        .to_string(),
+    )
+    .unwrap();
+    let e = estimate(&t, &priced(), &Assumptions::default());
+    assert_eq!((e.lines[0].floor, e.lines[0].ceiling), (Some(0.0), None));
+    assert_eq!(
+        e.lines[0].assumption,
+        "copies no foundation model by ARN: tokens not priced"
+    );
+}
