@@ -33,6 +33,7 @@
 // the crate's own docs along, but rustdoc renders an inlined crate root as a
 // crate and links its "All Items" to an `all.html` it never writes; and a
 // guide included from another crate's directory is not in this package.
+pub mod bedrock;
 pub mod checks;
 pub mod cli;
 pub mod core;

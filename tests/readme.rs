@@ -13,6 +13,9 @@ mod stack;
 #[path = "support/drift_fake.rs"]
 mod drift_fake;
 
+#[path = "../examples/strategies/stack.rs"]
+mod strategies;
+
 use std::path::{Path, PathBuf};
 
 use mlcdk::cli::{EXIT_OK, EXIT_USAGE, run};
@@ -30,6 +33,10 @@ const COMMANDS: &[&str] = &[
     "deploy diff --stages staging,production: its monthly cost",
     "deploy drift --stage production, against the fake CloudFormation of tests/support/drift_fake.rs",
     "deploy, its checks and cost lines",
+    "strategies cost: Bedrock",
+    "strategies cost: JumpStart",
+    "strategies cost: fine-tune",
+    "strategies cost: train from scratch",
     "synth of the invalid app in tests/readme.rs",
 ];
 
@@ -137,6 +144,28 @@ fn output_of(name: &str, scratch: &Path) -> String {
             assert!(!out.exists(), "nothing may be written while errors stand");
             text
         }
+        // The model strategies of examples/strategies, priced for the same
+        // traffic.
+        "strategies cost: train from scratch" => cli(
+            &strategies::app("scratch", strategies::from_scratch),
+            &["cost"],
+            EXIT_OK,
+        ),
+        "strategies cost: fine-tune" => cli(
+            &strategies::app("finetune", strategies::fine_tune),
+            &["cost"],
+            EXIT_OK,
+        ),
+        "strategies cost: JumpStart" => cli(
+            &strategies::app("vision", strategies::jumpstart),
+            &["cost"],
+            EXIT_OK,
+        ),
+        "strategies cost: Bedrock" => cli(
+            &strategies::app("assistant", strategies::bedrock),
+            &["cost"],
+            EXIT_OK,
+        ),
         other => panic!("README.md has an output block for an unknown command {other:?}"),
     }
 }

@@ -329,7 +329,7 @@ fn stage_files_state_usage_assumptions_checked_by_the_schema() {
             "{file}: assumptions.stored_gb_per_bucket: expected number or null, found string \"lots\""
         ),
         format!(
-            "{file}: assumptions.request_bytes: unknown field (known: athena_gb_scanned_per_month, captured_gb_per_month,"
+            "{file}: assumptions.request_bytes: unknown field (known: athena_gb_scanned_per_month, bedrock_input_tokens_per_request, bedrock_output_tokens_per_request, bedrock_requests_per_month, captured_gb_per_month,"
         ),
     ] {
         assert!(err.contains(&e), "{e}\n{err}");

@@ -3,6 +3,7 @@
 //! those branches too. It is not a platform anyone would deploy as is: each
 //! construct is here for the options it shows.
 
+use mlcdk::bedrock::*;
 use mlcdk::etl::*;
 use mlcdk::inference::*;
 use mlcdk::monitoring::*;
@@ -616,6 +617,78 @@ pub fn options_platform(stack: &mut Stack, knobs: &Knobs) {
     );
 
     jumpstart_models(stack, &alerts, &models, &key);
+
+    // Bedrock: a foundation model consumed per token through the stage's
+    // application inference profile (tagged with the stage, so the budget
+    // below counts its spend), every usage alarm to the alerts topic, a
+    // guardrail with each kind of policy encrypted with the app's key, and a
+    // caller role granted exactly the profile, its model and the guardrail.
+    let haiku = FoundationModel::new("anthropic.claude-3-haiku-20240307-v1:0")
+        .expect("a model id of the documented shape");
+    let assistant = InferenceProfile::new(
+        stack,
+        "Assistant",
+        InferenceProfileProps {
+            description: Some("Support assistant".into()),
+            alerts: Some((&alerts).into()),
+            alarms: UsageAlarms {
+                max_client_errors_per_5_minutes: Some(50),
+                max_invocations_per_hour: Some(100_000),
+                max_input_tokens_per_hour: Some(50_000_000),
+                max_output_tokens_per_hour: Some(10_000_000),
+                ..UsageAlarms::default()
+            },
+            ..InferenceProfileProps::new(&haiku)
+        },
+    );
+    let guard = Guardrail::new(
+        stack,
+        "AssistantGuard",
+        GuardrailProps {
+            description: Some("Support assistant guardrail".into()),
+            content_filters: vec![
+                ContentFilter::both(ContentCategory::Hate, FilterStrength::High),
+                ContentFilter::both(ContentCategory::Insults, FilterStrength::Medium),
+                ContentFilter::both(ContentCategory::Sexual, FilterStrength::High),
+                ContentFilter::both(ContentCategory::Violence, FilterStrength::Medium),
+                ContentFilter::both(ContentCategory::Misconduct, FilterStrength::Low),
+                ContentFilter::prompt_attack(FilterStrength::High),
+            ],
+            denied_topics: vec![DeniedTopic {
+                name: "Investment advice".into(),
+                definition: "Recommendations on which financial products to buy or sell.".into(),
+                examples: vec!["Which stocks should I buy this week?".into()],
+            }],
+            pii: vec![
+                PiiEntity {
+                    kind: PiiType::Email,
+                    action: SensitiveAction::Anonymize,
+                },
+                PiiEntity {
+                    kind: PiiType::CreditDebitCardNumber,
+                    action: SensitiveAction::Block,
+                },
+            ],
+            regexes: vec![SensitiveRegex {
+                name: "Account number".into(),
+                pattern: "ACC-[0-9]{8}".into(),
+                description: Some("Internal account numbers".into()),
+                action: SensitiveAction::Anonymize,
+            }],
+            encryption_key: Some((&key).into()),
+            ..GuardrailProps::new(
+                "I can't help with that request.",
+                "I can't share that answer.",
+            )
+        },
+    );
+    let caller = Role::new(
+        stack,
+        "AssistantCaller",
+        RoleProps::assumed_by(Principal::service("lambda.amazonaws.com")),
+    );
+    assistant.grant_invoke(&caller);
+    guard.grant_apply(&caller);
 
     // A budget with forecast and actual notifications to email subscribers.
     Budget::new(

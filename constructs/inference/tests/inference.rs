@@ -563,9 +563,9 @@ fn every_endpoint_is_a_handle_with_grants_metrics_and_an_endpoint_ref() {
         errors
             .dimensions
             .iter()
-            .map(|d| d.value.as_str())
+            .map(|d| d.value.clone())
             .collect::<Vec<_>>(),
-        ["test-staging-serve", "Primary"]
+        [Expr::lit("test-staging-serve"), Expr::lit("Primary")]
     );
     assert_eq!(serve.metric_model_latency("Primary").name, "ModelLatency");
     assert_eq!(

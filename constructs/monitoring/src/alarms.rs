@@ -127,7 +127,7 @@ pub(crate) fn drift_alarm(
             .iter()
             .map(|(name, value)| Dimension {
                 name: name.clone(),
-                value: value.clone(),
+                value: value.as_str().into(),
             })
             .collect(),
         statistic: Statistic::Maximum,

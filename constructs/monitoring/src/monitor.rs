@@ -543,11 +543,11 @@ impl Monitor {
     fn metric(&self, name: &str, extra: Vec<(&str, String)>) -> Metric {
         let mut dimensions = vec![Dimension {
             name: "Endpoint".into(),
-            value: self.endpoint_name.clone(),
+            value: self.endpoint_name.as_str().into(),
         }];
         dimensions.extend(extra.into_iter().map(|(name, value)| Dimension {
             name: name.into(),
-            value,
+            value: value.into(),
         }));
         Metric {
             namespace: self.namespace.clone(),

@@ -39,8 +39,10 @@ impl Statistic {
 pub struct Dimension {
     /// The dimension's name.
     pub name: String,
-    /// Its value.
-    pub value: String,
+    /// Its value: a literal (`"churn-prod-serve".into()`), or an expression
+    /// for a value known only once the resource exists (the id Bedrock gives
+    /// an inference profile).
+    pub value: Expr,
 }
 
 /// A CloudWatch metric: namespace, name, dimensions, and how it is read
@@ -86,7 +88,7 @@ impl Metric {
                 .into_iter()
                 .map(|(n, v)| Dimension {
                     name: n.into(),
-                    value: v.into(),
+                    value: Expr::lit(v),
                 })
                 .collect(),
             statistic,
@@ -115,7 +117,7 @@ impl Metric {
                 .map(|d| {
                     Json::object([
                         ("Name", Json::from(d.name.as_str())),
-                        ("Value", Json::from(d.value.as_str())),
+                        ("Value", Json::from(d.value.clone())),
                     ])
                 })
                 .collect(),

@@ -57,6 +57,33 @@ const SERVERLESS_NOT_PUBLISHED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The runtime metrics Bedrock publishes in `AWS/Bedrock`, per model (the
+/// `ModelId` dimension) or across all models (no dimension), from the
+/// user guide's table
+/// (<https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring.html>,
+/// "Amazon Bedrock runtime metrics", and
+/// <https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html>),
+/// with the invocation-logging delivery metrics the same page lists. The
+/// guardrail and agent metrics are in other namespaces.
+const BEDROCK_PUBLISHED: &[&str] = &[
+    "Invocations",
+    "InvocationLatency",
+    "InvocationClientErrors",
+    "InvocationServerErrors",
+    "InvocationThrottles",
+    "InputTokenCount",
+    "LegacyModelInvocations",
+    "OutputTokenCount",
+    "OutputImageCount",
+    "ModelInvocationLogsCloudWatchDeliverySuccess",
+    "ModelInvocationLogsCloudWatchDeliveryFailure",
+    "ModelInvocationLogsS3DeliverySuccess",
+    "ModelInvocationLogsS3DeliveryFailure",
+];
+
+/// The dimension Bedrock's runtime metrics are published by.
+const BEDROCK_DIMENSION: &str = "ModelId";
+
 fn of<'a>(t: &'a Template, ty: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
     t.resources_of_type(ty)
 }
@@ -235,6 +262,10 @@ fn endpoint_dimension(dims: &Value) -> Option<&Value> {
 pub(crate) fn rt_alarm_metrics(t: &Template, _: &Options, out: &mut Vec<Hit>) {
     for (id, alarm) in of(t, "AWS::CloudWatch::Alarm") {
         for (namespace, metric, dims) in alarm_metrics(alarm) {
+            if namespace == "AWS/Bedrock" {
+                bedrock_alarm_metric(id, metric, dims, out);
+                continue;
+            }
             let Some((endpoint_id, endpoint)) = endpoint_dimension(dims)
                 .and_then(|v| resolve(t, v, "AWS::SageMaker::Endpoint", "EndpointName"))
             else {
@@ -268,6 +299,37 @@ pub(crate) fn rt_alarm_metrics(t: &Template, _: &Options, out: &mut Vec<Hit>) {
                 ));
             }
         }
+    }
+}
+
+/// An alarm on `AWS/Bedrock` watches a runtime metric Bedrock publishes, by
+/// the one dimension it publishes them by (`ModelId`): any other name or
+/// dimension selects a series that never has data.
+fn bedrock_alarm_metric(id: &str, metric: &str, dims: &Value, out: &mut Vec<Hit>) {
+    if !BEDROCK_PUBLISHED.contains(&metric) {
+        out.push(Hit::new(
+            id,
+            format!(
+                "alarm {id} watches {metric} in AWS/Bedrock, which is not among the runtime metrics Bedrock publishes ({}; https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html), so the alarm never fires",
+                BEDROCK_PUBLISHED.join(", ")
+            ),
+        ));
+    }
+    let other: Vec<&str> = dims
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.get("Name").and_then(Value::as_str))
+        .filter(|n| *n != BEDROCK_DIMENSION)
+        .collect();
+    if !other.is_empty() {
+        out.push(Hit::new(
+            id,
+            format!(
+                "alarm {id} selects {metric} in AWS/Bedrock by {}, but Bedrock publishes its runtime metrics by {BEDROCK_DIMENSION} only, so the alarm never fires; select by {BEDROCK_DIMENSION} (the model id)",
+                other.join(" and ")
+            ),
+        ));
     }
 }
 

@@ -23,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+mod bedrock;
 mod compat;
 mod instance_types;
 pub mod policy;

@@ -926,6 +926,18 @@ impl<'a> Symbols<'a> {
             ("AWS::SQS::Queue", "Arn") => {
                 format!("arn:${{AWS::Partition}}:sqs:{regional}:{}", name())
             }
+            // Bedrock generates the id in both ARNs; the resource types'
+            // ARN formats are those of the inference profile prerequisites
+            // (https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html)
+            // and of the guardrail schema (`GuardrailArn`).
+            ("AWS::Bedrock::ApplicationInferenceProfile", "InferenceProfileArn") => {
+                format!(
+                    "arn:${{AWS::Partition}}:bedrock:{regional}:application-inference-profile/${{{target}}}"
+                )
+            }
+            ("AWS::Bedrock::Guardrail", "GuardrailArn") => {
+                format!("arn:${{AWS::Partition}}:bedrock:{regional}:guardrail/${{{target}}}")
+            }
             _ => opaque,
         }
     }

@@ -201,6 +201,43 @@ fn alarm_metrics() {
     );
 }
 
+fn bedrock_alarm(metric: &str, dimension: &str) -> Value {
+    json!({"A": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "Namespace": "AWS/Bedrock", "MetricName": metric, "Statistic": "Sum", "Period": 300,
+        "EvaluationPeriods": 1, "Threshold": 10, "ComparisonOperator": "GreaterThanThreshold",
+        "Dimensions": [{"Name": dimension, "Value": "anthropic.claude-3-haiku-20240307-v1:0"}]}}})
+}
+
+#[test]
+fn bedrock_alarm_metrics() {
+    // What Bedrock publishes by ModelId.
+    for metric in [
+        "Invocations",
+        "InvocationThrottles",
+        "InvocationClientErrors",
+        "InvocationServerErrors",
+        "InputTokenCount",
+        "OutputTokenCount",
+        "InvocationLatency",
+    ] {
+        passes("RT-004", bedrock_alarm(metric, "ModelId"));
+    }
+    // A SageMaker endpoint's metric name in the Bedrock namespace.
+    let found = findings("RT-004", bedrock_alarm("Invocation5XXErrors", "ModelId"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].1.starts_with("alarm A watches Invocation5XXErrors in AWS/Bedrock, which is not among the runtime metrics Bedrock publishes (Invocations, "),
+        "{found:?}"
+    );
+    // The right metric by a dimension Bedrock does not publish it by.
+    trips(
+        "RT-004",
+        bedrock_alarm("InputTokenCount", "EndpointName"),
+        "A",
+        "alarm A selects InputTokenCount in AWS/Bedrock by EndpointName, but Bedrock publishes its runtime metrics by ModelId only, so the alarm never fires; select by ModelId (the model id)",
+    );
+}
+
 fn variant_config(instance: &str) -> Value {
     json!({"M": model(json!({})), "Cfg": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [{
         "VariantName": "Primary", "ModelName": {"Fn::GetAtt": ["M", "ModelName"]},

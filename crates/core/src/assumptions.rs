@@ -55,6 +55,18 @@ pub struct StageAssumptions {
     /// crawled). Default 0.25.
     #[schemars(range(min = 0, max = 1e6))]
     pub crawler_dpu_hours_per_run: Option<f64>,
+    /// Requests per month to each Bedrock inference profile. Default: the
+    /// stage's `requests_per_month`, so that every model strategy is priced
+    /// for the same traffic.
+    #[schemars(range(min = 0, max = 1e15))]
+    pub bedrock_requests_per_month: Option<f64>,
+    /// Input tokens of one Bedrock request (prompt, context, history).
+    /// Default 500.
+    #[schemars(range(min = 0, max = 1e8))]
+    pub bedrock_input_tokens_per_request: Option<f64>,
+    /// Output tokens of one Bedrock request. Default 200.
+    #[schemars(range(min = 0, max = 1e8))]
+    pub bedrock_output_tokens_per_request: Option<f64>,
 }
 
 impl StageAssumptions {
@@ -77,6 +89,18 @@ impl StageAssumptions {
             ("event_runs_per_month", self.event_runs_per_month),
             ("transform_hours_per_run", self.transform_hours_per_run),
             ("crawler_dpu_hours_per_run", self.crawler_dpu_hours_per_run),
+            (
+                "bedrock_requests_per_month",
+                self.bedrock_requests_per_month,
+            ),
+            (
+                "bedrock_input_tokens_per_request",
+                self.bedrock_input_tokens_per_request,
+            ),
+            (
+                "bedrock_output_tokens_per_request",
+                self.bedrock_output_tokens_per_request,
+            ),
         ]
         .into_iter()
         .filter_map(|(name, v)| Some((name, v?)))
@@ -157,7 +181,7 @@ mod tests {
             [
                 "assumptions.requests_per_month: -1 is below the minimum 0",
                 "assumptions.transform_hours_per_run: 1000 is above the maximum 744",
-                "assumptions.x: unknown field (known: athena_gb_scanned_per_month, captured_gb_per_month, crawler_dpu_hours_per_run, event_runs_per_month, request_kb, requests_per_month, response_kb, serverless_seconds_per_request, stored_gb_per_bucket, transform_hours_per_run)",
+                "assumptions.x: unknown field (known: athena_gb_scanned_per_month, bedrock_input_tokens_per_request, bedrock_output_tokens_per_request, bedrock_requests_per_month, captured_gb_per_month, crawler_dpu_hours_per_run, event_runs_per_month, request_kb, requests_per_month, response_kb, serverless_seconds_per_request, stored_gb_per_bucket, transform_hours_per_run)",
             ]
         );
     }

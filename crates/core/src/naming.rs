@@ -95,6 +95,12 @@ pub const MONITORING_SCHEDULE: NamingRule = NamingRule::new('-', 63, true);
 pub const SCALING_POLICY: NamingRule = NamingRule::new('-', 200, false);
 /// AWS Budgets (`BudgetName`, at most 100).
 pub const BUDGET: NamingRule = NamingRule::new('-', 100, false);
+/// Bedrock application inference profiles (`InferenceProfileName`, at most
+/// 64, letters and digits each followed by at most one ` `, `_` or `-`: the
+/// CloudFormation schema's pattern `^([0-9a-zA-Z][ _-]?)+$`).
+pub const BEDROCK_INFERENCE_PROFILE: NamingRule = NamingRule::new('-', 64, false);
+/// Bedrock guardrails (`Name`, at most 50, `^[0-9a-zA-Z-_]+$`).
+pub const BEDROCK_GUARDRAIL: NamingRule = NamingRule::new('-', 50, false);
 
 /// The ARN of a regional resource of the stack's account:
 /// `arn:${AWS::Partition}:<service>:${AWS::Region}:${AWS::AccountId}:<resource>`.

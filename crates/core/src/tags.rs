@@ -45,7 +45,9 @@ pub fn tag_format(resource_type: &str) -> Option<TagFormat> {
         | "AWS::ApplicationAutoScaling::ScalableTarget"
         | "AWS::ECR::Repository"
         | "AWS::Lambda::Function"
-        | "AWS::SQS::Queue" => Some(TagFormat::List),
+        | "AWS::SQS::Queue"
+        | "AWS::Bedrock::ApplicationInferenceProfile"
+        | "AWS::Bedrock::Guardrail" => Some(TagFormat::List),
         "AWS::Glue::Crawler" | "AWS::Glue::Job" | "AWS::Glue::Trigger" | "AWS::Glue::Workflow" => {
             Some(TagFormat::Map)
         }

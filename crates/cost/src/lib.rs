@@ -65,6 +65,27 @@ pub struct PriceTable {
     /// Athena query prices.
     #[serde(default)]
     pub athena: AthenaPrices,
+    /// Bedrock on-demand token prices, by foundation model id
+    /// (`[bedrock."anthropic.claude-3-haiku-20240307-v1:0"]`). Each carries
+    /// its own source and date: model prices change per model, not with the
+    /// table.
+    #[serde(default)]
+    pub bedrock: BTreeMap<String, BedrockPrice>,
+}
+
+/// The on-demand price of one Bedrock foundation model, per 1,000 tokens
+/// (the unit of the Bedrock pricing page), with where and when it was read.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BedrockPrice {
+    /// Per 1,000 input tokens.
+    pub input_per_1k_tokens: f64,
+    /// Per 1,000 output tokens.
+    pub output_per_1k_tokens: f64,
+    /// Where the prices were read (a page, an offer file).
+    pub source: String,
+    /// When.
+    pub date: String,
 }
 
 /// Per instance-hour, by instance type.
@@ -211,6 +232,7 @@ impl PriceTable {
             && s.training.is_empty()
             && s.processing.is_empty()
             && s.transform.is_empty()
+            && self.bedrock.is_empty()
             && [
                 self.serverless.per_gb_second,
                 self.serverless.provisioned_per_gb_second,
@@ -268,6 +290,16 @@ impl PriceTable {
             for (instance, p) in table {
                 check(format!("sagemaker.{name}.{}", key(instance)), *p);
             }
+        }
+        for (model, p) in &self.bedrock {
+            check(
+                format!("bedrock.{}.input_per_1k_tokens", key(model)),
+                p.input_per_1k_tokens,
+            );
+            check(
+                format!("bedrock.{}.output_per_1k_tokens", key(model)),
+                p.output_per_1k_tokens,
+            );
         }
         for (path, p) in [
             ("serverless.per_gb_second", self.serverless.per_gb_second),
@@ -351,6 +383,13 @@ pub struct Assumptions {
     pub transform_hours_per_run: f64,
     /// DPU-hours of one Glue crawler run.
     pub crawler_dpu_hours_per_run: f64,
+    /// Requests per month to each Bedrock inference profile; `None`:
+    /// `requests_per_month`, the same traffic as the endpoints.
+    pub bedrock_requests_per_month: Option<f64>,
+    /// Input tokens of one Bedrock request.
+    pub bedrock_input_tokens_per_request: f64,
+    /// Output tokens of one Bedrock request.
+    pub bedrock_output_tokens_per_request: f64,
     /// The names of the assumptions the stage stated (the others are
     /// defaults), e.g. `requests_per_month`.
     pub stated: BTreeSet<String>,
@@ -369,6 +408,9 @@ impl Default for Assumptions {
             event_runs_per_month: 4.0,
             transform_hours_per_run: 1.0,
             crawler_dpu_hours_per_run: 0.25,
+            bedrock_requests_per_month: None,
+            bedrock_input_tokens_per_request: 500.0,
+            bedrock_output_tokens_per_request: 200.0,
             stated: BTreeSet::new(),
         }
     }
@@ -391,6 +433,9 @@ impl Assumptions {
                 "event_runs_per_month" => a.event_runs_per_month = v,
                 "transform_hours_per_run" => a.transform_hours_per_run = v,
                 "crawler_dpu_hours_per_run" => a.crawler_dpu_hours_per_run = v,
+                "bedrock_requests_per_month" => a.bedrock_requests_per_month = Some(v),
+                "bedrock_input_tokens_per_request" => a.bedrock_input_tokens_per_request = v,
+                "bedrock_output_tokens_per_request" => a.bedrock_output_tokens_per_request = v,
                 _ => continue,
             }
             a.stated.insert(name.to_string());
@@ -716,6 +761,7 @@ pub fn estimate(template: &Template, prices: &PriceTable, assumptions: &Assumpti
                 "Feature Store requests and storage: no price with a source yet".into(),
             ),
             "AWS::Glue::Job" => glue_job(&mut cx, id, r),
+            "AWS::Bedrock::ApplicationInferenceProfile" => bedrock_profile(&mut cx, id, r),
             "AWS::Glue::Crawler" => crawler(&mut cx, id, r),
             "AWS::S3::Bucket" => bucket(&mut cx, id),
             "AWS::Athena::WorkGroup" => workgroup(&mut cx, id, r),
@@ -853,6 +899,89 @@ fn workgroup(cx: &mut Ctx, id: &str, r: &Resource) {
             per(p)
         ),
     );
+}
+
+/// The foundation model an inference profile copies, from its
+/// `ModelSource.CopyFrom` ARN (`…:foundation-model/<id>`, literal or in an
+/// `Fn::Sub` pattern).
+fn profile_model(r: &Resource) -> Option<String> {
+    texts(r.prop(&["ModelSource", "CopyFrom"])?)
+        .into_iter()
+        .find_map(|t| {
+            t.split_once(":foundation-model/")
+                .map(|(_, id)| id.to_string())
+        })
+}
+
+/// An application inference profile: on-demand tokens, billed per use, so
+/// the floor is $0 and the ceiling the stage's assumed traffic priced per
+/// token. A model without a sourced price in the table is unknown, with the
+/// table section that fixes it.
+fn bedrock_profile(cx: &mut Ctx, id: &str, r: &Resource) {
+    let Some(model) = profile_model(r) else {
+        cx.push(
+            id,
+            "Bedrock inference profile".into(),
+            Some(0.0),
+            None,
+            "copies no foundation model by ARN: tokens not priced".into(),
+        );
+        return;
+    };
+    let (requests, requests_shown) = match cx.a.bedrock_requests_per_month {
+        Some(n) => (n, cx.a.show("bedrock_requests_per_month", qty(n))),
+        None => (
+            cx.a.requests_per_month,
+            cx.a.show(
+                "bedrock_requests_per_month + requests_per_month",
+                qty(cx.a.requests_per_month),
+            ),
+        ),
+    };
+    let (tin, tout) = (
+        cx.a.bedrock_input_tokens_per_request,
+        cx.a.bedrock_output_tokens_per_request,
+    );
+    let usage = format!(
+        "{requests_shown} requests × ({} in, {} out) tokens",
+        cx.a.show("bedrock_input_tokens_per_request", qty(tin)),
+        cx.a.show("bedrock_output_tokens_per_request", qty(tout)),
+    );
+    let item = format!("Bedrock tokens: {model}");
+    match cx.p.bedrock.get(&model) {
+        Some(p) => {
+            let (pin, pout) = (
+                price(Some(p.input_per_1k_tokens)),
+                price(Some(p.output_per_1k_tokens)),
+            );
+            let ceiling = pin
+                .and_then(|pin| product(&[requests, tin / 1000.0, pin]))
+                .zip(pout.and_then(|pout| product(&[requests, tout / 1000.0, pout])))
+                .map(|(i, o)| total([i, o].into_iter()));
+            cx.push(
+                id,
+                item,
+                Some(0.0),
+                ceiling,
+                format!(
+                    "up to {usage} × ({} in, {} out)/1k tokens; {} ({})",
+                    per(pin),
+                    per(pout),
+                    p.source,
+                    p.date
+                ),
+            );
+        }
+        None => cx.push(
+            id,
+            item,
+            Some(0.0),
+            None,
+            format!(
+                "up to {usage}; no sourced price for {model}: add [bedrock.\"{model}\"] input_per_1k_tokens, output_per_1k_tokens, source, date to a price table and pass it with `cost --prices FILE`"
+            ),
+        ),
+    }
 }
 
 fn endpoint(cx: &mut Ctx, id: &str, r: &Resource) {

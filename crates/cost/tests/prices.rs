@@ -106,7 +106,7 @@ fn parse_errors_are_short_and_name_the_line() {
     assert_eq!(
         e,
         format!(
-            "price table: line 4, column 1: unknown field `colour`, expected one of `region`, `date`, `source`, `sagemaker`, `serverless`, `glue`, `fixed`, `s3`, `athena`\n    | colour = \"{}…\n    | ^",
+            "price table: line 4, column 1: unknown field `colour`, expected one of `region`, `date`, `source`, `sagemaker`, `serverless`, `glue`, `fixed`, `s3`, `athena`, `bedrock`\n    | colour = \"{}…\n    | ^",
             "x".repeat(20)
         )
     );

@@ -68,6 +68,7 @@ pub static RULES: &[Rule] = &[
     rt::TRAFFIC_SHIFT,
     rt::PIPELINE_ROLE,
     rt::GATED_EULA,
+    rt::INFERENCE_PROFILE_MODELS,
 ];
 
 fn is_true(v: Option<&Value>) -> bool {

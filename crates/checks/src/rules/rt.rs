@@ -56,9 +56,12 @@ pub(super) const ALARM_METRICS: Rule = Rule {
     title: "alarms watch metrics their resource publishes",
     explanation: "An alarm on a metric its endpoint never publishes can never fire: asynchronous \
         endpoints publish no Invocations, InvocationsPerInstance or OverheadLatency, and \
-        serverless endpoints no instance metrics. AWS: \
-        https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html and \
-        https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-monitoring.html",
+        serverless endpoints no instance metrics; Bedrock publishes its runtime metrics \
+        (Invocations, InvocationThrottles, InputTokenCount, OutputTokenCount, ...) in \
+        AWS/Bedrock by ModelId only. AWS: \
+        https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-monitor.html, \
+        https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints-monitoring.html and \
+        https://docs.aws.amazon.com/bedrock/latest/userguide/monitoring-runtime-metrics.html",
     check: crate::compat::rt_alarm_metrics,
 };
 
@@ -187,4 +190,17 @@ pub(super) const GATED_EULA: Rule = Rule {
         https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelAccessConfig.html and \
         https://docs.aws.amazon.com/sagemaker/latest/dg/jumpstart-foundation-models-choose.html#jumpstart-foundation-models-choose-eula",
     check: crate::compat::rt_gated_eula,
+};
+
+/// `RT-014`: roles that may invoke an inference profile may invoke its model.
+pub(super) const INFERENCE_PROFILE_MODELS: Rule = Rule {
+    id: "RT-014",
+    severity: Error,
+    error_in_production: true,
+    title: "roles that may invoke a Bedrock inference profile may invoke the model it routes to",
+    explanation: "Bedrock authorizes a call through an application inference profile on the \
+        profile's ARN and on the foundation model's ARN; a role allowed the profile but \
+        denied the model gets AccessDenied on every call although the template deploys. \
+        AWS: https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-prereq.html",
+    check: crate::bedrock::rt_inference_profile_models,
 };
