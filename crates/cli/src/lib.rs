@@ -762,6 +762,14 @@ fn cost<K>(
     }
 }
 
+/// One validation problem at `path`, as the failure a command returns.
+fn invalid(path: String, message: String) -> Failure {
+    Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
+        path,
+        message,
+    }]))
+}
+
 /// `prices refresh`: a region's table from offer files; without any, the
 /// URLs to download them from (this crate has no HTTP client, and the files
 /// are large: the user fetches them, e.g. with curl).
@@ -772,12 +780,6 @@ fn prices_refresh(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     use mlcdk_cost::refresh;
-    let invalid = |path: String, message: String| {
-        Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
-            path,
-            message,
-        }]))
-    };
     if offers.is_empty() {
         let _ = writeln!(
             out,
@@ -866,12 +868,6 @@ fn jumpstart_lock<K>(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     use mlcdk_inference::{JumpStartLock, LOCK_FILE};
-    let invalid = |path: String, message: String| {
-        Failure::Invalid(ValidationErrors(vec![mlcdk_core::ValidationError {
-            path,
-            message,
-        }]))
-    };
     let (id, version) = match model.split_once('@') {
         Some((id, v)) => (id, Some(v)),
         None => (model, None),
