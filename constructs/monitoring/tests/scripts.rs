@@ -523,9 +523,103 @@ fn external_moto_monitor_job_end_to_end() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(report, Value::Null);
 
+    // 5. The contract between the construct and the script: the arguments a
+    // synthesized `Monitor` gives its job, run as they are (the report
+    // directory aside, and `--now` to pick the window).
+    let mut args = synthesized_monitor_arguments();
+    assert_eq!(args[0], "python3");
+    args.drain(..2); // the interpreter and the container's path of the script
+    let report_dir = dir.join("report-contract");
+    let at = args.iter().position(|a| a == "--report-dir").unwrap() + 1;
+    args[at] = report_dir.to_str().unwrap().to_string();
+    let mut all = vec![script("monitor.py")];
+    all.extend(args);
+    all.extend(["--now".to_string(), "2026-12-02T06:30:00Z".to_string()]);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let out = aws.run(&all);
+    assert!(
+        out.status.success(),
+        "monitor.py with the construct's arguments {all:?}: {}",
+        text(&out)
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(report_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["status"], "ok", "{report}");
+    assert_eq!(report["records"], 300, "{report}");
+    let contract = aws.metrics("mlcdk/contract", end);
+    assert!((one(&contract, "psi", Some("tenure")) - tenure_psi).abs() < 1e-9);
+
     drop(moto);
     tools::announce(&format!(
-        "moto {}: baseline.py, then monitor.py against S3/CloudWatch/SageMaker in moto: drift run (tenure PSI {tenure_psi:.2}, charges PSI {charges_psi:.3}), empty window (no_data 1), --baseline-package run, missing baseline",
+        "moto {}: baseline.py, then monitor.py against S3/CloudWatch/SageMaker in moto: drift run (tenure PSI {tenure_psi:.2}, charges PSI {charges_psi:.3}), empty window (no_data 1), --baseline-package run, missing baseline, the arguments a synthesized Monitor gives its job",
         tools::pin("moto").version
     ));
+}
+
+/// The job arguments of a `Monitor` on the endpoint and bucket of the test
+/// above (a bucket named `mlcdk-e2e`, an imported endpoint `churn-endpoint`
+/// capturing under `capture/`), with the bucket's reference resolved to its
+/// name as CloudFormation would.
+fn synthesized_monitor_arguments() -> Vec<String> {
+    use mlcdk_core::{Construct, Stack};
+    use mlcdk_monitoring::{Baseline, Monitor, MonitorProps, MonitorSchedule};
+    use mlcdk_sagemaker::EndpointRef;
+    use mlcdk_storage::{Bucket, BucketProps};
+
+    let mut stack = Stack::for_test();
+    let bucket = Bucket::new(
+        &mut stack,
+        "Data",
+        BucketProps {
+            bucket_name: Some("mlcdk-e2e".into()),
+            ..Default::default()
+        },
+    );
+    Monitor::new(
+        &mut stack,
+        "Drift",
+        MonitorProps {
+            capture: Some(bucket.prefix("capture/")),
+            namespace: "mlcdk/contract".into(),
+            ..MonitorProps::data_quality(
+                EndpointRef::from_name("churn-endpoint", ["AllTraffic"]),
+                Baseline::File(bucket.prefix("baselines/churn/statistics.json")),
+                bucket.prefix("reports/"),
+                MonitorSchedule::Hourly,
+            )
+        },
+    );
+    let bucket_id = bucket.resource().logical_id().to_string();
+    let t = stack.synth().unwrap().template;
+    let (_, pipeline) = t
+        .resources_of_type("AWS::SageMaker::Pipeline")
+        .next()
+        .expect("the monitor's pipeline");
+    let body = pipeline
+        .prop(&["PipelineDefinition", "PipelineDefinitionBody"])
+        .unwrap();
+    // The body joins literals and references: the bucket's `Ref` is its name.
+    let text: String = match body {
+        Value::String(s) => s.clone(),
+        join => join["Fn::Join"][1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|part| match part {
+                Value::String(s) => s.clone(),
+                r if r["Ref"] == json!(bucket_id) => "mlcdk-e2e".to_string(),
+                r if r.get("Fn::Sub").is_some() => r["Fn::Sub"].as_str().unwrap().to_string(),
+                // The role ARN and keys are outside the entrypoint.
+                _ => "<reference>".to_string(),
+            })
+            .collect(),
+    };
+    let definition: Value = serde_json::from_str(&text).unwrap();
+    definition["Steps"][0]["Arguments"]["AppSpecification"]["ContainerEntrypoint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
 }
