@@ -15,7 +15,9 @@ pub(super) const JOB_PERMISSIONS: Rule = Rule {
     title: "pipeline job roles can read their inputs, write their outputs and use their volume keys",
     explanation: "Each job a SageMaker pipeline starts (processing, training, tuning, transform) makes \
         calls with its role: it lists and reads its S3 inputs, writes its outputs and \
-        checkpoints, creates a grant on its volume key and pulls its image from ECR. A call \
+        checkpoints, creates a grant on its volume key and pulls its image from ECR; a job \
+        running mlcdk's monitoring script also reads the endpoint's capture and its baseline \
+        and puts metrics in its namespace through the APIs. A call \
         the role's policies (or the bucket's or key's policy) definitely deny fails the job \
         at run time although the template deploys. Locations known only at run time are not \
         checked. AWS: https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html",
