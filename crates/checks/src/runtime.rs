@@ -131,6 +131,17 @@ impl Call {
             why,
         }
     }
+
+    /// `s3:ListBucket` on `bucket` with `s3:prefix` = `key`: what a reader of
+    /// an S3 prefix (an `S3Prefix` input, a model data source) does first.
+    fn list_prefix(bucket: &str, key: &str, why: String) -> Call {
+        Call {
+            action: "s3:ListBucket",
+            resource: bucket_arn(bucket),
+            context: [("s3:prefix".to_string(), vec![key.to_string()])].into(),
+            why,
+        }
+    }
 }
 
 /// `(bucket, key)` of a literal `s3://` URI, or of a `Std:Join` of literals
@@ -262,12 +273,11 @@ pub fn job_calls(step: &Value) -> Option<(String, Vec<Call>)> {
             // S3Prefix (and AugmentedManifestFile-less defaults) list the
             // prefix before reading what it matched.
             if kind.is_none_or(|k| k == "S3Prefix") {
-                calls.push(Call {
-                    action: "s3:ListBucket",
-                    resource: bucket_arn(&bucket),
-                    context: [("s3:prefix".to_string(), vec![key.clone()])].into(),
-                    why: format!("step {name} lists the prefix of its input {label} (S3Prefix)"),
-                });
+                calls.push(Call::list_prefix(
+                    &bucket,
+                    &key,
+                    format!("step {name} lists the prefix of its input {label} (S3Prefix)"),
+                ));
             }
             calls.push(Call::new(
                 "s3:GetObject",
@@ -363,12 +373,11 @@ fn monitoring_contract_calls(args: &Value, step: &str) -> Vec<Call> {
         let Some((bucket, key)) = s3_location(&Value::from(uri)) else {
             return;
         };
-        calls.push(Call {
-            action: "s3:ListBucket",
-            resource: bucket_arn(&bucket),
-            context: [("s3:prefix".to_string(), vec![key.clone()])].into(),
-            why: format!("step {step} lists {what}"),
-        });
+        calls.push(Call::list_prefix(
+            &bucket,
+            &key,
+            format!("step {step} lists {what}"),
+        ));
         calls.push(Call::new(
             "s3:GetObject",
             object_arn(&bucket, &format!("{key}x.jsonl")),
@@ -1805,12 +1814,11 @@ fn model_decisions(
                 .and_then(Value::as_str)
                 == Some("S3Prefix")
             {
-                calls.push(Call {
-                    action: "s3:ListBucket",
-                    resource: bucket_arn(&bucket),
-                    context: [("s3:prefix".to_string(), vec![key.clone()])].into(),
-                    why: format!("SageMaker lists the model artifacts under s3://{bucket}/{key}"),
-                });
+                calls.push(Call::list_prefix(
+                    &bucket,
+                    &key,
+                    format!("SageMaker lists the model artifacts under s3://{bucket}/{key}"),
+                ));
             }
             calls.push(Call::new(
                 "s3:GetObject",
