@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use mlcdk_core::refs::TopicRef;
-use mlcdk_core::{Construct, Handle, Json, ResourceRef, Scope};
+use mlcdk_core::{Construct, Handle, Json, Node, ResourceRef, Scope};
 use mlcdk_sagemaker::{Alarm, AlarmProps, Comparison, Dimension, Metric, MissingData, Statistic};
 use mlcdk_training::{Pipeline, PipelineTrigger, TrainingPipeline, TriggerProps};
 
@@ -155,7 +155,51 @@ pub(crate) fn drift_alarm(
 /// The thresholds a Model Monitor drift alarm accepts. Drift is a distance,
 /// so a threshold of 0 or less fires on every run; above 2^360 no metric
 /// value CloudWatch accepts can cross it ([`CLOUDWATCH_MAX`]).
-pub(crate) const DRIFT_THRESHOLD_RANGE: &str = "a finite number above 0 and at most 2^360 (about 2.35e108), the largest metric value CloudWatch accepts";
+const DRIFT_THRESHOLD_RANGE: &str = "a finite number above 0 and at most 2^360 (about 2.35e108), the largest metric value CloudWatch accepts";
+
+/// Whether `t` names a feature and has a threshold a drift alarm accepts;
+/// what is wrong is reported on `node`. `watched` says which metric the
+/// alarm would watch, for the message.
+pub(crate) fn check_threshold(node: &mut Node<'_>, t: &DriftThreshold, watched: &str) -> bool {
+    let mut ok = true;
+    if t.feature.is_empty() {
+        node.error(format!(
+            "drift alarm with max {} has no feature name; give the feature whose {watched} metric it watches",
+            t.max
+        ));
+        ok = false;
+    }
+    if let Some(e) = check_range(
+        &format!("drift alarm on '{}': max", t.feature),
+        t.max,
+        0.0,
+        true,
+        CLOUDWATCH_MAX,
+        DRIFT_THRESHOLD_RANGE,
+    ) {
+        node.error(e);
+        ok = false;
+    }
+    ok
+}
+
+/// What every monitor of captured requests needs, whatever runs it: data
+/// capture on the endpoint, and a storage volume SageMaker accepts.
+pub(crate) fn check_capture_and_volume(
+    node: &mut Node<'_>,
+    capture: Option<&mlcdk_storage::S3Path>,
+    endpoint_name: &str,
+    volume_gb: u32,
+) {
+    if capture.is_none() {
+        node.error(format!(
+            "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
+        ));
+    }
+    if !(1..=16_384).contains(&volume_gb) {
+        node.error(format!("volume_gb {volume_gb} is out of range: 1 to 16384"));
+    }
+}
 
 /// The thresholds a custom-metric alarm accepts: any value a metric can
 /// take ([`CLOUDWATCH_MAX`]).

@@ -21,11 +21,10 @@ use mlcdk_sagemaker::{NetworkIsolation, RoleBasics};
 use mlcdk_storage::{KeyRef, S3Path};
 
 use crate::alarms::{
-    CustomMetric, DRIFT_THRESHOLD_RANGE, DriftStatistic, DriftThreshold, RetrainOnDrift,
-    drift_alarm,
+    CustomMetric, DriftStatistic, DriftThreshold, RetrainOnDrift, check_capture_and_volume,
+    check_threshold, drift_alarm,
 };
 use crate::monitor::ProblemType;
-use crate::numbers::{CLOUDWATCH_MAX, check_range};
 use crate::schedule::MonitorSchedule;
 
 /// The Model Monitor analyzer image's registry account per region (SageMaker
@@ -320,11 +319,7 @@ fn check_props(node: &mut Node<'_>, props: &ModelMonitorProps, endpoint_name: &s
     if let Err(e) = props.network_isolation.check() {
         node.error(e);
     }
-    if props.capture.is_none() {
-        node.error(format!(
-            "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
-        ));
-    }
+    check_capture_and_volume(node, props.capture.as_ref(), endpoint_name, props.volume_gb);
     let schedule = MonitorSchedule::try_from(props.schedule.clone());
     let expression = match schedule.and_then(MonitorSchedule::expression) {
         Ok(e) => e,
@@ -347,12 +342,6 @@ fn check_props(node: &mut Node<'_>, props: &ModelMonitorProps, endpoint_name: &s
             "max_runtime_seconds {} exceeds the schedule's interval ({} s)",
             props.max_runtime_seconds,
             s.interval_seconds()
-        ));
-    }
-    if !(1..=16_384).contains(&props.volume_gb) {
-        node.error(format!(
-            "volume_gb {} is out of range: 1 to 16384",
-            props.volume_gb
         ));
     }
     if let ModelMonitorKind::ModelQuality(q) = &props.kind {
@@ -573,37 +562,19 @@ fn drift_alarms(
     schedule_name: &str,
 ) -> Vec<ResourceRef> {
     let mut alarms = Vec::new();
-    for DriftThreshold {
-        feature,
-        max,
-        statistic,
-    } in &props.drift_alarms
-    {
+    for threshold in &props.drift_alarms {
+        let DriftThreshold {
+            feature,
+            max,
+            statistic,
+        } = threshold;
         if *statistic != DriftStatistic::Psi {
             node.error(format!(
                 "drift alarm on '{feature}': Model Monitor publishes one drift distance per feature (feature_baseline_drift_{feature}); leave statistic at its default"
             ));
             continue;
         }
-        let mut ok = true;
-        if feature.is_empty() {
-            node.error(format!(
-                "drift alarm with max {max} has no feature name; give the feature whose feature_baseline_drift_<feature> metric it watches"
-            ));
-            ok = false;
-        }
-        if let Some(e) = check_range(
-            &format!("drift alarm on '{feature}': max"),
-            *max,
-            0.0,
-            true,
-            CLOUDWATCH_MAX,
-            DRIFT_THRESHOLD_RANGE,
-        ) {
-            node.error(e);
-            ok = false;
-        }
-        if !ok {
+        if !check_threshold(node, threshold, "feature_baseline_drift_<feature>") {
             continue;
         }
         alarms.push(

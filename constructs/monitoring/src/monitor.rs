@@ -28,10 +28,10 @@ use mlcdk_training::{
 };
 
 use crate::alarms::{
-    CustomMetric, DRIFT_THRESHOLD_RANGE, DriftStatistic, DriftThreshold, RetrainOnDrift,
-    drift_alarm,
+    CustomMetric, DriftStatistic, DriftThreshold, RetrainOnDrift, check_capture_and_volume,
+    check_threshold, drift_alarm,
 };
-use crate::numbers::{CLOUDWATCH_MAX, check_range};
+use crate::numbers::CLOUDWATCH_MAX;
 use crate::schedule::MonitorSchedule;
 
 /// The monitoring script shipped with mlcdk: reads the capture window,
@@ -707,11 +707,7 @@ fn check_props(
     props: &MonitorProps,
     endpoint_name: &str,
 ) -> Option<MonitorSchedule> {
-    if props.capture.is_none() {
-        node.error(format!(
-            "endpoint '{endpoint_name}' captures no data; a monitor reads captured requests (set data_capture on the endpoint, or capture for an imported one)"
-        ));
-    }
+    check_capture_and_volume(node, props.capture.as_ref(), endpoint_name, props.volume_gb);
     let schedule = match MonitorSchedule::try_from(props.schedule.clone()) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -726,12 +722,6 @@ fn check_props(
         node.error(format!(
             "max_runtime_seconds {} is out of range: 1 to {interval} (the schedule's interval: a run must end before the next starts)",
             props.max_runtime_seconds
-        ));
-    }
-    if !(1..=16_384).contains(&props.volume_gb) {
-        node.error(format!(
-            "volume_gb {} is out of range: 1 to 16384",
-            props.volume_gb
         ));
     }
     let ns = &props.namespace;
@@ -838,26 +828,7 @@ fn alarms(
             max,
             statistic,
         } = t;
-        let mut ok = true;
-        if feature.is_empty() {
-            node.error(format!(
-                "drift alarm with max {max} has no feature name; give the feature whose {} metric it watches",
-                statistic.metric_name()
-            ));
-            ok = false;
-        }
-        if let Some(e) = check_range(
-            &format!("drift alarm on '{feature}': max"),
-            *max,
-            0.0,
-            true,
-            CLOUDWATCH_MAX,
-            DRIFT_THRESHOLD_RANGE,
-        ) {
-            node.error(e);
-            ok = false;
-        }
-        if !ok {
+        if !check_threshold(node, t, statistic.metric_name()) {
             continue;
         }
         let id: String = feature
